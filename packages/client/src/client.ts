@@ -1,0 +1,571 @@
+import {
+  type Codec,
+  CloseCode,
+  ConnectionError,
+  type Covered,
+  type DefaultSchema,
+  Emitter,
+  ErrorCode,
+  HeraldError,
+  type HeraldSchema,
+  type MemberWire,
+  type MessageMsg,
+  type PeerRef,
+  ProtocolError,
+  type PublishData,
+  type ServerMessage,
+  type SubscribeData,
+  SubscriptionError,
+  assertNever,
+  decodeServerFrame,
+  encodeFrame,
+  isRetryableClose,
+  matchPattern,
+  patternProblem,
+  subprotocolFor,
+  superjsonCodec,
+  topicProblem,
+} from '@herald/protocol';
+import { type Member, Presence, type PresenceSink } from './presence.js';
+import { OPEN, type HandshakeRefusal, type SocketCloseEvent, type SocketLike, type WebSocketConstructor, defaultWebSocket, onHandshakeRefusal } from './socket.js';
+import { type ClientState, type StateChange, type StateChangeReason, checkTransition } from './state.js';
+import {
+  type MessageHandler,
+  type MessageMeta,
+  type SubscribeOptions,
+  Subscription,
+  type SubscriptionSink,
+} from './subscription.js';
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** How others see this client in presence and as a publisher. Default: the id the router assigns. */
+  name?: string;
+  /** Anything the codec can carry (at most 4 KiB encoded by default): shown to presence watchers. */
+  info?: unknown;
+  /** The payload codec, negotiated as subprotocol `herald.v1.<name>`. Default: superjson. */
+  codec?: Codec;
+  /** How long to wait for the router's welcome before failing with `CONNECT_TIMEOUT`. Default 10,000 ms. */
+  connectTimeoutMs?: number;
+  /** A WebSocket implementation. Default: the browser's `WebSocket`, or `ws` in Node. */
+  WebSocket?: WebSocketConstructor;
+}
+
+/** Events of a client. */
+export interface ClientEvents {
+  /** The connection state changed. */
+  statechange: (change: StateChange) => void;
+  /**
+   * Something went wrong outside any call: a payload that cannot be decoded (`PAYLOAD_INVALID`), a
+   * handler that threw (`SUBSCRIBER_ERROR`), a router error without a request id.
+   */
+  error: (error: HeraldError) => void;
+}
+
+/** The router's acknowledgement of a publish: where the message sits in its topic. */
+export interface PublishAck {
+  topic: string;
+  epoch: string;
+  offset: number;
+}
+
+interface Pending {
+  resolve: (message: ServerMessage) => void;
+  reject: (error: HeraldError) => void;
+  /** Which error class the router's refusal becomes. */
+  kind: 'publish' | 'subscription' | 'other';
+}
+
+interface SubscriptionEntry {
+  sinks: Map<Subscription<unknown>, SubscriptionSink>;
+  ready: Promise<void>;
+}
+
+interface PresenceEntry {
+  views: Map<Presence, PresenceSink>;
+  members: Map<string, Member>;
+  ready: Promise<void>;
+}
+
+type Outgoing =
+  | { type: 'subscribe'; pattern: string }
+  | { type: 'unsubscribe'; pattern: string }
+  | { type: 'presence_watch'; topic: string }
+  | { type: 'presence_unwatch'; topic: string }
+  | { type: 'ping' };
+
+/**
+ * Connects to a router and resolves once the router has welcomed the client.
+ * Rejects with a `ConnectionError`: `CONNECTION_FAILED` (unreachable, handshake refused),
+ * `CONNECT_TIMEOUT`, `ROUTER_FULL`, `CODEC_UNSUPPORTED`, `HELLO_INVALID` or `CONNECTION_REFUSED`.
+ *
+ * @example
+ * const client = await connect('ws://127.0.0.1:8080/', { name: 'Kirk', info: { role: 'dashboard' } });
+ * await client.subscribe('sensors.>', (reading, meta) => console.log(meta.topic, reading));
+ * await client.publish('sensors.kitchen.temp', { at: new Date(), celsius: 21.5 });
+ */
+export async function connect<S extends HeraldSchema = DefaultSchema>(url: string, options: ConnectOptions = {}): Promise<Client<S>> {
+  const client = new Client<S>(url, options);
+  await client.opened;
+  return client;
+}
+
+/** A connection to a Herald router. Create one with {@link connect}. */
+export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<ClientEvents> {
+  /** @internal Settles when the router welcomed the client, or the attempt failed. */
+  readonly opened: Promise<void>;
+  readonly #url: string;
+  readonly #codec: Codec;
+  readonly #socket: SocketLike;
+  readonly #socketClosed: Promise<void>;
+  #state: ClientState = 'connecting';
+  #id = '';
+  #name = '';
+  #router: PeerRef = { id: '', name: '' };
+  #maxPayload = Number.POSITIVE_INFINITY;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+  readonly #subscriptions = new Map<string, SubscriptionEntry>();
+  readonly #presences = new Map<string, PresenceEntry>();
+  #welcome: { resolve: () => void; reject: (error: HeraldError) => void } | undefined;
+
+  /** @internal Use {@link connect}. */
+  constructor(url: string, options: ConnectOptions) {
+    super();
+    this.#url = url;
+    this.#codec = options.codec ?? superjsonCodec;
+    const protocol = subprotocolFor(this.#codec);
+    const hello = encodeFrame(
+      options.info === undefined
+        ? { type: 'hello', ...(options.name === undefined ? {} : { name: options.name }) }
+        : { type: 'hello', ...(options.name === undefined ? {} : { name: options.name }), info: this.#codec.encode(options.info) },
+    ) as string;
+    const WebSocketImpl = options.WebSocket ?? defaultWebSocket;
+    this.#socket = new WebSocketImpl(url, protocol);
+    let refusal: HandshakeRefusal | undefined;
+    let failure: string | undefined;
+    onHandshakeRefusal(this.#socket, (r) => (refusal = r));
+    this.#socketClosed = new Promise((resolve) => {
+      this.#socket.onclose = (event) => {
+        resolve();
+        this.#onSocketClose(event, refusal, failure);
+      };
+    });
+    this.opened = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#failConnect(new ConnectionError(ErrorCode.CONNECT_TIMEOUT, `no welcome from ${url} within ${options.connectTimeoutMs ?? 10_000} ms`, { retryable: true }));
+      }, options.connectTimeoutMs ?? 10_000);
+      this.#welcome = {
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      };
+    });
+    this.#socket.onopen = () => {
+      if (this.#socket.protocol !== protocol) {
+        this.#failConnect(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, `the router at ${url} did not accept subprotocol ${protocol}`));
+        return;
+      }
+      this.#socket.send(hello);
+    };
+    this.#socket.onerror = (event) => {
+      failure = describeSocketError(event);
+    };
+    this.#socket.onmessage = (event) => this.#onFrame(event.data);
+  }
+
+  /** The id the router gave this connection. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** This client's name, as others see it. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The router this client is connected to: the publisher of `router.publish` messages. */
+  get router(): PeerRef {
+    return this.#router;
+  }
+
+  /** `connecting`, `open` or `closed`. Every change is a `statechange` event. */
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** The URL this client connects to. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /**
+   * Subscribes to a topic or pattern (`*` one segment, `>` one or more trailing segments).
+   * Resolves when the router confirmed: every message published after that arrives, in order per
+   * publisher and topic. Rejects with a SubscriptionError `PATTERN_INVALID`, or `CONNECTION_CLOSED`.
+   */
+  subscribe<P extends string>(
+    pattern: P & Covered<S, P>,
+    handler?: MessageHandler<SubscribeData<S, P>>,
+    options?: SubscribeOptions,
+  ): Promise<Subscription<SubscribeData<S, P>>>;
+  subscribe<P extends string>(pattern: P & Covered<S, P>, options?: SubscribeOptions): Promise<Subscription<SubscribeData<S, P>>>;
+  async subscribe(
+    pattern: string,
+    handlerOrOptions?: MessageHandler<never> | SubscribeOptions,
+    maybeOptions?: SubscribeOptions,
+    // The overloads above carry the types; `any` is only this hidden implementation signature.
+    // biome-ignore lint/suspicious/noExplicitAny: see above
+  ): Promise<Subscription<any>> {
+    const problem = patternProblem(pattern);
+    if (problem !== undefined) throw new SubscriptionError(ErrorCode.PATTERN_INVALID, problem);
+    this.#assertOpen();
+    const handler = typeof handlerOrOptions === 'function' ? (handlerOrOptions as MessageHandler<unknown>) : undefined;
+    const options = (typeof handlerOrOptions === 'object' ? handlerOrOptions : maybeOptions) ?? {};
+    const subscription = new Subscription<unknown>(pattern, handler, options, (s) => this.#release(s), this.#report);
+    const sink = subscription.sink();
+    let entry = this.#subscriptions.get(pattern);
+    if (entry === undefined) {
+      entry = { sinks: new Map(), ready: this.#request({ type: 'subscribe', pattern }, 'subscription').then(() => undefined) };
+      this.#subscriptions.set(pattern, entry);
+    }
+    entry.sinks.set(subscription, sink);
+    try {
+      await entry.ready;
+    } catch (error) {
+      entry.sinks.delete(subscription);
+      if (entry.sinks.size === 0 && this.#subscriptions.get(pattern) === entry) this.#subscriptions.delete(pattern);
+      sink.end();
+      throw error;
+    }
+    sink.confirm();
+    return subscription;
+  }
+
+  /**
+   * Publishes a message. Resolves when the router accepted it, with its place in the topic.
+   * Rejects with a ProtocolError `TOPIC_INVALID`, `PAYLOAD_UNENCODABLE`, `PAYLOAD_TOO_LARGE` or
+   * `PAYLOAD_INVALID`, or a ConnectionError `CONNECTION_CLOSED`.
+   */
+  async publish<T extends string>(topic: T & Covered<S, T>, data: PublishData<S, T>): Promise<PublishAck> {
+    const problem = topicProblem(topic);
+    if (problem !== undefined) throw new ProtocolError(ErrorCode.TOPIC_INVALID, problem);
+    this.#assertOpen();
+    const payload = this.#codec.encode(data);
+    const id = this.#nextId++;
+    const frame = encodeFrame({ type: 'publish', id, topic, payload }) as string;
+    // A frame over maxPayload would cost the connection (close 1009): refuse it here instead.
+    if (frame.length * 3 > this.#maxPayload && utf8Length(frame) > this.#maxPayload) {
+      throw new ProtocolError(ErrorCode.PAYLOAD_TOO_LARGE, `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}`);
+    }
+    const ack = await this.#send(id, frame, 'publish');
+    return ack.type === 'publish_ack' ? { topic: ack.topic, epoch: ack.epoch, offset: ack.offset } : unexpected(ack);
+  }
+
+  /**
+   * Watches a topic's presence: who is subscribed to exactly that topic or pattern. Resolves with a
+   * live view once the router sent the current members. Rejects like `subscribe`.
+   */
+  async presence(topic: string): Promise<Presence> {
+    const problem = patternProblem(topic);
+    if (problem !== undefined) throw new SubscriptionError(ErrorCode.PATTERN_INVALID, problem);
+    this.#assertOpen();
+    const view = new Presence(topic, (v) => this.#unwatch(v), this.#report);
+    const sink = view.sink();
+    let entry = this.#presences.get(topic);
+    if (entry === undefined) {
+      const created: PresenceEntry = { views: new Map(), members: new Map(), ready: Promise.resolve() };
+      created.ready = this.#request({ type: 'presence_watch', topic }, 'subscription').then((state) => {
+        if (state.type !== 'presence_state') return unexpected(state);
+        for (const wire of state.members) created.members.set(wire.id, this.#member(wire));
+      });
+      this.#presences.set(topic, (entry = created));
+    }
+    entry.views.set(view, sink);
+    try {
+      await entry.ready;
+    } catch (error) {
+      entry.views.delete(view);
+      if (entry.views.size === 0 && this.#presences.get(topic) === entry) this.#presences.delete(topic);
+      sink.end();
+      throw error;
+    }
+    sink.reset([...entry.members.values()]);
+    return view;
+  }
+
+  /** Round trip to the router; resolves with the time it took, in milliseconds. */
+  async ping(): Promise<number> {
+    const started = Date.now();
+    await this.#request({ type: 'ping' }, 'other');
+    return Date.now() - started;
+  }
+
+  /**
+   * Closes the connection (code 1000). Pending calls reject with `CONNECTION_CLOSED`, iterators
+   * finish, presence views end. Resolves once the socket is closed.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return this.#socketClosed;
+    if (this.#state === 'connecting') {
+      this.#failConnect(new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed while connecting'), 'client_closed');
+    } else {
+      this.#transition('closed', 'client_closed');
+      this.#teardown(new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed'), undefined);
+      this.#socket.close(CloseCode.NORMAL, 'client closed');
+    }
+    return this.#socketClosed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  protected override listenerFailed(_event: keyof ClientEvents, error: unknown): void {
+    if (_event === 'error') super.listenerFailed(_event, error);
+    else this.#report(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, `a "${String(_event)}" listener threw`, { cause: error }));
+  }
+
+  // ---- frames from the router ----
+
+  #onFrame(data: unknown): void {
+    if (typeof data !== 'string') {
+      this.#report(new ProtocolError(ErrorCode.PROTOCOL_INVALID_FRAME, 'the router sent a binary frame'));
+      return;
+    }
+    const decoded = decodeServerFrame(data);
+    if (!decoded.ok) {
+      this.#report(decoded.error);
+      return;
+    }
+    const message = decoded.value;
+    switch (message.type) {
+      case 'welcome':
+        this.#onWelcome(message);
+        return;
+      case 'message':
+        this.#onMessage(message);
+        return;
+      case 'presence_join':
+      case 'presence_leave':
+        this.#onPresenceEvent(message);
+        return;
+      case 'subscribed':
+      case 'unsubscribed':
+      case 'publish_ack':
+      case 'presence_state':
+      case 'presence_unwatched':
+      case 'pong':
+        this.#settle(message.id, message);
+        return;
+      case 'error':
+        this.#onError(message);
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  #onWelcome(message: Extract<ServerMessage, { type: 'welcome' }>): void {
+    if (this.#state !== 'connecting') return;
+    this.#id = message.id;
+    this.#name = message.name;
+    this.#router = message.router;
+    this.#maxPayload = message.maxPayload;
+    this.#transition('open', 'welcomed');
+    this.#welcome?.resolve();
+  }
+
+  #onMessage(message: MessageMsg): void {
+    let targets: SubscriptionSink[] | undefined;
+    for (const [pattern, entry] of this.#subscriptions) {
+      if (!matchPattern(pattern, message.topic)) continue;
+      for (const sink of entry.sinks.values()) (targets ??= []).push(sink);
+    }
+    if (targets === undefined) return;
+    const decoded = this.#codec.decode(message.payload as string);
+    if (!decoded.ok) {
+      this.#report(new ProtocolError(decoded.error.code, `dropped a message on "${message.topic}": ${decoded.error.message}`));
+      return;
+    }
+    const meta: MessageMeta = {
+      topic: message.topic,
+      publisher: message.from,
+      epoch: message.epoch,
+      offset: message.offset,
+      publishedAt: new Date(message.at),
+    };
+    for (const sink of targets) sink.deliver(decoded.value, meta);
+  }
+
+  #onPresenceEvent(message: Extract<ServerMessage, { type: 'presence_join' | 'presence_leave' }>): void {
+    const entry = this.#presences.get(message.topic);
+    if (entry === undefined) return;
+    if (message.type === 'presence_join') {
+      if (entry.members.has(message.member.id)) return;
+      const member = this.#member(message.member);
+      entry.members.set(member.id, member);
+      for (const sink of entry.views.values()) sink.join(member);
+    } else {
+      const member = entry.members.get(message.member.id);
+      if (member === undefined) return;
+      entry.members.delete(member.id);
+      for (const sink of entry.views.values()) sink.leave(member, message.reason);
+    }
+  }
+
+  #onError(message: Extract<ServerMessage, { type: 'error' }>): void {
+    const pending = message.id === undefined ? undefined : this.#pending.get(message.id);
+    if (pending === undefined) {
+      this.#report(new HeraldError(message.code, `the router reported: ${message.message}`));
+      return;
+    }
+    this.#pending.delete(message.id!);
+    const options = { retryable: message.code === ErrorCode.INTERNAL_ERROR };
+    if (message.code === ErrorCode.INTERNAL_ERROR) pending.reject(new HeraldError(message.code, message.message, options));
+    else if (pending.kind === 'subscription') pending.reject(new SubscriptionError(message.code, message.message));
+    else pending.reject(new ProtocolError(message.code, message.message));
+  }
+
+  #settle(id: number, message: ServerMessage): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return; // unknown ids are ignored, not fatal
+    this.#pending.delete(id);
+    pending.resolve(message);
+  }
+
+  // ---- requests ----
+
+  #request(message: Outgoing, kind: Pending['kind']): Promise<ServerMessage> {
+    this.#assertOpen();
+    const id = this.#nextId++;
+    return this.#send(id, encodeFrame({ ...message, id }) as string, kind);
+  }
+
+  #send(id: number, frame: string, kind: Pending['kind']): Promise<ServerMessage> {
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, kind });
+      this.#socket.send(frame);
+    });
+  }
+
+  async #release(subscription: Subscription<unknown>): Promise<void> {
+    const entry = this.#subscriptions.get(subscription.pattern);
+    if (entry === undefined || !entry.sinks.delete(subscription) || entry.sinks.size > 0) return;
+    this.#subscriptions.delete(subscription.pattern);
+    if (this.#state !== 'open') return;
+    await entry.ready.catch(() => undefined);
+    if (this.#subscriptions.has(subscription.pattern) || this.#state !== 'open') return;
+    await this.#request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription');
+  }
+
+  async #unwatch(view: Presence): Promise<void> {
+    const entry = this.#presences.get(view.topic);
+    if (entry === undefined || !entry.views.delete(view) || entry.views.size > 0) return;
+    this.#presences.delete(view.topic);
+    if (this.#state !== 'open') return;
+    await entry.ready.catch(() => undefined);
+    if (this.#presences.has(view.topic) || this.#state !== 'open') return;
+    await this.#request({ type: 'presence_unwatch', topic: view.topic }, 'subscription');
+  }
+
+  #member(wire: MemberWire): Member {
+    let info: unknown;
+    if (wire.info !== undefined) {
+      const decoded = this.#codec.decode(wire.info);
+      if (decoded.ok) info = decoded.value;
+      else this.#report(decoded.error);
+    }
+    return { id: wire.id, name: wire.name, info, connectedAt: new Date(wire.connectedAt) };
+  }
+
+  // ---- lifecycle ----
+
+  #assertOpen(): void {
+    if (this.#state !== 'open' || this.#socket.readyState !== OPEN) {
+      throw new ConnectionError(ErrorCode.CONNECTION_CLOSED, `the client is ${this.#state}`);
+    }
+  }
+
+  #transition(to: ClientState, reason: StateChangeReason, code?: number): void {
+    const from = this.#state;
+    checkTransition(from, to);
+    this.#state = to;
+    this.emit('statechange', code === undefined ? { from, to, reason } : { from, to, reason, code });
+  }
+
+  #failConnect(error: HeraldError, reason: StateChangeReason = 'connect_failed'): void {
+    if (this.#state !== 'connecting') return;
+    this.#transition('closed', reason);
+    this.#welcome?.reject(error);
+    this.#socket.close();
+  }
+
+  #onSocketClose(event: SocketCloseEvent, refusal: HandshakeRefusal | undefined, failure: string | undefined): void {
+    if (this.#state === 'connecting') {
+      this.#failConnect(connectError(this.#url, event, refusal, failure));
+      return;
+    }
+    if (this.#state !== 'open') return;
+    const lost = event.code === CloseCode.ABNORMAL;
+    this.#transition('closed', lost ? 'connection_lost' : 'router_closed', event.code);
+    const error = new ConnectionError(
+      ErrorCode.CONNECTION_CLOSED,
+      lost ? 'the connection to the router was lost' : `the router closed the connection (${event.code} ${event.reason})`,
+      { closeCode: event.code, closeReason: event.reason, retryable: isRetryableClose(event.code) },
+    );
+    this.#teardown(error, error);
+  }
+
+  /** Rejects pending calls with `pendingError`; ends subscriptions (iterators throw `endError`) and views. */
+  #teardown(pendingError: HeraldError, endError: HeraldError | undefined): void {
+    for (const pending of this.#pending.values()) pending.reject(pendingError);
+    this.#pending.clear();
+    for (const entry of this.#subscriptions.values()) for (const sink of entry.sinks.values()) sink.end(endError);
+    this.#subscriptions.clear();
+    for (const entry of this.#presences.values()) for (const sink of entry.views.values()) sink.end();
+    this.#presences.clear();
+  }
+
+  #report = (error: unknown): void => {
+    const herald = error instanceof HeraldError ? error : new HeraldError(ErrorCode.SUBSCRIBER_ERROR, String(error), { cause: error });
+    if (this.listenerCount('error') === 0) console.error('herald client:', herald);
+    else this.emit('error', herald);
+  };
+}
+
+/** The error `connect()` rejects with when the socket closed before the welcome. */
+function connectError(url: string, event: SocketCloseEvent, refusal: HandshakeRefusal | undefined, failure: string | undefined): ConnectionError {
+  if (refusal !== undefined) {
+    return new ConnectionError(refusal.code ?? ErrorCode.CONNECTION_FAILED, `the router at ${url} refused the handshake (HTTP ${refusal.status}${refusal.code === undefined ? '' : `, ${refusal.code}`})`);
+  }
+  if (event.code === CloseCode.ABNORMAL) {
+    return new ConnectionError(ErrorCode.CONNECTION_FAILED, `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}`, { retryable: true });
+  }
+  const prefixed = /^([A-Z][A-Z_]*): /.exec(event.reason)?.[1];
+  const code = prefixed ?? (event.code === CloseCode.TRY_AGAIN_LATER ? ErrorCode.ROUTER_FULL : ErrorCode.CONNECTION_REFUSED);
+  return new ConnectionError(code, `the router at ${url} closed the connection: ${event.code} ${event.reason}`, {
+    closeCode: event.code,
+    closeReason: event.reason,
+    retryable: isRetryableClose(event.code),
+  });
+}
+
+function describeSocketError(event: unknown): string | undefined {
+  const detail = (event as { error?: unknown; message?: unknown } | null) ?? {};
+  if (detail.error instanceof Error) return detail.error.message;
+  return typeof detail.message === 'string' && detail.message !== '' ? detail.message : undefined;
+}
+
+function unexpected(message: ServerMessage): never {
+  throw new ProtocolError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `unexpected reply "${message.type}"`);
+}
+
+/** The UTF-8 length of a string, without encoding it. */
+function utf8Length(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) length += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
+  }
+  return length;
+}

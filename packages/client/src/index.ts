@@ -1,0 +1,29 @@
+export { Client, type ClientEvents, type ConnectOptions, type PublishAck, connect } from './client.js';
+export { type Member, Presence, type PresenceEvents } from './presence.js';
+export type { SocketCloseEvent, SocketLike, WebSocketConstructor } from './socket.js';
+export { type ClientState, type StateChange, type StateChangeReason, TRANSITIONS } from './state.js';
+export {
+  type Delivery,
+  type MessageHandler,
+  type MessageMeta,
+  type SubscribeOptions,
+  Subscription,
+  type SubscriptionState,
+} from './subscription.js';
+export {
+  CloseCode,
+  ConnectionError,
+  type DefaultSchema,
+  ErrorCode,
+  HeraldError,
+  type HeraldSchema,
+  ProtocolError,
+  SubscriptionError,
+  TimeoutError,
+  createJsonCodec,
+  createSuperjsonCodec,
+  isHeraldError,
+  jsonCodec,
+  superjsonCodec,
+  type Codec,
+} from '@herald/protocol';

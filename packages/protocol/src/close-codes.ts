@@ -1,0 +1,63 @@
+/**
+ * WebSocket close codes used by Herald, one table for both sides.
+ * Ranges: 1000–1015 standard; 4000–4099 protocol violation (fatal); 4100–4199 auth (reserved);
+ * 4200–4299 transient router trouble (reconnect with backoff); 4300–4399 rate limits (reserved).
+ */
+export const CloseCode = {
+  /** The client or router closed on purpose. */
+  NORMAL: 1000,
+  /** The router is shutting down (`router.close()`); reconnect, possibly elsewhere. */
+  GOING_AWAY: 1001,
+  /** No close frame was received (socket destroyed, network cut). Never sent on the wire. */
+  ABNORMAL: 1006,
+  /** A frame exceeded the router's `maxPayload`. Sent by the WebSocket layer. */
+  MESSAGE_TOO_BIG: 1009,
+  /** The router hit an unexpected error. */
+  INTERNAL_ERROR: 1011,
+  /** The router is restarting; reconnect. */
+  SERVICE_RESTART: 1012,
+  /** The router is at `maxConnections`; try again later. */
+  TRY_AGAIN_LATER: 1013,
+  /** The peer broke the protocol: no `hello` first, `hello` twice, an invalid hello, or too many errors. */
+  PROTOCOL_VIOLATION: 4000,
+  /** The client offered no Herald subprotocol the router supports. */
+  CODEC_UNSUPPORTED: 4001,
+  /** The client did not send `hello` within the router's `helloTimeoutMs`. */
+  HELLO_TIMEOUT: 4002,
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Whether a client should reconnect after the router closed with `code`. */
+export function isRetryableClose(code: number): boolean {
+  switch (code) {
+    case CloseCode.GOING_AWAY:
+    case CloseCode.ABNORMAL:
+    case CloseCode.INTERNAL_ERROR:
+    case CloseCode.SERVICE_RESTART:
+    case CloseCode.TRY_AGAIN_LATER:
+    case CloseCode.HELLO_TIMEOUT:
+      return true;
+    default:
+      // 4200–4299: transient router trouble; 4300–4399: rate limited (retry after the hint).
+      return code >= 4200 && code < 4400;
+  }
+}
+
+/**
+ * Close reasons are limited to 123 bytes by the WebSocket spec; browsers throw past that.
+ * Truncates on a character boundary.
+ */
+export function clampCloseReason(reason: string): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(reason).length <= 123) return reason;
+  let out = '';
+  let bytes = 0;
+  for (const ch of reason) {
+    const size = encoder.encode(ch).length;
+    if (bytes + size > 120) break;
+    out += ch;
+    bytes += size;
+  }
+  return `${out}...`;
+}

@@ -1,0 +1,122 @@
+/**
+ * Stable error codes. Codes are API: a code never changes meaning and is never reused.
+ * Messages are prose for people and may change; match on `code`, never on `message`.
+ */
+export const ErrorCode = {
+  /** The frame is not a Herald frame: binary, no JSON header, header not an object or without `type`. */
+  PROTOCOL_INVALID_FRAME: 'PROTOCOL_INVALID_FRAME',
+  /** The header's `type` is not a message type of this protocol version and direction. */
+  PROTOCOL_UNKNOWN_TYPE: 'PROTOCOL_UNKNOWN_TYPE',
+  /** A field is missing, of the wrong type, or out of range. */
+  PROTOCOL_INVALID_MESSAGE: 'PROTOCOL_INVALID_MESSAGE',
+  /** The first message was not `hello`, or `hello` came twice. */
+  PROTOCOL_HELLO_REQUIRED: 'PROTOCOL_HELLO_REQUIRED',
+  /** `hello` was well formed but its name or info was refused (too long, too large, undecodable). */
+  HELLO_INVALID: 'HELLO_INVALID',
+  /** Too many protocol errors on one connection; the router closed it. */
+  PROTOCOL_TOO_MANY_ERRORS: 'PROTOCOL_TOO_MANY_ERRORS',
+  /** A topic is empty, too long, has an empty segment, a wildcard or a forbidden character. */
+  TOPIC_INVALID: 'TOPIC_INVALID',
+  /** A pattern is empty, too long, has an empty segment, or a misplaced wildcard. */
+  PATTERN_INVALID: 'PATTERN_INVALID',
+  /** A payload is not valid in its codec: malformed, too deep, or with a forbidden key. */
+  PAYLOAD_INVALID: 'PAYLOAD_INVALID',
+  /** A value could not be encoded by the codec (for example a key superjson refuses). */
+  PAYLOAD_UNENCODABLE: 'PAYLOAD_UNENCODABLE',
+  /** The encoded frame would exceed the router's `maxPayload`. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** No codec offered by the client is supported by the router. */
+  CODEC_UNSUPPORTED: 'CODEC_UNSUPPORTED',
+  /** The router is at `maxConnections`. Retry later. */
+  ROUTER_FULL: 'ROUTER_FULL',
+  /** The router failed while handling the message (engine error). Retrying may succeed. */
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** The client could not open a connection to the router (refused, unreachable, handshake failed). */
+  CONNECTION_FAILED: 'CONNECTION_FAILED',
+  /** The router did not welcome the client within `connectTimeoutMs`. */
+  CONNECT_TIMEOUT: 'CONNECT_TIMEOUT',
+  /** The router closed the connection before welcoming the client. */
+  CONNECTION_REFUSED: 'CONNECTION_REFUSED',
+  /** The connection closed while the operation was in flight, or the client is closed. */
+  CONNECTION_CLOSED: 'CONNECTION_CLOSED',
+  /** A subscription's async iterator fell more than its buffer behind; iteration ended. */
+  SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
+  /** A subscriber or presence callback threw; reported on the `error` event, delivery goes on. */
+  SUBSCRIBER_ERROR: 'SUBSCRIBER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Options shared by every Herald error. */
+export interface HeraldErrorOptions {
+  cause?: unknown;
+  /** Whether trying the same thing again later may succeed. */
+  retryable?: boolean;
+}
+
+/** Base class of every error Herald throws or rejects with. */
+export class HeraldError extends Error {
+  override name = 'HeraldError';
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, options: HeraldErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** A peer broke the protocol: malformed frame, bad field, invalid topic or payload. */
+export class ProtocolError extends HeraldError {
+  override name = 'ProtocolError';
+  /** The id of the message at fault, when it had a readable one. */
+  readonly id: number | undefined;
+
+  constructor(code: string, message: string, options: HeraldErrorOptions & { id?: number } = {}) {
+    super(code, message, options);
+    this.id = options.id;
+  }
+}
+
+/** Opening or keeping the connection failed. `closeCode` is set when the router closed it. */
+export class ConnectionError extends HeraldError {
+  override name = 'ConnectionError';
+  readonly closeCode: number | undefined;
+  readonly closeReason: string | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    options: HeraldErrorOptions & { closeCode?: number; closeReason?: string } = {},
+  ) {
+    super(code, message, options);
+    this.closeCode = options.closeCode;
+    this.closeReason = options.closeReason;
+  }
+}
+
+/** A subscribe, unsubscribe or presence call was refused, or a subscription ended in error. */
+export class SubscriptionError extends HeraldError {
+  override name = 'SubscriptionError';
+}
+
+/** An operation did not complete within its time limit. */
+export class TimeoutError extends HeraldError {
+  override name = 'TimeoutError';
+}
+
+/** The `{ code, message }` carried by a wire `error` message. */
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+/** Whether `value` is a HeraldError with the given code (works across package copies). */
+export function isHeraldError(value: unknown, code?: string): value is HeraldError {
+  return (
+    value instanceof Error &&
+    typeof (value as Partial<HeraldError>).code === 'string' &&
+    (code === undefined || (value as HeraldError).code === code)
+  );
+}

@@ -1,0 +1,190 @@
+/**
+ * Frames: `header [LF payload]`. The header is one line of JSON (an object with `type`); the payload,
+ * when the message has one, is the rest of the frame, encoded by the negotiated codec. A router can
+ * route a message by parsing its header alone and forward the payload bytes untouched.
+ */
+import { ErrorCode, ProtocolError } from './errors.js';
+import type {
+  AnyMessage,
+  ClientMessage,
+  ClientMessageType,
+  RawPayload,
+  ServerMessage,
+  ServerMessageType,
+} from './messages.js';
+import { type Result, err, ok } from './result.js';
+
+/** Line feed: separates the header from the payload. JSON.stringify never emits a raw one. */
+const LF = 10;
+
+/**
+ * Field kinds: `s` string, `i` request id (safe non-negative integer), `n` finite number,
+ * `u` safe non-negative integer, `peer` {id, name}, `member` a MemberWire, `members` MemberWire[].
+ * A trailing `?` makes the field optional.
+ */
+type FieldKind = 's' | 'i' | 'n' | 'u' | 'peer' | 'member' | 'members';
+type FieldSpec = FieldKind | `${FieldKind}?`;
+interface MessageSpec {
+  fields: Readonly<Record<string, FieldSpec>>;
+  payload: boolean;
+}
+
+const spec = (fields: Record<string, FieldSpec>, payload = false): MessageSpec => ({ fields, payload });
+
+/** Field rules of every client → router message. */
+export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpec>> = {
+  hello: spec({ name: 's?', info: 's?', token: 's?', resume: 's?' }),
+  subscribe: spec({ id: 'i', pattern: 's' }),
+  unsubscribe: spec({ id: 'i', pattern: 's' }),
+  publish: spec({ id: 'i?', topic: 's' }, true),
+  presence_watch: spec({ id: 'i', topic: 's' }),
+  presence_unwatch: spec({ id: 'i', topic: 's' }),
+  ping: spec({ id: 'i' }),
+};
+
+/** Field rules of every router → client message. */
+export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpec>> = {
+  welcome: spec({ version: 'u', id: 's', name: 's', router: 'peer', maxPayload: 'u' }),
+  subscribed: spec({ id: 'i', pattern: 's' }),
+  unsubscribed: spec({ id: 'i', pattern: 's' }),
+  publish_ack: spec({ id: 'i', topic: 's', epoch: 's', offset: 'u' }),
+  message: spec({ topic: 's', epoch: 's', offset: 'u', at: 'n', from: 'peer' }, true),
+  presence_state: spec({ id: 'i', topic: 's', members: 'members' }),
+  presence_join: spec({ topic: 's', member: 'member' }),
+  presence_leave: spec({ topic: 's', member: 'member', reason: 's' }),
+  presence_unwatched: spec({ id: 'i', topic: 's' }),
+  pong: spec({ id: 'i' }),
+  error: spec({ id: 'i?', code: 's', message: 's' }),
+};
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Encodes one message as a frame: a string, or bytes when the payload is bytes. */
+export function encodeFrame(message: AnyMessage): RawPayload {
+  if (!('payload' in message)) return JSON.stringify(message);
+  const { payload, ...header } = message;
+  const head = JSON.stringify(header);
+  if (typeof payload === 'string') return `${head}\n${payload}`;
+  return joinBytes(encoder.encode(`${head}\n`), payload);
+}
+
+/** Concatenates two byte arrays. */
+export function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Decodes a frame sent by a client. Never throws. */
+export function decodeClientFrame(input: RawPayload): Result<ClientMessage, ProtocolError> {
+  return decodeFrame(input, CLIENT_MESSAGE_SPECS) as Result<ClientMessage, ProtocolError>;
+}
+
+/** Decodes a frame sent by a router. Never throws. */
+export function decodeServerFrame(input: RawPayload): Result<ServerMessage, ProtocolError> {
+  return decodeFrame(input, SERVER_MESSAGE_SPECS) as Result<ServerMessage, ProtocolError>;
+}
+
+function decodeFrame(
+  input: RawPayload,
+  specs: Readonly<Record<string, MessageSpec>>,
+): Result<AnyMessage, ProtocolError> {
+  let headerText: string;
+  let payload: RawPayload | undefined;
+  if (typeof input === 'string') {
+    const lf = input.indexOf('\n');
+    headerText = lf === -1 ? input : input.slice(0, lf);
+    payload = lf === -1 ? undefined : input.slice(lf + 1);
+  } else {
+    const lf = input.indexOf(LF);
+    try {
+      headerText = decoder.decode(lf === -1 ? input : input.subarray(0, lf));
+    } catch {
+      return invalidFrame('the header is not valid UTF-8');
+    }
+    payload = lf === -1 ? undefined : input.subarray(lf + 1);
+  }
+
+  let header: unknown;
+  try {
+    header = JSON.parse(headerText);
+  } catch {
+    return invalidFrame('the header is not JSON: a frame is one line of JSON, then optionally LF and a payload');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    return invalidFrame('the header must be a JSON object');
+  }
+  const fields = header as Record<string, unknown>;
+  const type = fields.type;
+  if (typeof type !== 'string') return invalidFrame('the header has no string "type"');
+  const id = isRequestId(fields.id) ? fields.id : undefined;
+  const messageSpec = Object.hasOwn(specs, type) ? specs[type] : undefined;
+  if (messageSpec === undefined) {
+    return fail(ErrorCode.PROTOCOL_UNKNOWN_TYPE, `unknown message type "${type.slice(0, 64)}"`, id);
+  }
+  for (const [name, kind] of Object.entries(messageSpec.fields)) {
+    const problem = fieldProblem(fields[name], kind);
+    if (problem !== undefined) {
+      return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, `${type}.${name} ${problem}`, id);
+    }
+  }
+  if (messageSpec.payload && payload === undefined) {
+    return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, `${type} needs a payload after the header line`, id);
+  }
+  if (!messageSpec.payload && payload !== undefined) {
+    return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, `${type} takes no payload`, id);
+  }
+  if (payload !== undefined) fields.payload = payload;
+  return ok(fields as unknown as AnyMessage);
+}
+
+function invalidFrame(message: string): Result<never, ProtocolError> {
+  return err(new ProtocolError(ErrorCode.PROTOCOL_INVALID_FRAME, message));
+}
+
+function fail(code: string, message: string, id: number | undefined): Result<never, ProtocolError> {
+  return err(new ProtocolError(code, message, id === undefined ? {} : { id }));
+}
+
+function isRequestId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function fieldProblem(value: unknown, spec: FieldSpec): string | undefined {
+  const optional = spec.endsWith('?');
+  if (value === undefined) return optional ? undefined : 'is required';
+  const kind = (optional ? spec.slice(0, -1) : spec) as FieldKind;
+  switch (kind) {
+    case 's':
+      return typeof value === 'string' ? undefined : 'must be a string';
+    case 'i':
+    case 'u':
+      return isRequestId(value) ? undefined : 'must be a non-negative safe integer';
+    case 'n':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number';
+    case 'peer':
+      return isPeer(value) ? undefined : 'must be {id: string, name: string}';
+    case 'member':
+      return isMember(value) ? undefined : 'must be a member {id, name, info?, connectedAt}';
+    case 'members':
+      return Array.isArray(value) && value.every(isMember) ? undefined : 'must be an array of members';
+  }
+}
+
+function isPeer(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const peer = value as Record<string, unknown>;
+  return typeof peer.id === 'string' && typeof peer.name === 'string';
+}
+
+function isMember(value: unknown): boolean {
+  if (!isPeer(value)) return false;
+  const member = value as Record<string, unknown>;
+  return (
+    (member.info === undefined || typeof member.info === 'string') &&
+    typeof member.connectedAt === 'number' &&
+    Number.isFinite(member.connectedAt)
+  );
+}

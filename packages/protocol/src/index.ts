@@ -1,0 +1,59 @@
+export { toBase64, fromBase64 } from './base64.js';
+export { CloseCode, isRetryableClose, clampCloseReason } from './close-codes.js';
+export {
+  type Codec,
+  type DecodeLimits,
+  DEFAULT_MAX_ANNOTATIONS,
+  DEFAULT_MAX_DEPTH,
+  selectCodec,
+  subprotocolFor,
+  transcode,
+} from './codec.js';
+export { Emitter, type EventMap } from './emitter.js';
+export {
+  ConnectionError,
+  ErrorCode,
+  HeraldError,
+  type HeraldErrorOptions,
+  ProtocolError,
+  SubscriptionError,
+  TimeoutError,
+  type WireError,
+  isHeraldError,
+} from './errors.js';
+export {
+  CLIENT_MESSAGE_SPECS,
+  SERVER_MESSAGE_SPECS,
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeFrame,
+  joinBytes,
+} from './frame.js';
+export { createJsonCodec, jsonCodec } from './json-codec.js';
+export * from './messages.js';
+export { FORBIDDEN_KEYS, isPlainJson, jsonTreeProblem } from './payload-guard.js';
+export { type Result, err, ok } from './result.js';
+export type {
+  Covered,
+  DefaultSchema,
+  EntriesFor,
+  HeraldSchema,
+  PatternsOverlap,
+  PublishData,
+  Segments,
+  SubscribeData,
+} from './schema.js';
+export { type SuperjsonCodecOptions, createSuperjsonCodec, registerBinaryTypes, superjsonCodec } from './superjson-codec.js';
+export {
+  MAX_TOPIC_LENGTH,
+  SINGLE_WILDCARD,
+  TAIL_WILDCARD,
+  assertPattern,
+  assertTopic,
+  hasWildcard,
+  isPattern,
+  isTopic,
+  matchPattern,
+  patternProblem,
+  topicProblem,
+} from './topic.js';

@@ -1,0 +1,63 @@
+import { SuperJSON } from 'superjson';
+import { type Codec, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
+import { ErrorCode, ProtocolError } from './errors.js';
+import { isPlainJson, jsonTreeProblem } from './payload-guard.js';
+import { type Result, err, ok } from './result.js';
+import { registerBinaryTypes } from './superjson-codec.js';
+
+/**
+ * The plain JSON codec (`herald.v1.json`), for peers without superjson such as a Python or shell
+ * client. Payloads are any JSON text. Rich values are sent as superjson's JSON projection: a Date as
+ * its ISO string, a Map as an array of [key, value] pairs, a Set as an array, a BigInt as a decimal
+ * string, bytes as base64, undefined as null.
+ */
+export function createJsonCodec(options: DecodeLimits = {}): Codec {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  let projector: SuperJSON | undefined;
+
+  const parse = (text: string): Result<unknown, ProtocolError> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, 'the payload is not JSON'));
+    }
+    const problem = jsonTreeProblem(value, maxDepth);
+    if (problem !== undefined) return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `the payload has ${problem}`));
+    return ok(value);
+  };
+
+  return {
+    name: 'json',
+    encode(value) {
+      if (isPlainJson(value, maxDepth)) return JSON.stringify(value);
+      if (projector === undefined) {
+        projector = new SuperJSON();
+        registerBinaryTypes(projector);
+      }
+      let json: unknown;
+      try {
+        json = projector.serialize(value).json;
+      } catch (cause) {
+        throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value as JSON: ${String(cause)}`, { cause });
+      }
+      const problem = jsonTreeProblem(json, maxDepth);
+      if (problem !== undefined) throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `the value has ${problem}`);
+      return JSON.stringify(json) ?? 'null';
+    },
+    decode: parse,
+    check(text) {
+      const parsed = parse(text);
+      return parsed.ok ? undefined : parsed.error;
+    },
+    toPlainJson(text) {
+      return text;
+    },
+    fromPlainJson(text) {
+      return text;
+    },
+  };
+}
+
+/** The default plain JSON codec. */
+export const jsonCodec: Codec = createJsonCodec();

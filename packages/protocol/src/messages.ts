@@ -1,0 +1,186 @@
+/**
+ * Herald wire messages, one discriminated union per direction, keyed by `type`.
+ * PROTOCOL.md is the source of truth; `spec.test.ts` keeps the two in step.
+ */
+
+/** The protocol version carried in subprotocol names (`herald.v1.<codec>`) and in `welcome`. */
+export const PROTOCOL_VERSION = 1;
+
+/** An encoded payload as it travels: text in the negotiated codec, as a string or as UTF-8 bytes. */
+export type RawPayload = string | Uint8Array;
+
+/** Who published a message or who a member is, in short. */
+export interface PeerRef {
+  id: string;
+  name: string;
+}
+
+/** A presence member as it travels. `info` is the member's hello info, encoded in the receiver's codec. */
+export interface MemberWire {
+  id: string;
+  name: string;
+  info?: string;
+  /** Milliseconds since the Unix epoch. */
+  connectedAt: number;
+}
+
+/** Why a member left a topic's presence. */
+export const LeaveReason = {
+  /** The client unsubscribed. */
+  UNSUBSCRIBED: 'unsubscribed',
+  /** The client closed its connection cleanly. */
+  CLOSED: 'closed',
+  /** The connection was lost without a clean close (socket destroyed, process killed, protocol error). */
+  DROPPED: 'dropped',
+} as const;
+export type LeaveReason = (typeof LeaveReason)[keyof typeof LeaveReason];
+
+// ---- client → router ----
+
+export interface HelloMsg {
+  type: 'hello';
+  name?: string;
+  /** The client's info, encoded with the negotiated codec. */
+  info?: string;
+  /** Reserved for authentication. */
+  token?: string;
+  /** Reserved for session resumption. */
+  resume?: string;
+}
+export interface SubscribeMsg {
+  type: 'subscribe';
+  id: number;
+  pattern: string;
+}
+export interface UnsubscribeMsg {
+  type: 'unsubscribe';
+  id: number;
+  pattern: string;
+}
+export interface PublishMsg {
+  type: 'publish';
+  /** Omit for fire-and-forget: no `publish_ack`, errors still come back without an id. */
+  id?: number;
+  topic: string;
+  payload: RawPayload;
+}
+export interface PresenceWatchMsg {
+  type: 'presence_watch';
+  id: number;
+  topic: string;
+}
+export interface PresenceUnwatchMsg {
+  type: 'presence_unwatch';
+  id: number;
+  topic: string;
+}
+export interface PingMsg {
+  type: 'ping';
+  id: number;
+}
+
+export type ClientMessage =
+  | HelloMsg
+  | SubscribeMsg
+  | UnsubscribeMsg
+  | PublishMsg
+  | PresenceWatchMsg
+  | PresenceUnwatchMsg
+  | PingMsg;
+
+// ---- router → client ----
+
+export interface WelcomeMsg {
+  type: 'welcome';
+  version: number;
+  /** The id the router gave this connection. */
+  id: string;
+  name: string;
+  router: PeerRef;
+  /** The largest frame, in bytes, the router accepts. */
+  maxPayload: number;
+}
+export interface SubscribedMsg {
+  type: 'subscribed';
+  id: number;
+  pattern: string;
+}
+export interface UnsubscribedMsg {
+  type: 'unsubscribed';
+  id: number;
+  pattern: string;
+}
+export interface PublishAckMsg {
+  type: 'publish_ack';
+  id: number;
+  topic: string;
+  epoch: string;
+  offset: number;
+}
+export interface MessageMsg {
+  type: 'message';
+  topic: string;
+  epoch: string;
+  offset: number;
+  /** When the router accepted the publish, in milliseconds since the Unix epoch. */
+  at: number;
+  from: PeerRef;
+  payload: RawPayload;
+}
+export interface PresenceStateMsg {
+  type: 'presence_state';
+  id: number;
+  topic: string;
+  members: MemberWire[];
+}
+export interface PresenceJoinMsg {
+  type: 'presence_join';
+  topic: string;
+  member: MemberWire;
+}
+export interface PresenceLeaveMsg {
+  type: 'presence_leave';
+  topic: string;
+  member: MemberWire;
+  reason: string;
+}
+export interface PresenceUnwatchedMsg {
+  type: 'presence_unwatched';
+  id: number;
+  topic: string;
+}
+export interface PongMsg {
+  type: 'pong';
+  id: number;
+}
+export interface ErrorMsg {
+  type: 'error';
+  /** The id of the message this answers, when it had one. */
+  id?: number;
+  code: string;
+  message: string;
+}
+
+export type ServerMessage =
+  | WelcomeMsg
+  | SubscribedMsg
+  | UnsubscribedMsg
+  | PublishAckMsg
+  | MessageMsg
+  | PresenceStateMsg
+  | PresenceJoinMsg
+  | PresenceLeaveMsg
+  | PresenceUnwatchedMsg
+  | PongMsg
+  | ErrorMsg;
+
+export type AnyMessage = ClientMessage | ServerMessage;
+export type ClientMessageType = ClientMessage['type'];
+export type ServerMessageType = ServerMessage['type'];
+export type ClientMessageOf<T extends ClientMessageType> = Extract<ClientMessage, { type: T }>;
+export type ServerMessageOf<T extends ServerMessageType> = Extract<ServerMessage, { type: T }>;
+
+/** Compile-time exhaustiveness check for `switch` statements over message types. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled message: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,16 @@
+/**
+ * The few runtime globals the protocol uses, declared by hand: they exist in browsers, Node 20+,
+ * Deno and Bun. The protocol compiles without the DOM or Node type libraries, so a Node-only or
+ * DOM-only API used here fails to compile.
+ */
+declare class TextEncoder {
+  encode(input?: string): Uint8Array;
+}
+declare class TextDecoder {
+  constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
+  decode(input?: Uint8Array): string;
+}
+declare const console: {
+  error(...data: unknown[]): void;
+  warn(...data: unknown[]): void;
+};

@@ -1,0 +1,91 @@
+import { ErrorCode, ProtocolError } from './errors.js';
+
+/** Longest topic or pattern, in UTF-16 code units. */
+export const MAX_TOPIC_LENGTH = 256;
+
+/** Matches exactly one segment in a pattern. */
+export const SINGLE_WILDCARD = '*';
+/** Matches one or more trailing segments; only as the last segment of a pattern. */
+export const TAIL_WILDCARD = '>';
+
+// A segment is one or more characters other than '.', the wildcards, white space and control characters.
+const SEGMENT = String.raw`[^\s.*>\u0000-\u001f\u007f]+`;
+const TOPIC_RE = new RegExp(`^${SEGMENT}(?:\\.${SEGMENT})*$`, 'u');
+const PATTERN_SEGMENT = `(?:${SEGMENT}|\\*)`;
+const PATTERN_RE = new RegExp(`^(?:${PATTERN_SEGMENT}(?:\\.${PATTERN_SEGMENT})*(?:\\.>)?|>)$`, 'u');
+
+/** Why `topic` is not a valid topic, or undefined when it is. */
+export function topicProblem(topic: unknown): string | undefined {
+  if (typeof topic !== 'string') return 'a topic must be a string';
+  if (topic.length === 0) return 'a topic must not be empty';
+  if (topic.length > MAX_TOPIC_LENGTH) return `a topic must be at most ${MAX_TOPIC_LENGTH} characters`;
+  if (!TOPIC_RE.test(topic)) {
+    return `"${topic}" is not a topic: use dot-separated segments without '*', '>', spaces or control characters`;
+  }
+  return undefined;
+}
+
+/** Why `pattern` is not a valid pattern, or undefined when it is. */
+export function patternProblem(pattern: unknown): string | undefined {
+  if (typeof pattern !== 'string') return 'a pattern must be a string';
+  if (pattern.length === 0) return 'a pattern must not be empty';
+  if (pattern.length > MAX_TOPIC_LENGTH) return `a pattern must be at most ${MAX_TOPIC_LENGTH} characters`;
+  if (!PATTERN_RE.test(pattern)) {
+    return `"${pattern}" is not a pattern: '*' must be a whole segment and '>' only the last one`;
+  }
+  return undefined;
+}
+
+/** Whether `topic` is a valid topic (no wildcards). */
+export function isTopic(topic: unknown): topic is string {
+  return topicProblem(topic) === undefined;
+}
+
+/** Whether `pattern` is a valid pattern (a topic, or segments with `*` and a trailing `>`). */
+export function isPattern(pattern: unknown): pattern is string {
+  return patternProblem(pattern) === undefined;
+}
+
+/** Throws a `ProtocolError` with code `TOPIC_INVALID` unless `topic` is valid. */
+export function assertTopic(topic: unknown): asserts topic is string {
+  const problem = topicProblem(topic);
+  if (problem !== undefined) throw new ProtocolError(ErrorCode.TOPIC_INVALID, problem);
+}
+
+/** Throws a `ProtocolError` with code `PATTERN_INVALID` unless `pattern` is valid. */
+export function assertPattern(pattern: unknown): asserts pattern is string {
+  const problem = patternProblem(pattern);
+  if (problem !== undefined) throw new ProtocolError(ErrorCode.PATTERN_INVALID, problem);
+}
+
+/** Whether a pattern contains a wildcard segment. */
+export function hasWildcard(pattern: string): boolean {
+  return pattern.includes(SINGLE_WILDCARD) || pattern.includes(TAIL_WILDCARD);
+}
+
+/**
+ * Whether `topic` matches `pattern`. Both are assumed valid.
+ * `*` matches exactly one segment; a trailing `>` matches one or more segments.
+ */
+export function matchPattern(pattern: string, topic: string): boolean {
+  if (pattern === topic) return true;
+  let p = 0;
+  let t = 0;
+  for (;;) {
+    const pEnd = nextDot(pattern, p);
+    const segment = pattern.slice(p, pEnd);
+    if (segment === TAIL_WILDCARD) return t < topic.length;
+    const tEnd = nextDot(topic, t);
+    if (segment !== SINGLE_WILDCARD && segment !== topic.slice(t, tEnd)) return false;
+    p = pEnd + 1;
+    t = tEnd + 1;
+    const patternDone = p > pattern.length;
+    const topicDone = t > topic.length;
+    if (patternDone || topicDone) return patternDone && topicDone;
+  }
+}
+
+function nextDot(s: string, from: number): number {
+  const i = s.indexOf('.', from);
+  return i === -1 ? s.length : i;
+}

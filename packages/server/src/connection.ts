@@ -1,0 +1,97 @@
+import { type Codec, LeaveReason, clampCloseReason, encodeFrame } from '@herald/protocol';
+import type { ServerMessage } from '@herald/protocol';
+import WebSocket from 'ws';
+import type { EncodedValue, PresenceMember } from './engine.js';
+
+/** A connected client as the router shows it: `router.clients()`, events, `router.presence()`. */
+export interface ClientInfo {
+  id: string;
+  name: string;
+  /** The info the client connected with, decoded. */
+  info: unknown;
+  /** The remote IP address. */
+  address: string;
+  connectedAt: Date;
+  /** Its subscriptions (topics and patterns), in the order it made them. */
+  subscriptions: string[];
+}
+
+/** One WebSocket connection to the router, from upgrade to close. */
+export class Connection {
+  readonly id: string;
+  readonly socket: WebSocket;
+  readonly codec: Codec;
+  readonly address: string;
+  readonly connectedAt = Date.now();
+  /** `hello`: waiting for the client's hello; `open`: welcomed; `closed`: gone. */
+  state: 'hello' | 'open' | 'closed' = 'hello';
+  name = '';
+  info: EncodedValue | undefined;
+  /** Subscriptions, in the order they were made. */
+  readonly patterns = new Set<string>();
+  /** Topics whose presence this connection watches. */
+  readonly watching = new Set<string>();
+  protocolErrors = 0;
+  /** Set when the router closed the connection itself; its presence leave reason is then `dropped`. */
+  closedByRouter = false;
+  helloTimer: ReturnType<typeof setTimeout> | undefined;
+  #decodedInfo: { value: unknown } | undefined;
+
+  constructor(id: string, socket: WebSocket, codec: Codec, address: string) {
+    this.id = id;
+    this.socket = socket;
+    this.codec = codec;
+    this.address = address;
+  }
+
+  /** Sends a frame if the socket is still open; frames to a closing socket are dropped. */
+  send(frame: string | Uint8Array): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: false });
+  }
+
+  sendMessage(message: ServerMessage): void {
+    this.send(encodeFrame(message));
+  }
+
+  sendError(code: string, message: string, id?: number): void {
+    this.sendMessage(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
+  }
+
+  /** Closes with a code and a reason `CODE: explanation` (clamped to the 123-byte limit). */
+  close(closeCode: number, errorCode: string, explanation: string): void {
+    if (this.socket.readyState >= WebSocket.CLOSING) return;
+    this.closedByRouter = true;
+    this.socket.close(closeCode, clampCloseReason(`${errorCode}: ${explanation}`));
+  }
+
+  /** The presence leave reason if the connection ended with `code`. */
+  leaveReason(code: number): LeaveReason {
+    return this.closedByRouter || code === 1006 ? LeaveReason.DROPPED : LeaveReason.CLOSED;
+  }
+
+  member(): PresenceMember {
+    return this.info === undefined
+      ? { id: this.id, name: this.name, connectedAt: this.connectedAt }
+      : { id: this.id, name: this.name, info: this.info, connectedAt: this.connectedAt };
+  }
+
+  snapshot(): ClientInfo {
+    return {
+      id: this.id,
+      name: this.name,
+      info: this.decodedInfo(),
+      address: this.address,
+      connectedAt: new Date(this.connectedAt),
+      subscriptions: [...this.patterns],
+    };
+  }
+
+  decodedInfo(): unknown {
+    if (this.info === undefined) return undefined;
+    if (this.#decodedInfo === undefined) {
+      const decoded = this.codec.decode(this.info.text);
+      this.#decodedInfo = { value: decoded.ok ? decoded.value : undefined };
+    }
+    return this.#decodedInfo.value;
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * The router's core: accepts sockets, speaks the protocol with each, and fans engine publications
+ * and presence events out to connections and in-process subscribers. The `Router` class is its
+ * public face; the HTTP side lives in `listen.ts`.
+ */
+import {
+  type ClientMessage,
+  type Codec,
+  CloseCode,
+  ErrorCode,
+  HeraldError,
+  type MemberWire,
+  type PeerRef,
+  type ProtocolError,
+  assertNever,
+  decodeClientFrame,
+  encodeFrame,
+  patternProblem,
+  topicProblem,
+  transcode,
+} from '@herald/protocol';
+import type WebSocket from 'ws';
+import { type ClientInfo, Connection } from './connection.js';
+import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPublication } from './engine.js';
+import { randomId } from './ids.js';
+import type { Logger } from './logger.js';
+
+/** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
+export interface HubOptions {
+  maxPayload: number;
+  maxConnections: number;
+  helloTimeoutMs: number;
+  maxNameLength: number;
+  maxInfoBytes: number;
+  maxProtocolErrors: number;
+  validatePayloads: boolean;
+}
+
+/** Why a client disconnected, as the `disconnect` event tells it. */
+export interface DisconnectDetail {
+  /** The WebSocket close code (1006 when the socket was lost without a close frame). */
+  code: number;
+  reason: string;
+  /** How its presence ended: `closed` (the client closed) or `dropped`. */
+  leave: string;
+}
+
+export interface HubEvents {
+  connect(client: ClientInfo): void;
+  disconnect(client: ClientInfo, detail: DisconnectDetail): void;
+  subscribe(client: ClientInfo, pattern: string): void;
+  unsubscribe(client: ClientInfo, pattern: string): void;
+  error(error: HeraldError, client?: ClientInfo): void;
+}
+
+/** Counters since the router started. */
+export interface RouterStats {
+  /** Open sockets, welcomed or not. */
+  connections: number;
+  /** Publications accepted (from clients and `router.publish`). */
+  publications: number;
+  /** Messages handed to subscribers (sockets and in-process). */
+  deliveries: number;
+  /** Delivery frames built: one per publication and receiving codec, however many subscribers. */
+  framesEncoded: number;
+}
+
+/** Metadata handed to in-process subscribers with each message. */
+export interface MessageMeta {
+  topic: string;
+  publisher: PeerRef;
+  epoch: string;
+  offset: number;
+  publishedAt: Date;
+}
+
+export type LocalHandler = (data: unknown, meta: MessageMeta) => void;
+
+interface Watcher {
+  connection: Connection;
+  /** Events that arrived before the snapshot was sent; replayed after it. */
+  pending: PresenceEvent[] | undefined;
+}
+
+export class Hub implements EngineListener {
+  readonly connections = new Map<string, Connection>();
+  readonly counters = { publications: 0, deliveries: 0, framesEncoded: 0 };
+  closing = false;
+  readonly #local = new Map<string, LocalHandler>();
+  readonly #watchers = new Map<string, Map<string, Watcher>>();
+  readonly #codecs: ReadonlyMap<string, Codec>;
+  #localSeq = 0;
+  #onEmpty: (() => void) | undefined;
+
+  constructor(
+    readonly engine: Engine,
+    readonly codecs: readonly Codec[],
+    readonly peer: PeerRef,
+    readonly options: HubOptions,
+    readonly logger: Logger,
+    readonly events: HubEvents,
+  ) {
+    this.#codecs = new Map(codecs.map((codec) => [codec.name, codec]));
+  }
+
+  // ---- connection lifecycle ----
+
+  accept(socket: WebSocket, address: string, codec: Codec | undefined): void {
+    socket.on('error', (error) => this.logger.log('debug', 'socket error', { address, error: error.message }));
+    if (codec === undefined) {
+      socket.close(CloseCode.CODEC_UNSUPPORTED, 'CODEC_UNSUPPORTED: offer subprotocol herald.v1.superjson or herald.v1.json');
+      return;
+    }
+    if (this.closing) {
+      socket.close(CloseCode.GOING_AWAY, 'GOING_AWAY: the router is shutting down');
+      return;
+    }
+    if (this.connections.size >= this.options.maxConnections) {
+      this.logger.log('warn', 'connection refused: router full', { address, maxConnections: this.options.maxConnections });
+      socket.close(CloseCode.TRY_AGAIN_LATER, `ROUTER_FULL: the router is at maxConnections (${this.options.maxConnections})`);
+      return;
+    }
+    const connection = new Connection(randomId(), socket, codec, address);
+    this.connections.set(connection.id, connection);
+    connection.helloTimer = setTimeout(() => {
+      connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
+    }, this.options.helloTimeoutMs);
+    socket.on('message', (data, isBinary) => this.#onFrame(connection, data as Buffer, isBinary));
+    socket.on('close', (code, reason) => this.#onClose(connection, code, reason.toString()));
+  }
+
+  /** Resolves once every connection is gone. */
+  drained(): Promise<void> {
+    if (this.connections.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#onEmpty = resolve;
+    });
+  }
+
+  #onClose(connection: Connection, code: number, reason: string): void {
+    if (connection.state === 'closed') return;
+    const wasOpen = connection.state === 'open';
+    connection.state = 'closed';
+    clearTimeout(connection.helloTimer);
+    this.connections.delete(connection.id);
+    for (const topic of connection.watching) this.#watchers.get(topic)?.delete(connection.id);
+    const leave = connection.leaveReason(code);
+    if (wasOpen) {
+      const client = connection.snapshot();
+      for (const pattern of connection.patterns) {
+        this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
+        this.#engineCall(this.engine.leave(pattern, connection.id, leave), 'presence leave');
+        this.events.unsubscribe(client, pattern);
+      }
+      this.logger.log('info', 'client disconnected', {
+        id: connection.id,
+        name: connection.name,
+        code,
+        reason: reason || undefined,
+        leave,
+        online: this.connections.size,
+      });
+      this.events.disconnect(client, { code, reason, leave });
+    }
+    if (this.connections.size === 0) this.#onEmpty?.();
+  }
+
+  // ---- frames from clients ----
+
+  #onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
+    if (connection.state === 'closed') return;
+    if (isBinary) {
+      this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_FRAME, 'herald.v1 uses text frames only');
+      return;
+    }
+    const decoded = decodeClientFrame(data);
+    if (!decoded.ok) {
+      this.#rejectFrame(connection, decoded.error);
+      return;
+    }
+    const message = decoded.value;
+    if (connection.state === 'hello') {
+      if (message.type === 'hello') this.#onHello(connection, message);
+      else connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
+      return;
+    }
+    this.#dispatch(connection, message);
+  }
+
+  #dispatch(connection: Connection, message: ClientMessage): void {
+    switch (message.type) {
+      case 'hello':
+        connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'hello was already received');
+        return;
+      case 'subscribe':
+        void this.#onSubscribe(connection, message.id, message.pattern);
+        return;
+      case 'unsubscribe':
+        void this.#onUnsubscribe(connection, message.id, message.pattern);
+        return;
+      case 'publish':
+        this.#onPublish(connection, message.topic, message.payload as Uint8Array, message.id);
+        return;
+      case 'presence_watch':
+        void this.#onWatch(connection, message.id, message.topic);
+        return;
+      case 'presence_unwatch':
+        this.#onUnwatch(connection, message.id, message.topic);
+        return;
+      case 'ping':
+        connection.sendMessage({ type: 'pong', id: message.id });
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  #rejectFrame(connection: Connection, error: ProtocolError): void {
+    if (connection.state === 'hello') {
+      connection.close(CloseCode.PROTOCOL_VIOLATION, error.code, error.message);
+      return;
+    }
+    this.#protocolError(connection, error.code, error.message, error.id);
+  }
+
+  /** Answers a bad message with a coded error; past `maxProtocolErrors`, closes the connection. */
+  #protocolError(connection: Connection, code: string, message: string, id?: number): void {
+    connection.protocolErrors++;
+    this.logger.log('debug', 'protocol error', { id: connection.id, name: connection.name, code, message });
+    if (connection.protocolErrors > this.options.maxProtocolErrors) {
+      this.logger.log('warn', 'closing a client that sent too many bad messages', { id: connection.id, name: connection.name, code });
+      connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_TOO_MANY_ERRORS, `more than ${this.options.maxProtocolErrors} protocol errors`);
+      return;
+    }
+    connection.sendError(code, message, id);
+  }
+
+  #onHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): void {
+    const name = hello.name ?? connection.id;
+    const { maxNameLength, maxInfoBytes } = this.options;
+    let problem: string | undefined;
+    if (name.length === 0 || name.length > maxNameLength) problem = `name must be 1 to ${maxNameLength} characters`;
+    else if (hello.info !== undefined) {
+      if (Buffer.byteLength(hello.info) > maxInfoBytes) problem = `info must encode to at most ${maxInfoBytes} bytes`;
+      else problem = connection.codec.check(hello.info)?.message;
+    }
+    if (problem !== undefined) {
+      connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.HELLO_INVALID, problem);
+      return;
+    }
+    clearTimeout(connection.helloTimer);
+    connection.state = 'open';
+    connection.name = name;
+    if (hello.info !== undefined) connection.info = { codec: connection.codec.name, text: hello.info };
+    connection.sendMessage({
+      type: 'welcome',
+      version: 1,
+      id: connection.id,
+      name,
+      router: this.peer,
+      maxPayload: this.options.maxPayload,
+    });
+    this.logger.log('info', 'client connected', {
+      id: connection.id,
+      name,
+      address: connection.address,
+      codec: connection.codec.name,
+      online: this.connections.size,
+    });
+    this.events.connect(connection.snapshot());
+  }
+
+  async #onSubscribe(connection: Connection, id: number, pattern: string): Promise<void> {
+    const problem = patternProblem(pattern);
+    if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
+    if (connection.patterns.has(pattern)) return connection.sendMessage({ type: 'subscribed', id, pattern });
+    connection.patterns.add(pattern);
+    try {
+      await this.engine.subscribe(connection.id, pattern);
+      await this.engine.join(pattern, connection.member());
+    } catch (cause) {
+      connection.patterns.delete(pattern);
+      return this.#internalError(connection, 'subscribe', cause, id);
+    }
+    if (connection.state !== 'open') return;
+    connection.sendMessage({ type: 'subscribed', id, pattern });
+    this.events.subscribe(connection.snapshot(), pattern);
+  }
+
+  async #onUnsubscribe(connection: Connection, id: number, pattern: string): Promise<void> {
+    if (!connection.patterns.delete(pattern)) return connection.sendMessage({ type: 'unsubscribed', id, pattern });
+    try {
+      await this.engine.unsubscribe(connection.id, pattern);
+      await this.engine.leave(pattern, connection.id, 'unsubscribed');
+    } catch (cause) {
+      return this.#internalError(connection, 'unsubscribe', cause, id);
+    }
+    if (connection.state !== 'open') return;
+    connection.sendMessage({ type: 'unsubscribed', id, pattern });
+    this.events.unsubscribe(connection.snapshot(), pattern);
+  }
+
+  #onPublish(connection: Connection, topic: string, payload: Uint8Array, id: number | undefined): void {
+    const problem = topicProblem(topic);
+    if (problem !== undefined) return this.#protocolError(connection, ErrorCode.TOPIC_INVALID, problem, id);
+    if (this.options.validatePayloads) {
+      const invalid = connection.codec.check(bytesToText(payload));
+      if (invalid !== undefined) return this.#protocolError(connection, invalid.code, invalid.message, id);
+    }
+    const from = { id: connection.id, name: connection.name };
+    this.publish({ topic, codec: connection.codec.name, payload, from, at: Date.now() }).then(
+      (stamp) => {
+        if (id !== undefined) connection.sendMessage({ type: 'publish_ack', id, topic, epoch: stamp.epoch, offset: stamp.offset });
+      },
+      (cause: unknown) => this.#internalError(connection, 'publish', cause, id),
+    );
+  }
+
+  /** Hands a publication to the engine; counts it once accepted. */
+  async publish(publication: Parameters<Engine['publish']>[0]): ReturnType<Engine['publish']> {
+    const stamp = await this.engine.publish(publication);
+    this.counters.publications++;
+    return stamp;
+  }
+
+  async #onWatch(connection: Connection, id: number, topic: string): Promise<void> {
+    const problem = patternProblem(topic);
+    if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
+    let watchers = this.#watchers.get(topic);
+    if (watchers === undefined) this.#watchers.set(topic, (watchers = new Map()));
+    const watcher: Watcher = { connection, pending: [] };
+    watchers.set(connection.id, watcher);
+    connection.watching.add(topic);
+    let members: PresenceMember[];
+    try {
+      members = await this.engine.members(topic);
+    } catch (cause) {
+      this.#removeWatcher(connection, topic);
+      return this.#internalError(connection, 'presence', cause, id);
+    }
+    if (watchers.get(connection.id) !== watcher) return; // unwatched or closed meanwhile
+    const wire = members.map((member) => this.#memberWire(member, connection.codec));
+    connection.sendMessage({ type: 'presence_state', id, topic, members: wire });
+    const pending = watcher.pending ?? [];
+    watcher.pending = undefined;
+    for (const event of pending) connection.sendMessage(this.#presenceMessage(event, connection.codec));
+  }
+
+  #onUnwatch(connection: Connection, id: number, topic: string): void {
+    this.#removeWatcher(connection, topic);
+    connection.sendMessage({ type: 'presence_unwatched', id, topic });
+  }
+
+  #removeWatcher(connection: Connection, topic: string): void {
+    connection.watching.delete(topic);
+    const watchers = this.#watchers.get(topic);
+    watchers?.delete(connection.id);
+    if (watchers?.size === 0) this.#watchers.delete(topic);
+  }
+
+  #internalError(connection: Connection, operation: string, cause: unknown, id: number | undefined): void {
+    const error = new HeraldError(ErrorCode.INTERNAL_ERROR, `the router's engine failed to ${operation}`, { cause, retryable: true });
+    this.logger.log('error', `engine ${operation} failed`, { id: connection.id, error: String(cause) });
+    this.events.error(error, connection.state === 'open' ? connection.snapshot() : undefined);
+    connection.sendError(error.code, error.message, id);
+  }
+
+  #engineCall(promise: Promise<unknown>, operation: string): void {
+    promise.catch((cause: unknown) => this.logger.log('error', `engine ${operation} failed`, { error: String(cause) }));
+  }
+
+  // ---- in-process subscribers ----
+
+  async subscribeLocal(pattern: string, handler: LocalHandler): Promise<string> {
+    const id = `local:${++this.#localSeq}`;
+    this.#local.set(id, handler);
+    await this.engine.subscribe(id, pattern).catch((cause: unknown) => {
+      this.#local.delete(id);
+      throw cause;
+    });
+    return id;
+  }
+
+  async unsubscribeLocal(id: string, pattern: string): Promise<void> {
+    if (!this.#local.delete(id)) return;
+    await this.engine.unsubscribe(id, pattern);
+  }
+
+  // ---- engine callbacks ----
+
+  onPublication(publication: StampedPublication, subscribers: ReadonlySet<string>): void {
+    // One frame per receiving codec, built on first use: encode once, however many subscribers.
+    const frames = new Map<string, Uint8Array | null>();
+    let decoded: { value: unknown } | null | undefined;
+    for (const id of subscribers) {
+      const connection = this.connections.get(id);
+      if (connection !== undefined) {
+        if (connection.state !== 'open') continue;
+        let frame = frames.get(connection.codec.name);
+        if (frame === undefined) frames.set(connection.codec.name, (frame = this.#messageFrame(publication, connection.codec)));
+        if (frame === null) continue;
+        connection.send(frame);
+        this.counters.deliveries++;
+        continue;
+      }
+      const handler = this.#local.get(id);
+      if (handler === undefined) continue;
+      if (decoded === undefined) decoded = this.#decodeForLocal(publication);
+      if (decoded === null) continue;
+      this.counters.deliveries++;
+      try {
+        handler(decoded.value, {
+          topic: publication.topic,
+          publisher: publication.from,
+          epoch: publication.epoch,
+          offset: publication.offset,
+          publishedAt: new Date(publication.at),
+        });
+      } catch (error) {
+        this.logger.log('error', 'an in-process subscriber threw', { topic: publication.topic, error: String(error) });
+        this.events.error(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, 'an in-process subscriber threw', { cause: error }));
+      }
+    }
+  }
+
+  onPresence(event: PresenceEvent): void {
+    const watchers = this.#watchers.get(event.topic);
+    if (watchers === undefined) return;
+    const frames = new Map<string, string | Uint8Array>();
+    for (const watcher of watchers.values()) {
+      if (watcher.pending !== undefined) {
+        watcher.pending.push(event);
+        continue;
+      }
+      const { codec } = watcher.connection;
+      let frame = frames.get(codec.name);
+      if (frame === undefined) frames.set(codec.name, (frame = encodeFrame(this.#presenceMessage(event, codec))));
+      watcher.connection.send(frame);
+    }
+  }
+
+  /** The delivery frame for one codec, or null when the payload cannot be transcoded to it. */
+  #messageFrame(publication: StampedPublication, codec: Codec): Uint8Array | null {
+    this.counters.framesEncoded++;
+    const header = JSON.stringify({
+      type: 'message',
+      topic: publication.topic,
+      epoch: publication.epoch,
+      offset: publication.offset,
+      at: publication.at,
+      from: publication.from,
+    });
+    let payload = publication.payload;
+    if (publication.codec !== codec.name) {
+      try {
+        payload = Buffer.from(this.#transcode(bytesToText(publication.payload), publication.codec, codec));
+      } catch (error) {
+        this.logger.log('warn', 'dropped a publication that cannot be transcoded', {
+          topic: publication.topic,
+          from: publication.codec,
+          to: codec.name,
+          error: String(error),
+        });
+        return null;
+      }
+    }
+    return Buffer.concat([Buffer.from(`${header}\n`), payload]);
+  }
+
+  #decodeForLocal(publication: StampedPublication): { value: unknown } | null {
+    const codec = this.#codecs.get(publication.codec);
+    const result = codec?.decode(bytesToText(publication.payload));
+    if (result?.ok) return { value: result.value };
+    this.logger.log('warn', 'dropped a publication in-process subscribers cannot decode', {
+      topic: publication.topic,
+      codec: publication.codec,
+      error: result?.error.message ?? 'unknown codec',
+    });
+    return null;
+  }
+
+  #presenceMessage(event: PresenceEvent, codec: Codec) {
+    const member = this.#memberWire(event.member, codec);
+    return event.type === 'join'
+      ? { type: 'presence_join' as const, topic: event.topic, member }
+      : { type: 'presence_leave' as const, topic: event.topic, member, reason: event.reason };
+  }
+
+  #memberWire(member: PresenceMember, codec: Codec): MemberWire {
+    const wire: MemberWire = { id: member.id, name: member.name, connectedAt: member.connectedAt };
+    if (member.info !== undefined && this.#codecs.has(member.info.codec)) {
+      wire.info = this.#transcode(member.info.text, member.info.codec, codec);
+    }
+    return wire;
+  }
+
+  #transcode(text: string, from: string, to: Codec): string {
+    const source = this.#codecs.get(from);
+    if (source === undefined) throw new HeraldError(ErrorCode.CODEC_UNSUPPORTED, `no codec named "${from}" on this router`);
+    return transcode(text, source, to);
+  }
+}
+
+/** UTF-8 bytes to text without copying when they are already a Buffer. */
+export function bytesToText(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}

@@ -1,0 +1,24 @@
+export type { ClientInfo } from './connection.js';
+export type {
+  EncodedValue,
+  Engine,
+  EngineListener,
+  PresenceEvent,
+  PresenceMember,
+  Publication,
+  Stamp,
+  StampedPublication,
+} from './engine.js';
+export type { DisconnectDetail, MessageMeta, RouterStats } from './hub.js';
+export { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
+export { MemoryEngine } from './memory-engine.js';
+export {
+  type Member,
+  type PublishAck,
+  Router,
+  type RouterEvents,
+  type RouterOptions,
+  type RouterSubscription,
+  createRouter,
+} from './router.js';
+export { SubscriptionIndex } from './subscription-index.js';

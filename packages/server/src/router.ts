@@ -1,0 +1,357 @@
+import { once } from 'node:events';
+import { type Server as HttpServer, type IncomingMessage, createServer } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  type Codec,
+  CloseCode,
+  type Covered,
+  type DefaultSchema,
+  Emitter,
+  ErrorCode,
+  type HeraldError,
+  type HeraldSchema,
+  type PeerRef,
+  type PublishData,
+  type SubscribeData,
+  assertPattern,
+  assertTopic,
+  jsonCodec,
+  selectCodec,
+  subprotocolFor,
+  superjsonCodec,
+} from '@herald/protocol';
+import { WebSocketServer } from 'ws';
+import type { ClientInfo } from './connection.js';
+import type { Engine, PresenceMember } from './engine.js';
+import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
+import { randomId } from './ids.js';
+import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
+import { MemoryEngine } from './memory-engine.js';
+
+/** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
+export interface RouterOptions {
+  /** Port to listen on; 0 picks a free one (read it back from `router.port`). Default 0. Ignored with `server`. */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients. */
+  host?: string;
+  /** URL path clients connect to. Default `/`. */
+  path?: string;
+  /**
+   * An existing `http`/`https` server to attach to, sharing its port. The router handles upgrades
+   * on `path` and leaves other paths to the server's other `upgrade` listeners.
+   */
+  server?: HttpServer | HttpsServer;
+  /** The router's name, as publisher of `router.publish` messages. Default `router`. */
+  name?: string;
+  /** Where routing state lives. Default: a new in-memory engine. */
+  engine?: Engine;
+  /** Codecs offered to clients; the first encodes `router.publish`. Default superjson, then json. */
+  codecs?: readonly Codec[];
+  /** Largest frame accepted, in bytes; a larger one closes the connection with 1009. Default 1 MiB. */
+  maxPayload?: number;
+  /** Most simultaneous connections; one more is closed with 1013 (`ROUTER_FULL`). Default 10,000. */
+  maxConnections?: number;
+  /** How long a new connection may take to send `hello` before close 4002. Default 10,000 ms. */
+  helloTimeoutMs?: number;
+  /** Longest client name, in characters. Default 128. */
+  maxNameLength?: number;
+  /** Largest encoded client info, in bytes. Default 4,096. */
+  maxInfoBytes?: number;
+  /** Bad messages tolerated per connection before close 4000. Default 100. */
+  maxProtocolErrors?: number;
+  /**
+   * Check every published payload against its codec (shape, depth, forbidden keys) before routing
+   * it, so subscribers never receive one they must refuse. Costs one JSON parse per publish, not
+   * per subscriber. Default true.
+   */
+  validatePayloads?: boolean;
+  /** How long `close()` waits for clients to finish the close handshake before cutting them. Default 2,000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Where log lines go; `false` for none. Default: stderr, from `logLevel` up. */
+  logger?: Logger | false;
+  /** The default logger's threshold. Default `warn`. */
+  logLevel?: LogLevel;
+}
+
+/** Events of a router, with their listener signatures (tinyproto's lifecycle hooks). */
+export interface RouterEvents {
+  /** A client was welcomed. */
+  connect: (client: ClientInfo) => void;
+  /** A welcomed client's connection ended. Its `unsubscribe` events come first. */
+  disconnect: (client: ClientInfo, detail: DisconnectDetail) => void;
+  /** A client subscribed to a pattern (also its presence join). */
+  subscribe: (client: ClientInfo, pattern: string) => void;
+  /** A client unsubscribed, or lost a subscription because it disconnected. */
+  unsubscribe: (client: ClientInfo, pattern: string) => void;
+  /** The engine failed, or an in-process subscriber threw. */
+  error: (error: HeraldError, client?: ClientInfo) => void;
+}
+
+/** A presence member, decoded. */
+export interface Member {
+  id: string;
+  name: string;
+  info: unknown;
+  connectedAt: Date;
+}
+
+/** Where an accepted publication sits in its topic's sequence. */
+export interface PublishAck {
+  topic: string;
+  epoch: string;
+  offset: number;
+}
+
+/** An in-process subscription made with `router.subscribe`. */
+export interface RouterSubscription {
+  readonly pattern: string;
+  unsubscribe(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts a router and resolves once it listens.
+ *
+ * @example
+ * const router = await createRouter({ port: 8080 });
+ * router.on('connect', (client) => console.log(`${client.name} joined`));
+ * await router.publish('sensors.kitchen.temp', { at: new Date(), celsius: 21.5 });
+ */
+export async function createRouter<S extends HeraldSchema = DefaultSchema>(options: RouterOptions = {}): Promise<Router<S>> {
+  const router = new Router<S>(options);
+  await router.start();
+  return router;
+}
+
+/** A Herald router. Create one with {@link createRouter}. */
+export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<RouterEvents> {
+  /** This router's id: the publisher id of `router.publish` messages. */
+  readonly id = randomId();
+  readonly name: string;
+  readonly #options: RouterOptions;
+  readonly #hub: Hub;
+  readonly #codecs: readonly Codec[];
+  readonly #logger: Logger;
+  readonly #path: string;
+  #server: HttpServer | HttpsServer | undefined;
+  #ownsServer = false;
+  #wss: WebSocketServer | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use {@link createRouter}. */
+  constructor(options: RouterOptions) {
+    super();
+    this.#options = options;
+    this.name = options.name ?? 'router';
+    this.#path = options.path ?? '/';
+    this.#codecs = options.codecs ?? [superjsonCodec, jsonCodec];
+    if (this.#codecs.length === 0) throw new TypeError('createRouter: codecs must name at least one codec');
+    this.#logger =
+      options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
+    const peer: PeerRef = { id: this.id, name: this.name };
+    this.#hub = new Hub(
+      options.engine ?? new MemoryEngine(),
+      this.#codecs,
+      peer,
+      {
+        maxPayload: options.maxPayload ?? 1024 * 1024,
+        maxConnections: options.maxConnections ?? 10_000,
+        helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+        maxNameLength: options.maxNameLength ?? 128,
+        maxInfoBytes: options.maxInfoBytes ?? 4096,
+        maxProtocolErrors: options.maxProtocolErrors ?? 100,
+        validatePayloads: options.validatePayloads ?? true,
+      },
+      this.#logger,
+      {
+        connect: (client) => this.emit('connect', client),
+        disconnect: (client, detail) => this.emit('disconnect', client, detail),
+        subscribe: (client, pattern) => this.emit('subscribe', client, pattern),
+        unsubscribe: (client, pattern) => this.emit('unsubscribe', client, pattern),
+        error: (error, client) => this.emit('error', error, client),
+      },
+    );
+  }
+
+  /** @internal Called by {@link createRouter}. */
+  async start(): Promise<void> {
+    await this.#hub.engine.start(this.#hub);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#hub.options.maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (offered) => {
+        const codec = selectCodec(offered, this.#codecs);
+        return codec === undefined ? false : subprotocolFor(codec);
+      },
+    });
+    const server = this.#options.server ?? createServer(refuseHttp);
+    this.#ownsServer = this.#options.server === undefined;
+    this.#server = server;
+    server.on('upgrade', this.#onUpgrade);
+    if (this.#ownsServer) {
+      server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1');
+      await once(server, 'listening');
+    } else if (!server.listening) {
+      await once(server, 'listening');
+    }
+    this.#logger.log('info', 'router listening', { url: this.url, engine: this.#hub.engine.constructor.name });
+  }
+
+  /** The URL to give clients: `ws://host:port/path` (`wss://` on an https server). */
+  get url(): string {
+    const address = this.#address();
+    const scheme = this.#server instanceof HttpsServer ? 'wss' : 'ws';
+    let host = address.address;
+    if (host === '0.0.0.0') host = '127.0.0.1';
+    else if (host === '::') host = '::1';
+    if (host.includes(':')) host = `[${host}]`;
+    return `${scheme}://${host}:${address.port}${this.#path}`;
+  }
+
+  /** The port the router listens on. */
+  get port(): number {
+    return this.#address().port;
+  }
+
+  /**
+   * Publishes from the router itself (hein's transmitter), to every matching subscriber.
+   * Rejects with `TOPIC_INVALID` or `PAYLOAD_UNENCODABLE` (ProtocolError).
+   */
+  async publish<T extends string>(topic: T & Covered<S, T>, data: PublishData<S, T>): Promise<PublishAck> {
+    assertTopic(topic);
+    const codec = this.#codecs[0]!;
+    const payload = Buffer.from(codec.encode(data));
+    const stamp = await this.#hub.publish({ topic, codec: codec.name, payload, from: { id: this.id, name: this.name }, at: Date.now() });
+    return { topic, epoch: stamp.epoch, offset: stamp.offset };
+  }
+
+  /**
+   * Subscribes in-process (pysig's listener on the router). The handler gets each matching message,
+   * decoded. Resolves once later publications are sure to arrive. Rejects with `PATTERN_INVALID`.
+   */
+  async subscribe<P extends string>(
+    pattern: P & Covered<S, P>,
+    handler: (data: SubscribeData<S, P>, meta: MessageMeta) => void,
+  ): Promise<RouterSubscription> {
+    assertPattern(pattern);
+    const id = await this.#hub.subscribeLocal(pattern, handler as (data: unknown, meta: MessageMeta) => void);
+    const unsubscribe = (): Promise<void> => this.#hub.unsubscribeLocal(id, pattern);
+    return { pattern, unsubscribe, [Symbol.asyncDispose]: unsubscribe };
+  }
+
+  /** The connected, welcomed clients (hein's `ping()`), in the order they connected. */
+  clients(): ClientInfo[] {
+    const clients: ClientInfo[] = [];
+    for (const connection of this.#hub.connections.values()) {
+      if (connection.state === 'open') clients.push(connection.snapshot());
+    }
+    return clients;
+  }
+
+  /** The members of a topic's (or pattern's) presence: the clients subscribed to exactly it. */
+  async presence(topic: string): Promise<Member[]> {
+    assertPattern(topic);
+    const members = await this.#hub.engine.members(topic);
+    return members.map((member) => this.#decodeMember(member));
+  }
+
+  /** Counters since the router started. */
+  stats(): RouterStats {
+    return { connections: this.#hub.connections.size, ...this.#hub.counters };
+  }
+
+  /**
+   * Stops accepting, closes every connection with 1001 (going away), and resolves when all sockets
+   * are gone, the port is free (when the router owns the server) and the engine is closed.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    const hub = this.#hub;
+    hub.closing = true;
+    const server = this.#server;
+    server?.off('upgrade', this.#onUpgrade);
+    const online = hub.connections.size;
+    for (const connection of hub.connections.values()) {
+      connection.close(CloseCode.GOING_AWAY, 'GOING_AWAY', 'the router is shutting down');
+    }
+    const cut = setTimeout(() => {
+      for (const connection of hub.connections.values()) connection.socket.terminate();
+    }, this.#options.shutdownTimeoutMs ?? 2000);
+    await hub.drained();
+    clearTimeout(cut);
+    this.#wss?.close();
+    if (this.#ownsServer && server !== undefined) {
+      const closed = once(server, 'close');
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    }
+    await hub.engine.close();
+    this.#logger.log('info', 'router closed', { clients: online });
+  }
+
+  #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const pathname = (request.url ?? '/').split('?', 1)[0];
+    if (pathname !== this.#path) {
+      if (this.#ownsServer) rejectUpgrade(socket, 404, 'Not Found', ErrorCode.CONNECTION_FAILED, `no Herald router at ${pathname}; use ${this.#path}`);
+      return; // on a shared server, other upgrade listeners own other paths
+    }
+    const offered = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((protocol) => protocol.trim())
+      .filter((protocol) => protocol.length > 0);
+    const codec = selectCodec(offered, this.#codecs);
+    if (offered.length > 0 && codec === undefined) {
+      const supported = this.#codecs.map(subprotocolFor).join(', ');
+      this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: offered.join(','), address: request.socket.remoteAddress });
+      rejectUpgrade(socket, 400, 'Bad Request', ErrorCode.CODEC_UNSUPPORTED, `offered ${offered.join(', ')}; this router speaks ${supported}`);
+      return;
+    }
+    this.#wss!.handleUpgrade(request, socket, head, (ws) => {
+      this.#hub.accept(ws, request.socket.remoteAddress ?? '', codec);
+    });
+  };
+
+  #address(): AddressInfo {
+    const address = this.#server?.address();
+    if (address === null || address === undefined || typeof address === 'string') {
+      throw new Error('router: the server is not listening on a TCP port');
+    }
+    return address;
+  }
+
+  #decodeMember(member: PresenceMember): Member {
+    let info: unknown;
+    if (member.info !== undefined) {
+      const codec = this.#codecs.find((c) => c.name === member.info!.codec);
+      const decoded = codec?.decode(member.info.text);
+      info = decoded?.ok ? decoded.value : undefined;
+    }
+    return { id: member.id, name: member.name, info, connectedAt: new Date(member.connectedAt) };
+  }
+}
+
+function refuseHttp(_request: IncomingMessage, response: import('node:http').ServerResponse): void {
+  response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
+  response.end('This is a Herald router: connect with a WebSocket client (subprotocol herald.v1.superjson or herald.v1.json).\n');
+}
+
+function rejectUpgrade(socket: Duplex, status: number, statusText: string, code: string, message: string): void {
+  const body = `${code}: ${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `X-Herald-Error: ${code}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * Which subscribers' patterns match a topic: a trie over segments (literal, `*`, `>`), with the
+ * answers for recently published topics cached until the next subscription change.
+ */
+import { SINGLE_WILDCARD, TAIL_WILDCARD } from '@herald/protocol';
+
+interface Node {
+  literal: Map<string, Node>;
+  star: Node | undefined;
+  /** Subscribers whose pattern ends at this node. */
+  here: Set<string>;
+  /** Subscribers whose pattern continues with `>` from this node. */
+  tail: Set<string>;
+}
+
+const newNode = (): Node => ({ literal: new Map(), star: undefined, here: new Set(), tail: new Set() });
+const EMPTY: ReadonlySet<string> = new Set();
+const CACHE_LIMIT = 10_000;
+
+export class SubscriptionIndex {
+  readonly #root = newNode();
+  readonly #patterns = new Map<string, Set<string>>();
+  #cache = new Map<string, ReadonlySet<string>>();
+
+  /** Adds a subscription. Returns false when the subscriber already had that pattern. */
+  add(subscriber: string, pattern: string): boolean {
+    let patterns = this.#patterns.get(subscriber);
+    if (patterns?.has(pattern)) return false;
+    if (patterns === undefined) this.#patterns.set(subscriber, (patterns = new Set()));
+    patterns.add(pattern);
+    let node = this.#root;
+    const segments = pattern.split('.');
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]!;
+      if (segment === TAIL_WILDCARD) {
+        node.tail.add(subscriber);
+        this.#cache.clear();
+        return true;
+      }
+      if (segment === SINGLE_WILDCARD) {
+        node = node.star ??= newNode();
+      } else {
+        let next = node.literal.get(segment);
+        if (next === undefined) node.literal.set(segment, (next = newNode()));
+        node = next;
+      }
+    }
+    node.here.add(subscriber);
+    this.#cache.clear();
+    return true;
+  }
+
+  /** Removes a subscription. Returns false when the subscriber did not have that pattern. */
+  remove(subscriber: string, pattern: string): boolean {
+    const patterns = this.#patterns.get(subscriber);
+    if (patterns?.delete(pattern) !== true) return false;
+    if (patterns.size === 0) this.#patterns.delete(subscriber);
+    this.#cache.clear();
+    this.#removePath(this.#root, pattern.split('.'), 0, subscriber);
+    return true;
+  }
+
+  /** The patterns a subscriber has. */
+  patternsOf(subscriber: string): ReadonlySet<string> {
+    return this.#patterns.get(subscriber) ?? EMPTY;
+  }
+
+  /** The subscribers with at least one pattern matching `topic`, each once. */
+  match(topic: string): ReadonlySet<string> {
+    const cached = this.#cache.get(topic);
+    if (cached !== undefined) return cached;
+    const found = new Set<string>();
+    collect(this.#root, topic.split('.'), 0, found);
+    const result = found.size === 0 ? EMPTY : found;
+    if (this.#cache.size >= CACHE_LIMIT) this.#cache = new Map();
+    this.#cache.set(topic, result);
+    return result;
+  }
+
+  /** Removes the subscriber from the pattern's node and prunes nodes left empty. Returns whether
+   * `node` is now empty. */
+  #removePath(node: Node, segments: string[], i: number, subscriber: string): boolean {
+    const segment = segments[i];
+    if (segment === undefined) node.here.delete(subscriber);
+    else if (segment === TAIL_WILDCARD) node.tail.delete(subscriber);
+    else if (segment === SINGLE_WILDCARD) {
+      if (node.star !== undefined && this.#removePath(node.star, segments, i + 1, subscriber)) node.star = undefined;
+    } else {
+      const next = node.literal.get(segment);
+      if (next !== undefined && this.#removePath(next, segments, i + 1, subscriber)) node.literal.delete(segment);
+    }
+    return node.here.size === 0 && node.tail.size === 0 && node.star === undefined && node.literal.size === 0;
+  }
+}
+
+function collect(node: Node, segments: string[], i: number, found: Set<string>): void {
+  if (i === segments.length) {
+    for (const id of node.here) found.add(id);
+    return;
+  }
+  for (const id of node.tail) found.add(id);
+  const next = node.literal.get(segments[i]!);
+  if (next !== undefined) collect(next, segments, i + 1, found);
+  if (node.star !== undefined) collect(node.star, segments, i + 1, found);
+}

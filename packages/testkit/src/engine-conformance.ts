@@ -1,0 +1,139 @@
+/**
+ * The Engine contract as a test suite: run it against every engine (in-memory, Redis, ...).
+ *
+ *   describeEngineConformance('MemoryEngine', () => new MemoryEngine());
+ *
+ * Engines may deliver asynchronously, so every check awaits the events it expects.
+ */
+import type { Engine, EngineListener, PresenceEvent, Publication, StampedPublication } from '@herald/server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+interface Delivered {
+  publication: StampedPublication;
+  subscribers: string[];
+}
+
+/** An EngineListener that records everything and lets a test await the next n events. */
+class Recorder implements EngineListener {
+  readonly publications: Delivered[] = [];
+  readonly presence: PresenceEvent[] = [];
+  #wake: (() => void) | undefined;
+
+  onPublication(publication: StampedPublication, subscribers: ReadonlySet<string>): void {
+    this.publications.push({ publication, subscribers: [...subscribers].sort() });
+    this.#wake?.();
+  }
+
+  onPresence(event: PresenceEvent): void {
+    this.presence.push(event);
+    this.#wake?.();
+  }
+
+  async until(check: () => boolean): Promise<void> {
+    while (!check()) await new Promise<void>((resolve) => (this.#wake = resolve));
+  }
+}
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+
+function publication(topic: string, payload = '{"json":1}'): Publication {
+  return { topic, codec: 'superjson', payload: bytes(payload), from: { id: 'pub', name: 'Publisher' }, at: 1_700_000_000_000 };
+}
+
+export function describeEngineConformance(name: string, makeEngine: () => Engine | Promise<Engine>): void {
+  describe(`Engine conformance: ${name}`, () => {
+    let engine: Engine;
+    let recorder: Recorder;
+
+    beforeEach(async () => {
+      engine = await makeEngine();
+      recorder = new Recorder();
+      await engine.start(recorder);
+    });
+
+    afterEach(async () => {
+      await engine.close();
+    });
+
+    it('stamps offsets that grow by one per topic, within one epoch', async () => {
+      const a1 = await engine.publish(publication('t.a'));
+      const a2 = await engine.publish(publication('t.a'));
+      const b1 = await engine.publish(publication('t.b'));
+      const a3 = await engine.publish(publication('t.a'));
+      expect([a1.offset, a2.offset, a3.offset]).toEqual([1, 2, 3]);
+      expect(b1.offset).toBe(1);
+      expect(new Set([a1.epoch, a2.epoch, a3.epoch]).size).toBe(1);
+      expect(a1.epoch).toMatch(/^\S+$/);
+    });
+
+    it('delivers to matching subscribers only, each once, with the payload untouched', async () => {
+      await engine.subscribe('s1', 'sensors.*.temp');
+      await engine.subscribe('s1', 'sensors.>'); // overlapping: still delivered once
+      await engine.subscribe('s2', 'sensors.kitchen.temp');
+      await engine.subscribe('s3', 'chat.>');
+      const stamp = await engine.publish(publication('sensors.kitchen.temp', '{"json":{"c":21.5}}'));
+      await recorder.until(() => recorder.publications.length === 1);
+      const [delivered] = recorder.publications;
+      expect(delivered!.subscribers).toEqual(['s1', 's2']);
+      expect(delivered!.publication).toMatchObject({ topic: 'sensors.kitchen.temp', codec: 'superjson', ...stamp });
+      expect(delivered!.publication.from).toEqual({ id: 'pub', name: 'Publisher' });
+      expect(delivered!.publication.at).toBe(1_700_000_000_000);
+      expect(text(delivered!.publication.payload)).toBe('{"json":{"c":21.5}}');
+    });
+
+    it('never calls back for a publication nobody matches', async () => {
+      await engine.subscribe('s1', 'a.b');
+      await engine.publish(publication('nobody.listens'));
+      await engine.publish(publication('a.b'));
+      await recorder.until(() => recorder.publications.length === 1);
+      expect(recorder.publications.map((d) => d.publication.topic)).toEqual(['a.b']);
+    });
+
+    it('keeps the publish order per topic', async () => {
+      await engine.subscribe('s1', 'ordered');
+      const stamps = await Promise.all(Array.from({ length: 200 }, (_, i) => engine.publish(publication('ordered', `{"json":${i}}`))));
+      await recorder.until(() => recorder.publications.length === 200);
+      expect(recorder.publications.map((d) => text(d.publication.payload))).toEqual(stamps.map((_, i) => `{"json":${i}}`));
+      expect(recorder.publications.map((d) => d.publication.offset)).toEqual(stamps.map((s) => s.offset));
+      expect(stamps.map((s) => s.offset)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    });
+
+    it('stops delivering after unsubscribe; subscribe and unsubscribe are idempotent', async () => {
+      await engine.subscribe('s1', 'x.*');
+      await engine.subscribe('s1', 'x.*');
+      await engine.subscribe('s2', 'x.*');
+      await engine.publish(publication('x.1'));
+      await recorder.until(() => recorder.publications.length === 1);
+      await engine.unsubscribe('s1', 'x.*');
+      await engine.unsubscribe('s1', 'x.*');
+      await engine.unsubscribe('s9', 'never.subscribed');
+      await engine.publish(publication('x.2'));
+      await recorder.until(() => recorder.publications.length === 2);
+      expect(recorder.publications.map((d) => d.subscribers)).toEqual([['s1', 's2'], ['s2']]);
+    });
+
+    it('tracks presence: joins in order, one event each, idempotent, leave with its reason', async () => {
+      const kirk = { id: 'k', name: 'Kirk', connectedAt: 1 };
+      const spock = { id: 's', name: 'Spock', info: { codec: 'superjson', text: '{"json":{"rank":2}}' }, connectedAt: 2 };
+      await engine.join('bridge', kirk);
+      await engine.join('bridge', spock);
+      await engine.join('bridge', kirk); // already there: nothing happens
+      await engine.join('engineering', spock);
+      expect((await engine.members('bridge')).map((m) => m.id)).toEqual(['k', 's']);
+      expect(await engine.members('bridge')).toEqual([kirk, spock]);
+      await engine.leave('bridge', 'k', 'dropped');
+      await engine.leave('bridge', 'k', 'dropped'); // already gone: nothing happens
+      await engine.leave('nowhere', 'k', 'closed');
+      await recorder.until(() => recorder.presence.length === 4);
+      expect(recorder.presence.map((e) => [e.type, e.topic, e.member.id, e.type === 'leave' ? e.reason : ''])).toEqual([
+        ['join', 'bridge', 'k', ''],
+        ['join', 'bridge', 's', ''],
+        ['join', 'engineering', 's', ''],
+        ['leave', 'bridge', 'k', 'dropped'],
+      ]);
+      expect(await engine.members('bridge')).toEqual([spock]);
+      expect(await engine.members('empty.topic')).toEqual([]);
+    });
+  });
+}

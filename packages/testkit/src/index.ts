@@ -1,0 +1,4 @@
+export { type Deferred, deferred, nextEvent } from './deferred.js';
+export { describeEngineConformance } from './engine-conformance.js';
+export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.js';
+export { startRouter } from './router.js';

@@ -1,0 +1,27 @@
+import { readdirSync } from 'node:fs';
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// One project per folder in packages/, named after the folder.
+const projects = readdirSync(new URL('./packages', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => ({
+    extends: true as const,
+    test: {
+      name: entry.name,
+      root: `packages/${entry.name}`,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: '../../tsconfig.check.json' },
+    },
+  }));
+
+export default defineConfig({
+  // Node tests run in Vite's SSR environment: resolve workspace packages to their TypeScript sources.
+  ssr: { resolve: { conditions: ['herald-source', ...defaultServerConditions] } },
+  test: {
+    projects,
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'reports/vitest.json' }]] : ['default'],
+  },
+});
