@@ -27,7 +27,9 @@ export class AsyncQueue<T> implements AsyncIterator<T> {
   end(error?: unknown): void {
     if (this.#ended !== undefined) return;
     this.#ended = error === undefined ? {} : { error };
-    if (this.#items.length > 0) return;
+    if (this.#items.length > 0 || this.#waiters.length === 0) return;
+    // A consumer is waiting: it takes the error (thrown once); later reads report done.
+    this.#ended = {};
     for (const waiter of this.#waiters.splice(0)) {
       if (error === undefined) waiter.resolve({ value: undefined, done: true });
       else waiter.reject(error);

@@ -70,6 +70,7 @@ export interface PublishAck {
 }
 
 interface Pending {
+  /** Runs synchronously when the reply frame is handled, before frames after it. */
   resolve: (message: ServerMessage) => void;
   reject: (error: HeraldError) => void;
   /** Which error class the router's refusal becomes. */
@@ -274,10 +275,12 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     let entry = this.#presences.get(topic);
     if (entry === undefined) {
       const created: PresenceEntry = { views: new Map(), members: new Map(), ready: Promise.resolve() };
-      created.ready = this.#request({ type: 'presence_watch', topic }, 'subscription').then((state) => {
-        if (state.type !== 'presence_state') return unexpected(state);
+      // The snapshot is applied as its frame is handled, so a join or leave in the frames right
+      // after it finds it in place.
+      created.ready = this.#request({ type: 'presence_watch', topic }, 'subscription', (state) => {
+        if (state.type !== 'presence_state') return;
         for (const wire of state.members) created.members.set(wire.id, this.#member(wire));
-      });
+      }).then(() => undefined);
       this.#presences.set(topic, (entry = created));
     }
     entry.views.set(view, sink);
@@ -435,15 +438,16 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   // ---- requests ----
 
-  #request(message: Outgoing, kind: Pending['kind']): Promise<ServerMessage> {
+  #request(message: Outgoing, kind: Pending['kind'], onReply?: (reply: ServerMessage) => void): Promise<ServerMessage> {
     this.#assertOpen();
     const id = this.#nextId++;
-    return this.#send(id, encodeFrame({ ...message, id }) as string, kind);
+    return this.#send(id, encodeFrame({ ...message, id }) as string, kind, onReply);
   }
 
-  #send(id: number, frame: string, kind: Pending['kind']): Promise<ServerMessage> {
+  #send(id: number, frame: string, kind: Pending['kind'], onReply?: (reply: ServerMessage) => void): Promise<ServerMessage> {
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, kind });
+      const settle = onReply === undefined ? resolve : (reply: ServerMessage) => (onReply(reply), resolve(reply));
+      this.#pending.set(id, { resolve: settle, reject, kind });
       this.#socket.send(frame);
     });
   }
@@ -455,7 +459,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (this.#state !== 'open') return;
     await entry.ready.catch(() => undefined);
     if (this.#subscriptions.has(subscription.pattern) || this.#state !== 'open') return;
-    await this.#request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription');
+    await this.#request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription').catch(ignoreClosed);
   }
 
   async #unwatch(view: Presence): Promise<void> {
@@ -465,7 +469,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (this.#state !== 'open') return;
     await entry.ready.catch(() => undefined);
     if (this.#presences.has(view.topic) || this.#state !== 'open') return;
-    await this.#request({ type: 'presence_unwatch', topic: view.topic }, 'subscription');
+    await this.#request({ type: 'presence_unwatch', topic: view.topic }, 'subscription').catch(ignoreClosed);
   }
 
   #member(wire: MemberWire): Member {
@@ -554,6 +558,11 @@ function describeSocketError(event: unknown): string | undefined {
   const detail = (event as { error?: unknown; message?: unknown } | null) ?? {};
   if (detail.error instanceof Error) return detail.error.message;
   return typeof detail.message === 'string' && detail.message !== '' ? detail.message : undefined;
+}
+
+/** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */
+function ignoreClosed(error: unknown): void {
+  if (!(error instanceof ConnectionError && error.code === ErrorCode.CONNECTION_CLOSED)) throw error;
 }
 
 function unexpected(message: ServerMessage): never {

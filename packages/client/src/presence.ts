@@ -14,7 +14,7 @@ export interface PresenceEvents {
   join: (member: Member) => void;
   /** A client left: `unsubscribed`, `closed` (it closed its connection) or `dropped` (connection lost). */
   leave: (member: Member, reason: string) => void;
-  /** After every join or leave, and once with the first snapshot: the members now. */
+  /** After every join or leave (and after a re-synchronisation): the members now. */
   change: (members: Member[]) => void;
   /** The view ended: `close()` was called or the client closed. */
   end: () => void;

@@ -117,6 +117,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Delivery<T>> {
     for (const queue of this.#queues) {
       queue.push({ data, meta }, () => {
         this.#queues.delete(queue);
+        // Nobody is left to read: stop the subscription rather than route messages to no one.
+        if (this.#handler === undefined && this.#queues.size === 0) void this.unsubscribe().catch(this.#report);
         return new SubscriptionError(
           ErrorCode.SUBSCRIPTION_OVERFLOW,
           `an iterator of "${this.pattern}" fell more than ${this.#bufferSize} messages behind`,

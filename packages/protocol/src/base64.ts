@@ -47,6 +47,10 @@ export function fromBase64(text: string): Uint8Array {
     const last = i + 4 === text.length;
     const c = last && padding === 2 ? 0 : sextet(text, i + 2);
     const d = last && padding >= 1 ? 0 : sextet(text, i + 3);
+    // Canonical only: the bits padding leaves over must be zero ('Zh==' is not 'Zg==').
+    if (last && ((padding === 2 && (b & 15) !== 0) || (padding === 1 && (c & 3) !== 0))) {
+      throw new TypeError('non-canonical base64 padding');
+    }
     const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = n >> 16;
     if (o < out.length) out[o++] = (n >> 8) & 255;

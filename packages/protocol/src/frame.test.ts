@@ -193,6 +193,9 @@ describe('bad frames', () => {
     expect(client).toMatchObject({ type: 'ping', id: 1 });
     const server = decodedValue(decodeServerFrame('{"type":"pong","id":2,"v2":"later"}'));
     expect(server).toMatchObject({ type: 'pong', id: 2 });
+    // Regression case found by the text/bytes property: a "payload" key in the header of a type without one.
+    const odd = '{"payload":[],"type":"hello"}';
+    expect(decodedValue(decodeClientFrame(bytes(odd)))).toStrictEqual(decodedValue(decodeClientFrame(odd)));
   });
 
   it('treats the payload bytes as opaque: invalid UTF-8 after the LF is accepted', () => {
@@ -254,7 +257,7 @@ describe.each(DECODERS)('%s on arbitrary input', (_name, decode, specs) => {
   });
 
   it('decodes the string form and the UTF-8 form of well-formed text alike', () => {
-    const wellFormed = fc.oneof(fc.string({ unit: 'grapheme' }), frameLike).filter((s) => s.isWellFormed());
+    const wellFormed = fc.oneof(fc.string({ unit: 'grapheme' }), frameLike).filter((s) => !/\p{Cs}/u.test(s)); // no lone surrogates
     fc.assert(
       fc.property(wellFormed, (input) => {
         const fromText = decode(input);

@@ -58,7 +58,8 @@ export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpe
 };
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading BOM, so bytes and text refuse it alike (JSON.parse does).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Encodes one message as a frame: a string, or bytes when the payload is bytes. */
 export function encodeFrame(message: AnyMessage): RawPayload {
@@ -137,6 +138,7 @@ function decodeFrame(
     return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, `${type} takes no payload`, id);
   }
   if (payload !== undefined) fields.payload = payload;
+  else delete fields.payload; // a header field named payload is not a payload
   return ok(fields as unknown as AnyMessage);
 }
 

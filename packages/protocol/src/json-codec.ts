@@ -1,7 +1,7 @@
 import { SuperJSON } from 'superjson';
 import { type Codec, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
-import { isPlainJson, jsonTreeProblem } from './payload-guard.js';
+import { isPlainJson, jsonTreeProblem, jsonValueProblem } from './payload-guard.js';
 import { type Result, err, ok } from './result.js';
 import { registerBinaryTypes } from './superjson-codec.js';
 
@@ -36,14 +36,16 @@ export function createJsonCodec(options: DecodeLimits = {}): Codec {
         registerBinaryTypes(projector);
       }
       let json: unknown;
+      let text: string | undefined;
       try {
         json = projector.serialize(value).json;
+        text = JSON.stringify(json);
       } catch (cause) {
         throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value as JSON: ${String(cause)}`, { cause });
       }
-      const problem = jsonTreeProblem(json, maxDepth);
+      const problem = jsonValueProblem(json, maxDepth);
       if (problem !== undefined) throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `the value has ${problem}`);
-      return JSON.stringify(json) ?? 'null';
+      return text ?? 'null';
     },
     decode: parse,
     check(text) {

@@ -8,8 +8,9 @@ export const SINGLE_WILDCARD = '*';
 /** Matches one or more trailing segments; only as the last segment of a pattern. */
 export const TAIL_WILDCARD = '>';
 
-// A segment is one or more characters other than '.', the wildcards, white space and control characters.
-const SEGMENT = String.raw`[^\s.*>\u0000-\u001f\u007f]+`;
+// A segment is one or more characters other than '.', the wildcards, white space and control
+// characters (C0, DEL and C1).
+const SEGMENT = String.raw`[^\s.*>\u0000-\u001f\u007f-\u009f]+`;
 const TOPIC_RE = new RegExp(`^${SEGMENT}(?:\\.${SEGMENT})*$`, 'u');
 const PATTERN_SEGMENT = `(?:${SEGMENT}|\\*)`;
 const PATTERN_RE = new RegExp(`^(?:${PATTERN_SEGMENT}(?:\\.${PATTERN_SEGMENT})*(?:\\.>)?|>)$`, 'u');

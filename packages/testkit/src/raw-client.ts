@@ -102,8 +102,9 @@ export class RawClient {
   }
 
   /**
-   * Proves nothing else is in flight: sends a ping, awaits its pong, and returns the frames that
-   * arrived before it.
+   * Sends a ping, awaits its pong, and returns the frames that arrived before it. The router
+   * answers a ping at once, so this proves that every delivery routed before the ping was sent;
+   * replies to requests still awaiting the engine (subscribe, presence_watch) may come later.
    */
   async drain(): Promise<ServerMessage[]> {
     const id = 2 ** 31 + Math.floor(Math.random() * 1e6);
