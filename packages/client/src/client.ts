@@ -8,24 +8,31 @@ import {
   ErrorCode,
   HeraldError,
   type HeraldSchema,
+  type KnownMethod,
   type MemberWire,
   type MessageMsg,
+  type ParamsOf,
   type PeerRef,
   ProtocolError,
   type PublishData,
+  RemoteError,
+  type ResultOf,
   type ServerMessage,
   type SubscribeData,
   SubscriptionError,
+  TimeoutError,
   assertNever,
   decodeServerFrame,
   encodeFrame,
   isRetryableClose,
   matchPattern,
+  methodProblem,
   patternProblem,
   subprotocolFor,
   superjsonCodec,
   topicProblem,
 } from '@herald/protocol';
+import { type HandlerRegistration, Provider, type RequestHandler } from './handlers.js';
 import { type Member, Presence, type PresenceSink } from './presence.js';
 import { OPEN, type HandshakeRefusal, type SocketCloseEvent, type SocketLike, type WebSocketConstructor, defaultWebSocket, onHandshakeRefusal } from './socket.js';
 import { type ClientState, type StateChange, type StateChangeReason, checkTransition } from './state.js';
@@ -62,6 +69,20 @@ export interface ClientEvents {
   error: (error: HeraldError) => void;
 }
 
+/** Options of `client.request()`. */
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply before failing with `TIMEOUT`. Default 10,000. */
+  timeout?: number;
+  /** Cancels the request: it rejects with `REQUEST_CANCELLED` and the provider's signal aborts. */
+  signal?: AbortSignal;
+}
+
+/** A method and the providers that serve it, from `client.methods()`. */
+export interface MethodInfo {
+  method: string;
+  providers: PeerRef[];
+}
+
 /** The router's acknowledgement of a publish: where the message sits in its topic. */
 export interface PublishAck {
   topic: string;
@@ -74,7 +95,7 @@ interface Pending {
   resolve: (message: ServerMessage) => void;
   reject: (error: HeraldError) => void;
   /** Which error class the router's refusal becomes. */
-  kind: 'publish' | 'subscription' | 'other';
+  kind: 'publish' | 'subscription' | 'request' | 'other';
 }
 
 interface SubscriptionEntry {
@@ -93,6 +114,9 @@ type Outgoing =
   | { type: 'unsubscribe'; pattern: string }
   | { type: 'presence_watch'; topic: string }
   | { type: 'presence_unwatch'; topic: string }
+  | { type: 'handle'; method: string }
+  | { type: 'unhandle'; method: string }
+  | { type: 'list_methods' }
   | { type: 'ping' };
 
 /**
@@ -124,17 +148,28 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #name = '';
   #router: PeerRef = { id: '', name: '' };
   #maxPayload = Number.POSITIVE_INFINITY;
+  #errorStacks = false;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
   readonly #subscriptions = new Map<string, SubscriptionEntry>();
   readonly #presences = new Map<string, PresenceEntry>();
   #welcome: { resolve: () => void; reject: (error: HeraldError) => void } | undefined;
+  readonly #provider: Provider;
 
   /** @internal Use {@link connect}. */
   constructor(url: string, options: ConnectOptions) {
     super();
     this.#url = url;
     this.#codec = options.codec ?? superjsonCodec;
+    this.#provider = new Provider({
+      codec: this.#codec,
+      send: (frame) => {
+        if (this.#socket.readyState === OPEN) this.#socket.send(frame);
+      },
+      maxPayload: () => this.#maxPayload,
+      errorStacks: () => this.#errorStacks,
+      report: (error) => this.#report(error),
+    });
     const protocol = subprotocolFor(this.#codec);
     const hello = encodeFrame(
       options.info === undefined
@@ -254,10 +289,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const payload = this.#codec.encode(data);
     const id = this.#nextId++;
     const frame = encodeFrame({ type: 'publish', id, topic, payload }) as string;
-    // A frame over maxPayload would cost the connection (close 1009): refuse it here instead.
-    if (frame.length * 3 > this.#maxPayload && utf8Length(frame) > this.#maxPayload) {
-      throw new ProtocolError(ErrorCode.PAYLOAD_TOO_LARGE, `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}`);
-    }
+    this.#checkSize(frame);
     const ack = await this.#send(id, frame, 'publish');
     return ack.type === 'publish_ack' ? { topic: ack.topic, epoch: ack.epoch, offset: ack.offset } : unexpected(ack);
   }
@@ -296,6 +328,100 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     return view;
   }
 
+  /**
+   * Provides `method`: requests for it from any caller are routed here (spread across every
+   * provider of the method). The handler gets the params and a context with the caller and an
+   * AbortSignal; its return value (or Promise) is the result; what it throws becomes the caller's
+   * `RemoteError` (an UPPER_SNAKE `code` and a `data` property on the thrown error travel too).
+   * Resolves once the router registered it. Rejects with `METHOD_INVALID` or `HANDLER_EXISTS`.
+   */
+  async handle<M extends string>(
+    method: M & KnownMethod<S, M>,
+    handler: RequestHandler<ParamsOf<S, M>, ResultOf<S, M>>,
+  ): Promise<HandlerRegistration> {
+    const problem = methodProblem(method);
+    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
+    if (this.#provider.has(method)) throw new HeraldError(ErrorCode.HANDLER_EXISTS, `this client already handles "${method}"`);
+    this.#assertOpen();
+    this.#provider.set(method, handler as RequestHandler);
+    try {
+      await this.#request({ type: 'handle', method }, 'other');
+    } catch (error) {
+      this.#provider.delete(method);
+      throw error;
+    }
+    let registered = true;
+    const unregister = async (): Promise<void> => {
+      if (!registered) return;
+      registered = false;
+      this.#provider.delete(method);
+      if (this.#state === 'open') await this.#request({ type: 'unhandle', method }, 'other').catch(ignoreClosed);
+    };
+    return { method, unregister, [Symbol.asyncDispose]: unregister };
+  }
+
+  /**
+   * Asks a provider of `method` (another client, or the router) and resolves with its result; params
+   * and result keep their types through the codec. Rejects with `NO_HANDLER` at once when nobody
+   * provides it, a TimeoutError `TIMEOUT`, `HANDLER_GONE` when the provider drops mid-request,
+   * `REQUEST_CANCELLED` when `signal` fires, or the handler's `RemoteError`.
+   */
+  async request<M extends string>(
+    method: M & KnownMethod<S, M>,
+    params: ParamsOf<S, M>,
+    options: RequestOptions = {},
+  ): Promise<ResultOf<S, M>> {
+    const problem = methodProblem(method);
+    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
+    const { signal } = options;
+    if (signal?.aborted) throw new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: signal.reason });
+    this.#assertOpen();
+    const timeout = options.timeout ?? 10_000;
+    const id = this.#nextId++;
+    const frame = encodeFrame({ type: 'request', id, method, timeout, payload: this.#codec.encode(params) }) as string;
+    this.#checkSize(frame);
+    const reply = await new Promise<ServerMessage>((resolve, reject) => {
+      const giveUp = (error: HeraldError): void => {
+        if (!this.#pending.delete(id)) return;
+        cleanup();
+        if (this.#socket.readyState === OPEN) this.#socket.send(encodeFrame({ type: 'cancel', id }) as string);
+        reject(error);
+      };
+      const timer = setTimeout(() => giveUp(new TimeoutError(ErrorCode.TIMEOUT, `no reply to "${method}" within ${timeout} ms`, { retryable: true })), timeout);
+      const onAbort = (): void =>
+        giveUp(new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: signal?.reason }));
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(id, {
+        kind: 'request',
+        resolve: (message) => (cleanup(), resolve(message)),
+        reject: (error) => (cleanup(), reject(error)),
+      });
+      this.#socket.send(frame);
+    });
+    if (reply.type === 'response_error') {
+      let data: unknown;
+      if (reply.data !== undefined) {
+        const decoded = this.#codec.decode(reply.data);
+        data = decoded.ok ? decoded.value : undefined;
+      }
+      throw new RemoteError(reply.code, reply.message, { data, ...(reply.stack !== undefined && { remoteStack: reply.stack }) });
+    }
+    if (reply.type !== 'response') return unexpected(reply);
+    const result = this.#codec.decode(reply.payload as string);
+    if (!result.ok) throw result.error;
+    return result.value as ResultOf<S, M>;
+  }
+
+  /** The methods provided through the router and by whom. */
+  async methods(): Promise<MethodInfo[]> {
+    const reply = await this.#request({ type: 'list_methods' }, 'other');
+    return reply.type === 'methods' ? reply.methods : unexpected(reply);
+  }
+
   /** Round trip to the router; resolves with the time it took, in milliseconds. */
   async ping(): Promise<number> {
     const started = Date.now();
@@ -328,6 +454,13 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     else this.#report(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, `a "${String(_event)}" listener threw`, { cause: error }));
   }
 
+  /** A frame over maxPayload would cost the connection (close 1009): refuse it here instead. */
+  #checkSize(frame: string): void {
+    if (frame.length * 3 > this.#maxPayload && utf8Length(frame) > this.#maxPayload) {
+      throw new ProtocolError(ErrorCode.PAYLOAD_TOO_LARGE, `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}`);
+    }
+  }
+
   // ---- frames from the router ----
 
   #onFrame(data: unknown): void {
@@ -358,7 +491,18 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       case 'presence_state':
       case 'presence_unwatched':
       case 'pong':
+      case 'handled':
+      case 'unhandled':
+      case 'methods':
+      case 'response':
+      case 'response_error':
         this.#settle(message.id, message);
+        return;
+      case 'request':
+        this.#provider.onRequest(message);
+        return;
+      case 'cancel':
+        this.#provider.onCancel(message.id, message.reason);
         return;
       case 'error':
         this.#onError(message);
@@ -374,6 +518,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#name = message.name;
     this.#router = message.router;
     this.#maxPayload = message.maxPayload;
+    this.#errorStacks = message.errorStacks === true;
     this.#transition('open', 'welcomed');
     this.#welcome?.resolve();
   }
@@ -423,10 +568,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       return;
     }
     this.#pending.delete(message.id!);
-    const options = { retryable: message.code === ErrorCode.INTERNAL_ERROR };
-    if (message.code === ErrorCode.INTERNAL_ERROR) pending.reject(new HeraldError(message.code, message.message, options));
-    else if (pending.kind === 'subscription') pending.reject(new SubscriptionError(message.code, message.message));
-    else pending.reject(new ProtocolError(message.code, message.message));
+    pending.reject(refusal(pending.kind, message.code, message.message));
   }
 
   #settle(id: number, message: ServerMessage): void {
@@ -524,6 +666,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #teardown(pendingError: HeraldError, endError: HeraldError | undefined): void {
     for (const pending of this.#pending.values()) pending.reject(pendingError);
     this.#pending.clear();
+    this.#provider.abortAll();
     for (const entry of this.#subscriptions.values()) for (const sink of entry.sinks.values()) sink.end(endError);
     this.#subscriptions.clear();
     for (const entry of this.#presences.values()) for (const sink of entry.views.values()) sink.end();
@@ -558,6 +701,17 @@ function describeSocketError(event: unknown): string | undefined {
   const detail = (event as { error?: unknown; message?: unknown } | null) ?? {};
   if (detail.error instanceof Error) return detail.error.message;
   return typeof detail.message === 'string' && detail.message !== '' ? detail.message : undefined;
+}
+
+const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT]);
+
+/** The error a router's refusal becomes, by what was refused. */
+function refusal(kind: Pending['kind'], code: string, message: string): HeraldError {
+  const options = { retryable: RETRYABLE.has(code) };
+  if (code === ErrorCode.TIMEOUT) return new TimeoutError(code, message, { retryable: true });
+  if (kind === 'subscription') return new SubscriptionError(code, message, options);
+  if (kind === 'publish' && !options.retryable) return new ProtocolError(code, message);
+  return new HeraldError(code, message, options);
 }
 
 /** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */

@@ -1,4 +1,13 @@
-export { Client, type ClientEvents, type ConnectOptions, type PublishAck, connect } from './client.js';
+export {
+  Client,
+  type ClientEvents,
+  type ConnectOptions,
+  type MethodInfo,
+  type PublishAck,
+  type RequestOptions,
+  connect,
+} from './client.js';
+export type { HandlerRegistration, RequestContext, RequestHandler } from './handlers.js';
 export { type Member, Presence, type PresenceEvents } from './presence.js';
 export type { SocketCloseEvent, SocketLike, WebSocketConstructor } from './socket.js';
 export { type ClientState, type StateChange, type StateChangeReason, TRANSITIONS } from './state.js';
@@ -18,6 +27,7 @@ export {
   HeraldError,
   type HeraldSchema,
   ProtocolError,
+  RemoteError,
   SubscriptionError,
   TimeoutError,
   createJsonCodec,

@@ -43,6 +43,22 @@ export const ErrorCode = {
   SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
   /** A subscriber or presence callback threw; reported on the `error` event, delivery goes on. */
   SUBSCRIBER_ERROR: 'SUBSCRIBER_ERROR',
+  /** A method name is empty, too long, or not dot-separated segments without wildcards. */
+  METHOD_INVALID: 'METHOD_INVALID',
+  /** Nobody provides the method: the request fails at once. */
+  NO_HANDLER: 'NO_HANDLER',
+  /** The request took longer than its timeout; the provider's signal aborts, a late reply is dropped. */
+  TIMEOUT: 'TIMEOUT',
+  /** The provider dropped while the request was in flight. */
+  HANDLER_GONE: 'HANDLER_GONE',
+  /** The caller's AbortSignal fired; the request was cancelled. */
+  REQUEST_CANCELLED: 'REQUEST_CANCELLED',
+  /** The caller has too many requests in flight (router's `maxPendingRequests`). */
+  REQUEST_LIMIT: 'REQUEST_LIMIT',
+  /** This client or router already provides the method. */
+  HANDLER_EXISTS: 'HANDLER_EXISTS',
+  /** A handler threw something without a code of its own. */
+  HANDLER_ERROR: 'HANDLER_ERROR',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -101,6 +117,24 @@ export class SubscriptionError extends HeraldError {
   override name = 'SubscriptionError';
 }
 
+/**
+ * A request's handler failed: it threw or rejected. `code` is the error's own `code` when it had a
+ * stable one (UPPER_SNAKE), otherwise `HANDLER_ERROR`; `data` is its `data` property, carried by
+ * the codec. Throw one from a handler to choose the code and data the caller sees.
+ */
+export class RemoteError extends HeraldError {
+  override name = 'RemoteError';
+  readonly data: unknown;
+  /** The provider's stack, only when the router is configured to pass stacks on. */
+  readonly remoteStack: string | undefined;
+
+  constructor(code: string, message: string, options: HeraldErrorOptions & { data?: unknown; remoteStack?: string } = {}) {
+    super(code, message, options);
+    this.data = options.data;
+    this.remoteStack = options.remoteStack;
+  }
+}
+
 /** An operation did not complete within its time limit. */
 export class TimeoutError extends HeraldError {
   override name = 'TimeoutError';
@@ -119,4 +153,29 @@ export function isHeraldError(value: unknown, code?: string): value is HeraldErr
     typeof (value as Partial<HeraldError>).code === 'string' &&
     (code === undefined || (value as HeraldError).code === code)
   );
+}
+
+/** What a value thrown by a request handler becomes on the wire. */
+export interface HandlerFailure {
+  code: string;
+  message: string;
+  data?: unknown;
+  stack?: string;
+}
+
+const CODE = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * Describes a value a handler threw: its own `code` when that is UPPER_SNAKE (a RemoteError, or any
+ * error with such a `code`), otherwise `HANDLER_ERROR`; its `message`, `data` and `stack`.
+ */
+export function handlerFailure(error: unknown): HandlerFailure {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  const failure: HandlerFailure = {
+    code: typeof fields.code === 'string' && CODE.test(fields.code) ? fields.code : ErrorCode.HANDLER_ERROR,
+    message: typeof fields.message === 'string' ? fields.message : String(error),
+  };
+  if (fields.data !== undefined) failure.data = fields.data;
+  if (typeof fields.stack === 'string') failure.stack = fields.stack;
+  return failure;
 }

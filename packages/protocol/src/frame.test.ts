@@ -61,6 +61,15 @@ const CLIENT_SAMPLES: readonly ClientMessage[] = [
   { type: 'presence_unwatch', id: 7, topic: 'room.1' },
   { type: 'ping', id: 0 },
   { type: 'ping', id: Number.MAX_SAFE_INTEGER },
+  { type: 'handle', id: 8, method: 'math.add' },
+  { type: 'unhandle', id: 9, method: 'math.add' },
+  { type: 'request', id: 10, method: 'math.add', timeout: 5000, payload: '{"json":[1,2]}' },
+  { type: 'request', id: 11, method: 'math.add', payload: BINARY },
+  { type: 'cancel', id: 10 },
+  { type: 'response', id: 311, payload: '{"json":3}' },
+  { type: 'response_error', id: 312, code: 'OUT_OF_RANGE', message: 'too big', data: '{"json":{"max":9}}', stack: 'Error: too big' },
+  { type: 'response_error', id: 313, code: 'HANDLER_ERROR', message: 'x' },
+  { type: 'list_methods', id: 12 },
 ];
 
 const SERVER_SAMPLES: readonly ServerMessage[] = [
@@ -78,6 +87,16 @@ const SERVER_SAMPLES: readonly ServerMessage[] = [
   { type: 'pong', id: 7 },
   { type: 'error', id: 8, code: 'TOPIC_INVALID', message: 'bad topic' },
   { type: 'error', code: 'PROTOCOL_INVALID_FRAME', message: 'no id' },
+  { type: 'welcome', version: 1, id: 'c1', name: 'Kirk', router: { id: 'r1', name: 'router-1' }, maxPayload: 1, errorStacks: true },
+  { type: 'handled', id: 8, method: 'math.add' },
+  { type: 'unhandled', id: 9, method: 'math.add' },
+  { type: 'request', id: 311, method: 'math.add', caller: { id: 'c1', name: 'Kirk', info: '{"json":1}' }, timeout: 5000, payload: '{"json":[1,2]}' },
+  { type: 'request', id: 312, method: 'math.add', caller: { id: 'c1', name: 'Kirk' }, timeout: 0, payload: BINARY },
+  { type: 'cancel', id: 311, reason: 'timeout' },
+  { type: 'response', id: 10, payload: '{"json":3}' },
+  { type: 'response_error', id: 10, code: 'OUT_OF_RANGE', message: 'too big', data: '{"json":{"max":9}}' },
+  { type: 'methods', id: 12, methods: [{ method: 'math.add', providers: [{ id: 'c1', name: 'Kirk' }] }] },
+  { type: 'methods', id: 13, methods: [] },
 ];
 
 describe('encodeFrame → decode round trip', () => {

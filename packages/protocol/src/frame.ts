@@ -19,10 +19,11 @@ const LF = 10;
 
 /**
  * Field kinds: `s` string, `i` request id (safe non-negative integer), `n` finite number,
- * `u` safe non-negative integer, `peer` {id, name}, `member` a MemberWire, `members` MemberWire[].
+ * `u` safe non-negative integer, `b` boolean, `peer` {id, name}, `caller` {id, name, info?},
+ * `member` a MemberWire, `members` MemberWire[], `methods` MethodWire[].
  * A trailing `?` makes the field optional.
  */
-type FieldKind = 's' | 'i' | 'n' | 'u' | 'peer' | 'member' | 'members';
+type FieldKind = 's' | 'i' | 'n' | 'u' | 'b' | 'peer' | 'caller' | 'member' | 'members' | 'methods';
 type FieldSpec = FieldKind | `${FieldKind}?`;
 interface MessageSpec {
   fields: Readonly<Record<string, FieldSpec>>;
@@ -40,11 +41,18 @@ export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpe
   presence_watch: spec({ id: 'i', topic: 's' }),
   presence_unwatch: spec({ id: 'i', topic: 's' }),
   ping: spec({ id: 'i' }),
+  handle: spec({ id: 'i', method: 's' }),
+  unhandle: spec({ id: 'i', method: 's' }),
+  request: spec({ id: 'i', method: 's', timeout: 'u?' }, true),
+  cancel: spec({ id: 'i' }),
+  response: spec({ id: 'i' }, true),
+  response_error: spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
+  list_methods: spec({ id: 'i' }),
 };
 
 /** Field rules of every router → client message. */
 export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpec>> = {
-  welcome: spec({ version: 'u', id: 's', name: 's', router: 'peer', maxPayload: 'u' }),
+  welcome: spec({ version: 'u', id: 's', name: 's', router: 'peer', maxPayload: 'u', errorStacks: 'b?' }),
   subscribed: spec({ id: 'i', pattern: 's' }),
   unsubscribed: spec({ id: 'i', pattern: 's' }),
   publish_ack: spec({ id: 'i', topic: 's', epoch: 's', offset: 'u' }),
@@ -55,6 +63,13 @@ export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpe
   presence_unwatched: spec({ id: 'i', topic: 's' }),
   pong: spec({ id: 'i' }),
   error: spec({ id: 'i?', code: 's', message: 's' }),
+  handled: spec({ id: 'i', method: 's' }),
+  unhandled: spec({ id: 'i', method: 's' }),
+  request: spec({ id: 'i', method: 's', caller: 'caller', timeout: 'u' }, true),
+  cancel: spec({ id: 'i', reason: 's' }),
+  response: spec({ id: 'i' }, true),
+  response_error: spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
+  methods: spec({ id: 'i', methods: 'methods' }),
 };
 
 const encoder = new TextEncoder();
@@ -166,8 +181,14 @@ function fieldProblem(value: unknown, spec: FieldSpec): string | undefined {
       return isRequestId(value) ? undefined : 'must be a non-negative safe integer';
     case 'n':
       return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number';
+    case 'b':
+      return typeof value === 'boolean' ? undefined : 'must be a boolean';
     case 'peer':
       return isPeer(value) ? undefined : 'must be {id: string, name: string}';
+    case 'caller':
+      return isPeer(value) && hasOptionalString(value, 'info') ? undefined : 'must be {id: string, name: string, info?: string}';
+    case 'methods':
+      return Array.isArray(value) && value.every(isMethod) ? undefined : 'must be an array of {method, providers}';
     case 'member':
       return isMember(value) ? undefined : 'must be a member {id, name, info?, connectedAt}';
     case 'members':
@@ -181,12 +202,19 @@ function isPeer(value: unknown): boolean {
   return typeof peer.id === 'string' && typeof peer.name === 'string';
 }
 
+function hasOptionalString(value: unknown, key: string): boolean {
+  const field = (value as Record<string, unknown>)[key];
+  return field === undefined || typeof field === 'string';
+}
+
 function isMember(value: unknown): boolean {
-  if (!isPeer(value)) return false;
-  const member = value as Record<string, unknown>;
-  return (
-    (member.info === undefined || typeof member.info === 'string') &&
-    typeof member.connectedAt === 'number' &&
-    Number.isFinite(member.connectedAt)
-  );
+  if (!isPeer(value) || !hasOptionalString(value, 'info')) return false;
+  const { connectedAt } = value as Record<string, unknown>;
+  return typeof connectedAt === 'number' && Number.isFinite(connectedAt);
+}
+
+function isMethod(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Record<string, unknown>;
+  return typeof entry.method === 'string' && Array.isArray(entry.providers) && entry.providers.every(isPeer);
 }

@@ -14,11 +14,14 @@ export {
   ConnectionError,
   ErrorCode,
   HeraldError,
+  type HandlerFailure,
   type HeraldErrorOptions,
   ProtocolError,
+  RemoteError,
   SubscriptionError,
   TimeoutError,
   type WireError,
+  handlerFailure,
   isHeraldError,
 } from './errors.js';
 export {
@@ -38,8 +41,11 @@ export type {
   DefaultSchema,
   EntriesFor,
   HeraldSchema,
+  KnownMethod,
+  ParamsOf,
   PatternsOverlap,
   PublishData,
+  ResultOf,
   Segments,
   SubscribeData,
 } from './schema.js';
@@ -54,6 +60,7 @@ export {
   isPattern,
   isTopic,
   matchPattern,
+  methodProblem,
   patternProblem,
   topicProblem,
 } from './topic.js';

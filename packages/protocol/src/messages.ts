@@ -35,6 +35,30 @@ export const LeaveReason = {
 } as const;
 export type LeaveReason = (typeof LeaveReason)[keyof typeof LeaveReason];
 
+/** A request's caller as its provider sees it. `info` is encoded in the provider's codec. */
+export interface CallerWire {
+  id: string;
+  name: string;
+  info?: string;
+}
+
+/** A method and who provides it, as `methods` lists them. */
+export interface MethodWire {
+  method: string;
+  providers: PeerRef[];
+}
+
+/** Why the router cancelled a request it had sent to a provider. */
+export const CancelReason = {
+  /** The caller's timeout passed. */
+  TIMEOUT: 'timeout',
+  /** The caller gave up (its AbortSignal fired). */
+  CANCELLED: 'cancelled',
+  /** The caller's connection closed. */
+  CALLER_GONE: 'caller_gone',
+} as const;
+export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];
+
 // ---- client → router ----
 
 export interface HelloMsg {
@@ -79,6 +103,52 @@ export interface PingMsg {
   id: number;
 }
 
+/** This client now provides `method`. */
+export interface HandleMsg {
+  type: 'handle';
+  id: number;
+  method: string;
+}
+export interface UnhandleMsg {
+  type: 'unhandle';
+  id: number;
+  method: string;
+}
+/** A request from a caller; the payload is the params. */
+export interface RequestMsg {
+  type: 'request';
+  id: number;
+  method: string;
+  /** How long the caller waits, in milliseconds. Default 10,000. */
+  timeout?: number;
+  payload: RawPayload;
+}
+/** The caller gives up on its request `id`. */
+export interface CancelMsg {
+  type: 'cancel';
+  id: number;
+}
+/** A provider's result for the router's request `id`; the payload is the result. */
+export interface ResponseMsg {
+  type: 'response';
+  id: number;
+  payload: RawPayload;
+}
+/** A provider's failure for the router's request `id`. */
+export interface ResponseErrorMsg {
+  type: 'response_error';
+  id: number;
+  code: string;
+  message: string;
+  /** Extra detail, encoded with the codec. */
+  data?: string;
+  stack?: string;
+}
+export interface ListMethodsMsg {
+  type: 'list_methods';
+  id: number;
+}
+
 export type ClientMessage =
   | HelloMsg
   | SubscribeMsg
@@ -86,7 +156,14 @@ export type ClientMessage =
   | PublishMsg
   | PresenceWatchMsg
   | PresenceUnwatchMsg
-  | PingMsg;
+  | PingMsg
+  | HandleMsg
+  | UnhandleMsg
+  | RequestMsg
+  | CancelMsg
+  | ResponseMsg
+  | ResponseErrorMsg
+  | ListMethodsMsg;
 
 // ---- router → client ----
 
@@ -99,6 +176,8 @@ export interface WelcomeMsg {
   router: PeerRef;
   /** The largest frame, in bytes, the router accepts. */
   maxPayload: number;
+  /** Whether the router passes providers' error stacks on to callers (providers send them only then). */
+  errorStacks?: boolean;
 }
 export interface SubscribedMsg {
   type: 'subscribed';
@@ -161,6 +240,53 @@ export interface ErrorMsg {
   message: string;
 }
 
+export interface HandledMsg {
+  type: 'handled';
+  id: number;
+  method: string;
+}
+export interface UnhandledMsg {
+  type: 'unhandled';
+  id: number;
+  method: string;
+}
+/** A request for this client as provider; `id` is the router's; the payload is the params. */
+export interface IncomingRequestMsg {
+  type: 'request';
+  id: number;
+  method: string;
+  caller: CallerWire;
+  /** Milliseconds until the router gives up on it. */
+  timeout: number;
+  payload: RawPayload;
+}
+/** The router gave up on its request `id` to this provider. */
+export interface IncomingCancelMsg {
+  type: 'cancel';
+  id: number;
+  reason: string;
+}
+/** The result of this client's request `id`; the payload is the result. */
+export interface IncomingResponseMsg {
+  type: 'response';
+  id: number;
+  payload: RawPayload;
+}
+/** The provider of this client's request `id` failed. */
+export interface IncomingResponseErrorMsg {
+  type: 'response_error';
+  id: number;
+  code: string;
+  message: string;
+  data?: string;
+  stack?: string;
+}
+export interface MethodsMsg {
+  type: 'methods';
+  id: number;
+  methods: MethodWire[];
+}
+
 export type ServerMessage =
   | WelcomeMsg
   | SubscribedMsg
@@ -172,7 +298,14 @@ export type ServerMessage =
   | PresenceLeaveMsg
   | PresenceUnwatchedMsg
   | PongMsg
-  | ErrorMsg;
+  | ErrorMsg
+  | HandledMsg
+  | UnhandledMsg
+  | IncomingRequestMsg
+  | IncomingCancelMsg
+  | IncomingResponseMsg
+  | IncomingResponseErrorMsg
+  | MethodsMsg;
 
 export type AnyMessage = ClientMessage | ServerMessage;
 export type ClientMessageType = ClientMessage['type'];

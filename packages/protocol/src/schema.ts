@@ -8,16 +8,45 @@
  * Publishing to topic T needs a payload that fits every schema entry whose pattern matches T.
  * A subscription to pattern P receives the union of the payloads of every entry P overlaps.
  * A topic or pattern that no entry covers is a compile error. Without a schema, payloads are `unknown`.
+ *
+ * Methods map to `{ params, result }`: `client.request('math.add', [1, 2])` checks the params and
+ * types the result; `client.handle` checks the handler's params and return type.
  */
 export interface HeraldSchema {
   /** Topic or pattern → payload type. */
   topics?: { [pattern: string]: unknown };
+  /** Method → its params and result types. */
+  methods?: { [method: string]: { params: unknown; result: unknown } };
 }
 
-/** The schema used when none is given: every topic carries `unknown`. */
+/** The schema used when none is given: every topic carries `unknown`, every method takes and gives `unknown`. */
 export interface DefaultSchema extends HeraldSchema {
   topics: { [pattern: string]: unknown };
+  methods: { [method: string]: { params: unknown; result: unknown } };
 }
+
+type MethodsOf<S> = S extends { methods: infer M } ? M : { [method: string]: { params: unknown; result: unknown } };
+
+/** `unknown` when the schema has `M`, `never` when it does not (a compile error on the method). */
+export type KnownMethod<S, M extends string> = string extends keyof MethodsOf<S>
+  ? unknown
+  : M extends keyof MethodsOf<S>
+    ? unknown
+    : never;
+
+/** The params type of method `M`. */
+export type ParamsOf<S, M extends string> = M extends keyof MethodsOf<S>
+  ? MethodsOf<S>[M] extends { params: infer P }
+    ? P
+    : never
+  : unknown;
+
+/** The result type of method `M`. */
+export type ResultOf<S, M extends string> = M extends keyof MethodsOf<S>
+  ? MethodsOf<S>[M] extends { result: infer R }
+    ? R
+    : never
+  : unknown;
 
 type TopicsOf<S> = S extends { topics: infer T } ? T : { [pattern: string]: unknown };
 type IsLoose<S> = string extends keyof TopicsOf<S> ? true : false;

@@ -34,6 +34,7 @@ describe('PROTOCOL.md', () => {
 
   it('has one section per message type, in both directions', () => {
     expect(all.filter((s) => s.direction === 'C→R').map((s) => s.type).sort()).toEqual(Object.keys(CLIENT_MESSAGE_SPECS).sort());
+    expect(new Set(all.map((s) => `${s.type} ${s.direction}`)).size).toBe(all.length);
     expect(all.filter((s) => s.direction === 'R→C').map((s) => s.type).sort()).toEqual(Object.keys(SERVER_MESSAGE_SPECS).sort());
   });
 

@@ -37,6 +37,13 @@ export function patternProblem(pattern: unknown): string | undefined {
   return undefined;
 }
 
+/** Why `method` is not a valid method name (same rules as topics), or undefined when it is. */
+export function methodProblem(method: unknown): string | undefined {
+  if (typeof method !== 'string') return 'a method name must be a string';
+  const problem = topicProblem(method);
+  return problem === undefined ? undefined : problem.replaceAll('topic', 'method name');
+}
+
 /** Whether `topic` is a valid topic (no wildcards). */
 export function isTopic(topic: unknown): topic is string {
   return topicProblem(topic) === undefined;

@@ -24,6 +24,7 @@ import { type ClientInfo, Connection } from './connection.js';
 import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPublication } from './engine.js';
 import { randomId } from './ids.js';
 import type { Logger } from './logger.js';
+import { Requests } from './requests.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
 export interface HubOptions {
@@ -34,6 +35,10 @@ export interface HubOptions {
   maxInfoBytes: number;
   maxProtocolErrors: number;
   validatePayloads: boolean;
+  requestTimeoutMs: number;
+  maxRequestTimeoutMs: number;
+  maxPendingRequests: number;
+  exposeErrorStacks: boolean;
 }
 
 /** Why a client disconnected, as the `disconnect` event tells it. */
@@ -85,6 +90,7 @@ interface Watcher {
 export class Hub implements EngineListener {
   readonly connections = new Map<string, Connection>();
   readonly counters = { publications: 0, deliveries: 0, framesEncoded: 0 };
+  readonly requests: Requests;
   closing = false;
   readonly #local = new Map<string, LocalHandler>();
   readonly #watchers = new Map<string, Map<string, Watcher>>();
@@ -101,6 +107,9 @@ export class Hub implements EngineListener {
     readonly events: HubEvents,
   ) {
     this.#codecs = new Map(codecs.map((codec) => [codec.name, codec]));
+    this.requests = new Requests(peer, options, logger, (connection, codec) =>
+      connection.info === undefined ? undefined : this.#transcode(connection.info.text, connection.info.codec, codec),
+    );
   }
 
   // ---- connection lifecycle ----
@@ -143,6 +152,7 @@ export class Hub implements EngineListener {
     connection.state = 'closed';
     clearTimeout(connection.helloTimer);
     this.connections.delete(connection.id);
+    this.requests.closed(connection);
     for (const topic of connection.watching) this.#watchers.get(topic)?.delete(connection.id);
     const leave = connection.leaveReason(code);
     if (wasOpen) {
@@ -210,6 +220,36 @@ export class Hub implements EngineListener {
       case 'ping':
         connection.sendMessage({ type: 'pong', id: message.id });
         return;
+      case 'handle': {
+        const problem = this.requests.provide(connection, message.method);
+        if (problem !== undefined) this.#protocolError(connection, ErrorCode.METHOD_INVALID, problem, message.id);
+        else connection.sendMessage({ type: 'handled', id: message.id, method: message.method });
+        return;
+      }
+      case 'unhandle':
+        this.requests.unprovide(connection, message.method);
+        connection.sendMessage({ type: 'unhandled', id: message.id, method: message.method });
+        return;
+      case 'request': {
+        const payload = bytesToText(message.payload as Uint8Array);
+        const refusal = this.requests.request(connection, message.id, message.method, message.timeout, payload);
+        if (refusal === undefined) return;
+        if (PROTOCOL_REFUSALS.has(refusal.code)) this.#protocolError(connection, refusal.code, refusal.message, message.id);
+        else connection.sendError(refusal.code, refusal.message, message.id);
+        return;
+      }
+      case 'cancel':
+        this.requests.cancel(connection, message.id);
+        return;
+      case 'response':
+        this.requests.respond(connection, message.id, bytesToText(message.payload as Uint8Array));
+        return;
+      case 'response_error':
+        this.requests.respondError(connection, message.id, message);
+        return;
+      case 'list_methods':
+        connection.sendMessage({ type: 'methods', id: message.id, methods: this.requests.methods() });
+        return;
       default:
         assertNever(message);
     }
@@ -259,6 +299,7 @@ export class Hub implements EngineListener {
       name,
       router: this.peer,
       maxPayload: this.options.maxPayload,
+      ...(this.options.exposeErrorStacks && { errorStacks: true }),
     });
     this.logger.log('info', 'client connected', {
       id: connection.id,
@@ -500,6 +541,13 @@ export class Hub implements EngineListener {
     return transcode(text, source, to);
   }
 }
+
+/** Refusals of a request that are the caller's fault: they count towards `maxProtocolErrors`. */
+const PROTOCOL_REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCode.METHOD_INVALID,
+  ErrorCode.PAYLOAD_INVALID,
+  ErrorCode.PROTOCOL_INVALID_MESSAGE,
+]);
 
 /** UTF-8 bytes to text without copying when they are already a Buffer. */
 export function bytesToText(bytes: Uint8Array): string {

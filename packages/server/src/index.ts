@@ -12,8 +12,11 @@ export type {
 export type { DisconnectDetail, MessageMeta, RouterStats } from './hub.js';
 export { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
 export { MemoryEngine } from './memory-engine.js';
+export type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 export {
+  type HandlerRegistration,
   type Member,
+  type MethodInfo,
   type PublishAck,
   Router,
   type RouterEvents,

@@ -10,14 +10,18 @@ import {
   type DefaultSchema,
   Emitter,
   ErrorCode,
-  type HeraldError,
+  HeraldError,
   type HeraldSchema,
+  type KnownMethod,
+  type ParamsOf,
   type PeerRef,
   type PublishData,
+  type ResultOf,
   type SubscribeData,
   assertPattern,
   assertTopic,
   jsonCodec,
+  methodProblem,
   selectCodec,
   subprotocolFor,
   superjsonCodec,
@@ -29,6 +33,7 @@ import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from '
 import { randomId } from './ids.js';
 import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
 import { MemoryEngine } from './memory-engine.js';
+import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 
 /** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
 export interface RouterOptions {
@@ -67,6 +72,14 @@ export interface RouterOptions {
    * per subscriber. Default true.
    */
   validatePayloads?: boolean;
+  /** Default timeout of requests, in milliseconds, when the caller names none. Default 10,000. */
+  requestTimeoutMs?: number;
+  /** Longest timeout a caller may ask for. Default 300,000 ms. */
+  maxRequestTimeoutMs?: number;
+  /** Most requests one connection may have in flight; one more fails with `REQUEST_LIMIT`. Default 10,000. */
+  maxPendingRequests?: number;
+  /** Pass providers' error stacks on to callers (`RemoteError.remoteStack`). Default false. */
+  exposeErrorStacks?: boolean;
   /** How long `close()` waits for clients to finish the close handshake before cutting them. Default 2,000 ms. */
   shutdownTimeoutMs?: number;
   /** Where log lines go; `false` for none. Default: stderr, from `logLevel` up. */
@@ -102,6 +115,20 @@ export interface PublishAck {
   topic: string;
   epoch: string;
   offset: number;
+}
+
+/** A method and the providers that serve it. */
+export interface MethodInfo {
+  method: string;
+  providers: PeerRef[];
+}
+
+/** A handler registered with `handle()`. */
+export interface HandlerRegistration {
+  readonly method: string;
+  /** Stops providing the method; requests already in flight still complete. */
+  unregister(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** An in-process subscription made with `router.subscribe`. */
@@ -163,6 +190,10 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         maxInfoBytes: options.maxInfoBytes ?? 4096,
         maxProtocolErrors: options.maxProtocolErrors ?? 100,
         validatePayloads: options.validatePayloads ?? true,
+        requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+        maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
+        maxPendingRequests: options.maxPendingRequests ?? 10_000,
+        exposeErrorStacks: options.exposeErrorStacks ?? false,
       },
       this.#logger,
       {
@@ -241,6 +272,37 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     const id = await this.#hub.subscribeLocal(pattern, handler as (data: unknown, meta: MessageMeta) => void);
     const unsubscribe = (): Promise<void> => this.#hub.unsubscribeLocal(id, pattern);
     return { pattern, unsubscribe, [Symbol.asyncDispose]: unsubscribe };
+  }
+
+  /**
+   * Serves `method` in-process (pysig's provider on the router). The handler gets the params and a
+   * context with the caller and an AbortSignal; what it returns (or resolves to) is the result,
+   * what it throws becomes the caller's `RemoteError` (see `RemoteError` for code and data).
+   * Rejects with `METHOD_INVALID`, or `HANDLER_EXISTS` when the router already serves it.
+   */
+  async handle<M extends string>(
+    method: M & KnownMethod<S, M>,
+    handler: (params: ParamsOf<S, M>, ctx: RequestContext) => ResultOf<S, M> | Promise<ResultOf<S, M>>,
+  ): Promise<HandlerRegistration> {
+    const problem = methodProblem(method);
+    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
+    const remove = this.#hub.requests.provideLocal(method, handler as RequestHandler);
+    const unregister = async (): Promise<void> => remove();
+    return { method, unregister, [Symbol.asyncDispose]: unregister };
+  }
+
+  /**
+   * Sends a request to a provider of `method` (a client, or the router's own handler) and resolves
+   * with its result. Rejects with `NO_HANDLER` at once when nobody provides it, `TIMEOUT`
+   * (TimeoutError), `HANDLER_GONE`, `REQUEST_CANCELLED`, or the handler's `RemoteError`.
+   */
+  request<M extends string>(method: M & KnownMethod<S, M>, params: ParamsOf<S, M>, options?: RequestOptions): Promise<ResultOf<S, M>> {
+    return this.#hub.requests.requestLocal(method, params, options) as Promise<ResultOf<S, M>>;
+  }
+
+  /** The methods provided and by whom (clients, and the router itself), as hein's ping() lists listeners. */
+  methods(): MethodInfo[] {
+    return this.#hub.requests.methods();
   }
 
   /** The connected, welcomed clients (hein's `ping()`), in the order they connected. */

@@ -1,0 +1,158 @@
+/**
+ * The client as a provider: the methods it handles and the requests it is serving. The router
+ * sends `request` frames under ids of its own; the client answers `response` or `response_error`,
+ * and aborts a handler's signal when the router sends `cancel` or the connection drops.
+ */
+import {
+  type Codec,
+  ErrorCode,
+  HeraldError,
+  type IncomingRequestMsg,
+  type ResponseErrorMsg,
+  encodeFrame,
+  handlerFailure,
+} from '@herald/protocol';
+
+/** What a request handler learns about its request. */
+export interface RequestContext {
+  method: string;
+  /** Who asked: a client (`info` as it connected with), or the router. */
+  caller: { id: string; name: string; info: unknown };
+  /** Aborts when the caller gives up, times out or drops, or this client disconnects. */
+  signal: AbortSignal;
+}
+
+export type RequestHandler<P = unknown, R = unknown> = (params: P, ctx: RequestContext) => R | Promise<R>;
+
+/** A method this client handles, from `client.handle()`. */
+export interface HandlerRegistration {
+  readonly method: string;
+  /** Stops handling the method; requests already being served still complete. */
+  unregister(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface ProviderIO {
+  readonly codec: Codec;
+  send(frame: string): void;
+  /** The largest frame the router accepts. */
+  maxPayload(): number;
+  /** Whether the router passes stacks on to callers. */
+  errorStacks(): boolean;
+  report(error: unknown): void;
+}
+
+export class Provider {
+  readonly #handlers = new Map<string, RequestHandler>();
+  readonly #running = new Map<number, AbortController>();
+  readonly #io: ProviderIO;
+
+  constructor(io: ProviderIO) {
+    this.#io = io;
+  }
+
+  has(method: string): boolean {
+    return this.#handlers.has(method);
+  }
+
+  set(method: string, handler: RequestHandler): void {
+    this.#handlers.set(method, handler);
+  }
+
+  delete(method: string): void {
+    this.#handlers.delete(method);
+  }
+
+  /** The methods handled, to register them again after a reconnect. */
+  methods(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  onRequest(request: IncomingRequestMsg): void {
+    const handler = this.#handlers.get(request.method);
+    if (handler === undefined) {
+      this.#fail(request.id, { code: ErrorCode.NO_HANDLER, message: `this client no longer handles "${request.method}"` });
+      return;
+    }
+    const { codec } = this.#io;
+    const params = codec.decode(request.payload as string);
+    if (!params.ok) {
+      this.#fail(request.id, { code: params.error.code, message: params.error.message });
+      return;
+    }
+    let info: unknown;
+    if (request.caller.info !== undefined) {
+      const decoded = codec.decode(request.caller.info);
+      info = decoded.ok ? decoded.value : undefined;
+    }
+    const controller = new AbortController();
+    this.#running.set(request.id, controller);
+    const ctx: RequestContext = {
+      method: request.method,
+      caller: { id: request.caller.id, name: request.caller.name, info },
+      signal: controller.signal,
+    };
+    Promise.resolve()
+      .then(() => handler(params.value, ctx))
+      .then(
+        (result) => this.#reply(request.id, controller, result),
+        (error: unknown) => {
+          if (this.#running.get(request.id) !== controller) return;
+          this.#running.delete(request.id);
+          this.#fail(request.id, this.#failure(error));
+        },
+      );
+  }
+
+  onCancel(id: number, reason: string): void {
+    const controller = this.#running.get(id);
+    if (controller === undefined) return;
+    this.#running.delete(id);
+    const code = reason === 'timeout' ? ErrorCode.TIMEOUT : ErrorCode.REQUEST_CANCELLED;
+    controller.abort(new HeraldError(code, `the router cancelled the request (${reason})`));
+  }
+
+  /** Aborts every request being served (the connection dropped); their replies are dropped. */
+  abortAll(): void {
+    for (const controller of this.#running.values()) {
+      controller.abort(new HeraldError(ErrorCode.CONNECTION_CLOSED, 'the connection to the router closed'));
+    }
+    this.#running.clear();
+  }
+
+  #reply(id: number, controller: AbortController, result: unknown): void {
+    if (this.#running.get(id) !== controller) return; // cancelled: the reply is dropped
+    this.#running.delete(id);
+    let frame: string;
+    try {
+      frame = encodeFrame({ type: 'response', id, payload: this.#io.codec.encode(result) }) as string;
+    } catch (error) {
+      const code = error instanceof HeraldError ? error.code : ErrorCode.PAYLOAD_UNENCODABLE;
+      this.#fail(id, { code, message: `the result cannot be sent: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    if (frame.length > this.#io.maxPayload() / 3 && new TextEncoder().encode(frame).length > this.#io.maxPayload()) {
+      this.#fail(id, { code: ErrorCode.PAYLOAD_TOO_LARGE, message: `the result exceeds the router's maxPayload (${this.#io.maxPayload()} bytes)` });
+      return;
+    }
+    this.#io.send(frame);
+  }
+
+  #failure(error: unknown): Omit<ResponseErrorMsg, 'type' | 'id'> {
+    const { code, message, data, stack } = handlerFailure(error);
+    const failure: Omit<ResponseErrorMsg, 'type' | 'id'> = { code, message };
+    if (data !== undefined) {
+      try {
+        failure.data = this.#io.codec.encode(data);
+      } catch (encodeError) {
+        this.#io.report(encodeError); // the code and message still travel
+      }
+    }
+    if (this.#io.errorStacks() && stack !== undefined) failure.stack = stack;
+    return failure;
+  }
+
+  #fail(id: number, failure: Omit<ResponseErrorMsg, 'type' | 'id'>): void {
+    this.#io.send(encodeFrame({ type: 'response_error', id, ...failure }) as string);
+  }
+}

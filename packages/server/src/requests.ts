@@ -1,0 +1,448 @@
+/**
+ * Routed request/reply (pysig's requests): callers and providers are connections or the router
+ * itself. The router relays each request to one provider under an id of its own, and relays the
+ * reply back under the caller's id. Requests are routed among the providers connected to this
+ * router; see PROTOCOL.md, "Requests".
+ *
+ * Choosing a provider: the one with the fewest requests in flight; ties go round robin.
+ */
+import {
+  CancelReason,
+  type Codec,
+  ErrorCode,
+  HeraldError,
+  type MethodWire,
+  type PeerRef,
+  RemoteError,
+  TimeoutError,
+  handlerFailure,
+  methodProblem,
+  transcode,
+} from '@herald/protocol';
+import type { Connection } from './connection.js';
+import type { Logger } from './logger.js';
+
+/** What a request handler learns about its request. */
+export interface RequestContext {
+  method: string;
+  /** Who asked: a client, or the router itself (`router.request`). */
+  caller: { id: string; name: string; info: unknown };
+  /** Aborts when the caller gives up, times out or drops; the reply is then dropped. */
+  signal: AbortSignal;
+}
+
+export type RequestHandler = (params: unknown, ctx: RequestContext) => unknown;
+
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply. Default: the router's `requestTimeoutMs` (10,000). */
+  timeout?: number;
+  /** Cancels the request: it rejects with `REQUEST_CANCELLED` and the provider's signal aborts. */
+  signal?: AbortSignal;
+}
+
+export interface RequestLimits {
+  requestTimeoutMs: number;
+  maxRequestTimeoutMs: number;
+  maxPendingRequests: number;
+  exposeErrorStacks: boolean;
+  validatePayloads: boolean;
+}
+
+type Provider =
+  | { kind: 'connection'; connection: Connection; inFlight: number }
+  | { kind: 'local'; handler: RequestHandler; inFlight: number };
+
+type Caller =
+  | { kind: 'connection'; connection: Connection; id: number }
+  | { kind: 'local'; resolve: (value: unknown) => void; reject: (error: HeraldError) => void };
+
+/** A value on its way: encoded text in some codec, or an in-process value. */
+type Carried = { codec: Codec; text: string } | { value: unknown };
+
+interface InFlight {
+  /** The id the router uses with the provider. */
+  key: number;
+  method: string;
+  provider: Provider;
+  caller: Caller;
+  timer: ReturnType<typeof setTimeout>;
+  /** How long the caller waits, in milliseconds. */
+  timeoutMs: number;
+  /** For an in-process provider: aborts its ctx.signal. */
+  abort: AbortController | undefined;
+}
+
+interface Failure {
+  code: string;
+  message: string;
+  data?: Carried;
+  stack?: string;
+}
+
+export class Requests {
+  readonly #providers = new Map<string, Provider[]>();
+  readonly #cursor = new Map<string, number>();
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #byCaller = new Map<Connection, Map<number, InFlight>>();
+  #nextKey = 1;
+
+  constructor(
+    readonly routerPeer: PeerRef,
+    readonly limits: RequestLimits,
+    readonly logger: Logger,
+    readonly memberInfo: (connection: Connection, codec: Codec) => string | undefined,
+  ) {}
+
+  // ---- providers ----
+
+  /** Registers a connection as provider. Returns an error message, or undefined when done. */
+  provide(connection: Connection, method: string): string | undefined {
+    const problem = methodProblem(method);
+    if (problem !== undefined) return problem;
+    const providers = this.#providersOf(method);
+    if (!providers.some((p) => p.kind === 'connection' && p.connection === connection)) {
+      providers.push({ kind: 'connection', connection, inFlight: 0 });
+      this.logger.log('info', 'provider registered', { method, id: connection.id, name: connection.name, providers: providers.length });
+    }
+    return undefined;
+  }
+
+  unprovide(connection: Connection, method: string): void {
+    this.#remove(method, (p) => p.kind === 'connection' && p.connection === connection);
+  }
+
+  /** Registers an in-process handler; returns the function that removes it. */
+  provideLocal(method: string, handler: RequestHandler): () => void {
+    const providers = this.#providersOf(method);
+    if (providers.some((p) => p.kind === 'local')) {
+      throw new HeraldError(ErrorCode.HANDLER_EXISTS, `the router already handles "${method}"`);
+    }
+    const provider: Provider = { kind: 'local', handler, inFlight: 0 };
+    providers.push(provider);
+    return () => this.#remove(method, (p) => p === provider);
+  }
+
+  /** The methods provided and by whom, sorted by method. */
+  methods(): MethodWire[] {
+    return [...this.#providers.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([method, providers]) => ({
+        method,
+        providers: providers.map((p) =>
+          p.kind === 'local' ? { ...this.routerPeer } : { id: p.connection.id, name: p.connection.name },
+        ),
+      }));
+  }
+
+  // ---- requests from connections ----
+
+  /** A caller's request. Returns a coded refusal to send back, or undefined once dispatched. */
+  request(connection: Connection, id: number, method: string, timeout: number | undefined, payload: string): HeraldError | undefined {
+    const problem = methodProblem(method);
+    if (problem !== undefined) return new HeraldError(ErrorCode.METHOD_INVALID, problem);
+    let mine = this.#byCaller.get(connection);
+    if (mine?.has(id)) return new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `request ${id} is already in flight`);
+    if ((mine?.size ?? 0) >= this.limits.maxPendingRequests) {
+      return new HeraldError(ErrorCode.REQUEST_LIMIT, `at most ${this.limits.maxPendingRequests} requests in flight per connection`, { retryable: true });
+    }
+    if (this.limits.validatePayloads) {
+      const invalid = connection.codec.check(payload);
+      if (invalid !== undefined) return invalid;
+    }
+    const provider = this.#pick(method);
+    if (provider === undefined) return new HeraldError(ErrorCode.NO_HANDLER, `nobody provides "${method}"`);
+    if (mine === undefined) this.#byCaller.set(connection, (mine = new Map()));
+    const flight = this.#start(method, provider, { kind: 'connection', connection, id }, timeout);
+    mine.set(id, flight);
+    this.#dispatch(flight, { codec: connection.codec, text: payload }, { id: connection.id, name: connection.name }, connection);
+    return undefined;
+  }
+
+  /** The caller gave up on its request `id`. */
+  cancel(connection: Connection, id: number): void {
+    const flight = this.#byCaller.get(connection)?.get(id);
+    if (flight === undefined) return;
+    this.#finish(flight);
+    this.#cancelProvider(flight, CancelReason.CANCELLED);
+  }
+
+  /** A provider's result. */
+  respond(connection: Connection, key: number, payload: string): void {
+    const flight = this.#flightFrom(connection, key, 'response');
+    if (flight === undefined) return;
+    if (this.limits.validatePayloads) {
+      const invalid = connection.codec.check(payload);
+      if (invalid !== undefined) {
+        connection.sendError(invalid.code, `the response to request ${key} was refused: ${invalid.message}`);
+        this.#finish(flight);
+        this.#failCaller(flight, { code: invalid.code, message: `the provider sent an invalid result: ${invalid.message}` });
+        return;
+      }
+    }
+    this.#finish(flight);
+    this.#succeedCaller(flight, { codec: connection.codec, text: payload });
+  }
+
+  /** A provider's failure. */
+  respondError(connection: Connection, key: number, failure: { code: string; message: string; data?: string; stack?: string }): void {
+    const flight = this.#flightFrom(connection, key, 'response_error');
+    if (flight === undefined) return;
+    this.#finish(flight);
+    const data = failure.data !== undefined && connection.codec.check(failure.data) === undefined
+      ? { codec: connection.codec, text: failure.data }
+      : undefined;
+    this.#failCaller(flight, { code: failure.code, message: failure.message, ...(data && { data }), ...(failure.stack !== undefined && { stack: failure.stack }) }, true);
+  }
+
+  /** A connection closed: its providers go, its requests end, requests it serves fail HANDLER_GONE. */
+  closed(connection: Connection): void {
+    for (const [method] of this.#providers) this.unprovide(connection, method);
+    for (const flight of this.#byCaller.get(connection)?.values() ?? []) {
+      this.#finish(flight);
+      this.#cancelProvider(flight, CancelReason.CALLER_GONE);
+    }
+    this.#byCaller.delete(connection);
+    for (const flight of [...this.#inFlight.values()]) {
+      if (flight.provider.kind === 'connection' && flight.provider.connection === connection) {
+        this.#finish(flight);
+        this.#failCaller(flight, { code: ErrorCode.HANDLER_GONE, message: `the provider of "${flight.method}" disconnected` });
+      }
+    }
+  }
+
+  // ---- requests from the router itself ----
+
+  requestLocal(method: string, params: unknown, options: RequestOptions = {}): Promise<unknown> {
+    const problem = methodProblem(method);
+    if (problem !== undefined) return Promise.reject(new HeraldError(ErrorCode.METHOD_INVALID, problem));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(cancelled(method, signal.reason));
+    const provider = this.#pick(method);
+    if (provider === undefined) return Promise.reject(new HeraldError(ErrorCode.NO_HANDLER, `nobody provides "${method}"`));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        if (!this.#inFlight.has(flight.key)) return;
+        this.#finish(flight);
+        this.#cancelProvider(flight, CancelReason.CANCELLED);
+        reject(cancelled(method, signal?.reason));
+      };
+      const caller: Caller = {
+        kind: 'local',
+        resolve: (value) => (signal?.removeEventListener('abort', onAbort), resolve(value)),
+        reject: (error) => (signal?.removeEventListener('abort', onAbort), reject(error)),
+      };
+      const flight = this.#start(method, provider, caller, options.timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#dispatch(flight, { value: params }, { ...this.routerPeer }, undefined);
+    });
+  }
+
+  // ---- internals ----
+
+  #providersOf(method: string): Provider[] {
+    let providers = this.#providers.get(method);
+    if (providers === undefined) this.#providers.set(method, (providers = []));
+    return providers;
+  }
+
+  #remove(method: string, match: (p: Provider) => boolean): void {
+    const providers = this.#providers.get(method);
+    const index = providers?.findIndex(match) ?? -1;
+    if (index === -1) return;
+    const [removed] = providers!.splice(index, 1);
+    if (removed?.kind === 'connection') {
+      this.logger.log('info', 'provider unregistered', { method, id: removed.connection.id, providers: providers!.length });
+    }
+    if (providers!.length === 0) {
+      this.#providers.delete(method);
+      this.#cursor.delete(method);
+    }
+  }
+
+  /** The provider with the fewest requests in flight, starting after the last one picked. */
+  #pick(method: string): Provider | undefined {
+    const providers = this.#providers.get(method);
+    if (providers === undefined || providers.length === 0) return undefined;
+    const start = (this.#cursor.get(method) ?? 0) % providers.length;
+    let best = start;
+    for (let step = 1; step < providers.length; step++) {
+      const i = (start + step) % providers.length;
+      if (providers[i]!.inFlight < providers[best]!.inFlight) best = i;
+    }
+    this.#cursor.set(method, best + 1);
+    return providers[best];
+  }
+
+  #start(method: string, provider: Provider, caller: Caller, timeout: number | undefined): InFlight {
+    const ms = Math.min(timeout ?? this.limits.requestTimeoutMs, this.limits.maxRequestTimeoutMs);
+    const key = this.#nextKey++;
+    const flight: InFlight = {
+      key,
+      method,
+      provider,
+      caller,
+      timeoutMs: ms,
+      abort: provider.kind === 'local' ? new AbortController() : undefined,
+      timer: setTimeout(() => {
+        if (!this.#inFlight.has(key)) return;
+        this.#finish(flight);
+        this.#cancelProvider(flight, CancelReason.TIMEOUT);
+        this.#failCaller(flight, { code: ErrorCode.TIMEOUT, message: `no reply to "${method}" within ${ms} ms` });
+      }, ms),
+    };
+    provider.inFlight++;
+    this.#inFlight.set(key, flight);
+    return flight;
+  }
+
+  #dispatch(flight: InFlight, params: Carried, caller: PeerRef, callerConnection: Connection | undefined): void {
+    const { provider } = flight;
+    if (provider.kind === 'connection') {
+      const { codec } = provider.connection;
+      let text: string;
+      try {
+        text = textIn(params, codec);
+      } catch (error) {
+        this.#finish(flight);
+        this.#failCaller(flight, asFailure(error, ErrorCode.PAYLOAD_UNENCODABLE));
+        return;
+      }
+      const info = callerConnection === undefined ? undefined : this.memberInfo(callerConnection, codec);
+      provider.connection.sendMessage({
+        type: 'request',
+        id: flight.key,
+        method: flight.method,
+        caller: info === undefined ? caller : { ...caller, info },
+        timeout: flight.timeoutMs,
+        payload: text,
+      });
+      return;
+    }
+    const value = valueOf(params);
+    if (!value.ok) {
+      this.#finish(flight);
+      this.#failCaller(flight, { code: ErrorCode.PAYLOAD_INVALID, message: value.message });
+      return;
+    }
+    const ctx: RequestContext = {
+      method: flight.method,
+      caller: { ...caller, info: callerConnection?.decodedInfo() },
+      signal: flight.abort!.signal,
+    };
+    Promise.resolve()
+      .then(() => provider.handler(value.value, ctx))
+      .then(
+        (result) => {
+          if (!this.#inFlight.has(flight.key)) return; // timed out, cancelled or caller gone
+          this.#finish(flight);
+          this.#succeedCaller(flight, { value: result });
+        },
+        (error: unknown) => {
+          if (!this.#inFlight.has(flight.key)) return;
+          this.#finish(flight);
+          const { data, ...failure } = handlerFailure(error);
+          this.#failCaller(flight, data === undefined ? failure : { ...failure, data: { value: data } }, true);
+        },
+      );
+  }
+
+  #flightFrom(connection: Connection, key: number, what: string): InFlight | undefined {
+    const flight = this.#inFlight.get(key);
+    if (flight?.provider.kind === 'connection' && flight.provider.connection === connection) return flight;
+    // A late reply (after a timeout or cancel), a second reply, or one from a party not asked.
+    this.logger.log('debug', `dropped a ${what} for no request in flight`, { id: connection.id, name: connection.name, request: key });
+    return undefined;
+  }
+
+  #finish(flight: InFlight): void {
+    if (!this.#inFlight.delete(flight.key)) return;
+    clearTimeout(flight.timer);
+    flight.provider.inFlight--;
+    if (flight.caller.kind === 'connection') {
+      const mine = this.#byCaller.get(flight.caller.connection);
+      mine?.delete(flight.caller.id);
+      if (mine?.size === 0) this.#byCaller.delete(flight.caller.connection);
+    }
+  }
+
+  #cancelProvider(flight: InFlight, reason: CancelReason): void {
+    if (flight.provider.kind === 'connection') {
+      flight.provider.connection.sendMessage({ type: 'cancel', id: flight.key, reason });
+    } else {
+      flight.abort?.abort(new HeraldError(reason === CancelReason.TIMEOUT ? ErrorCode.TIMEOUT : ErrorCode.REQUEST_CANCELLED, `request ${reason}`));
+    }
+  }
+
+  #succeedCaller(flight: InFlight, result: Carried): void {
+    const { caller } = flight;
+    if (caller.kind === 'local') {
+      const value = valueOf(result);
+      if (value.ok) caller.resolve(value.value);
+      else caller.reject(new HeraldError(ErrorCode.PAYLOAD_INVALID, value.message));
+      return;
+    }
+    let text: string;
+    try {
+      text = textIn(result, caller.connection.codec);
+    } catch (error) {
+      this.#failCaller(flight, asFailure(error, ErrorCode.PAYLOAD_UNENCODABLE), true);
+      return;
+    }
+    caller.connection.sendMessage({ type: 'response', id: caller.id, payload: text });
+  }
+
+  /** Fails the caller: `remote` failures (the handler's) as `response_error`, the router's as `error`. */
+  #failCaller(flight: InFlight, failure: Failure, remote = false): void {
+    const { caller } = flight;
+    const stack = this.limits.exposeErrorStacks ? failure.stack : undefined;
+    if (caller.kind === 'local') {
+      const data = failure.data === undefined ? undefined : valueOf(failure.data);
+      caller.reject(
+        remote
+          ? new RemoteError(failure.code, failure.message, { data: data?.ok ? data.value : undefined, ...(stack !== undefined && { remoteStack: stack }) })
+          : failure.code === ErrorCode.TIMEOUT
+            ? new TimeoutError(failure.code, failure.message, { retryable: true })
+            : new HeraldError(failure.code, failure.message, { retryable: failure.code === ErrorCode.HANDLER_GONE }),
+      );
+      return;
+    }
+    if (!remote) {
+      caller.connection.sendError(failure.code, failure.message, caller.id);
+      return;
+    }
+    let data: string | undefined;
+    try {
+      data = failure.data === undefined ? undefined : textIn(failure.data, caller.connection.codec);
+    } catch {
+      data = undefined; // the data cannot travel; the code and message still do
+    }
+    caller.connection.sendMessage({
+      type: 'response_error',
+      id: caller.id,
+      code: failure.code,
+      message: failure.message,
+      ...(data !== undefined && { data }),
+      ...(stack !== undefined && { stack }),
+    });
+  }
+}
+
+function asFailure(error: unknown, fallback: string): Failure {
+  const code = error instanceof HeraldError ? error.code : fallback;
+  return { code, message: error instanceof Error ? error.message : String(error) };
+}
+
+function textIn(carried: Carried, codec: Codec): string {
+  if ('value' in carried) return codec.encode(carried.value);
+  return transcode(carried.text, carried.codec, codec);
+}
+
+function valueOf(carried: Carried): { ok: true; value: unknown } | { ok: false; message: string } {
+  if ('value' in carried) return { ok: true, value: carried.value };
+  const decoded = carried.codec.decode(carried.text);
+  return decoded.ok ? { ok: true, value: decoded.value } : { ok: false, message: decoded.error.message };
+}
+
+function cancelled(method: string, reason: unknown): HeraldError {
+  return new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: reason });
+}
