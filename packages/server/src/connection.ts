@@ -36,6 +36,35 @@ export class Connection {
   closedByRouter = false;
   helloTimer: ReturnType<typeof setTimeout> | undefined;
   #decodedInfo: { value: unknown } | undefined;
+  readonly #queue: Array<() => Promise<void> | void> = [];
+  #running = false;
+
+  /**
+   * Runs `operation` after every operation queued before it on this connection has finished: the
+   * router handles a connection's frames in order, and one that waits on the engine (a subscribe)
+   * holds back the frames behind it. Operations that do not wait run at once, without a Promise.
+   */
+  serial(operation: () => Promise<void> | void): void {
+    this.#queue.push(operation);
+    if (!this.#running) this.#drain();
+  }
+
+  #drain(): void {
+    this.#running = true;
+    for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+      let pending: Promise<void> | void;
+      try {
+        pending = next();
+      } catch {
+        continue; // handlers report their own errors; a throw must not stall the queue
+      }
+      if (pending !== undefined) {
+        pending.catch(() => undefined).then(() => this.#drain());
+        return;
+      }
+    }
+    this.#running = false;
+  }
 
   constructor(id: string, socket: WebSocket, codec: Codec, address: string) {
     this.id = id;

@@ -134,7 +134,7 @@ export class Hub implements EngineListener {
     connection.helloTimer = setTimeout(() => {
       connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
     }, this.options.helloTimeoutMs);
-    socket.on('message', (data, isBinary) => this.#onFrame(connection, data as Buffer, isBinary));
+    socket.on('message', (data, isBinary) => connection.serial(() => this.#onFrame(connection, data as Buffer, isBinary)));
     socket.on('close', (code, reason) => this.#onClose(connection, code, reason.toString()));
   }
 
@@ -153,13 +153,17 @@ export class Hub implements EngineListener {
     clearTimeout(connection.helloTimer);
     this.connections.delete(connection.id);
     this.requests.closed(connection);
-    for (const topic of connection.watching) this.#watchers.get(topic)?.delete(connection.id);
+    for (const topic of [...connection.watching]) this.#removeWatcher(connection, topic);
     const leave = connection.leaveReason(code);
-    if (wasOpen) {
-      const client = connection.snapshot();
-      for (const pattern of connection.patterns) {
-        this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
-        this.#engineCall(this.engine.leave(pattern, connection.id, leave), 'presence leave');
+    if (this.connections.size === 0) this.#onEmpty?.();
+    if (!wasOpen) return;
+    const client = connection.snapshot();
+    // After any subscribe still waiting on the engine, so that nothing it adds is left behind;
+    // the events follow the cleanup, so listeners find presence and clients() agreeing.
+    connection.serial(async () => {
+      for (const pattern of client.subscriptions) {
+        await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
+        await this.#engineCall(this.engine.leave(pattern, connection.id, leave), 'presence leave');
         this.events.unsubscribe(client, pattern);
       }
       this.logger.log('info', 'client disconnected', {
@@ -171,16 +175,17 @@ export class Hub implements EngineListener {
         online: this.connections.size,
       });
       this.events.disconnect(client, { code, reason, leave });
-    }
-    if (this.connections.size === 0) this.#onEmpty?.();
+    });
   }
 
   // ---- frames from clients ----
 
-  #onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
+  #onFrame(connection: Connection, data: Buffer, isBinary: boolean): Promise<void> | void {
     if (connection.state === 'closed') return;
     if (isBinary) {
-      this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_FRAME, 'herald.v1 uses text frames only');
+      const message = 'herald.v1 uses text frames only';
+      if (connection.state === 'hello') connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_INVALID_FRAME, message);
+      else this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_FRAME, message);
       return;
     }
     const decoded = decodeClientFrame(data);
@@ -194,29 +199,25 @@ export class Hub implements EngineListener {
       else connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
       return;
     }
-    this.#dispatch(connection, message);
+    return this.#dispatch(connection, message);
   }
 
-  #dispatch(connection: Connection, message: ClientMessage): void {
+  #dispatch(connection: Connection, message: ClientMessage): Promise<void> | void {
     switch (message.type) {
       case 'hello':
         connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'hello was already received');
         return;
       case 'subscribe':
-        void this.#onSubscribe(connection, message.id, message.pattern);
-        return;
+        return this.#onSubscribe(connection, message.id, message.pattern);
       case 'unsubscribe':
-        void this.#onUnsubscribe(connection, message.id, message.pattern);
-        return;
+        return this.#onUnsubscribe(connection, message.id, message.pattern);
       case 'publish':
         this.#onPublish(connection, message.topic, message.payload as Uint8Array, message.id);
         return;
       case 'presence_watch':
-        void this.#onWatch(connection, message.id, message.topic);
-        return;
+        return this.#onWatch(connection, message.id, message.topic);
       case 'presence_unwatch':
-        this.#onUnwatch(connection, message.id, message.topic);
-        return;
+        return this.#onUnwatch(connection, message.id, message.topic);
       case 'ping':
         connection.sendMessage({ type: 'pong', id: message.id });
         return;
@@ -278,8 +279,9 @@ export class Hub implements EngineListener {
   #onHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): void {
     const name = hello.name ?? connection.id;
     const { maxNameLength, maxInfoBytes } = this.options;
+    const characters = [...name].length;
     let problem: string | undefined;
-    if (name.length === 0 || name.length > maxNameLength) problem = `name must be 1 to ${maxNameLength} characters`;
+    if (characters === 0 || characters > maxNameLength) problem = `name must be 1 to ${maxNameLength} characters`;
     else if (hello.info !== undefined) {
       if (Buffer.byteLength(hello.info) > maxInfoBytes) problem = `info must encode to at most ${maxInfoBytes} bytes`;
       else problem = connection.codec.check(hello.info)?.message;
@@ -315,12 +317,17 @@ export class Hub implements EngineListener {
     const problem = patternProblem(pattern);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
     if (connection.patterns.has(pattern)) return connection.sendMessage({ type: 'subscribed', id, pattern });
+    if (connection.state !== 'open') return;
     connection.patterns.add(pattern);
+    let subscribed = false;
     try {
       await this.engine.subscribe(connection.id, pattern);
+      subscribed = true;
       await this.engine.join(pattern, connection.member());
     } catch (cause) {
       connection.patterns.delete(pattern);
+      // Leave nothing half made: a subscription without its presence would deliver unseen.
+      if (subscribed) await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
       return this.#internalError(connection, 'subscribe', cause, id);
     }
     if (connection.state !== 'open') return;
@@ -406,8 +413,11 @@ export class Hub implements EngineListener {
     connection.sendError(error.code, error.message, id);
   }
 
-  #engineCall(promise: Promise<unknown>, operation: string): void {
-    promise.catch((cause: unknown) => this.logger.log('error', `engine ${operation} failed`, { error: String(cause) }));
+  #engineCall(promise: Promise<unknown>, operation: string): Promise<void> {
+    return promise.then(
+      () => undefined,
+      (cause: unknown) => this.logger.log('error', `engine ${operation} failed`, { error: String(cause) }),
+    );
   }
 
   // ---- in-process subscribers ----
@@ -482,7 +492,6 @@ export class Hub implements EngineListener {
 
   /** The delivery frame for one codec, or null when the payload cannot be transcoded to it. */
   #messageFrame(publication: StampedPublication, codec: Codec): Uint8Array | null {
-    this.counters.framesEncoded++;
     const header = JSON.stringify({
       type: 'message',
       topic: publication.topic,
@@ -505,6 +514,7 @@ export class Hub implements EngineListener {
         return null;
       }
     }
+    this.counters.framesEncoded++;
     return Buffer.concat([Buffer.from(`${header}\n`), payload]);
   }
 
