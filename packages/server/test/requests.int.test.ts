@@ -3,10 +3,11 @@
  * robin), providers and callers that drop mid-request, 1000 requests in flight on one connection
  * with replies out of order, and `router.request`. See PROTOCOL.md, "Requests".
  */
-import { type Client, ErrorCode, HeraldError, TimeoutError, connect } from '@herald/client';
+import { type Client, ErrorCode, HeraldError, TimeoutError, type WebSocketConstructor, connect } from '@herald/client';
 import type { DefaultSchema, ServerMessage } from '@herald/protocol';
 import { RawClient, deferred, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import type { LogLevel, Logger } from '../src/index.js';
 
 /** The router type `startRouter` returns (the testkit sees the server through its build). */
@@ -51,6 +52,17 @@ function watch(promise: Promise<unknown>): { settled: () => boolean; done: Promi
   );
   void done.finally(() => (settled = true));
   return { settled: () => settled, done };
+}
+
+/** A `ws` WebSocket (the client's public `WebSocket` option) that records every frame the client sends. */
+function recordingWebSocket(sent: string[]): WebSocketConstructor {
+  const Base = WebSocket as unknown as WebSocketConstructor;
+  return class RecordingWebSocket extends Base {
+    override send(data: string): void {
+      sent.push(data);
+      super.send(data);
+    }
+  };
 }
 
 function abortEvent(signal: AbortSignal): Promise<unknown> {
@@ -188,21 +200,35 @@ describe('spreading across 3 providers', () => {
 
   it('a busy provider is skipped: a new request goes to the one with fewest in flight', async () => {
     await using router = await startRouter();
-    await using busy = await rawProvider(router, 'busy', 'work.mixed');
-    await using idle = await rawProvider(router, 'idle', 'work.mixed');
+    await using first = await rawProvider(router, 'first', 'work.mixed');
+    await using second = await rawProvider(router, 'second', 'work.mixed');
     await using caller = await connect(router.url);
-    // busy gets the first request (round robin start) and holds it
-    const held = caller.request('work.mixed', 'held');
-    const first = await busy.nextOf('request');
+    // router.request routes at once; a ping's pong then shows which provider got the request
+    const held = router.request('work.mixed', 'held');
+    const [atFirst, atSecond] = [await first.drain(), await second.drain()];
+    expect(atFirst.length + atSecond.length).toBe(1);
+    const [busy, idle] = atFirst.length === 1 ? [first, second] : [second, first];
+    const heldRequest = [...atFirst, ...atSecond][0] as IncomingRequest;
     const counts = new Map<string, number>();
     const serving = serveByHand(idle, 'idle', counts);
     for (let i = 0; i < 5; i++) expect(await caller.request('work.mixed', i)).toBe('idle');
     expect(counts.get('idle')).toBe(5);
     expect(await busy.drain()).toStrictEqual([]);
-    busy.send({ type: 'response', id: first.id }, '{"json":"busy"}');
+    busy.send({ type: 'response', id: heldRequest.id }, '{"json":"busy"}');
     expect(await held).toBe('busy');
     await idle.destroy();
     await serving;
+  });
+
+  it('the router’s own handler takes its turn with the client providers', async () => {
+    await using router = await startRouter();
+    const providers = await threeProviders(router);
+    await router.handle('work.spread', () => 'router');
+    await using caller = await connect(router.url);
+    const results: unknown[] = [];
+    for (let i = 0; i < 400; i++) results.push(await caller.request('work.spread', i));
+    expect(tally(results)).toStrictEqual({ p1: 100, p2: 100, p3: 100, router: 100 });
+    await Promise.all(providers.map((p) => p.close()));
   });
 
   it('a provider that drops gets none after it drops; the other two share the rest fairly', async () => {
@@ -297,7 +323,8 @@ describe('a provider that drops mid-request', () => {
   it('a caller that drops: the provider’s signal aborts and its reply is dropped quietly', async () => {
     const { logger, lines } = capturingLogger();
     await using router = await startRouter({ logger });
-    await using provider = await connect(router.url, { name: 'provider' });
+    const sent: string[] = [];
+    await using provider = await connect(router.url, { name: 'provider', WebSocket: recordingWebSocket(sent) });
     const errors: HeraldError[] = [];
     provider.on('error', (error) => errors.push(error));
     const entered = deferred<AbortSignal>();
@@ -322,6 +349,10 @@ describe('a provider that drops mid-request', () => {
     await using other = await connect(router.url);
     expect(await other.request('job.run', 'quick')).toBe('quick-result');
     expect(lines.filter((line) => line.level === 'error' || line.level === 'warn')).toStrictEqual([]);
+    // the provider sent no reply for the abandoned request: only the quick one was answered
+    const replies = sent.filter((frame) => /^\{"type":"response(_error)?"/.test(frame));
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toContain('quick-result');
   });
 
   it('a caller that drops: a raw provider gets cancel (caller_gone); its late reply is dropped with a log line', async () => {
@@ -340,6 +371,30 @@ describe('a provider that drops mid-request', () => {
     expect(dropped).toHaveLength(1);
     expect(dropped[0]!.level).toBe('debug');
     expect(dropped[0]!.message).toMatch(/drop/i);
+  });
+});
+
+describe('a caller that drops while the router serves it', () => {
+  it('the router’s own handler sees its signal abort; its result is dropped', async () => {
+    await using router = await startRouter();
+    const entered = deferred<AbortSignal>();
+    const finished = deferred<void>();
+    await router.handle('job.local', async (params, ctx) => {
+      if (params === 'quick') return 'quick-result';
+      entered.resolve(ctx.signal);
+      await abortEvent(ctx.signal);
+      queueMicrotask(() => finished.resolve());
+      return 'too late';
+    });
+    const caller = await RawClient.welcomed(router.url, { name: 'flaky' });
+    caller.send({ type: 'request', id: 1, method: 'job.local' }, '{"json":"slow"}');
+    const signal = await entered.promise;
+    const aborted = abortEvent(signal);
+    await caller.destroy();
+    expectError(await aborted, HeraldError, ErrorCode.REQUEST_CANCELLED);
+    await finished.promise;
+    await using other = await connect(router.url);
+    expect(await other.request('job.local', 'quick')).toBe('quick-result');
   });
 });
 

@@ -1,3 +1,4 @@
+export { type BrowserCloseEvent, type BrowserMessageEvent, BrowserLikeWebSocket } from './browser-websocket.js';
 export { type Deferred, deferred, nextEvent } from './deferred.js';
 export { describeEngineConformance } from './engine-conformance.js';
 export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.js';
