@@ -1,0 +1,133 @@
+import { parseArgs } from 'node:util';
+import { SYSTEMS, type SystemName, isSystemName } from './systems/system.js';
+
+export const SCENARIOS = ['fanout', 'latency', 'idle', 'payload', 'codec', 'requests'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  systems: SystemName[];
+  quick: boolean;
+  /** Subscriber counts of fan-out; latency and payload use their own unless `--subscribers` is given. */
+  fanoutSubscribers: number[];
+  latencySubscribers: number[];
+  payloadSubscribers: number[];
+  /** Measured seconds of each fan-out run (after warm-up). */
+  fanoutSeconds: number;
+  latencySeconds: number;
+  payloadSeconds: number;
+  warmupSeconds: number;
+  /** Payload size of fan-out and latency, in bytes. */
+  size: number;
+  payloadSizes: number[];
+  /** Most messages per payload-size run of 1 MB or more. */
+  largeMessages: number;
+  /** Subscriber processes of fan-out, latency and payload. */
+  procs: number;
+  /** Messages in flight; default from a budget of deliveries and bytes. */
+  window: number | undefined;
+  rate: number;
+  idleConnections: number;
+  idleProcs: number;
+  codecMs: number;
+  profile: boolean;
+  /** Print the table as Markdown too (for bench/README.md). */
+  markdown: boolean;
+  out: string | undefined;
+}
+
+export const USAGE = `Usage: pnpm bench [options]
+
+  --scenario LIST      fanout,latency,idle,payload,codec (default: all; requests is a TODO)
+  --systems LIST       herald,socketio,ws-json,ws-superjson (default: all)
+  --quick              short runs (about a minute in all), for development
+  --subscribers LIST   subscriber counts (fan-out default 100,1000; latency 100; payload 50)
+  --seconds S          measured seconds of each fan-out, latency and payload run
+  --warmup S           warm-up seconds before measuring
+  --size BYTES         payload size of fan-out and latency (default 200)
+  --sizes LIST         payload sizes of the payload scenario (default 100,10000,1000000)
+  --procs N            subscriber processes (default 2)
+  --window N           messages in flight (default 32; fewer above 32 MB in flight)
+  --rate N             latency: messages per second (default 200)
+  --connections N      idle: clients (default 5000)
+  --profile            write a V8 CPU profile of each server's measured fan-out phase and summarize it
+  --markdown           print the table as Markdown as well (for bench/README.md)
+  --out FILE           results file (default bench/results/<timestamp>.json)
+  --help
+`;
+
+function list(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function positive(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new Error(`--${name} must be a positive number, not "${value}"`);
+  return number;
+}
+
+function integers(name: string, value: string | undefined): number[] | undefined {
+  return list(value)?.map((item) => Math.round(positive(name, item)!));
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      scenario: { type: 'string', multiple: true },
+      systems: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      subscribers: { type: 'string' },
+      seconds: { type: 'string' },
+      warmup: { type: 'string' },
+      size: { type: 'string' },
+      sizes: { type: 'string' },
+      procs: { type: 'string' },
+      window: { type: 'string' },
+      rate: { type: 'string' },
+      connections: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const quick = values.quick ?? false;
+
+  const scenarios = (values.scenario?.flatMap((s) => list(s) ?? []) ?? SCENARIOS.filter((s) => s !== 'requests')) as string[];
+  for (const scenario of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario "${scenario}"; use ${SCENARIOS.join(', ')}`);
+  }
+  const systems = list(values.systems) ?? [...SYSTEMS];
+  for (const system of systems) if (!isSystemName(system)) throw new Error(`unknown system "${system}"; use ${SYSTEMS.join(', ')}`);
+
+  const subscribers = integers('subscribers', values.subscribers);
+  const seconds = positive('seconds', values.seconds);
+  return {
+    scenarios: scenarios as ScenarioName[],
+    systems: systems as SystemName[],
+    quick,
+    fanoutSubscribers: subscribers ?? [100, 1000],
+    latencySubscribers: subscribers ?? [100],
+    payloadSubscribers: subscribers ?? [quick ? 20 : 50],
+    fanoutSeconds: seconds ?? (quick ? 1 : 5),
+    latencySeconds: seconds ?? (quick ? 1 : 4),
+    payloadSeconds: seconds ?? (quick ? 0.5 : 2.5),
+    warmupSeconds: positive('warmup', values.warmup) ?? (quick ? 0.3 : 1),
+    size: Math.round(positive('size', values.size) ?? 200),
+    payloadSizes: integers('sizes', values.sizes) ?? [100, 10_000, 1_000_000],
+    largeMessages: quick ? 10 : 80,
+    procs: Math.round(positive('procs', values.procs) ?? 2),
+    window: values.window === undefined ? undefined : Math.round(positive('window', values.window)!),
+    rate: positive('rate', values.rate) ?? 200,
+    idleConnections: Math.round(positive('connections', values.connections) ?? (quick ? 1000 : 5000)),
+    idleProcs: 4,
+    codecMs: quick ? 60 : 250,
+    profile: values.profile ?? false,
+    markdown: values.markdown ?? false,
+    out: values.out,
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * The printed table (one row per scenario, case and metric; one column per system; Herald's ratio
+ * to raw ws+superjson and to Socket.IO) and the issue's targets as PASS/MISS lines.
+ */
+import type { Measurement } from './context.js';
+import type { ScenarioName } from './options.js';
+import { SYSTEM_LABELS, type SystemName } from './systems/system.js';
+
+interface Metric {
+  key: string;
+  label: string;
+  better: 'higher' | 'lower' | 'info';
+  format: (value: number) => string;
+  /** The cell from all of a measurement's figures (for rows that show several); such rows get no ratio. */
+  text?: (figures: Record<string, number>) => string;
+}
+
+/** Where the machine's CPU went during the measured phase: router + subscribers, and anything else. */
+/** The router's CPU per delivery split into its own code (user) and the kernel's (socket writes). */
+const SPLIT: Metric = {
+  key: 'userUsPerDelivery',
+  label: 'router µs per delivery: user+kernel',
+  better: 'info',
+  format: sig,
+  text: (f) => `${sig(f.userUsPerDelivery ?? 0)}+${sig(f.kernelUsPerDelivery ?? 0)}`,
+};
+
+/** What receiving costs the subscribers' processes (the client library, decoding included). */
+const CLIENT: Metric = { key: 'subscriberUsPerDelivery', label: 'client CPU µs per delivery ↓', better: 'lower', format: sig };
+
+const CORES: Metric = {
+  key: 'routerCores',
+  label: 'cores: router+subscribers (other)',
+  better: 'info',
+  format: sig,
+  text: (f) => `${(f.routerCores ?? 0).toFixed(2)}+${(f.subscriberCores ?? 0).toFixed(2)} (${(f.otherCores ?? 0).toFixed(2)})`,
+};
+
+/** Three significant digits, no exponent. */
+export function sig(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  if (abs >= 1) return value.toFixed(2);
+  return value.toPrecision(3);
+}
+
+export function count(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1e6) return `${sig(value / 1e6)}M`;
+  if (abs >= 1e3) return `${sig(value / 1e3)}k`;
+  return sig(value);
+}
+
+export function bytes(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1024 * 1024) return `${sig(value / 1024 / 1024)} MiB`;
+  if (abs >= 1024) return `${sig(value / 1024)} KiB`;
+  return `${sig(value)} B`;
+}
+
+const ms = (value: number): string => sig(value);
+
+export const METRICS: Record<ScenarioName, Metric[]> = {
+  fanout: [
+    { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
+    { key: 'cpuSecPerMillion', label: 'router CPU s per M deliveries ↓', better: 'lower', format: sig },
+    SPLIT,
+    CLIENT,
+    CORES,
+  ],
+  latency: [
+    { key: 'p50Ms', label: 'p50 ms ↓', better: 'lower', format: ms },
+    { key: 'p99Ms', label: 'p99 ms ↓', better: 'lower', format: ms },
+    { key: 'maxMs', label: 'max ms ↓', better: 'lower', format: ms },
+  ],
+  idle: [
+    { key: 'rssPerConn', label: 'router RSS per conn ↓', better: 'lower', format: bytes },
+    { key: 'heapPerConn', label: 'router heap per conn ↓', better: 'lower', format: bytes },
+    { key: 'connPerSec', label: 'connections/s ↑', better: 'higher', format: count },
+    { key: 'cpuUsPerConn', label: 'router CPU µs per connect ↓', better: 'lower', format: sig },
+  ],
+  payload: [
+    { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
+    { key: 'cpuUsPerDelivery', label: 'router CPU µs per delivery ↓', better: 'lower', format: sig },
+    SPLIT,
+    CLIENT,
+    CORES,
+  ],
+  codec: [
+    { key: 'encodeOps', label: 'encode ops per CPU s ↑', better: 'higher', format: count },
+    { key: 'decodeOps', label: 'decode ops per CPU s ↑', better: 'higher', format: count },
+  ],
+  requests: [],
+};
+
+export interface TableRow {
+  scenario: ScenarioName;
+  case: string;
+  metric: string;
+  values: Partial<Record<SystemName, string>>;
+  raw: Partial<Record<SystemName, number>>;
+  heraldVsWsSuperjson?: number;
+  heraldVsSocketio?: number;
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
+
+export function buildRows(measurements: Measurement[]): TableRow[] {
+  const rows: TableRow[] = [];
+  const cases: Array<{ scenario: ScenarioName; case: string }> = [];
+  for (const m of measurements) {
+    if (!cases.some((c) => c.scenario === m.scenario && c.case === m.case)) cases.push({ scenario: m.scenario, case: m.case });
+  }
+  for (const { scenario, case: caseName } of cases) {
+    const ofCase = measurements.filter((m) => m.scenario === scenario && m.case === caseName);
+    for (const metric of METRICS[scenario]) {
+      const row: TableRow = { scenario, case: caseName, metric: metric.label, values: {}, raw: {} };
+      for (const m of ofCase) {
+        const value = m.figures[metric.key];
+        if (m.error !== undefined) row.values[m.system] = 'error';
+        else if (metric.text !== undefined) {
+          if (value !== undefined) row.values[m.system] = metric.text(m.figures);
+        } else if (value !== undefined) {
+          row.values[m.system] = metric.format(value);
+          row.raw[m.system] = value;
+        }
+      }
+      const heraldVsWsSuperjson = ratio(row.raw.herald, row.raw['ws-superjson']);
+      const heraldVsSocketio = ratio(row.raw.herald, row.raw.socketio);
+      if (heraldVsWsSuperjson !== undefined) row.heraldVsWsSuperjson = heraldVsWsSuperjson;
+      if (heraldVsSocketio !== undefined) row.heraldVsSocketio = heraldVsSocketio;
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+/** The table as aligned text (or Markdown with `markdown`). */
+export function renderTable(rows: TableRow[], systems: SystemName[], markdown = false): string {
+  const header = ['scenario', 'case', 'metric', ...systems.map((s) => SYSTEM_LABELS[s])];
+  const withWs = systems.includes('herald') && systems.includes('ws-superjson');
+  const withSio = systems.includes('herald') && systems.includes('socketio');
+  if (withWs) header.push('Herald/ws+sj');
+  if (withSio) header.push('Herald/S.IO');
+  const body = rows.map((row) => {
+    const cells = [row.scenario, row.case, row.metric, ...systems.map((s) => row.values[s] ?? '—')];
+    if (withWs) cells.push(row.heraldVsWsSuperjson === undefined ? '—' : `${row.heraldVsWsSuperjson.toFixed(2)}×`);
+    if (withSio) cells.push(row.heraldVsSocketio === undefined ? '—' : `${row.heraldVsSocketio.toFixed(2)}×`);
+    return cells;
+  });
+  if (markdown) {
+    const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+    const align = header.map((_, i) => (i < 3 ? '---' : '---:'));
+    return [line(header), line(align), ...body.map(line)].join('\n');
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
+  const format = (cells: string[]): string =>
+    cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  const lines: string[] = [format(header), widths.map((w) => '-'.repeat(w)).join('  ')];
+  let previous: string | undefined;
+  for (const [i, cells] of body.entries()) {
+    if (previous !== undefined && rows[i]!.scenario !== previous) lines.push('');
+    previous = rows[i]!.scenario;
+    lines.push(format(cells));
+  }
+  return lines.join('\n');
+}
+
+export interface TargetResult {
+  target: string;
+  status: 'PASS' | 'MISS' | 'n/a';
+  detail: string;
+}
+
+function find(measurements: Measurement[], scenario: ScenarioName, system: SystemName, pick?: (m: Measurement) => boolean): Measurement | undefined {
+  return measurements.find((m) => m.scenario === scenario && m.system === system && m.error === undefined && (pick?.(m) ?? true));
+}
+
+/** The issue's targets, each as a ratio measured in this run. */
+export function evaluateTargets(measurements: Measurement[]): TargetResult[] {
+  const results: TargetResult[] = [];
+  const fanoutNs = measurements.filter((m) => m.scenario === 'fanout').map((m) => Number(m.details.subscribers));
+  const n = fanoutNs.includes(1000) ? 1000 : fanoutNs.length > 0 ? Math.max(...fanoutNs) : undefined;
+  const atN = (m: Measurement): boolean => m.details.subscribers === n;
+  const nNote = n === 1000 || n === undefined ? '' : ` (N=${n}: N=1000 was not run)`;
+
+  const compare = (
+    target: string,
+    scenario: ScenarioName,
+    key: string,
+    other: SystemName,
+    test: (herald: number, other: number) => boolean,
+    describe: (herald: number, other: number) => string,
+    pick?: (m: Measurement) => boolean,
+  ): void => {
+    const herald = find(measurements, scenario, 'herald', pick)?.figures[key];
+    const base = find(measurements, scenario, other, pick)?.figures[key];
+    if (herald === undefined || base === undefined) {
+      results.push({ target, status: 'n/a', detail: `not measured in this run (needs Herald and ${SYSTEM_LABELS[other]})` });
+      return;
+    }
+    results.push({ target, status: test(herald, base) ? 'PASS' : 'MISS', detail: describe(herald, base) });
+  };
+
+  compare(
+    `fan-out N=1000: Herald ≥ 0.95× ws+superjson deliveries/s${nNote}`,
+    'fanout',
+    'deliveriesPerSec',
+    'ws-superjson',
+    (h, o) => h >= 0.95 * o,
+    (h, o) => `${count(h)}/s vs ${count(o)}/s = ${(h / o).toFixed(2)}×`,
+    atN,
+  );
+  compare(
+    `fan-out N=1000: Herald ≥ 1.5× Socket.IO deliveries/s${nNote}`,
+    'fanout',
+    'deliveriesPerSec',
+    'socketio',
+    (h, o) => h >= 1.5 * o,
+    (h, o) => `${count(h)}/s vs ${count(o)}/s = ${(h / o).toFixed(2)}×`,
+    atN,
+  );
+  compare(
+    `fan-out N=1000: router CPU per delivery ≤ 1.1× ws+superjson${nNote}`,
+    'fanout',
+    'cpuSecPerMillion',
+    'ws-superjson',
+    (h, o) => h <= 1.1 * o,
+    (h, o) => `${sig(h)} vs ${sig(o)} CPU s per M deliveries = ${(h / o).toFixed(2)}×`,
+    atN,
+  );
+  compare(
+    'latency: Herald p99 ≤ ws+superjson p99 + 0.5 ms',
+    'latency',
+    'p99Ms',
+    'ws-superjson',
+    (h, o) => h <= o + 0.5,
+    (h, o) => `${sig(h)} ms vs ${sig(o)} ms = ${h - o >= 0 ? '+' : ''}${sig(h - o)} ms`,
+  );
+  compare(
+    'idle: Herald router RSS per connection ≤ 1.2× ws',
+    'idle',
+    'rssPerConn',
+    'ws-superjson',
+    (h, o) => h <= 1.2 * o,
+    (h, o) => `${bytes(h)} vs ${bytes(o)} = ${(h / o).toFixed(2)}×`,
+  );
+  return results;
+}
+
+export function renderTargets(results: TargetResult[]): string {
+  return results.map((r) => `${r.status.padEnd(4)}  ${r.target}: ${r.detail}`).join('\n');
+}

@@ -1,0 +1,246 @@
+/**
+ * The server child process: `node --expose-gc dist/server-process.js <system>`. Starts the system's
+ * server, then publishes on command (the server is also the publisher, for every system) and
+ * measures itself: CPU with `process.cpuUsage()`, memory with `process.memoryUsage()` after GC.
+ */
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { cpus } from 'node:os';
+import { startChild } from './child-runtime.js';
+import type { FanoutCommand, FanoutResult, LatencyCommand, MemoryReport, ServerCommand, ServerReport } from './ipc.js';
+import { makePayload } from './payload.js';
+import { type BenchServer, isSystemName, loadSystem } from './systems/system.js';
+
+const systemName = process.argv[2] ?? '';
+const channel = startChild<ServerReport, ServerCommand>(`server[${systemName}]`);
+if (!isSystemName(systemName)) throw new Error(`unknown system "${systemName}"`);
+
+let errors = 0;
+const onError = (error: unknown): void => {
+  if (errors++ === 0) console.error(`server[${systemName}]: ${error instanceof Error ? error.message : String(error)}`);
+};
+
+const adapter = await loadSystem(systemName);
+const server: BenchServer = await adapter.startServer({ onError });
+
+/** Messages published so far by this process; each payload carries its number. */
+let seq = 0;
+/** Per subscriber process: the highest seq every one of its clients has received, and its total deliveries. */
+const completed: number[] = [];
+const received: number[] = [];
+const subscriberCpuMs: number[] = [];
+let onProgress: (() => void) | undefined;
+
+function minCompleted(procs: number): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < procs; i++) min = Math.min(min, completed[i] ?? 0);
+  return min;
+}
+
+function totalReceived(procs: number): number {
+  let sum = 0;
+  for (let i = 0; i < procs; i++) sum += received[i] ?? 0;
+  return sum;
+}
+
+function totalSubscriberCpuMs(procs: number): number {
+  let sum = 0;
+  for (let i = 0; i < procs; i++) sum += subscriberCpuMs[i] ?? 0;
+  return sum;
+}
+
+/**
+ * CPU time the whole machine has spent so far (all cores, every process, interrupts and steal
+ * included), in milliseconds: from /proc/stat where there is one (`os.cpus()` leaves out softirq,
+ * where much of loopback TCP is counted), else from `os.cpus()`.
+ */
+function machineBusyMs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal [guest guest_nice, already in user and nice]
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) * (1000 / CLOCK_TICKS_PER_SECOND);
+  } catch {
+    let busy = 0;
+    for (const { times } of cpus()) busy += times.user + times.nice + times.sys + times.irq;
+    return busy;
+  }
+}
+
+/** USER_HZ: the unit of /proc/stat, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Windowed fan-out: publish while fewer than `window` messages are not yet received by every
+ * subscriber; each progress report from a subscriber process opens the window again. Warm up,
+ * measure for `measureMs` (or `maxMessages`), then stop publishing and wait until everything
+ * published has arrived everywhere: the measured phase ends there.
+ */
+function fanout(command: FanoutCommand): Promise<FanoutResult> {
+  const { procs, window, topic, size } = command;
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let phase: 'warmup' | 'measure' | 'drain' | 'done' = 'warmup';
+    let mark = { time: 0, cpu: process.cpuUsage(), received: 0, seq: 0, subscriberCpuMs: 0, machineBusyMs: 0 };
+    let profiler: Promise<Session> | undefined;
+    let lastMin = minCompleted(procs);
+    let lastProgressAt = started;
+
+    const end = (error?: Error): void => {
+      phase = 'done';
+      onProgress = undefined;
+      clearInterval(watchdog);
+      if (error !== undefined) return reject(error);
+      const cpu = process.cpuUsage(mark.cpu);
+      const result: FanoutResult = {
+        type: 'fanout-result',
+        messages: seq - mark.seq,
+        deliveries: totalReceived(procs) - mark.received,
+        elapsedMs: performance.now() - mark.time,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        cpuSystemMs: cpu.system / 1000,
+        subscriberCpuMs: totalSubscriberCpuMs(procs) - mark.subscriberCpuMs,
+        machineBusyMs: machineBusyMs() - mark.machineBusyMs,
+        window,
+      };
+      if (profiler === undefined) return resolve(result);
+      stopProfiler(profiler, command.profilePath!).then(() => resolve(result), reject);
+    };
+
+    const pump = (): void => {
+      if (phase === 'done') return;
+      const now = performance.now();
+      // Measure from a steady state: warmed up, and the first window has reached everyone.
+      if (phase === 'warmup' && now - started >= command.warmupMs && minCompleted(procs) >= Math.min(window, seq)) {
+        phase = 'measure';
+        if (command.profilePath !== undefined) profiler = startProfiler();
+        mark = {
+          time: now,
+          cpu: process.cpuUsage(),
+          received: totalReceived(procs),
+          seq,
+          subscriberCpuMs: totalSubscriberCpuMs(procs),
+          machineBusyMs: machineBusyMs(),
+        };
+      }
+      if (phase === 'measure' && (now - mark.time >= command.measureMs || seq - mark.seq >= command.maxMessages)) phase = 'drain';
+      const low = minCompleted(procs);
+      if (phase === 'drain') {
+        if (low >= seq) end();
+        return;
+      }
+      while (seq - low < window && (phase !== 'measure' || seq - mark.seq < command.maxMessages)) {
+        seq++;
+        server.publish(topic, makePayload(seq, size));
+      }
+    };
+
+    // Phase changes are also checked on a timer, and a run with no progress at all is aborted.
+    const watchdog = setInterval(() => {
+      const low = minCompleted(procs);
+      const now = performance.now();
+      if (low !== lastMin) {
+        lastMin = low;
+        lastProgressAt = now;
+      } else if (now - lastProgressAt > command.stallMs) {
+        end(new Error(`fan-out stalled: no subscriber progress for ${command.stallMs} ms (published ${seq}, every client has ${low})`));
+        return;
+      }
+      pump();
+    }, 100);
+
+    onProgress = pump;
+    pump();
+  });
+}
+
+/** Publishes `count` messages at a fixed rate; each carries its wall-clock send time. */
+function latency(command: LatencyCommand): Promise<{ type: 'latency-result'; published: number; elapsedMs: number; cpuMs: number }> {
+  const intervalMs = 1000 / command.rate;
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    let sent = 0;
+    const tick = (): void => {
+      const now = performance.now();
+      while (sent < command.count && started + sent * intervalMs <= now) {
+        sent++;
+        seq++;
+        server.publish(command.topic, makePayload(seq, command.size));
+      }
+      if (sent < command.count) {
+        setTimeout(tick, Math.max(0, started + sent * intervalMs - performance.now()));
+      } else {
+        resolve({ type: 'latency-result', published: sent, elapsedMs: performance.now() - started, cpuMs: cpuMsSince(cpu) });
+      }
+    };
+    tick();
+  });
+}
+
+async function memory(): Promise<MemoryReport> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run the server with --expose-gc');
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const usage = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return {
+    type: 'memory',
+    rss: usage.rss,
+    heapUsed: usage.heapUsed,
+    external: usage.external,
+    arrayBuffers: usage.arrayBuffers,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
+}
+
+async function startProfiler(): Promise<Session> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 250 });
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function stopProfiler(started: Promise<Session>, path: string): Promise<void> {
+  const session = await started;
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  await writeFile(path, JSON.stringify(profile));
+}
+
+channel.onMessage(async (command) => {
+  switch (command.type) {
+    case 'progress':
+      completed[command.proc] = command.completed;
+      received[command.proc] = command.received;
+      subscriberCpuMs[command.proc] = command.cpuMs;
+      onProgress?.();
+      return;
+    case 'fanout':
+      channel.send(await fanout(command));
+      return;
+    case 'latency':
+      channel.send(await latency(command));
+      return;
+    case 'memory':
+      channel.send(await memory());
+      return;
+    case 'stop':
+      // Nothing is measured any more: exit without the graceful close (which waits on clients).
+      if (errors > 0) console.error(`server[${systemName}]: ${errors} errors in total`);
+      process.exit(0);
+  }
+});
+
+channel.send({ type: 'ready', url: server.url });

@@ -1,0 +1,171 @@
+/**
+ * One measured setup: a server process for a system and its subscribers spread over child
+ * processes, with subscriber progress forwarded to the server (the publisher's flow control).
+ */
+import { Child } from './child.js';
+import type { ServerCommand, ServerReport, SubscriberCommand, SubscriberReport, SubscriberStats } from './ipc.js';
+import type { SystemName } from './systems/system.js';
+
+export type ServerChild = Child<ServerCommand, ServerReport>;
+type SubscriberChild = Child<SubscriberCommand, SubscriberReport>;
+
+export interface SetupOptions {
+  subscribers: number;
+  procs: number;
+  /** Subscribe every client to it; idle clients without it. */
+  topic?: string;
+  latencyAfterSeq?: number;
+  /** Connections in flight per subscriber process. */
+  concurrency: number;
+  /** Run the server under `--cpu-prof` as well. */
+  execArgv?: string[];
+}
+
+export interface ConnectReport {
+  connected: number;
+  failed: number;
+  /** Wall time from the first connect to the last client ready, in ms (orchestrator clock). */
+  elapsedMs: number;
+  firstError?: string;
+}
+
+export interface MergedStats {
+  received: number;
+  errors: number;
+  firstError?: string;
+  dateTypes: string[];
+  latencies: Float64Array;
+}
+
+const SERVER_SCRIPT = new URL('./server-process.js', import.meta.url);
+const SUBSCRIBER_SCRIPT = new URL('./subscriber-process.js', import.meta.url);
+const CONNECT_TIMEOUT_MS = 20_000;
+
+export class Setup {
+  readonly server: ServerChild;
+  readonly url: string;
+  readonly #subscribers: SubscriberChild[];
+  readonly #counts: number[];
+  readonly #completed: number[];
+  #progressWaiter: { seq: number; resolve: () => void } | undefined;
+
+  private constructor(server: ServerChild, url: string, subscribers: SubscriberChild[], counts: number[]) {
+    this.server = server;
+    this.url = url;
+    this.#subscribers = subscribers;
+    this.#counts = counts;
+    this.#completed = counts.map(() => 0);
+    subscribers.forEach((child, proc) => {
+      child.on('progress', (message) => {
+        this.#completed[proc] = message.completed;
+        server.send({ type: 'progress', proc, completed: message.completed, received: message.received, cpuMs: message.cpuMs });
+        if (this.#progressWaiter !== undefined && this.lowMark() >= this.#progressWaiter.seq) this.#progressWaiter.resolve();
+      });
+    });
+  }
+
+  /** Starts the server process, then the subscriber processes (loaded, not yet connected). */
+  static async start(system: SystemName, options: SetupOptions): Promise<Setup> {
+    const server: ServerChild = new Child(`server[${system}]`, SERVER_SCRIPT, [system], ['--expose-gc', ...(options.execArgv ?? [])]);
+    const subscribers: SubscriberChild[] = [];
+    try {
+      const { url } = await server.next('ready', 30_000);
+      const procs = Math.max(1, Math.min(options.procs, options.subscribers));
+      const counts = Array.from({ length: options.subscribers > 0 ? procs : 0 }, (_, i) =>
+        Math.floor(options.subscribers / procs) + (i < options.subscribers % procs ? 1 : 0),
+      );
+      for (const [i, count] of counts.entries()) {
+        const child: SubscriberChild = new Child(`subscribers[${system} #${i}]`, SUBSCRIBER_SCRIPT, []);
+        subscribers.push(child);
+        child.send({
+          type: 'config',
+          system,
+          url,
+          count,
+          concurrency: options.concurrency,
+          connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          ...(options.topic === undefined ? {} : { topic: options.topic }),
+          ...(options.latencyAfterSeq === undefined ? {} : { latencyAfterSeq: options.latencyAfterSeq }),
+        });
+      }
+      await Promise.all(subscribers.map((child) => child.next('loaded', 30_000)));
+      return new Setup(server, url, subscribers, counts);
+    } catch (error) {
+      await Promise.all([...subscribers.map((child) => child.stop(1000)), server.stop(1000)]);
+      throw error;
+    }
+  }
+
+  get subscriberCount(): number {
+    return this.#counts.reduce((a, b) => a + b, 0);
+  }
+
+  get procs(): number {
+    return this.#subscribers.length;
+  }
+
+  /** Opens every client (all processes at once); fails unless every one connected. */
+  async connect(): Promise<ConnectReport> {
+    const started = performance.now();
+    for (const child of this.#subscribers) child.send({ type: 'connect' });
+    const timeoutMs = CONNECT_TIMEOUT_MS + 60_000;
+    const reports = await Promise.all(this.#subscribers.map((child) => child.next('ready', timeoutMs)));
+    const report: ConnectReport = {
+      connected: reports.reduce((sum, r) => sum + r.connected, 0),
+      failed: reports.reduce((sum, r) => sum + r.failed, 0),
+      elapsedMs: performance.now() - started,
+    };
+    const firstError = reports.find((r) => r.firstError !== undefined)?.firstError;
+    if (report.failed > 0) throw new Error(`${report.failed} of ${this.subscriberCount} clients failed to connect: ${firstError}`);
+    return report;
+  }
+
+  /** The highest seq every subscriber has received. */
+  lowMark(): number {
+    return this.#completed.length === 0 ? 0 : Math.min(...this.#completed);
+  }
+
+  /** Resolves once every subscriber has received every message up to `seq`. */
+  waitFor(seq: number, timeoutMs: number): Promise<void> {
+    if (this.lowMark() >= seq) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#progressWaiter = undefined;
+        reject(new Error(`subscribers did not receive message ${seq} within ${timeoutMs} ms (they have ${this.lowMark()})`));
+      }, timeoutMs);
+      this.#progressWaiter = {
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          this.#progressWaiter = undefined;
+          resolve();
+        },
+      };
+    });
+  }
+
+  /** Counters and latency samples of every subscriber process, merged. */
+  async collect(): Promise<MergedStats> {
+    for (const child of this.#subscribers) child.send({ type: 'collect' });
+    const all: SubscriberStats[] = await Promise.all(this.#subscribers.map((child) => child.next('stats', 30_000)));
+    const latencies = new Float64Array(all.reduce((sum, s) => sum + s.latencies.length, 0));
+    let offset = 0;
+    for (const stats of all) {
+      latencies.set(stats.latencies, offset);
+      offset += stats.latencies.length;
+    }
+    const firstError = all.find((s) => s.firstError !== undefined)?.firstError;
+    return {
+      received: all.reduce((sum, s) => sum + s.received, 0),
+      errors: all.reduce((sum, s) => sum + s.errors, 0),
+      ...(firstError === undefined ? {} : { firstError }),
+      dateTypes: [...new Set(all.flatMap((s) => (s.dateType === undefined ? [] : [s.dateType])))],
+      latencies,
+    };
+  }
+
+  /** Stops the subscribers and the server; kills whatever does not exit in time. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#subscribers.map((child) => child.stop(5000)), this.server.stop(5000)]);
+  }
+}

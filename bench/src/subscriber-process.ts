@@ -1,0 +1,125 @@
+/**
+ * A subscriber child process: `node dist/subscriber-process.js`, configured over IPC. Opens its
+ * share of the clients (a bounded number in flight), subscribes them, and reports what every one
+ * of its clients has received (flow control for the publisher) and, in latency mode, the one-way
+ * latency of each delivery.
+ */
+import { startChild } from './child-runtime.js';
+import type { SubscriberCommand, SubscriberConfig, SubscriberReport } from './ipc.js';
+import { wallNow } from './payload.js';
+import { type BenchClient, type BenchPayload, loadSystem } from './systems/system.js';
+
+const channel = startChild<SubscriberReport, SubscriberCommand>(`subscribers[${process.pid}]`);
+
+/** Seqs in flight per process stay below the publisher's window (at most 512). */
+const RING = 4096;
+
+let config: SubscriberConfig | undefined;
+const clients: BenchClient[] = [];
+/** Per seq (mod RING): how many of this process's clients have it. */
+const counts = new Int32Array(RING);
+let completed = 0;
+let received = 0;
+let errors = 0;
+let firstError: string | undefined;
+let dateType: string | undefined;
+let latencies = new Float64Array(1024);
+let latencyCount = 0;
+let reportScheduled = false;
+
+function report(): void {
+  reportScheduled = false;
+  const cpu = process.cpuUsage();
+  channel.send({ type: 'progress', completed, received, cpuMs: (cpu.user + cpu.system) / 1000 });
+}
+
+function onError(error: unknown): void {
+  errors++;
+  firstError ??= error instanceof Error ? error.message : String(error);
+}
+
+function makeHandler(count: number, latencyAfterSeq: number | undefined): (data: BenchPayload) => void {
+  return (data) => {
+    const arrivedAt = wallNow();
+    received++;
+    const seq = data.seq;
+    if (latencyAfterSeq !== undefined && seq > latencyAfterSeq) {
+      if (latencyCount === latencies.length) {
+        const grown = new Float64Array(latencies.length * 2);
+        grown.set(latencies);
+        latencies = grown;
+      }
+      latencies[latencyCount++] = arrivedAt - data.sentAt;
+    }
+    dateType ??= data.at instanceof Date ? 'Date' : typeof data.at;
+    // Every client receives in order, so the first seq all of them have is the new low mark.
+    const slot = seq % RING;
+    if (++counts[slot]! === count) {
+      counts[slot] = 0;
+      completed = seq;
+      if (!reportScheduled) {
+        reportScheduled = true;
+        setImmediate(report);
+      }
+    }
+  };
+}
+
+async function connectAll(settings: SubscriberConfig): Promise<void> {
+  const started = performance.now();
+  const adapter = await loadSystem(settings.system);
+  const options = {
+    topic: settings.topic,
+    onMessage: settings.topic === undefined ? undefined : makeHandler(settings.count, settings.latencyAfterSeq),
+    onError,
+  };
+  let next = 0;
+  let failed = 0;
+  let failure: string | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < settings.count) {
+      next++;
+      try {
+        clients.push(await adapter.connect(settings.url, options, settings.connectTimeoutMs));
+      } catch (error) {
+        failed++;
+        failure ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(settings.concurrency, settings.count) }, worker));
+  channel.send({
+    type: 'ready',
+    connected: clients.length,
+    failed,
+    elapsedMs: performance.now() - started,
+    ...(failure === undefined ? {} : { firstError: failure }),
+  });
+}
+
+channel.onMessage(async (command) => {
+  switch (command.type) {
+    case 'config':
+      config = command;
+      await loadSystem(command.system); // load the libraries before the clock starts
+      channel.send({ type: 'loaded' });
+      return;
+    case 'connect':
+      if (config === undefined) throw new Error('connect before config');
+      await connectAll(config);
+      return;
+    case 'collect':
+      channel.send({
+        type: 'stats',
+        received,
+        errors,
+        ...(firstError === undefined ? {} : { firstError }),
+        ...(dateType === undefined ? {} : { dateType }),
+        latencies: latencies.slice(0, latencyCount),
+      });
+      return;
+    case 'stop':
+      // Sockets die with the process: the servers see them drop, which is fine after measuring.
+      process.exit(0);
+  }
+});

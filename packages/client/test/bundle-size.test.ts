@@ -1,0 +1,93 @@
+/**
+ * The browser client's size budget (issue 6): what a page pays for connect, subscribe, publish and
+ * presence, superjson included, built the way an app builds it (Vite, minified, browser build of
+ * isomorphic-ws) and gzipped at level 9. Deterministic: same sources, same bytes.
+ */
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { type Plugin, build, defaultClientConditions } from 'vite';
+import { expect, it } from 'vitest';
+
+/** 10 KB min+gzip, superjson included (Socket.IO's client is 14.8 KB without rich types). */
+const BUDGET_BYTES = 10 * 1024;
+
+const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
+const CLIENT_ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const PROTOCOL_DIR = fileURLToPath(new URL('../../protocol', import.meta.url));
+
+/** A page that uses everything the budget covers, so nothing it needs is tree-shaken away. */
+const PAGE = `
+import { connect } from ${JSON.stringify(CLIENT_ENTRY)};
+const client = await connect('ws://' + location.host + '/', { name: 'page', info: { since: new Date() } });
+const subscription = await client.subscribe('demo.>', (data, meta) => console.log(meta.topic, data));
+await client.publish('demo.hello', { at: new Date(), tags: new Set(['a']) });
+const presence = await client.presence('demo.>');
+presence.on('change', (members) => console.log(members.length));
+client.on('statechange', (change) => console.log(change.to));
+console.log(presence.members());
+await subscription.unsubscribe();
+await client.close();
+`;
+
+/** superjson as Herald uses it: an instance of its class (all of its code stays in). */
+const SUPERJSON_ONLY = `
+import { SuperJSON } from 'superjson';
+globalThis.superjson = new SuperJSON();
+`;
+
+interface Size {
+  minified: number;
+  gzipped: number;
+}
+
+/**
+ * Builds `code` as the only module of a page and measures it. `dir` is where the entry pretends to
+ * live, so that its bare imports resolve from that package's dependencies.
+ */
+async function measure(code: string, dir: string): Promise<Size> {
+  const entryId = `${dir}/__bundle-size-entry.js`;
+  const entry: Plugin = {
+    name: 'bundle-size-entry',
+    resolveId: (id) => (id === entryId ? id : undefined),
+    load: (id) => (id === entryId ? code : undefined),
+  };
+  const output = await build({
+    configFile: false,
+    envFile: false,
+    logLevel: 'silent',
+    root: dir,
+    publicDir: false,
+    mode: 'production',
+    plugins: [entry],
+    resolve: { conditions: ['herald-source', ...defaultClientConditions] },
+    build: {
+      write: false,
+      minify: true,
+      target: 'es2022',
+      modulePreload: false,
+      reportCompressedSize: false,
+      rolldownOptions: { input: entryId },
+    },
+  });
+  const outputs = Array.isArray(output) ? output : [output];
+  const chunks = outputs.flatMap((result) => ('output' in result ? result.output : [])).filter((item) => item.type === 'chunk');
+  expect(chunks).toHaveLength(1);
+  const chunk = chunks[0]!;
+  // Everything is bundled: no import left for the page to fetch (a Node `ws` would show up here).
+  expect(chunk.imports).toEqual([]);
+  expect(chunk.dynamicImports).toEqual([]);
+  const bytes = Buffer.from(chunk.code);
+  return { minified: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length };
+}
+
+it(`the browser client (connect, subscribe, publish, presence, superjson) is at most ${BUDGET_BYTES} bytes min+gzip`, async () => {
+  const client = await measure(PAGE, CLIENT_DIR);
+  const superjson = await measure(SUPERJSON_ONLY, PROTOCOL_DIR);
+  const share = ((superjson.gzipped / client.gzipped) * 100).toFixed(0);
+  console.log(
+    `browser client: ${client.minified} B minified, ${client.gzipped} B min+gzip (budget ${BUDGET_BYTES} B)\n` +
+      `superjson alone: ${superjson.minified} B minified, ${superjson.gzipped} B min+gzip (about ${share}% of the client; ` +
+      'gzip shares some of it, so the parts do not add up exactly)',
+  );
+  expect(client.gzipped).toBeLessThanOrEqual(BUDGET_BYTES);
+});
