@@ -1,0 +1,66 @@
+/**
+ * A subscriber process of the demo's swarm (hein's named listener):
+ *
+ *   node dist-server/member.js --url ws://127.0.0.1:8080/herald --name Kirk [--role captain]
+ *                              [--topic 'demo.>'] [--log-every 1]
+ *
+ * (or HERALD_URL / HERALD_NAME in the environment). It connects, subscribes to the feed (which makes
+ * it a presence member), logs what it receives, and on SIGTERM or SIGINT closes its client cleanly
+ * and exits 0. Started with an IPC channel (by the swarm), it also leaves when its parent goes.
+ */
+import { parseArgs } from 'node:util';
+import { type Client, connect } from '@herald/client';
+import { createConsoleLogger } from '@herald/server';
+import { describeValue } from './describe-value.js';
+import { FEED_PATTERN } from './topics.js';
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string', default: process.env.HERALD_URL ?? 'ws://127.0.0.1:8080/herald' },
+    name: { type: 'string', default: process.env.HERALD_NAME ?? `member-${process.pid}` },
+    role: { type: 'string', default: 'subscriber' },
+    topic: { type: 'string', default: FEED_PATTERN },
+    'log-every': { type: 'string', default: '1' },
+  },
+});
+
+const name = args.name;
+const logger = createConsoleLogger({ level: 'info', name: `member ${name}` });
+const logEvery = Math.max(1, Number.parseInt(args['log-every'], 10) || 1);
+let client: Client | undefined;
+let stopping = false;
+
+async function stop(why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.log('info', 'closing cleanly', { why });
+  await client?.close();
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+if (process.send !== undefined) process.on('disconnect', () => void stop('parent gone'));
+
+try {
+  client = await connect(args.url, { name, info: { kind: 'node', role: args.role, pid: process.pid } });
+} catch (error) {
+  logger.log('error', 'could not connect', { url: args.url, error: String(error) });
+  process.exit(1);
+}
+
+client.on('statechange', (change) => {
+  if (change.to !== 'closed' || stopping) return;
+  logger.log('warn', 'the router closed the connection; leaving', { reason: change.reason, code: change.code });
+  process.exit(0);
+});
+client.on('error', (error) => logger.log('warn', 'client error', { code: error.code, error: error.message }));
+
+let received = 0;
+await client.subscribe(args.topic, (data, meta) => {
+  received += 1;
+  if (received === 1 || received % logEvery === 0) {
+    logger.log('info', `received #${received} ${meta.topic} from ${meta.publisher.name}: ${describeValue(data)}`);
+  }
+});
+logger.log('info', 'connected and subscribed', { id: client.id, topic: args.topic, pid: process.pid });
