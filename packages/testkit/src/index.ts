@@ -1,4 +1,5 @@
 export { type Deferred, deferred, nextEvent } from './deferred.js';
 export { describeEngineConformance } from './engine-conformance.js';
+export { EngineWrapper } from './engine-wrapper.js';
 export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.js';
 export { startRouter } from './router.js';
