@@ -286,7 +286,8 @@ export class Link {
     clearTimeout(attempt.timer);
     if (this.#attempt === attempt) this.#attempt = undefined;
     const { socket } = attempt;
-    socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    socket.onerror = () => {}; // ws reports closing a connecting socket as an error: expected here
     const node = socket as unknown as { terminate?: () => void };
     if (typeof node.terminate === 'function') node.terminate();
     else socket.close();

@@ -341,6 +341,24 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     return clients;
   }
 
+  /**
+   * Disconnects a client. By default it closes with `code` 1000 and `reason`, and the client does
+   * not come back on its own (use a 4200–4299 code to have it reconnect); with `terminate: true`
+   * the socket is destroyed without a close frame, as a network cut would, and the client
+   * reconnects. Its presence ends `dropped`. Returns whether the client was connected.
+   */
+  disconnect(id: string, options: { code?: number; reason?: string; terminate?: boolean } = {}): boolean {
+    const connection = this.#hub.connections.get(id);
+    if (connection === undefined) return false;
+    if (options.terminate === true) {
+      connection.closedByRouter = true;
+      connection.socket.terminate();
+    } else {
+      connection.close(options.code ?? CloseCode.NORMAL, 'DISCONNECTED', options.reason ?? 'disconnected by the router');
+    }
+    return true;
+  }
+
   /** The members of a topic's (or pattern's) presence: the clients subscribed to exactly it. */
   async presence(topic: string): Promise<Member[]> {
     assertPattern(topic);

@@ -3,3 +3,4 @@ export { describeEngineConformance } from './engine-conformance.js';
 export { EngineWrapper } from './engine-wrapper.js';
 export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.js';
 export { startRouter } from './router.js';
+export { type RouterProcess, spawnRouter } from './spawn-router.js';
