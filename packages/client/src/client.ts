@@ -315,8 +315,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const unregister = async (): Promise<void> => {
       if (!registered) return;
       registered = false;
-      this.#provider.delete(method);
+      // Requests the router routed here before it read `unhandle` arrive before its reply: keep
+      // serving them until then.
       if (this.state === 'open') await this.#request({ type: 'unhandle', method }, 'other', 'fail').catch(ignoreClosed);
+      this.#provider.delete(method);
     };
     return { method, unregister, [Symbol.asyncDispose]: unregister };
   }
@@ -506,9 +508,14 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   }
 
   #onError(message: Extract<ServerMessage, { type: 'error' }>): void {
-    const pending = message.id === undefined ? undefined : this.#outbox.take(message.id);
-    if (pending === undefined) this.#report(new HeraldError(message.code, `the router reported: ${message.message}`));
-    else pending.reject(refusal(pending.kind, message.code, message.message));
+    if (message.id === undefined) {
+      this.#report(new HeraldError(message.code, `the router reported: ${message.message}`));
+      return;
+    }
+    // A refusal for an id no longer pending (the call timed out or was cancelled) is ignored, like
+    // any other reply to an unknown id.
+    const pending = this.#outbox.take(message.id);
+    pending?.reject(refusal(pending.kind, message.code, message.message));
   }
 
   // ---- sending ----
