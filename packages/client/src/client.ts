@@ -1,6 +1,5 @@
 import {
   type Codec,
-  CloseCode,
   ConnectionError,
   type Covered,
   type DefaultSchema,
@@ -21,11 +20,9 @@ import {
   type SubscribeData,
   SubscriptionError,
   TimeoutError,
+  type WelcomeMsg,
   assertNever,
-  decodeServerFrame,
   encodeFrame,
-  isRetryableClose,
-  matchPattern,
   methodProblem,
   patternProblem,
   subprotocolFor,
@@ -33,16 +30,13 @@ import {
   topicProblem,
 } from '@herald/protocol';
 import { type HandlerRegistration, Provider, type RequestHandler } from './handlers.js';
-import { type Member, Presence, type PresenceSink } from './presence.js';
-import { OPEN, type HandshakeRefusal, type SocketCloseEvent, type SocketLike, type WebSocketConstructor, defaultWebSocket, onHandshakeRefusal } from './socket.js';
-import { type ClientState, type StateChange, type StateChangeReason, checkTransition } from './state.js';
-import {
-  type MessageHandler,
-  type MessageMeta,
-  type SubscribeOptions,
-  Subscription,
-  type SubscriptionSink,
-} from './subscription.js';
+import { Link, type ReconnectOptions } from './link.js';
+import { Outbox, type PendingReply } from './outbox.js';
+import { type Member, type Presence, PresenceWatches } from './presence.js';
+import { type WebSocketConstructor, defaultWebSocket } from './socket.js';
+import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
+import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription } from './subscription.js';
+import { SubscriptionTable } from './subscription-table.js';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -52,16 +46,29 @@ export interface ConnectOptions {
   info?: unknown;
   /** The payload codec, negotiated as subprotocol `herald.v1.<name>`. Default: superjson. */
   codec?: Codec;
-  /** How long to wait for the router's welcome before failing with `CONNECT_TIMEOUT`. Default 10,000 ms. */
+  /** How long a connection attempt may wait for the router's welcome (`CONNECT_TIMEOUT`). Default 10,000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Reconnect automatically after the connection is lost, with exponential backoff and full
+   * jitter; `false` to close instead. Default on (500 ms to 10 s, no attempt limit).
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /** Publishes and requests held while reconnecting; one more rejects with `OFFLINE_QUEUE_FULL`. Default 1,000. */
+  maxQueued?: number;
+  /** Consider the router dead after this long without a frame. Default: what the router's welcome says (30 s). */
+  heartbeatTimeoutMs?: number;
   /** A WebSocket implementation. Default: the browser's `WebSocket`, or `ws` in Node. */
   WebSocket?: WebSocketConstructor;
+  /** Random numbers in [0, 1) for the backoff jitter. Default `Math.random`. */
+  random?: () => number;
 }
 
 /** Events of a client. */
 export interface ClientEvents {
-  /** The connection state changed. */
+  /** The connection state changed: `connecting`, `open`, `reconnecting`, `closed`. */
   statechange: (change: StateChange) => void;
+  /** A reconnect attempt was scheduled. */
+  reconnect: (attempt: ReconnectAttempt) => void;
   /**
    * Something went wrong outside any call: a payload that cannot be decoded (`PAYLOAD_INVALID`), a
    * handler that threw (`SUBSCRIBER_ERROR`), a router error without a request id.
@@ -90,25 +97,6 @@ export interface PublishAck {
   offset: number;
 }
 
-interface Pending {
-  /** Runs synchronously when the reply frame is handled, before frames after it. */
-  resolve: (message: ServerMessage) => void;
-  reject: (error: HeraldError) => void;
-  /** Which error class the router's refusal becomes. */
-  kind: 'publish' | 'subscription' | 'request' | 'other';
-}
-
-interface SubscriptionEntry {
-  sinks: Map<Subscription<unknown>, SubscriptionSink>;
-  ready: Promise<void>;
-}
-
-interface PresenceEntry {
-  views: Map<Presence, PresenceSink>;
-  members: Map<string, Member>;
-  ready: Promise<void>;
-}
-
 type Outgoing =
   | { type: 'subscribe'; pattern: string }
   | { type: 'unsubscribe'; pattern: string }
@@ -123,6 +111,7 @@ type Outgoing =
  * Connects to a router and resolves once the router has welcomed the client.
  * Rejects with a `ConnectionError`: `CONNECTION_FAILED` (unreachable, handshake refused),
  * `CONNECT_TIMEOUT`, `ROUTER_FULL`, `CODEC_UNSUPPORTED`, `HELLO_INVALID` or `CONNECTION_REFUSED`.
+ * Once connected, the client reconnects by itself (see `reconnect`).
  *
  * @example
  * const client = await connect('ws://127.0.0.1:8080/', { name: 'Kirk', info: { role: 'dashboard' } });
@@ -137,79 +126,81 @@ export async function connect<S extends HeraldSchema = DefaultSchema>(url: strin
 
 /** A connection to a Herald router. Create one with {@link connect}. */
 export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<ClientEvents> {
-  /** @internal Settles when the router welcomed the client, or the attempt failed. */
+  /** @internal Settles when the router welcomed the client, or the first attempt failed. */
   readonly opened: Promise<void>;
   readonly #url: string;
   readonly #codec: Codec;
-  readonly #socket: SocketLike;
-  readonly #socketClosed: Promise<void>;
-  #state: ClientState = 'connecting';
+  readonly #link: Link;
+  readonly #outbox: Outbox;
+  readonly #subscriptions = new SubscriptionTable();
+  /** Settles each subscription's `subscribe()` call at its first confirmation. */
+  readonly #firstConfirm = new Map<Subscription<unknown>, { resolve: () => void; reject: (error: unknown) => void }>();
+  readonly #presence: PresenceWatches;
+  readonly #provider: Provider;
   #id = '';
   #name = '';
   #router: PeerRef = { id: '', name: '' };
   #maxPayload = Number.POSITIVE_INFINITY;
   #errorStacks = false;
-  #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
-  readonly #subscriptions = new Map<string, SubscriptionEntry>();
-  readonly #presences = new Map<string, PresenceEntry>();
-  #welcome: { resolve: () => void; reject: (error: HeraldError) => void } | undefined;
-  readonly #provider: Provider;
+  #welcomed = false;
+  #settleOpened: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   /** @internal Use {@link connect}. */
   constructor(url: string, options: ConnectOptions) {
     super();
     this.#url = url;
     this.#codec = options.codec ?? superjsonCodec;
+    this.#outbox = new Outbox(options.maxQueued ?? 1000);
+    this.opened = new Promise((resolve, reject) => (this.#settleOpened = { resolve, reject }));
     this.#provider = new Provider({
       codec: this.#codec,
-      send: (frame) => {
-        if (this.#socket.readyState === OPEN) this.#socket.send(frame);
-      },
+      send: (frame) => void this.#link.send(frame),
       maxPayload: () => this.#maxPayload,
       errorStacks: () => this.#errorStacks,
       report: (error) => this.#report(error),
     });
-    const protocol = subprotocolFor(this.#codec);
-    const hello = encodeFrame(
-      options.info === undefined
-        ? { type: 'hello', ...(options.name === undefined ? {} : { name: options.name }) }
-        : { type: 'hello', ...(options.name === undefined ? {} : { name: options.name }), info: this.#codec.encode(options.info) },
-    ) as string;
-    const WebSocketImpl = options.WebSocket ?? defaultWebSocket;
-    this.#socket = new WebSocketImpl(url, protocol);
-    let refusal: HandshakeRefusal | undefined;
-    let failure: string | undefined;
-    onHandshakeRefusal(this.#socket, (r) => (refusal = r));
-    this.#socketClosed = new Promise((resolve) => {
-      this.#socket.onclose = (event) => {
-        resolve();
-        this.#onSocketClose(event, refusal, failure);
-      };
+    this.#presence = new PresenceWatches({
+      watch: (topic, onState) =>
+        this.#request({ type: 'presence_watch', topic }, 'subscription', 'resend', (reply) => {
+          if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)));
+        }).then(() => undefined),
+      unwatch: (topic) => this.#request({ type: 'presence_unwatch', topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
+      report: (error) => this.#report(error),
     });
-    this.opened = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#failConnect(new ConnectionError(ErrorCode.CONNECT_TIMEOUT, `no welcome from ${url} within ${options.connectTimeoutMs ?? 10_000} ms`, { retryable: true }));
-      }, options.connectTimeoutMs ?? 10_000);
-      this.#welcome = {
-        resolve: () => (clearTimeout(timer), resolve()),
-        reject: (error) => (clearTimeout(timer), reject(error)),
-      };
-    });
-    this.#socket.onopen = () => {
-      if (this.#socket.protocol !== protocol) {
-        this.#failConnect(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, `the router at ${url} did not accept subprotocol ${protocol}`));
-        return;
-      }
-      this.#socket.send(hello);
-    };
-    this.#socket.onerror = (event) => {
-      failure = describeSocketError(event);
-    };
-    this.#socket.onmessage = (event) => this.#onFrame(event.data);
+    const { reconnect } = options;
+    this.#link = new Link(
+      {
+        url,
+        protocol: subprotocolFor(this.#codec),
+        hello: this.#hello(options),
+        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+        WebSocket: options.WebSocket ?? defaultWebSocket,
+        reconnect:
+          reconnect === false
+            ? false
+            : {
+                minDelayMs: 500,
+                maxDelayMs: 10_000,
+                maxAttempts: Number.POSITIVE_INFINITY,
+                ...(typeof reconnect === 'object' ? reconnect : {}),
+              },
+        random: options.random ?? Math.random,
+        heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      },
+      {
+        state: (change) => this.emit('statechange', change),
+        reconnect: (attempt) => this.emit('reconnect', attempt),
+        welcome: (message) => this.#onWelcome(message),
+        frame: (message) => this.#onFrame(message),
+        down: (error) => this.#onDown(error),
+        closed: (error) => this.#onClosed(error),
+        report: (error) => this.#report(error),
+      },
+    );
+    this.#link.start();
   }
 
-  /** The id the router gave this connection. */
+  /** The id the router gave this connection (a new one after each reconnect). */
   get id(): string {
     return this.#id;
   }
@@ -224,9 +215,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     return this.#router;
   }
 
-  /** `connecting`, `open` or `closed`. Every change is a `statechange` event. */
+  /** `connecting`, `open`, `reconnecting` or `closed`. Every change is a `statechange` event. */
   get state(): ClientState {
-    return this.#state;
+    return this.#link.state;
   }
 
   /** The URL this client connects to. */
@@ -237,7 +228,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /**
    * Subscribes to a topic or pattern (`*` one segment, `>` one or more trailing segments).
    * Resolves when the router confirmed: every message published after that arrives, in order per
-   * publisher and topic. Rejects with a SubscriptionError `PATTERN_INVALID`, or `CONNECTION_CLOSED`.
+   * publisher and topic. While reconnecting, it resolves after the reconnect. Rejects with a
+   * SubscriptionError `PATTERN_INVALID` or `SUBSCRIPTION_LIMIT`, or `CONNECTION_CLOSED`.
    */
   subscribe<P extends string>(
     pattern: P & Covered<S, P>,
@@ -254,43 +246,34 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   ): Promise<Subscription<any>> {
     const problem = patternProblem(pattern);
     if (problem !== undefined) throw new SubscriptionError(ErrorCode.PATTERN_INVALID, problem);
-    this.#assertOpen();
+    this.#assertUsable();
     const handler = typeof handlerOrOptions === 'function' ? (handlerOrOptions as MessageHandler<unknown>) : undefined;
     const options = (typeof handlerOrOptions === 'object' ? handlerOrOptions : maybeOptions) ?? {};
     const subscription = new Subscription<unknown>(pattern, handler, options, (s) => this.#release(s), this.#report);
-    const sink = subscription.sink();
-    let entry = this.#subscriptions.get(pattern);
-    if (entry === undefined) {
-      entry = { sinks: new Map(), ready: this.#request({ type: 'subscribe', pattern }, 'subscription').then(() => undefined) };
-      this.#subscriptions.set(pattern, entry);
-    }
-    entry.sinks.set(subscription, sink);
-    try {
-      await entry.ready;
-    } catch (error) {
-      entry.sinks.delete(subscription);
-      if (entry.sinks.size === 0 && this.#subscriptions.get(pattern) === entry) this.#subscriptions.delete(pattern);
-      sink.end();
-      throw error;
-    }
-    sink.confirm();
+    const confirmed = new Promise<void>((resolve, reject) => this.#firstConfirm.set(subscription, { resolve, reject }));
+    this.#subscriptions.add(subscription, subscription.sink());
+    if (this.state === 'open') this.#sendSubscribe(subscription);
+    await confirmed;
     return subscription;
   }
 
   /**
-   * Publishes a message. Resolves when the router accepted it, with its place in the topic.
+   * Publishes a message. Resolves when the router accepted it, with its place in the topic. While
+   * reconnecting, it waits in the offline queue and goes out, in order, after the reconnect.
    * Rejects with a ProtocolError `TOPIC_INVALID`, `PAYLOAD_UNENCODABLE`, `PAYLOAD_TOO_LARGE` or
-   * `PAYLOAD_INVALID`, or a ConnectionError `CONNECTION_CLOSED`.
+   * `PAYLOAD_INVALID`, or a ConnectionError `OFFLINE_QUEUE_FULL` or `CONNECTION_CLOSED` (also when
+   * the connection dropped before the ack: the router may or may not have accepted it).
    */
   async publish<T extends string>(topic: T & Covered<S, T>, data: PublishData<S, T>): Promise<PublishAck> {
     const problem = topicProblem(topic);
     if (problem !== undefined) throw new ProtocolError(ErrorCode.TOPIC_INVALID, problem);
-    this.#assertOpen();
+    this.#assertUsable();
     const payload = this.#codec.encode(data);
-    const id = this.#nextId++;
-    const frame = encodeFrame({ type: 'publish', id, topic, payload }) as string;
-    this.#checkSize(frame);
-    const ack = await this.#send(id, frame, 'publish');
+    this.#checkSize(encodeFrame({ type: 'publish', id: Number.MAX_SAFE_INTEGER, topic, payload }) as string);
+    const ack = await this.#sendOrQueue(
+      (id) => encodeFrame({ type: 'publish', id, topic, payload }) as string,
+      'publish',
+    ).promise;
     return ack.type === 'publish_ack' ? { topic: ack.topic, epoch: ack.epoch, offset: ack.offset } : unexpected(ack);
   }
 
@@ -301,31 +284,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   async presence(topic: string): Promise<Presence> {
     const problem = patternProblem(topic);
     if (problem !== undefined) throw new SubscriptionError(ErrorCode.PATTERN_INVALID, problem);
-    this.#assertOpen();
-    const view = new Presence(topic, (v) => this.#unwatch(v), this.#report);
-    const sink = view.sink();
-    let entry = this.#presences.get(topic);
-    if (entry === undefined) {
-      const created: PresenceEntry = { views: new Map(), members: new Map(), ready: Promise.resolve() };
-      // The snapshot is applied as its frame is handled, so a join or leave in the frames right
-      // after it finds it in place.
-      created.ready = this.#request({ type: 'presence_watch', topic }, 'subscription', (state) => {
-        if (state.type !== 'presence_state') return;
-        for (const wire of state.members) created.members.set(wire.id, this.#member(wire));
-      }).then(() => undefined);
-      this.#presences.set(topic, (entry = created));
-    }
-    entry.views.set(view, sink);
-    try {
-      await entry.ready;
-    } catch (error) {
-      entry.views.delete(view);
-      if (entry.views.size === 0 && this.#presences.get(topic) === entry) this.#presences.delete(topic);
-      sink.end();
-      throw error;
-    }
-    sink.reset([...entry.members.values()]);
-    return view;
+    this.#assertUsable();
+    return this.#presence.view(topic, this.state === 'open');
   }
 
   /**
@@ -333,7 +293,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
    * provider of the method). The handler gets the params and a context with the caller and an
    * AbortSignal; its return value (or Promise) is the result; what it throws becomes the caller's
    * `RemoteError` (an UPPER_SNAKE `code` and a `data` property on the thrown error travel too).
-   * Resolves once the router registered it. Rejects with `METHOD_INVALID` or `HANDLER_EXISTS`.
+   * Registered again after every reconnect. Resolves once the router registered it.
+   * Rejects with `METHOD_INVALID` or `HANDLER_EXISTS`.
    */
   async handle<M extends string>(
     method: M & KnownMethod<S, M>,
@@ -342,10 +303,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const problem = methodProblem(method);
     if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
     if (this.#provider.has(method)) throw new HeraldError(ErrorCode.HANDLER_EXISTS, `this client already handles "${method}"`);
-    this.#assertOpen();
+    this.#assertUsable();
     this.#provider.set(method, handler as RequestHandler);
     try {
-      await this.#request({ type: 'handle', method }, 'other');
+      await this.#provider.registered(method, () => this.state === 'open' && this.#sendHandle(method));
     } catch (error) {
       this.#provider.delete(method);
       throw error;
@@ -354,17 +315,20 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const unregister = async (): Promise<void> => {
       if (!registered) return;
       registered = false;
+      // Requests the router routed here before it read `unhandle` arrive before its reply: keep
+      // serving them until then.
+      if (this.state === 'open') await this.#request({ type: 'unhandle', method }, 'other', 'fail').catch(ignoreClosed);
       this.#provider.delete(method);
-      if (this.#state === 'open') await this.#request({ type: 'unhandle', method }, 'other').catch(ignoreClosed);
     };
     return { method, unregister, [Symbol.asyncDispose]: unregister };
   }
 
   /**
    * Asks a provider of `method` (another client, or the router) and resolves with its result; params
-   * and result keep their types through the codec. Rejects with `NO_HANDLER` at once when nobody
-   * provides it, a TimeoutError `TIMEOUT`, `HANDLER_GONE` when the provider drops mid-request,
-   * `REQUEST_CANCELLED` when `signal` fires, or the handler's `RemoteError`.
+   * and result keep their types through the codec. While reconnecting, it waits in the offline
+   * queue (its timeout runs). Rejects with `NO_HANDLER` at once when nobody provides it, a
+   * TimeoutError `TIMEOUT`, `HANDLER_GONE` when the provider drops mid-request, `REQUEST_CANCELLED`
+   * when `signal` fires, `OFFLINE_QUEUE_FULL`, `CONNECTION_CLOSED`, or the handler's `RemoteError`.
    */
   async request<M extends string>(
     method: M & KnownMethod<S, M>,
@@ -374,34 +338,28 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const problem = methodProblem(method);
     if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
     const { signal } = options;
-    if (signal?.aborted) throw new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: signal.reason });
-    this.#assertOpen();
+    if (signal?.aborted) throw cancelled(method, signal.reason);
+    this.#assertUsable();
     const timeout = options.timeout ?? 10_000;
-    const id = this.#nextId++;
-    const frame = encodeFrame({ type: 'request', id, method, timeout, payload: this.#codec.encode(params) }) as string;
-    this.#checkSize(frame);
-    const reply = await new Promise<ServerMessage>((resolve, reject) => {
-      const giveUp = (error: HeraldError): void => {
-        if (!this.#pending.delete(id)) return;
-        cleanup();
-        if (this.#socket.readyState === OPEN) this.#socket.send(encodeFrame({ type: 'cancel', id }) as string);
-        reject(error);
-      };
-      const timer = setTimeout(() => giveUp(new TimeoutError(ErrorCode.TIMEOUT, `no reply to "${method}" within ${timeout} ms`, { retryable: true })), timeout);
-      const onAbort = (): void =>
-        giveUp(new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: signal?.reason }));
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#pending.set(id, {
-        kind: 'request',
-        resolve: (message) => (cleanup(), resolve(message)),
-        reject: (error) => (cleanup(), reject(error)),
-      });
-      this.#socket.send(frame);
-    });
+    const payload = this.#codec.encode(params);
+    const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
+    this.#checkSize(build(Number.MAX_SAFE_INTEGER));
+    const sent = this.#sendOrQueue(build, 'request');
+    const giveUp = (error: HeraldError): void => {
+      if (!sent.cancel()) return;
+      if (sent.id !== undefined) this.#link.send(encodeFrame({ type: 'cancel', id: sent.id }) as string);
+      sent.reject(error);
+    };
+    const timer = setTimeout(() => giveUp(new TimeoutError(ErrorCode.TIMEOUT, `no reply to "${method}" within ${timeout} ms`, { retryable: true })), timeout);
+    const onAbort = (): void => giveUp(cancelled(method, signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let reply: ServerMessage;
+    try {
+      reply = await sent.promise;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
     if (reply.type === 'response_error') {
       let data: unknown;
       if (reply.data !== undefined) {
@@ -418,72 +376,90 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   /** The methods provided through the router and by whom. */
   async methods(): Promise<MethodInfo[]> {
-    const reply = await this.#request({ type: 'list_methods' }, 'other');
+    const reply = await this.#request({ type: 'list_methods' }, 'other', 'fail');
     return reply.type === 'methods' ? reply.methods : unexpected(reply);
   }
 
   /** Round trip to the router; resolves with the time it took, in milliseconds. */
   async ping(): Promise<number> {
     const started = Date.now();
-    await this.#request({ type: 'ping' }, 'other');
+    await this.#request({ type: 'ping' }, 'other', 'fail');
     return Date.now() - started;
   }
 
   /**
-   * Closes the connection (code 1000). Pending calls reject with `CONNECTION_CLOSED`, iterators
-   * finish, presence views end. Resolves once the socket is closed.
+   * Closes the connection (code 1000) and stops reconnecting. Pending and queued calls reject with
+   * `CONNECTION_CLOSED`, iterators finish, presence views end. Resolves once the socket is closed.
    */
-  async close(): Promise<void> {
-    if (this.#state === 'closed') return this.#socketClosed;
-    if (this.#state === 'connecting') {
-      this.#failConnect(new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed while connecting'), 'client_closed');
-    } else {
-      this.#transition('closed', 'client_closed');
-      this.#teardown(new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed'), undefined);
-      this.#socket.close(CloseCode.NORMAL, 'client closed');
-    }
-    return this.#socketClosed;
+  close(): Promise<void> {
+    return this.#link.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  protected override listenerFailed(_event: keyof ClientEvents, error: unknown): void {
-    if (_event === 'error') super.listenerFailed(_event, error);
-    else this.#report(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, `a "${String(_event)}" listener threw`, { cause: error }));
+  protected override listenerFailed(event: keyof ClientEvents, error: unknown): void {
+    if (event === 'error') super.listenerFailed(event, error);
+    else this.#report(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, `a "${String(event)}" listener threw`, { cause: error }));
   }
 
-  /** A frame over maxPayload would cost the connection (close 1009): refuse it here instead. */
-  #checkSize(frame: string): void {
-    if (frame.length * 3 > this.#maxPayload && utf8Length(frame) > this.#maxPayload) {
-      throw new ProtocolError(ErrorCode.PAYLOAD_TOO_LARGE, `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}`);
+  // ---- link events ----
+
+  #onWelcome(message: WelcomeMsg): void {
+    this.#id = message.id;
+    this.#name = message.name;
+    this.#router = message.router;
+    this.#maxPayload = message.maxPayload;
+    this.#errorStacks = message.errorStacks === true;
+    if (!this.#welcomed) {
+      this.#welcomed = true;
+      this.#settleOpened?.resolve();
+      return;
     }
+    // Back after a reconnect: handlers, subscriptions and presence first, then the offline queue.
+    for (const method of this.#provider.methods()) this.#sendHandle(method);
+    for (const [subscription] of this.#subscriptions.entries()) this.#sendSubscribe(subscription);
+    this.#presence.resume();
+    this.#outbox.flush();
+  }
+
+  #onDown(error: ConnectionError): void {
+    this.#outbox.dropped(error);
+    this.#subscriptions.clearRequests();
+    for (const [, sink] of this.#subscriptions.entries()) sink.suspend();
+    this.#provider.abortAll();
+  }
+
+  #onClosed(error: HeraldError | undefined): void {
+    const closed = error ?? new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed');
+    if (!this.#welcomed) this.#settleOpened?.reject(closed);
+    this.#outbox.closed(closed);
+    for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
+      this.#subscriptions.remove(subscription);
+      sink.end(error);
+    }
+    for (const waiter of this.#firstConfirm.values()) waiter.reject(closed);
+    this.#firstConfirm.clear();
+    this.#presence.endAll(closed);
+    this.#provider.abortAll();
+    this.#provider.closed(closed);
   }
 
   // ---- frames from the router ----
 
-  #onFrame(data: unknown): void {
-    if (typeof data !== 'string') {
-      this.#report(new ProtocolError(ErrorCode.PROTOCOL_INVALID_FRAME, 'the router sent a binary frame'));
-      return;
-    }
-    const decoded = decodeServerFrame(data);
-    if (!decoded.ok) {
-      this.#report(decoded.error);
-      return;
-    }
-    const message = decoded.value;
+  #onFrame(message: ServerMessage): void {
     switch (message.type) {
       case 'welcome':
-        this.#onWelcome(message);
-        return;
+        return; // the link handles it
       case 'message':
         this.#onMessage(message);
         return;
       case 'presence_join':
+        this.#presence.join(message.topic, this.#member(message.member));
+        return;
       case 'presence_leave':
-        this.#onPresenceEvent(message);
+        this.#presence.leave(message.topic, message.member.id, message.reason);
         return;
       case 'subscribed':
       case 'unsubscribed':
@@ -496,7 +472,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       case 'methods':
       case 'response':
       case 'response_error':
-        this.#settle(message.id, message);
+        this.#outbox.take(message.id)?.resolve(message);
         return;
       case 'request':
         this.#provider.onRequest(message);
@@ -512,24 +488,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     }
   }
 
-  #onWelcome(message: Extract<ServerMessage, { type: 'welcome' }>): void {
-    if (this.#state !== 'connecting') return;
-    this.#id = message.id;
-    this.#name = message.name;
-    this.#router = message.router;
-    this.#maxPayload = message.maxPayload;
-    this.#errorStacks = message.errorStacks === true;
-    this.#transition('open', 'welcomed');
-    this.#welcome?.resolve();
-  }
-
   #onMessage(message: MessageMsg): void {
-    let targets: SubscriptionSink[] | undefined;
-    for (const [pattern, entry] of this.#subscriptions) {
-      if (!matchPattern(pattern, message.topic)) continue;
-      for (const sink of entry.sinks.values()) (targets ??= []).push(sink);
-    }
-    if (targets === undefined) return;
+    const targets = this.#subscriptions.targets(message.topic, message.replay);
+    if (targets.length === 0) return;
     const decoded = this.#codec.decode(message.payload as string);
     if (!decoded.ok) {
       this.#report(new ProtocolError(decoded.error.code, `dropped a message on "${message.topic}": ${decoded.error.message}`));
@@ -541,77 +502,107 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       epoch: message.epoch,
       offset: message.offset,
       publishedAt: new Date(message.at),
+      replayed: message.replay !== undefined,
     };
-    for (const sink of targets) sink.deliver(decoded.value, meta);
-  }
-
-  #onPresenceEvent(message: Extract<ServerMessage, { type: 'presence_join' | 'presence_leave' }>): void {
-    const entry = this.#presences.get(message.topic);
-    if (entry === undefined) return;
-    if (message.type === 'presence_join') {
-      if (entry.members.has(message.member.id)) return;
-      const member = this.#member(message.member);
-      entry.members.set(member.id, member);
-      for (const sink of entry.views.values()) sink.join(member);
-    } else {
-      const member = entry.members.get(message.member.id);
-      if (member === undefined) return;
-      entry.members.delete(member.id);
-      for (const sink of entry.views.values()) sink.leave(member, message.reason);
-    }
+    for (const sink of targets) sink.offer(decoded.value, meta);
   }
 
   #onError(message: Extract<ServerMessage, { type: 'error' }>): void {
-    const pending = message.id === undefined ? undefined : this.#pending.get(message.id);
-    if (pending === undefined) {
+    if (message.id === undefined) {
       this.#report(new HeraldError(message.code, `the router reported: ${message.message}`));
       return;
     }
-    this.#pending.delete(message.id!);
-    pending.reject(refusal(pending.kind, message.code, message.message));
+    // A refusal for an id no longer pending (the call timed out or was cancelled) is ignored, like
+    // any other reply to an unknown id.
+    const pending = this.#outbox.take(message.id);
+    pending?.reject(refusal(pending.kind, message.code, message.message));
   }
 
-  #settle(id: number, message: ServerMessage): void {
-    const pending = this.#pending.get(id);
-    if (pending === undefined) return; // unknown ids are ignored, not fatal
-    this.#pending.delete(id);
-    pending.resolve(message);
+  // ---- sending ----
+
+  #hello(options: ConnectOptions): string {
+    const hello: { type: 'hello'; name?: string; info?: string } = { type: 'hello' };
+    if (options.name !== undefined) hello.name = options.name;
+    if (options.info !== undefined) hello.info = this.#codec.encode(options.info);
+    return encodeFrame(hello) as string;
   }
 
-  // ---- requests ----
-
-  #request(message: Outgoing, kind: Pending['kind'], onReply?: (reply: ServerMessage) => void): Promise<ServerMessage> {
-    this.#assertOpen();
-    const id = this.#nextId++;
-    return this.#send(id, encodeFrame({ ...message, id }) as string, kind, onReply);
-  }
-
-  #send(id: number, frame: string, kind: Pending['kind'], onReply?: (reply: ServerMessage) => void): Promise<ServerMessage> {
+  /** Sends a request whose reply settles a Promise; refused at once unless the link is open. */
+  #request(
+    message: Outgoing,
+    kind: PendingReply['kind'],
+    survival: PendingReply['survival'],
+    onReply?: (reply: ServerMessage) => void,
+  ): Promise<ServerMessage> {
+    if (this.state !== 'open') return Promise.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, `the client is ${this.state}`, { retryable: this.state === 'reconnecting' }));
+    const id = this.#outbox.nextId();
     return new Promise((resolve, reject) => {
       const settle = onReply === undefined ? resolve : (reply: ServerMessage) => (onReply(reply), resolve(reply));
-      this.#pending.set(id, { resolve: settle, reject, kind });
-      this.#socket.send(frame);
+      this.#outbox.expect(id, { resolve: settle, reject, kind, survival });
+      this.#link.send(encodeFrame({ ...message, id }) as string);
     });
   }
 
-  async #release(subscription: Subscription<unknown>): Promise<void> {
-    const entry = this.#subscriptions.get(subscription.pattern);
-    if (entry === undefined || !entry.sinks.delete(subscription) || entry.sinks.size > 0) return;
-    this.#subscriptions.delete(subscription.pattern);
-    if (this.#state !== 'open') return;
-    await entry.ready.catch(() => undefined);
-    if (this.#subscriptions.has(subscription.pattern) || this.#state !== 'open') return;
-    await this.#request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription').catch(ignoreClosed);
+  /** Sends now if open, or queues for after the reconnect. `cancel` takes it back if still unsettled. */
+  #sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request') {
+    let resolve!: (message: ServerMessage) => void;
+    let reject!: (error: HeraldError) => void;
+    const promise = new Promise<ServerMessage>((res, rej) => ((resolve = res), (reject = rej)));
+    const sent: { promise: Promise<ServerMessage>; id: number | undefined; cancel: () => boolean; reject: (error: HeraldError) => void } = {
+      promise,
+      id: undefined,
+      reject,
+      cancel: () => false,
+    };
+    const send = (id: number): void => {
+      sent.id = id;
+      sent.cancel = () => this.#outbox.forget(id);
+      this.#outbox.expect(id, { resolve, reject, kind, survival: 'fail' });
+      this.#link.send(build(id));
+    };
+    if (this.state === 'open') send(this.#outbox.nextId());
+    else sent.cancel = this.#outbox.enqueue(send, reject).cancel;
+    return sent;
   }
 
-  async #unwatch(view: Presence): Promise<void> {
-    const entry = this.#presences.get(view.topic);
-    if (entry === undefined || !entry.views.delete(view) || entry.views.size > 0) return;
-    this.#presences.delete(view.topic);
-    if (this.#state !== 'open') return;
-    await entry.ready.catch(() => undefined);
-    if (this.#presences.has(view.topic) || this.#state !== 'open') return;
-    await this.#request({ type: 'presence_unwatch', topic: view.topic }, 'subscription').catch(ignoreClosed);
+  #sendSubscribe(subscription: Subscription<unknown>): void {
+    const sink = this.#subscriptions.sinkOf(subscription);
+    if (sink === undefined) return;
+    const id = this.#outbox.nextId();
+    this.#subscriptions.requested(id, sink);
+    this.#outbox.expect(id, {
+      kind: 'subscription',
+      survival: 'resend',
+      resolve: (reply) => {
+        this.#subscriptions.confirmed(id);
+        if (reply.type !== 'subscribed') return;
+        sink.confirm(reply);
+        this.#firstConfirm.get(subscription)?.resolve();
+        this.#firstConfirm.delete(subscription);
+      },
+      reject: (error) => {
+        this.#subscriptions.remove(subscription);
+        sink.end(error);
+        const waiter = this.#firstConfirm.get(subscription);
+        this.#firstConfirm.delete(subscription);
+        if (waiter !== undefined) waiter.reject(error);
+        else this.#report(error);
+      },
+    });
+    this.#link.send(encodeFrame({ type: 'subscribe', id, pattern: subscription.pattern, ...sink.request() }) as string);
+  }
+
+  #sendHandle(method: string): void {
+    this.#request({ type: 'handle', method }, 'other', 'resend').then(
+      () => this.#provider.confirmed(method),
+      (error: unknown) => this.#provider.refused(method, error),
+    );
+  }
+
+  async #release(subscription: Subscription<unknown>): Promise<void> {
+    this.#firstConfirm.delete(subscription);
+    if (!this.#subscriptions.remove(subscription) || this.state !== 'open') return;
+    await this.#request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription', 'fail').catch(ignoreClosed);
   }
 
   #member(wire: MemberWire): Member {
@@ -624,53 +615,15 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     return { id: wire.id, name: wire.name, info, connectedAt: new Date(wire.connectedAt) };
   }
 
-  // ---- lifecycle ----
-
-  #assertOpen(): void {
-    if (this.#state !== 'open' || this.#socket.readyState !== OPEN) {
-      throw new ConnectionError(ErrorCode.CONNECTION_CLOSED, `the client is ${this.#state}`);
+  /** A frame over maxPayload would cost the connection (close 1009): refuse it here instead. */
+  #checkSize(frame: string): void {
+    if (frame.length * 3 > this.#maxPayload && utf8Length(frame) > this.#maxPayload) {
+      throw new ProtocolError(ErrorCode.PAYLOAD_TOO_LARGE, `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}`);
     }
   }
 
-  #transition(to: ClientState, reason: StateChangeReason, code?: number): void {
-    const from = this.#state;
-    checkTransition(from, to);
-    this.#state = to;
-    this.emit('statechange', code === undefined ? { from, to, reason } : { from, to, reason, code });
-  }
-
-  #failConnect(error: HeraldError, reason: StateChangeReason = 'connect_failed'): void {
-    if (this.#state !== 'connecting') return;
-    this.#transition('closed', reason);
-    this.#welcome?.reject(error);
-    this.#socket.close();
-  }
-
-  #onSocketClose(event: SocketCloseEvent, refusal: HandshakeRefusal | undefined, failure: string | undefined): void {
-    if (this.#state === 'connecting') {
-      this.#failConnect(connectError(this.#url, event, refusal, failure));
-      return;
-    }
-    if (this.#state !== 'open') return;
-    const lost = event.code === CloseCode.ABNORMAL;
-    this.#transition('closed', lost ? 'connection_lost' : 'router_closed', event.code);
-    const error = new ConnectionError(
-      ErrorCode.CONNECTION_CLOSED,
-      lost ? 'the connection to the router was lost' : `the router closed the connection (${event.code} ${event.reason})`,
-      { closeCode: event.code, closeReason: event.reason, retryable: isRetryableClose(event.code) },
-    );
-    this.#teardown(error, error);
-  }
-
-  /** Rejects pending calls with `pendingError`; ends subscriptions (iterators throw `endError`) and views. */
-  #teardown(pendingError: HeraldError, endError: HeraldError | undefined): void {
-    for (const pending of this.#pending.values()) pending.reject(pendingError);
-    this.#pending.clear();
-    this.#provider.abortAll();
-    for (const entry of this.#subscriptions.values()) for (const sink of entry.sinks.values()) sink.end(endError);
-    this.#subscriptions.clear();
-    for (const entry of this.#presences.values()) for (const sink of entry.views.values()) sink.end();
-    this.#presences.clear();
+  #assertUsable(): void {
+    if (this.state === 'closed') throw new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client is closed');
   }
 
   #report = (error: unknown): void => {
@@ -680,38 +633,19 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   };
 }
 
-/** The error `connect()` rejects with when the socket closed before the welcome. */
-function connectError(url: string, event: SocketCloseEvent, refusal: HandshakeRefusal | undefined, failure: string | undefined): ConnectionError {
-  if (refusal !== undefined) {
-    return new ConnectionError(refusal.code ?? ErrorCode.CONNECTION_FAILED, `the router at ${url} refused the handshake (HTTP ${refusal.status}${refusal.code === undefined ? '' : `, ${refusal.code}`})`);
-  }
-  if (event.code === CloseCode.ABNORMAL) {
-    return new ConnectionError(ErrorCode.CONNECTION_FAILED, `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}`, { retryable: true });
-  }
-  const prefixed = /^([A-Z][A-Z_]*): /.exec(event.reason)?.[1];
-  const code = prefixed ?? (event.code === CloseCode.TRY_AGAIN_LATER ? ErrorCode.ROUTER_FULL : ErrorCode.CONNECTION_REFUSED);
-  return new ConnectionError(code, `the router at ${url} closed the connection: ${event.code} ${event.reason}`, {
-    closeCode: event.code,
-    closeReason: event.reason,
-    retryable: isRetryableClose(event.code),
-  });
-}
-
-function describeSocketError(event: unknown): string | undefined {
-  const detail = (event as { error?: unknown; message?: unknown } | null) ?? {};
-  if (detail.error instanceof Error) return detail.error.message;
-  return typeof detail.message === 'string' && detail.message !== '' ? detail.message : undefined;
-}
-
 const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT]);
 
 /** The error a router's refusal becomes, by what was refused. */
-function refusal(kind: Pending['kind'], code: string, message: string): HeraldError {
+function refusal(kind: PendingReply['kind'], code: string, message: string): HeraldError {
   const options = { retryable: RETRYABLE.has(code) };
   if (code === ErrorCode.TIMEOUT) return new TimeoutError(code, message, { retryable: true });
   if (kind === 'subscription') return new SubscriptionError(code, message, options);
   if (kind === 'publish' && !options.retryable) return new ProtocolError(code, message);
   return new HeraldError(code, message, options);
+}
+
+function cancelled(method: string, reason: unknown): HeraldError {
+  return new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: reason });
 }
 
 /** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */

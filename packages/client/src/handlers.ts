@@ -44,6 +44,8 @@ export interface ProviderIO {
 
 export class Provider {
   readonly #handlers = new Map<string, RequestHandler>();
+  /** `handle()` calls waiting for the router to confirm their registration. */
+  readonly #waiting = new Map<string, { resolve: () => void; reject: (error: unknown) => void }>();
   readonly #running = new Map<number, AbortController>();
   readonly #io: ProviderIO;
 
@@ -61,6 +63,36 @@ export class Provider {
 
   delete(method: string): void {
     this.#handlers.delete(method);
+  }
+
+  /** Resolves once the router confirmed `method`; `send` sends the registration if it can now. */
+  registered(method: string, send: () => unknown): Promise<void> {
+    const confirmed = new Promise<void>((resolve, reject) => this.#waiting.set(method, { resolve, reject }));
+    send();
+    return confirmed;
+  }
+
+  confirmed(method: string): void {
+    this.#waiting.get(method)?.resolve();
+    this.#waiting.delete(method);
+  }
+
+  /** The router refused a registration (or the connection dropped before its reply). */
+  refused(method: string, error: unknown): void {
+    const waiter = this.#waiting.get(method);
+    if (waiter === undefined) {
+      // A registration sent again after a reconnect: report it unless the drop made it moot.
+      if (!(error instanceof HeraldError && error.code === ErrorCode.CONNECTION_CLOSED)) this.#io.report(error);
+      return;
+    }
+    this.#waiting.delete(method);
+    waiter.reject(error);
+  }
+
+  /** The client closed: registrations still waiting fail. */
+  closed(error: unknown): void {
+    for (const waiter of this.#waiting.values()) waiter.reject(error);
+    this.#waiting.clear();
   }
 
   /** The methods handled, to register them again after a reconnect. */

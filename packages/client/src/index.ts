@@ -7,16 +7,20 @@ export {
   type RequestOptions,
   connect,
 } from './client.js';
+export { backoffDelay } from './backoff.js';
 export type { HandlerRegistration, RequestContext, RequestHandler } from './handlers.js';
+export type { ReconnectOptions } from './link.js';
 export { type Member, Presence, type PresenceEvents } from './presence.js';
 export type { SocketCloseEvent, SocketLike, WebSocketConstructor } from './socket.js';
-export { type ClientState, type StateChange, type StateChangeReason, TRANSITIONS } from './state.js';
+export { type ClientState, type ReconnectAttempt, type StateChange, type StateChangeReason, TRANSITIONS } from './state.js';
 export {
   type Delivery,
   type MessageHandler,
   type MessageMeta,
+  type Recovery,
   type SubscribeOptions,
   Subscription,
+  type SubscriptionEvents,
   type SubscriptionState,
 } from './subscription.js';
 export {

@@ -108,3 +108,109 @@ export class Presence extends Emitter<PresenceEvents> {
     this.emit('end');
   }
 }
+
+interface Entry {
+  views: Map<Presence, PresenceSink>;
+  members: Map<string, Member>;
+  /** Settles once the first snapshot arrived (or the watch failed). */
+  ready: Promise<void>;
+  /** For a view made while reconnecting: settles `ready` with the first watch after the reconnect. */
+  waiting?: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+}
+
+export interface PresenceIO {
+  /** Sends `presence_watch`; `onState` runs as the snapshot's frame is handled. */
+  watch(topic: string, onState: (members: Member[]) => void): Promise<void>;
+  unwatch(topic: string): Promise<void>;
+  report(error: unknown): void;
+}
+
+/**
+ * The client's presence watches: one per topic, shared by every view of it, watched again after a
+ * reconnect (members that left meanwhile get a `leave` with reason `dropped`, new ones a `join`).
+ */
+export class PresenceWatches {
+  readonly #entries = new Map<string, Entry>();
+  readonly #io: PresenceIO;
+
+  constructor(io: PresenceIO) {
+    this.#io = io;
+  }
+
+  /** A new view of `topic`, once its snapshot arrived. */
+  async view(topic: string, watchNow: boolean): Promise<Presence> {
+    const view = new Presence(topic, (v) => this.#release(v), this.#io.report);
+    const sink = view.sink();
+    let entry = this.#entries.get(topic);
+    if (entry === undefined) {
+      const created: Entry = { views: new Map(), members: new Map(), ready: Promise.resolve() };
+      created.ready = watchNow
+        ? this.#watch(topic, created)
+        : new Promise((resolve, reject) => (created.waiting = { resolve, reject }));
+      this.#entries.set(topic, (entry = created));
+    }
+    entry.views.set(view, sink);
+    try {
+      await entry.ready;
+    } catch (error) {
+      entry.views.delete(view);
+      if (entry.views.size === 0 && this.#entries.get(topic) === entry) this.#entries.delete(topic);
+      sink.end();
+      throw error;
+    }
+    sink.reset([...entry.members.values()]);
+    return view;
+  }
+
+  join(topic: string, member: Member): void {
+    const entry = this.#entries.get(topic);
+    if (entry === undefined || entry.members.has(member.id)) return;
+    entry.members.set(member.id, member);
+    for (const sink of entry.views.values()) sink.join(member);
+  }
+
+  leave(topic: string, id: string, reason: string): void {
+    const entry = this.#entries.get(topic);
+    const member = entry?.members.get(id);
+    if (entry === undefined || member === undefined) return;
+    entry.members.delete(id);
+    for (const sink of entry.views.values()) sink.leave(member, reason);
+  }
+
+  /** After a reconnect: watch every topic again and bring the views up to date. */
+  resume(): void {
+    for (const [topic, entry] of this.#entries) {
+      const ready = this.#watch(topic, entry);
+      const { waiting } = entry;
+      entry.waiting = undefined;
+      entry.ready = ready;
+      if (waiting !== undefined) ready.then(waiting.resolve, waiting.reject);
+      else ready.catch((error: unknown) => this.#io.report(error));
+    }
+  }
+
+  /** The client closed: every view ends, views still waiting for a reconnect fail with `error`. */
+  endAll(error: unknown): void {
+    for (const entry of this.#entries.values()) {
+      entry.waiting?.reject(error);
+      for (const sink of entry.views.values()) sink.end();
+    }
+    this.#entries.clear();
+  }
+
+  #watch(topic: string, entry: Entry): Promise<void> {
+    return this.#io.watch(topic, (members) => {
+      const fresh = new Map(members.map((member) => [member.id, member]));
+      for (const id of [...entry.members.keys()]) if (!fresh.has(id)) this.leave(topic, id, 'dropped');
+      for (const member of members) this.join(topic, member);
+    });
+  }
+
+  async #release(view: Presence): Promise<void> {
+    const entry = this.#entries.get(view.topic);
+    if (entry === undefined || !entry.views.delete(view) || entry.views.size > 0) return;
+    this.#entries.delete(view.topic);
+    await entry.ready.catch(() => undefined);
+    if (!this.#entries.has(view.topic)) await this.#io.unwatch(view.topic);
+  }
+}

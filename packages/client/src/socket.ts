@@ -9,16 +9,22 @@ export interface SocketCloseEvent {
   reason: string;
 }
 
+/**
+ * An event handler property. Checked bivariantly (the "bivariance hack"), so that the browser's own
+ * `WebSocket`, whose handlers take `Event`, `MessageEvent` and `CloseEvent`, fits this interface.
+ */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
 export interface SocketLike {
   readonly readyState: number;
   /** The subprotocol the server selected. */
   readonly protocol: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: SocketCloseEvent) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<SocketCloseEvent> | null;
+  onerror: Handler<unknown> | null;
 }
 
 /** A WebSocket constructor: the global `WebSocket` in browsers, `ws` in Node. */

@@ -187,18 +187,27 @@ describe('state changes', () => {
     expect(changes).toStrictEqual([{ from: 'open', to: 'closed', reason: 'client_closed' }]);
   });
 
-  it('router.close(): open → closed, reason router_closed, code 1001', async () => {
+  it('router.close(): open → reconnecting, reason router_closed, code 1001', async () => {
     await using router = await startRouter();
     await using client = await connect(router.url);
+    const changed = nextEvent<[StateChange]>((listener) => client.on('statechange', listener));
+    await router.close();
+    expect(await changed).toStrictEqual([{ from: 'open', to: 'reconnecting', reason: 'router_closed', code: CloseCode.GOING_AWAY }]);
+    expect(client.state).toBe('reconnecting');
+  });
+
+  it('router.close() with reconnect off: open → closed, reason router_closed, code 1001', async () => {
+    await using router = await startRouter();
+    await using client = await connect(router.url, { reconnect: false });
     const changed = nextEvent<[StateChange]>((listener) => client.on('statechange', listener));
     await router.close();
     expect(await changed).toStrictEqual([{ from: 'open', to: 'closed', reason: 'router_closed', code: CloseCode.GOING_AWAY }]);
     expect(client.state).toBe('closed');
   });
 
-  it('a socket destroyed on the router’s side: open → closed, reason connection_lost, code 1006', async () => {
+  it('a socket destroyed on the router’s side (reconnect off): open → closed, reason connection_lost, code 1006', async () => {
     await using setup = await routerWithSockets();
-    await using client = await connect(setup.router.url);
+    await using client = await connect(setup.router.url, { reconnect: false });
     const sub = await client.subscribe('lost.topic');
     const loop = (async () => {
       for await (const _ of sub);
@@ -323,10 +332,10 @@ describe('close()', () => {
 });
 
 describe('the router goes away', () => {
-  it('router.close() ends a waiting for-await loop with CONNECTION_CLOSED, close code 1001, retryable', async () => {
+  it('router.close() with reconnect off ends a waiting for-await loop with CONNECTION_CLOSED, close code 1001, retryable', async () => {
     const router = await startRouter();
     try {
-      await using client = await connect(router.url);
+      await using client = await connect(router.url, { reconnect: false });
       const sub = await client.subscribe('away.topic');
       const seen: unknown[] = [];
       const loop = (async () => {

@@ -129,7 +129,7 @@ describe('fan-out and order', () => {
     expect(first.epoch.length).toBeGreaterThan(0);
     expect([first.offset, second.offset]).toStrictEqual([1, 2]);
     expect(second.epoch).toBe(first.epoch);
-    expect(other).toStrictEqual({ topic: 'nobody.else', epoch: first.epoch, offset: 1 });
+    expect(other).toStrictEqual({ topic: 'nobody.else', epoch: expect.any(String), offset: 1 });
   });
 
   it('meta.publishedAt is a Date of when the router accepted the message', async () => {

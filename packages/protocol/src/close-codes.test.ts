@@ -16,6 +16,7 @@ describe('isRetryableClose', () => {
     PROTOCOL_VIOLATION: false,
     CODEC_UNSUPPORTED: false,
     HELLO_TIMEOUT: true,
+    SLOW_CONSUMER: true,
   };
 
   it('covers every CloseCode', () => {

@@ -24,6 +24,8 @@ export const CloseCode = {
   CODEC_UNSUPPORTED: 4001,
   /** The client did not send `hello` within the router's `helloTimeoutMs`. */
   HELLO_TIMEOUT: 4002,
+  /** The client read too slowly: its outbound buffer passed `maxBufferedBytes`. Reconnect and recover. */
+  SLOW_CONSUMER: 4200,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

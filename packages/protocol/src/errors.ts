@@ -59,6 +59,14 @@ export const ErrorCode = {
   HANDLER_EXISTS: 'HANDLER_EXISTS',
   /** A handler threw something without a code of its own. */
   HANDLER_ERROR: 'HANDLER_ERROR',
+  /** The client is reconnecting and its offline queue is full (`maxQueued`); nothing was queued. */
+  OFFLINE_QUEUE_FULL: 'OFFLINE_QUEUE_FULL',
+  /** The connection has `maxSubscriptions` subscriptions (or presence watches) already. */
+  SUBSCRIPTION_LIMIT: 'SUBSCRIPTION_LIMIT',
+  /** (close reason) The connection's outbound buffer passed `maxBufferedBytes`: it reads too slowly. */
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** The other side was silent for longer than the heartbeat timeout. */
+  HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -52,6 +52,8 @@ const CLIENT_SAMPLES: readonly ClientMessage[] = [
   { type: 'hello' },
   { type: 'hello', name: 'Kirk', info: '{"json":{"rank":"captain"}}', token: 't0k', resume: 'r1' },
   { type: 'subscribe', id: 1, pattern: 'sensors.*.temp' },
+  { type: 'subscribe', id: 13, pattern: 'a.>', rewind: 5 },
+  { type: 'subscribe', id: 14, pattern: 'a.>', positions: [['a.b', 'e1', 42], ['a.c', 'e2', 0]], since: 1_700_000_000_000 },
   { type: 'unsubscribe', id: 2, pattern: 'chat.>' },
   { type: 'publish', id: 3, topic: 'chat.room', payload: '{"json":"hi"}' },
   { type: 'publish', topic: 'chat.room', payload: 'fire and forget\nwith a second line' },
@@ -73,12 +75,14 @@ const CLIENT_SAMPLES: readonly ClientMessage[] = [
 ];
 
 const SERVER_SAMPLES: readonly ServerMessage[] = [
-  { type: 'welcome', version: 1, id: 'c1', name: 'Kirk', router: { id: 'r1', name: 'router-1' }, maxPayload: 1_048_576 },
-  { type: 'subscribed', id: 1, pattern: 'sensors.*.temp' },
+  { type: 'welcome', version: 1, id: 'c1', name: 'Kirk', router: { id: 'r1', name: 'router-1' }, maxPayload: 1_048_576, heartbeatMs: 10_000, heartbeatTimeoutMs: 30_000 },
+  { type: 'subscribed', id: 1, pattern: 'sensors.*.temp', at: 1_700_000_000_000 },
+  { type: 'subscribed', id: 1, pattern: 'a.>', at: 1, recovered: false, reason: 'history_evicted', gaps: ['a.b', 'a.c'] },
   { type: 'unsubscribed', id: 2, pattern: 'chat.>' },
   { type: 'publish_ack', id: 3, topic: 'chat.room', epoch: 'e-1', offset: 0 },
   { type: 'message', topic: 'chat.room', epoch: 'e-1', offset: 42, at: 1_700_000_000_000.5, from: { id: 'c1', name: 'Kirk' }, payload: '{"json":"hi"}\n' },
   { type: 'message', topic: 'bin', epoch: 'e-1', offset: 43, at: 0, from: { id: 'c1', name: '' }, payload: BINARY },
+  { type: 'message', topic: 'a.b', epoch: 'e-1', offset: 44, at: 0, from: { id: 'c1', name: '' }, replay: 14, payload: '{"json":1}' },
   { type: 'presence_state', id: 4, topic: 'room.1', members: [alice, bob] },
   { type: 'presence_state', id: 5, topic: 'room.2', members: [] },
   { type: 'presence_join', topic: 'room.1', member: bob },
@@ -87,7 +91,7 @@ const SERVER_SAMPLES: readonly ServerMessage[] = [
   { type: 'pong', id: 7 },
   { type: 'error', id: 8, code: 'TOPIC_INVALID', message: 'bad topic' },
   { type: 'error', code: 'PROTOCOL_INVALID_FRAME', message: 'no id' },
-  { type: 'welcome', version: 1, id: 'c1', name: 'Kirk', router: { id: 'r1', name: 'router-1' }, maxPayload: 1, errorStacks: true },
+  { type: 'welcome', version: 1, id: 'c1', name: 'Kirk', router: { id: 'r1', name: 'router-1' }, maxPayload: 1, heartbeatMs: 0, heartbeatTimeoutMs: 0, errorStacks: true },
   { type: 'handled', id: 8, method: 'math.add' },
   { type: 'unhandled', id: 9, method: 'math.add' },
   { type: 'request', id: 311, method: 'math.add', caller: { id: 'c1', name: 'Kirk', info: '{"json":1}' }, timeout: 5000, payload: '{"json":[1,2]}' },
@@ -311,7 +315,7 @@ const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
 );
 
 const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
-  fc.record({ type: fc.constant('welcome' as const), version: fc.nat(), id: str, name: str, router: peer, maxPayload: fc.nat() }, plain),
+  fc.record({ type: fc.constant('welcome' as const), version: fc.nat(), id: str, name: str, router: peer, maxPayload: fc.nat(), heartbeatMs: fc.nat(), heartbeatTimeoutMs: fc.nat() }, plain),
   fc.record({ type: fc.constant('publish_ack' as const), id, topic: str, epoch: str, offset: fc.maxSafeNat() }, plain),
   fc.record({ type: fc.constant('message' as const), topic: str, epoch: str, offset: fc.maxSafeNat(), at: finite, from: peer, payload }, plain),
   fc.record({ type: fc.constant('presence_state' as const), id, topic: str, members: fc.array(member, { maxLength: 4 }) }, plain),

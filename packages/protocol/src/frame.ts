@@ -20,10 +20,11 @@ const LF = 10;
 /**
  * Field kinds: `s` string, `i` request id (safe non-negative integer), `n` finite number,
  * `u` safe non-negative integer, `b` boolean, `peer` {id, name}, `caller` {id, name, info?},
- * `member` a MemberWire, `members` MemberWire[], `methods` MethodWire[].
+ * `member` a MemberWire, `members` MemberWire[], `methods` MethodWire[], `strings` string[],
+ * `positions` Position[] ([topic, epoch, offset] tuples).
  * A trailing `?` makes the field optional.
  */
-type FieldKind = 's' | 'i' | 'n' | 'u' | 'b' | 'peer' | 'caller' | 'member' | 'members' | 'methods';
+type FieldKind = 's' | 'i' | 'n' | 'u' | 'b' | 'peer' | 'caller' | 'member' | 'members' | 'methods' | 'strings' | 'positions';
 type FieldSpec = FieldKind | `${FieldKind}?`;
 interface MessageSpec {
   fields: Readonly<Record<string, FieldSpec>>;
@@ -35,7 +36,7 @@ const spec = (fields: Record<string, FieldSpec>, payload = false): MessageSpec =
 /** Field rules of every client → router message. */
 export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpec>> = {
   hello: spec({ name: 's?', info: 's?', token: 's?', resume: 's?' }),
-  subscribe: spec({ id: 'i', pattern: 's' }),
+  subscribe: spec({ id: 'i', pattern: 's', rewind: 'u?', positions: 'positions?', since: 'n?' }),
   unsubscribe: spec({ id: 'i', pattern: 's' }),
   publish: spec({ id: 'i?', topic: 's' }, true),
   presence_watch: spec({ id: 'i', topic: 's' }),
@@ -52,11 +53,20 @@ export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpe
 
 /** Field rules of every router → client message. */
 export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpec>> = {
-  welcome: spec({ version: 'u', id: 's', name: 's', router: 'peer', maxPayload: 'u', errorStacks: 'b?' }),
-  subscribed: spec({ id: 'i', pattern: 's' }),
+  welcome: spec({
+    version: 'u',
+    id: 's',
+    name: 's',
+    router: 'peer',
+    maxPayload: 'u',
+    heartbeatMs: 'u',
+    heartbeatTimeoutMs: 'u',
+    errorStacks: 'b?',
+  }),
+  subscribed: spec({ id: 'i', pattern: 's', at: 'n', recovered: 'b?', reason: 's?', gaps: 'strings?' }),
   unsubscribed: spec({ id: 'i', pattern: 's' }),
   publish_ack: spec({ id: 'i', topic: 's', epoch: 's', offset: 'u' }),
-  message: spec({ topic: 's', epoch: 's', offset: 'u', at: 'n', from: 'peer' }, true),
+  message: spec({ topic: 's', epoch: 's', offset: 'u', at: 'n', from: 'peer', replay: 'i?' }, true),
   presence_state: spec({ id: 'i', topic: 's', members: 'members' }),
   presence_join: spec({ topic: 's', member: 'member' }),
   presence_leave: spec({ topic: 's', member: 'member', reason: 's' }),
@@ -189,6 +199,10 @@ function fieldProblem(value: unknown, spec: FieldSpec): string | undefined {
       return isPeer(value) && hasOptionalString(value, 'info') ? undefined : 'must be {id: string, name: string, info?: string}';
     case 'methods':
       return Array.isArray(value) && value.every(isMethod) ? undefined : 'must be an array of {method, providers}';
+    case 'strings':
+      return Array.isArray(value) && value.every((item) => typeof item === 'string') ? undefined : 'must be an array of strings';
+    case 'positions':
+      return Array.isArray(value) && value.every(isPosition) ? undefined : 'must be an array of [topic, epoch, offset]';
     case 'member':
       return isMember(value) ? undefined : 'must be a member {id, name, info?, connectedAt}';
     case 'members':
@@ -211,6 +225,16 @@ function isMember(value: unknown): boolean {
   if (!isPeer(value) || !hasOptionalString(value, 'info')) return false;
   const { connectedAt } = value as Record<string, unknown>;
   return typeof connectedAt === 'number' && Number.isFinite(connectedAt);
+}
+
+function isPosition(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.length === 3 &&
+    typeof value[0] === 'string' &&
+    typeof value[1] === 'string' &&
+    isRequestId(value[2])
+  );
 }
 
 function isMethod(value: unknown): boolean {

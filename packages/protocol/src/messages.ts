@@ -71,10 +71,21 @@ export interface HelloMsg {
   /** Reserved for session resumption. */
   resume?: string;
 }
+/** Where a subscriber stands in a topic: `[topic, epoch, offset of the last message it has]`. */
+export type Position = [topic: string, epoch: string, offset: number];
+
 export interface SubscribeMsg {
   type: 'subscribe';
   id: number;
   pattern: string;
+  /** Replay the last `rewind` messages of each matching topic before live ones. */
+  rewind?: number;
+  /**
+   * Recovery after a reconnect: replay what each listed topic got after the given offset, and, from
+   * topics not listed, what was published at or after `since` (router time, ms since the Unix epoch).
+   */
+  positions?: Position[];
+  since?: number;
 }
 export interface UnsubscribeMsg {
   type: 'unsubscribe';
@@ -169,6 +180,10 @@ export type ClientMessage =
 
 export interface WelcomeMsg {
   type: 'welcome';
+  /** The router's heartbeat interval: a client that heard nothing for this long sends `ping`. */
+  heartbeatMs: number;
+  /** A side that hears nothing from the other for this long considers the connection dead. */
+  heartbeatTimeoutMs: number;
   version: number;
   /** The id the router gave this connection. */
   id: string;
@@ -179,10 +194,27 @@ export interface WelcomeMsg {
   /** Whether the router passes providers' error stacks on to callers (providers send them only then). */
   errorStacks?: boolean;
 }
+/** Why a subscription could not recover everything it missed. */
+export const RecoveryReason = {
+  /** The topic's epoch changed (the router restarted, or the topic was reset): offsets restarted. */
+  EPOCH_CHANGED: 'epoch_changed',
+  /** Messages the subscriber missed are no longer in the topic's history. */
+  HISTORY_EVICTED: 'history_evicted',
+} as const;
+export type RecoveryReason = (typeof RecoveryReason)[keyof typeof RecoveryReason];
+
 export interface SubscribedMsg {
   type: 'subscribed';
   id: number;
   pattern: string;
+  /** Router time of the subscription, ms since the Unix epoch: the client's `since` next time. */
+  at: number;
+  /** With `positions`/`since`: whether everything missed was replayed. */
+  recovered?: boolean;
+  /** Why not, when `recovered` is false. */
+  reason?: string;
+  /** The topics with a gap, when `recovered` is false. */
+  gaps?: string[];
 }
 export interface UnsubscribedMsg {
   type: 'unsubscribed';
@@ -204,6 +236,8 @@ export interface MessageMsg {
   /** When the router accepted the publish, in milliseconds since the Unix epoch. */
   at: number;
   from: PeerRef;
+  /** Set on messages replayed from history: the id of the `subscribe` that asked for them. */
+  replay?: number;
   payload: RawPayload;
 }
 export interface PresenceStateMsg {

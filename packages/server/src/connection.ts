@@ -66,16 +66,44 @@ export class Connection {
     this.#running = false;
   }
 
-  constructor(id: string, socket: WebSocket, codec: Codec, address: string) {
+  /** Heartbeat: how long nothing has been heard from the client, in ms (reset by any frame or pong). */
+  silentMs = 0;
+  readonly #maxBufferedBytes: number;
+  readonly #onSlow: (connection: Connection) => void;
+
+  constructor(id: string, socket: WebSocket, codec: Codec, address: string, maxBufferedBytes: number, onSlow: (connection: Connection) => void) {
     this.id = id;
     this.socket = socket;
     this.codec = codec;
     this.address = address;
+    this.#maxBufferedBytes = maxBufferedBytes;
+    this.#onSlow = onSlow;
   }
 
-  /** Sends a frame if the socket is still open; frames to a closing socket are dropped. */
+  /** Bytes queued for this client and not yet taken by the network. */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  get maxBufferedBytes(): number {
+    return this.#maxBufferedBytes;
+  }
+
+  /**
+   * Sends a frame if the socket is still open; frames to a closing socket are dropped. A client
+   * whose outbound buffer passes `maxBufferedBytes` reads too slowly: it is told so (close 4200)
+   * and gets nothing more, so that it cannot hold the router's memory or slow the others.
+   */
   send(frame: string | Uint8Array): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: false });
+    if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;
+    this.socket.send(frame, { binary: false });
+    if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
+  }
+
+  /** Sends a frame and resolves once the socket has taken it (for long replays). */
+  sendAndFlush(frame: Uint8Array): Promise<void> {
+    if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return Promise.resolve();
+    return new Promise((resolve) => this.socket.send(frame, { binary: false }, () => resolve()));
   }
 
   sendMessage(message: ServerMessage): void {

@@ -11,6 +11,8 @@
  * - `subscribe`, `unsubscribe`, `join` and `leave` are idempotent and take effect in call order:
  *   once the Promise of `subscribe` resolves, later publications reach the subscriber.
  * - `join` of a member already present, and `leave` of one absent, change nothing and emit nothing.
+ * - `history` returns what `publish` stamped, oldest first, untouched; `complete` is false only when
+ *   something asked for is gone (evicted by the history rules, or another epoch).
  */
 import type { PeerRef } from '@herald/protocol';
 
@@ -53,6 +55,37 @@ export type PresenceEvent =
   | { type: 'join'; topic: string; member: PresenceMember }
   | { type: 'leave'; topic: string; member: PresenceMember; reason: string };
 
+/** What to read from a topic's history. */
+export type HistoryQuery =
+  /** The messages after `offset`, when the topic is still in `epoch`. */
+  | { after: number; epoch: string }
+  /** The last `last` messages. */
+  | { last: number }
+  /** The messages published at or after `since` (ms since the Unix epoch). */
+  | { since: number };
+
+/** A slice of a topic's history, oldest first. */
+export interface HistoryPage {
+  /** The topic's current epoch; undefined when the engine knows nothing of the topic. */
+  epoch: string | undefined;
+  messages: StampedPublication[];
+  /**
+   * False when some of the messages asked for are no longer held (evicted), or, for `after`, the
+   * topic is in another epoch (then `messages` is empty).
+   */
+  complete: boolean;
+}
+
+/** How long a topic keeps its messages: the first rule whose pattern matches the topic applies. */
+export interface HistoryRule {
+  /** The topics the rule is for. Default: every topic. */
+  pattern?: string;
+  /** Most messages kept per topic; 0 keeps none. */
+  limit: number;
+  /** Longest a message is kept, in milliseconds. */
+  ttlMs: number;
+}
+
 /** What the engine calls back into: the router it serves. */
 export interface EngineListener {
   /** A publication for this router, with the ids of its local subscribers that match its topic. */
@@ -74,6 +107,10 @@ export interface Engine {
   leave(topic: string, memberId: string, reason: string): Promise<void>;
   /** The current members of a topic's presence, in the order they joined. */
   members(topic: string): Promise<PresenceMember[]>;
+  /** Reads a topic's history (for rewind and for recovery after a reconnect). */
+  history(topic: string, query: HistoryQuery): Promise<HistoryPage>;
+  /** The topics matching `pattern` that have messages in their history. */
+  topics(pattern: string): Promise<string[]>;
   /** Releases the engine's resources. The router calls it last, from `router.close()`. */
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * The router's core: accepts sockets, speaks the protocol with each, and fans engine publications
  * and presence events out to connections and in-process subscribers. The `Router` class is its
- * public face; the HTTP side lives in `listen.ts`.
+ * public face; it owns the HTTP side.
  */
 import {
   type ClientMessage,
@@ -9,21 +9,22 @@ import {
   CloseCode,
   ErrorCode,
   HeraldError,
-  type MemberWire,
   type PeerRef,
   type ProtocolError,
+  type SubscribeMsg,
   assertNever,
   decodeClientFrame,
   encodeFrame,
   patternProblem,
   topicProblem,
-  transcode,
 } from '@herald/protocol';
 import type WebSocket from 'ws';
 import { type ClientInfo, Connection } from './connection.js';
 import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPublication } from './engine.js';
+import { Frames, bytesToText } from './frames.js';
 import { randomId } from './ids.js';
 import type { Logger } from './logger.js';
+import { replay } from './replay.js';
 import { Requests } from './requests.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
@@ -39,6 +40,10 @@ export interface HubOptions {
   maxRequestTimeoutMs: number;
   maxPendingRequests: number;
   exposeErrorStacks: boolean;
+  maxSubscriptions: number;
+  maxBufferedBytes: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
 }
 
 /** Why a client disconnected, as the `disconnect` event tells it. */
@@ -68,6 +73,10 @@ export interface RouterStats {
   deliveries: number;
   /** Delivery frames built: one per publication and receiving codec, however many subscribers. */
   framesEncoded: number;
+  /** Clients disconnected for reading too slowly (close 4200). */
+  slowConsumers: number;
+  /** Clients dropped for silence (no frame or pong within `heartbeatTimeoutMs`). */
+  heartbeatTimeouts: number;
 }
 
 /** Metadata handed to in-process subscribers with each message. */
@@ -89,14 +98,15 @@ interface Watcher {
 
 export class Hub implements EngineListener {
   readonly connections = new Map<string, Connection>();
-  readonly counters = { publications: 0, deliveries: 0, framesEncoded: 0 };
+  readonly counters = { publications: 0, deliveries: 0, framesEncoded: 0, slowConsumers: 0, heartbeatTimeouts: 0 };
   readonly requests: Requests;
+  readonly frames: Frames;
   closing = false;
   readonly #local = new Map<string, LocalHandler>();
   readonly #watchers = new Map<string, Map<string, Watcher>>();
-  readonly #codecs: ReadonlyMap<string, Codec>;
   #localSeq = 0;
   #onEmpty: (() => void) | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly engine: Engine,
@@ -106,10 +116,37 @@ export class Hub implements EngineListener {
     readonly logger: Logger,
     readonly events: HubEvents,
   ) {
-    this.#codecs = new Map(codecs.map((codec) => [codec.name, codec]));
+    this.frames = new Frames(codecs);
     this.requests = new Requests(peer, options, logger, (connection, codec) =>
-      connection.info === undefined ? undefined : this.#transcode(connection.info.text, connection.info.codec, codec),
+      connection.info === undefined ? undefined : this.frames.transcode(connection.info.text, connection.info.codec, codec),
     );
+  }
+
+  /**
+   * Heartbeats: every interval, each connection that was silent for `heartbeatTimeoutMs` is
+   * dropped, and the others get a WebSocket ping (browsers and ws answer it without the app).
+   */
+  startHeartbeat(): void {
+    const { heartbeatIntervalMs: interval, heartbeatTimeoutMs: timeout } = this.options;
+    if (interval <= 0) return;
+    this.#heartbeat = setInterval(() => {
+      for (const connection of this.connections.values()) {
+        connection.silentMs += interval;
+        if (connection.silentMs >= timeout) {
+          this.counters.heartbeatTimeouts++;
+          this.logger.log('info', 'dropping a silent client', { id: connection.id, name: connection.name, silentMs: connection.silentMs });
+          connection.closedByRouter = true;
+          connection.socket.terminate();
+        } else {
+          connection.socket.ping();
+        }
+      }
+    }, interval);
+    this.#heartbeat.unref?.();
+  }
+
+  stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
   }
 
   // ---- connection lifecycle ----
@@ -129,12 +166,16 @@ export class Hub implements EngineListener {
       socket.close(CloseCode.TRY_AGAIN_LATER, `ROUTER_FULL: the router is at maxConnections (${this.options.maxConnections})`);
       return;
     }
-    const connection = new Connection(randomId(), socket, codec, address);
+    const connection = new Connection(randomId(), socket, codec, address, this.options.maxBufferedBytes, (slow) => this.#onSlow(slow));
     this.connections.set(connection.id, connection);
+    socket.on('pong', () => (connection.silentMs = 0));
     connection.helloTimer = setTimeout(() => {
       connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
     }, this.options.helloTimeoutMs);
-    socket.on('message', (data, isBinary) => connection.serial(() => this.#onFrame(connection, data as Buffer, isBinary)));
+    socket.on('message', (data, isBinary) => {
+      connection.silentMs = 0;
+      connection.serial(() => this.#onFrame(connection, data as Buffer, isBinary));
+    });
     socket.on('close', (code, reason) => this.#onClose(connection, code, reason.toString()));
   }
 
@@ -144,6 +185,19 @@ export class Hub implements EngineListener {
     return new Promise((resolve) => {
       this.#onEmpty = resolve;
     });
+  }
+
+  #onSlow(connection: Connection): void {
+    this.counters.slowConsumers++;
+    this.logger.log('warn', 'disconnecting a slow consumer', {
+      id: connection.id,
+      name: connection.name,
+      bufferedBytes: connection.bufferedAmount,
+      maxBufferedBytes: this.options.maxBufferedBytes,
+    });
+    connection.close(CloseCode.SLOW_CONSUMER, ErrorCode.SLOW_CONSUMER, `more than ${this.options.maxBufferedBytes} bytes waiting to be read`);
+    // It may never read as far as the close frame: cut it if it has not finished closing soon.
+    setTimeout(() => connection.socket.terminate(), 2000).unref();
   }
 
   #onClose(connection: Connection, code: number, reason: string): void {
@@ -208,7 +262,7 @@ export class Hub implements EngineListener {
         connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'hello was already received');
         return;
       case 'subscribe':
-        return this.#onSubscribe(connection, message.id, message.pattern);
+        return this.#onSubscribe(connection, message);
       case 'unsubscribe':
         return this.#onUnsubscribe(connection, message.id, message.pattern);
       case 'publish':
@@ -301,6 +355,8 @@ export class Hub implements EngineListener {
       name,
       router: this.peer,
       maxPayload: this.options.maxPayload,
+      heartbeatMs: this.options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
       ...(this.options.exposeErrorStacks && { errorStacks: true }),
     });
     this.logger.log('info', 'client connected', {
@@ -313,26 +369,39 @@ export class Hub implements EngineListener {
     this.events.connect(connection.snapshot());
   }
 
-  async #onSubscribe(connection: Connection, id: number, pattern: string): Promise<void> {
+  async #onSubscribe(connection: Connection, request: SubscribeMsg): Promise<void> {
+    const { id, pattern } = request;
     const problem = patternProblem(pattern);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
-    if (connection.patterns.has(pattern)) return connection.sendMessage({ type: 'subscribed', id, pattern });
     if (connection.state !== 'open') return;
-    connection.patterns.add(pattern);
-    let subscribed = false;
+    const fresh = !connection.patterns.has(pattern);
+    if (fresh && connection.patterns.size >= this.options.maxSubscriptions) {
+      return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} subscriptions per connection`, id);
+    }
+    if (fresh) {
+      connection.patterns.add(pattern);
+      let subscribed = false;
+      try {
+        await this.engine.subscribe(connection.id, pattern);
+        subscribed = true;
+        await this.engine.join(pattern, connection.member());
+      } catch (cause) {
+        connection.patterns.delete(pattern);
+        // Leave nothing half made: a subscription without its presence would deliver unseen.
+        if (subscribed) await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
+        return this.#internalError(connection, 'subscribe', cause, id);
+      }
+    }
+    // Registered first, replayed second: nothing falls between history and live delivery.
+    let recovery;
     try {
-      await this.engine.subscribe(connection.id, pattern);
-      subscribed = true;
-      await this.engine.join(pattern, connection.member());
+      recovery = await replay(this.engine, this.frames, connection, request);
     } catch (cause) {
-      connection.patterns.delete(pattern);
-      // Leave nothing half made: a subscription without its presence would deliver unseen.
-      if (subscribed) await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
-      return this.#internalError(connection, 'subscribe', cause, id);
+      return this.#internalError(connection, 'read history', cause, id);
     }
     if (connection.state !== 'open') return;
-    connection.sendMessage({ type: 'subscribed', id, pattern });
-    this.events.subscribe(connection.snapshot(), pattern);
+    connection.sendMessage({ type: 'subscribed', id, pattern, at: Date.now(), ...recovery });
+    if (fresh) this.events.subscribe(connection.snapshot(), pattern);
   }
 
   async #onUnsubscribe(connection: Connection, id: number, pattern: string): Promise<void> {
@@ -374,6 +443,9 @@ export class Hub implements EngineListener {
   async #onWatch(connection: Connection, id: number, topic: string): Promise<void> {
     const problem = patternProblem(topic);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
+    if (!connection.watching.has(topic) && connection.watching.size >= this.options.maxSubscriptions) {
+      return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} presence watches per connection`, id);
+    }
     let watchers = this.#watchers.get(topic);
     if (watchers === undefined) this.#watchers.set(topic, (watchers = new Map()));
     const watcher: Watcher = { connection, pending: [] };
@@ -387,11 +459,11 @@ export class Hub implements EngineListener {
       return this.#internalError(connection, 'presence', cause, id);
     }
     if (watchers.get(connection.id) !== watcher) return; // unwatched or closed meanwhile
-    const wire = members.map((member) => this.#memberWire(member, connection.codec));
+    const wire = members.map((member) => this.frames.member(member, connection.codec));
     connection.sendMessage({ type: 'presence_state', id, topic, members: wire });
     const pending = watcher.pending ?? [];
     watcher.pending = undefined;
-    for (const event of pending) connection.sendMessage(this.#presenceMessage(event, connection.codec));
+    for (const event of pending) connection.sendMessage(this.frames.presence(event, connection.codec));
   }
 
   #onUnwatch(connection: Connection, id: number, topic: string): void {
@@ -485,70 +557,37 @@ export class Hub implements EngineListener {
       }
       const { codec } = watcher.connection;
       let frame = frames.get(codec.name);
-      if (frame === undefined) frames.set(codec.name, (frame = encodeFrame(this.#presenceMessage(event, codec))));
+      if (frame === undefined) frames.set(codec.name, (frame = encodeFrame(this.frames.presence(event, codec))));
       watcher.connection.send(frame);
     }
   }
 
   /** The delivery frame for one codec, or null when the payload cannot be transcoded to it. */
   #messageFrame(publication: StampedPublication, codec: Codec): Uint8Array | null {
-    const header = JSON.stringify({
-      type: 'message',
-      topic: publication.topic,
-      epoch: publication.epoch,
-      offset: publication.offset,
-      at: publication.at,
-      from: publication.from,
-    });
-    let payload = publication.payload;
-    if (publication.codec !== codec.name) {
-      try {
-        payload = Buffer.from(this.#transcode(bytesToText(publication.payload), publication.codec, codec));
-      } catch (error) {
-        this.logger.log('warn', 'dropped a publication that cannot be transcoded', {
-          topic: publication.topic,
-          from: publication.codec,
-          to: codec.name,
-          error: String(error),
-        });
-        return null;
-      }
+    try {
+      const frame = this.frames.message(publication, codec);
+      this.counters.framesEncoded++;
+      return frame;
+    } catch (error) {
+      this.logger.log('warn', 'dropped a publication that cannot be transcoded', {
+        topic: publication.topic,
+        from: publication.codec,
+        to: codec.name,
+        error: String(error),
+      });
+      return null;
     }
-    this.counters.framesEncoded++;
-    return Buffer.concat([Buffer.from(`${header}\n`), payload]);
   }
 
   #decodeForLocal(publication: StampedPublication): { value: unknown } | null {
-    const codec = this.#codecs.get(publication.codec);
-    const result = codec?.decode(bytesToText(publication.payload));
-    if (result?.ok) return { value: result.value };
+    const result = this.frames.decode(publication);
+    if (result.ok) return { value: result.value };
     this.logger.log('warn', 'dropped a publication in-process subscribers cannot decode', {
       topic: publication.topic,
       codec: publication.codec,
-      error: result?.error.message ?? 'unknown codec',
+      error: result.message,
     });
     return null;
-  }
-
-  #presenceMessage(event: PresenceEvent, codec: Codec) {
-    const member = this.#memberWire(event.member, codec);
-    return event.type === 'join'
-      ? { type: 'presence_join' as const, topic: event.topic, member }
-      : { type: 'presence_leave' as const, topic: event.topic, member, reason: event.reason };
-  }
-
-  #memberWire(member: PresenceMember, codec: Codec): MemberWire {
-    const wire: MemberWire = { id: member.id, name: member.name, connectedAt: member.connectedAt };
-    if (member.info !== undefined && this.#codecs.has(member.info.codec)) {
-      wire.info = this.#transcode(member.info.text, member.info.codec, codec);
-    }
-    return wire;
-  }
-
-  #transcode(text: string, from: string, to: Codec): string {
-    const source = this.#codecs.get(from);
-    if (source === undefined) throw new HeraldError(ErrorCode.CODEC_UNSUPPORTED, `no codec named "${from}" on this router`);
-    return transcode(text, source, to);
   }
 }
 
@@ -559,7 +598,3 @@ const PROTOCOL_REFUSALS: ReadonlySet<string> = new Set([
   ErrorCode.PROTOCOL_INVALID_MESSAGE,
 ]);
 
-/** UTF-8 bytes to text without copying when they are already a Buffer. */
-export function bytesToText(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-}

@@ -3,6 +3,9 @@ export type {
   EncodedValue,
   Engine,
   EngineListener,
+  HistoryPage,
+  HistoryQuery,
+  HistoryRule,
   PresenceEvent,
   PresenceMember,
   Publication,
@@ -11,7 +14,7 @@ export type {
 } from './engine.js';
 export type { DisconnectDetail, MessageMeta, RouterStats } from './hub.js';
 export { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
-export { MemoryEngine } from './memory-engine.js';
+export { DEFAULT_HISTORY, MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 export type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 export {
   type HandlerRegistration,

@@ -28,7 +28,7 @@ import {
 } from '@herald/protocol';
 import { WebSocketServer } from 'ws';
 import type { ClientInfo } from './connection.js';
-import type { Engine, PresenceMember } from './engine.js';
+import type { Engine, HistoryRule, PresenceMember } from './engine.js';
 import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
 import { randomId } from './ids.js';
 import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
@@ -80,6 +80,28 @@ export interface RouterOptions {
   maxPendingRequests?: number;
   /** Pass providers' error stacks on to callers (`RemoteError.remoteStack`). Default false. */
   exposeErrorStacks?: boolean;
+  /** Most subscriptions (and, separately, presence watches) per connection; one more fails `SUBSCRIPTION_LIMIT`. Default 1,000. */
+  maxSubscriptions?: number;
+  /**
+   * Most bytes queued for one client that it has not read yet. A client past it reads too slowly:
+   * it is disconnected with close code 4200 (`SLOW_CONSUMER`), reconnects and recovers from
+   * history, and the others are not held back. Default 8 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** How often the router pings every client and checks for silence. Default 10,000 ms. */
+  heartbeatIntervalMs?: number;
+  /**
+   * A client silent this long (no frame, no pong) is dropped, within one more interval; its
+   * presence ends `dropped`. Clients use the same timeout for the router (told in `welcome`).
+   * Default 30,000 ms.
+   */
+  heartbeatTimeoutMs?: number;
+  /**
+   * History kept by the default in-memory engine, for `rewind` and recovery after reconnects:
+   * one rule, rules by pattern (first match applies), or `false`. Default: the last 100 messages
+   * of every topic, for 5 minutes. Ignored when `engine` is given (configure that engine instead).
+   */
+  history?: HistoryRule | readonly HistoryRule[] | false;
   /** How long `close()` waits for clients to finish the close handshake before cutting them. Default 2,000 ms. */
   shutdownTimeoutMs?: number;
   /** Where log lines go; `false` for none. Default: stderr, from `logLevel` up. */
@@ -179,7 +201,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
     const peer: PeerRef = { id: this.id, name: this.name };
     this.#hub = new Hub(
-      options.engine ?? new MemoryEngine(),
+      options.engine ?? new MemoryEngine(options.history === undefined ? {} : { history: options.history }),
       this.#codecs,
       peer,
       {
@@ -194,6 +216,10 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
         maxPendingRequests: options.maxPendingRequests ?? 10_000,
         exposeErrorStacks: options.exposeErrorStacks ?? false,
+        maxSubscriptions: options.maxSubscriptions ?? 1000,
+        maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
+        heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 30_000,
       },
       this.#logger,
       {
@@ -229,6 +255,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     } else if (!server.listening) {
       await once(server, 'listening');
     }
+    this.#hub.startHeartbeat();
     this.#logger.log('info', 'router listening', { url: this.url, engine: this.#hub.engine.constructor.name });
   }
 
@@ -314,6 +341,24 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     return clients;
   }
 
+  /**
+   * Disconnects a client. By default it closes with `code` 1000 and `reason`, and the client does
+   * not come back on its own (use a 4200–4299 code to have it reconnect); with `terminate: true`
+   * the socket is destroyed without a close frame, as a network cut would, and the client
+   * reconnects. Its presence ends `dropped`. Returns whether the client was connected.
+   */
+  disconnect(id: string, options: { code?: number; reason?: string; terminate?: boolean } = {}): boolean {
+    const connection = this.#hub.connections.get(id);
+    if (connection === undefined) return false;
+    if (options.terminate === true) {
+      connection.closedByRouter = true;
+      connection.socket.terminate();
+    } else {
+      connection.close(options.code ?? CloseCode.NORMAL, 'DISCONNECTED', options.reason ?? 'disconnected by the router');
+    }
+    return true;
+  }
+
   /** The members of a topic's (or pattern's) presence: the clients subscribed to exactly it. */
   async presence(topic: string): Promise<Member[]> {
     assertPattern(topic);
@@ -327,11 +372,13 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   }
 
   /**
-   * Stops accepting, closes every connection with 1001 (going away), and resolves when all sockets
-   * are gone, the port is free (when the router owns the server) and the engine is closed.
+   * Stops accepting, closes every connection with 1001 (going away), or 1012 (service restart)
+   * with `{ restart: true }`, and resolves when all sockets are gone, the port is free (when the
+   * router owns the server) and the engine is closed. Messages already accepted are flushed to
+   * the subscribers before their close frame; clients reconnect (spread by their backoff jitter).
    */
-  close(): Promise<void> {
-    this.#closing ??= this.#shutdown();
+  close(options: { restart?: boolean } = {}): Promise<void> {
+    this.#closing ??= this.#shutdown(options.restart === true ? CloseCode.SERVICE_RESTART : CloseCode.GOING_AWAY);
     return this.#closing;
   }
 
@@ -339,14 +386,15 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     return this.close();
   }
 
-  async #shutdown(): Promise<void> {
+  async #shutdown(code: number): Promise<void> {
     const hub = this.#hub;
     hub.closing = true;
+    hub.stopHeartbeat();
     const server = this.#server;
     server?.off('upgrade', this.#onUpgrade);
     const online = hub.connections.size;
     for (const connection of hub.connections.values()) {
-      connection.close(CloseCode.GOING_AWAY, 'GOING_AWAY', 'the router is shutting down');
+      connection.close(code, code === CloseCode.SERVICE_RESTART ? 'SERVICE_RESTART' : 'GOING_AWAY', 'the router is shutting down');
     }
     const cut = setTimeout(() => {
       for (const connection of hub.connections.values()) connection.socket.terminate();

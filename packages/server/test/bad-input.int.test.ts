@@ -50,7 +50,7 @@ async function rig(options: RouterOptions = {}): Promise<Rig> {
   const router = await startRouter(options);
   const watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
   watcher.send({ type: 'subscribe', id: 1, pattern: '>' });
-  expect(await watcher.next()).toEqual({ type: 'subscribed', id: 1, pattern: '>' });
+  expect(await watcher.next()).toEqual({ type: 'subscribed', id: 1, pattern: '>', at: expect.any(Number) });
   const local: Array<[string, unknown]> = [];
   await router.subscribe('>', (data, meta) => local.push([meta.topic, data]));
   const api = await connect(router.url, { name: 'api' });

@@ -60,7 +60,7 @@ async function subscribers(router: Router, count: number, protocol: string, patt
     Array.from({ length: count }, async (_, i) => {
       const raw = await RawClient.welcomed(router.url, { name: `${protocol}-${i}` }, { protocols: [protocol] });
       raw.send({ type: 'subscribe', id: 1, pattern });
-      expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern });
+      expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern, at: expect.any(Number) });
       return raw;
     }),
   );

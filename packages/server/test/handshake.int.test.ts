@@ -70,6 +70,8 @@ describe('welcome', () => {
       name: 'Kirk',
       router: { id: router.id, name: 'hq' },
       maxPayload: 65_536,
+      heartbeatMs: 10_000,
+      heartbeatTimeoutMs: 30_000,
     });
     expect(anonymous.welcome!.name).toBe(anonymous.welcome!.id);
     expect(anonymous.welcome!.id).not.toBe(named.welcome!.id);

@@ -1,18 +1,9 @@
 /** Lifecycle events, presence over the wire, and the router's own views (`clients()`, `presence()`). */
 import { connect } from '@herald/client';
 import { type DefaultSchema, type MemberWire, superjsonCodec } from '@herald/protocol';
-import { type Deferred, RawClient, deferred, nextEvent, startRouter } from '@herald/testkit';
+import { type Deferred, EngineWrapper, RawClient, deferred, nextEvent, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
-import {
-  type ClientInfo,
-  type DisconnectDetail,
-  type Engine,
-  type EngineListener,
-  MemoryEngine,
-  type PresenceMember,
-  type Publication,
-  type Stamp,
-} from '../src/index.js';
+import { type ClientInfo, type DisconnectDetail, type PresenceMember } from '../src/index.js';
 
 /** The router type `startRouter` returns (the testkit sees the server through its build). */
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
@@ -22,7 +13,7 @@ const LOBBY = 'chat.lobby';
 async function member(router: Router, name: string, pattern: string, hello: Record<string, unknown> = {}): Promise<RawClient> {
   const raw = await RawClient.welcomed(router.url, { name, ...hello });
   raw.send({ type: 'subscribe', id: 1, pattern });
-  expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern });
+  expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern, at: expect.any(Number) });
   return raw;
 }
 
@@ -250,8 +241,7 @@ describe('router.clients()', () => {
  * The in-memory engine with `join` and `members` that can be held, like a remote engine's round
  * trip: lets a test act while the router waits on the engine.
  */
-class SlowEngine implements Engine {
-  readonly #inner = new MemoryEngine();
+class SlowEngine extends EngineWrapper {
   hold: { join?: Deferred<void>; members?: Deferred<void> } = {};
   /** The calls of `join`, each settling once the member is in. */
   readonly joins: Array<Promise<void>> = [];
@@ -275,39 +265,21 @@ class SlowEngine implements Engine {
     this.#waiters = this.#waiters.filter((w) => (this.#counts[w.method] >= w.count ? (w.arrived.resolve(), false) : true));
   }
 
-  start(listener: EngineListener): Promise<void> {
-    return this.#inner.start(listener);
-  }
-  subscribe(subscriber: string, pattern: string): Promise<void> {
-    return this.#inner.subscribe(subscriber, pattern);
-  }
-  unsubscribe(subscriber: string, pattern: string): Promise<void> {
-    return this.#inner.unsubscribe(subscriber, pattern);
-  }
-  publish(publication: Publication): Promise<Stamp> {
-    return this.#inner.publish(publication);
-  }
-  async join(topic: string, member: PresenceMember): Promise<void> {
+  override async join(topic: string, member: PresenceMember): Promise<void> {
     const hold = this.hold.join;
     const done = (async () => {
       await hold?.promise;
-      await this.#inner.join(topic, member);
+      await this.inner.join(topic, member);
     })();
     this.joins.push(done);
     this.#note('join');
     return done;
   }
-  leave(topic: string, memberId: string, reason: string): Promise<void> {
-    return this.#inner.leave(topic, memberId, reason);
-  }
-  async members(topic: string): Promise<PresenceMember[]> {
-    const snapshot = await this.#inner.members(topic);
+  override async members(topic: string): Promise<PresenceMember[]> {
+    const snapshot = await this.inner.members(topic);
     this.#note('members');
     await this.hold.members?.promise;
     return snapshot;
-  }
-  close(): Promise<void> {
-    return this.#inner.close();
   }
 }
 
@@ -339,7 +311,7 @@ describe('with an engine that takes its time', () => {
     raw.send({ type: 'unsubscribe', id: 2, pattern: LOBBY });
     // Subscription changes are answered in the order they were sent.
     engine.hold.join.resolve();
-    expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern: LOBBY });
+    expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern: LOBBY, at: expect.any(Number) });
     expect(await raw.next()).toEqual({ type: 'unsubscribed', id: 2, pattern: LOBBY });
     await Promise.all(engine.joins);
     await raw.drain();

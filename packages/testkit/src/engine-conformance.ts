@@ -37,10 +37,17 @@ class Recorder implements EngineListener {
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (data: Uint8Array): string => new TextDecoder().decode(data);
 
+/** Publication times: now, so that history (which ages by the wall clock) keeps them. */
+const NOW = Date.now();
+
 function publication(topic: string, payload = '{"json":1}'): Publication {
-  return { topic, codec: 'superjson', payload: bytes(payload), from: { id: 'pub', name: 'Publisher' }, at: 1_700_000_000_000 };
+  return { topic, codec: 'superjson', payload: bytes(payload), from: { id: 'pub', name: 'Publisher' }, at: NOW };
 }
 
+/**
+ * Runs the Engine contract against `makeEngine`. The engine it makes must keep at least the last
+ * 100 messages of every topic for at least a minute (the default history).
+ */
 export function describeEngineConformance(name: string, makeEngine: () => Engine | Promise<Engine>): void {
   describe(`Engine conformance: ${name}`, () => {
     let engine: Engine;
@@ -78,7 +85,7 @@ export function describeEngineConformance(name: string, makeEngine: () => Engine
       expect(delivered!.subscribers).toEqual(['s1', 's2']);
       expect(delivered!.publication).toMatchObject({ topic: 'sensors.kitchen.temp', codec: 'superjson', ...stamp });
       expect(delivered!.publication.from).toEqual({ id: 'pub', name: 'Publisher' });
-      expect(delivered!.publication.at).toBe(1_700_000_000_000);
+      expect(delivered!.publication.at).toBe(NOW);
       expect(text(delivered!.publication.payload)).toBe('{"json":{"c":21.5}}');
     });
 
@@ -134,6 +141,46 @@ export function describeEngineConformance(name: string, makeEngine: () => Engine
       ]);
       expect(await engine.members('bridge')).toEqual([spock]);
       expect(await engine.members('empty.topic')).toEqual([]);
+    });
+
+    it('keeps history: after an offset, the last n, since a time; untouched and in order', async () => {
+      const stamps = [];
+      for (let i = 1; i <= 5; i++) {
+        stamps.push(await engine.publish({ ...publication('hist.a', `{"json":${i}}`), at: NOW + i }));
+      }
+      const { epoch } = stamps[0]!;
+      const after = await engine.history('hist.a', { after: 2, epoch });
+      expect(after.complete).toBe(true);
+      expect(after.epoch).toBe(epoch);
+      expect(after.messages.map((m) => [m.offset, text(m.payload), m.at])).toEqual([
+        [3, '{"json":3}', NOW + 3],
+        [4, '{"json":4}', NOW + 4],
+        [5, '{"json":5}', NOW + 5],
+      ]);
+      expect(after.messages[0]).toMatchObject({ topic: 'hist.a', codec: 'superjson', epoch, from: { id: 'pub', name: 'Publisher' } });
+      expect((await engine.history('hist.a', { after: 5, epoch })).messages).toEqual([]);
+      expect((await engine.history('hist.a', { last: 2 })).messages.map((m) => m.offset)).toEqual([4, 5]);
+      expect((await engine.history('hist.a', { last: 99 })).messages.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5]);
+      expect((await engine.history('hist.a', { since: NOW + 4 })).messages.map((m) => m.offset)).toEqual([4, 5]);
+    });
+
+    it('says when history cannot be trusted: another epoch, or a topic it does not know', async () => {
+      await engine.publish(publication('hist.b'));
+      const otherEpoch = await engine.history('hist.b', { after: 0, epoch: 'not-the-epoch' });
+      expect(otherEpoch.complete).toBe(false);
+      expect(otherEpoch.messages).toEqual([]);
+      expect(otherEpoch.epoch).not.toBe('not-the-epoch');
+      const unknown = await engine.history('hist.never', { after: 3, epoch: 'e' });
+      expect(unknown).toEqual({ epoch: undefined, messages: [], complete: false });
+      expect(await engine.history('hist.never', { last: 3 })).toEqual({ epoch: undefined, messages: [], complete: true });
+    });
+
+    it('lists the topics with history that match a pattern', async () => {
+      for (const topic of ['t.x.1', 't.x.2', 't.y.1', 'other']) await engine.publish(publication(topic));
+      expect((await engine.topics('t.x.*')).sort()).toEqual(['t.x.1', 't.x.2']);
+      expect((await engine.topics('t.>')).sort()).toEqual(['t.x.1', 't.x.2', 't.y.1']);
+      expect(await engine.topics('other')).toEqual(['other']);
+      expect(await engine.topics('none.*')).toEqual([]);
     });
   });
 }

@@ -1,0 +1,328 @@
+/**
+ * The link to the router: one WebSocket at a time, its handshake, heartbeats, and reconnects with
+ * backoff. It owns the client's connection state machine (state.ts); the client above it owns
+ * what survives a reconnect (subscriptions, handlers, presence views, the offline queue).
+ */
+import {
+  CloseCode,
+  ConnectionError,
+  ErrorCode,
+  HeraldError,
+  ProtocolError,
+  type ServerMessage,
+  type WelcomeMsg,
+  decodeServerFrame,
+  isRetryableClose,
+} from '@herald/protocol';
+import { backoffDelay } from './backoff.js';
+import { type HandshakeRefusal, OPEN, type SocketCloseEvent, type SocketLike, type WebSocketConstructor, onHandshakeRefusal } from './socket.js';
+import { type ClientState, type ReconnectAttempt, type StateChangeReason, type StateChange, checkTransition } from './state.js';
+
+/** Options of automatic reconnection. */
+export interface ReconnectOptions {
+  /** The first retry waits up to this long (full jitter). Default 500 ms. */
+  minDelayMs?: number;
+  /** No retry waits longer than this. Default 10,000 ms. */
+  maxDelayMs?: number;
+  /** Attempts before giving up with `reconnect_failed`. Default: no limit. */
+  maxAttempts?: number;
+}
+
+export interface LinkOptions {
+  url: string;
+  protocol: string;
+  hello: string;
+  connectTimeoutMs: number;
+  WebSocket: WebSocketConstructor;
+  reconnect: Required<ReconnectOptions> | false;
+  random: () => number;
+  /** Overrides the router's heartbeat timeout. */
+  heartbeatTimeoutMs: number | undefined;
+}
+
+export interface LinkHandlers {
+  state(change: StateChange): void;
+  reconnect(attempt: ReconnectAttempt): void;
+  /** The router welcomed this socket; the state is now `open`. */
+  welcome(message: WelcomeMsg): void;
+  frame(message: ServerMessage): void;
+  /** The open connection was lost; the state is now `reconnecting`. */
+  down(error: ConnectionError): void;
+  /** The link ended for good (the state is `closed`): with an error, unless the client closed it. */
+  closed(error: HeraldError | undefined): void;
+  report(error: HeraldError): void;
+}
+
+interface Attempt {
+  socket: SocketLike;
+  refusal: HandshakeRefusal | undefined;
+  failure: string | undefined;
+  welcomed: boolean;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const HEARTBEAT_PING = '{"type":"ping","id":0}';
+
+export class Link {
+  readonly #options: LinkOptions;
+  readonly #handlers: LinkHandlers;
+  #state: ClientState = 'connecting';
+  #attempt: Attempt | undefined;
+  #retries = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #heard = false;
+  #socketGone: Promise<void> = Promise.resolve();
+
+  constructor(options: LinkOptions, handlers: LinkHandlers) {
+    this.#options = options;
+    this.#handlers = handlers;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#dial();
+  }
+
+  /** Sends a frame if the link is open. Returns whether it was sent. */
+  send(frame: string): boolean {
+    const socket = this.#attempt?.socket;
+    if (this.#state !== 'open' || socket === undefined || socket.readyState !== OPEN) return false;
+    socket.send(frame);
+    return true;
+  }
+
+  /** Closes for good (code 1000). Resolves once the socket is closed. */
+  close(): Promise<void> {
+    if (this.#state === 'closed') return this.#socketGone;
+    const attempt = this.#attempt;
+    this.#transition('closed', 'client_closed');
+    this.#stopTimers();
+    if (attempt !== undefined) {
+      this.#socketGone = new Promise((resolve) => {
+        attempt.socket.onclose = () => resolve();
+        // A router that never answers the close frame must not hold the caller forever.
+        setTimeout(resolve, 2000).unref?.();
+      });
+      attempt.socket.onmessage = null;
+      attempt.socket.close(CloseCode.NORMAL, 'client closed');
+      this.#attempt = undefined;
+    }
+    this.#handlers.closed(undefined);
+    return this.#socketGone;
+  }
+
+  #dial(): void {
+    let socket: SocketLike;
+    try {
+      socket = new this.#options.WebSocket(this.#options.url, this.#options.protocol);
+    } catch (cause) {
+      this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, `cannot open a WebSocket to ${this.#options.url}: ${String(cause)}`, { cause }));
+      return;
+    }
+    const attempt: Attempt = {
+      socket,
+      refusal: undefined,
+      failure: undefined,
+      welcomed: false,
+      timer: setTimeout(() => {
+        if (this.#attempt !== attempt) return;
+        this.#abandon(attempt);
+        this.#attemptFailed(
+          new ConnectionError(ErrorCode.CONNECT_TIMEOUT, `no welcome from ${this.#options.url} within ${this.#options.connectTimeoutMs} ms`, { retryable: true }),
+        );
+      }, this.#options.connectTimeoutMs),
+    };
+    this.#attempt = attempt;
+    onHandshakeRefusal(socket, (refusal) => (attempt.refusal = refusal));
+    socket.onopen = () => {
+      if (this.#attempt !== attempt) return;
+      if (socket.protocol !== this.#options.protocol) {
+        this.#abandon(attempt);
+        this.#attemptFailed(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, `the router at ${this.#options.url} did not accept subprotocol ${this.#options.protocol}`));
+        return;
+      }
+      socket.send(this.#options.hello);
+    };
+    socket.onerror = (event) => {
+      attempt.failure = describeSocketError(event);
+    };
+    socket.onmessage = (event) => {
+      if (this.#attempt !== attempt) return;
+      this.#heard = true;
+      this.#onData(attempt, event.data);
+    };
+    socket.onclose = (event) => {
+      if (this.#attempt !== attempt) return;
+      this.#attempt = undefined;
+      clearTimeout(attempt.timer);
+      if (attempt.welcomed) this.#lost(event.code, event.reason);
+      else this.#attemptFailed(connectError(this.#options.url, event, attempt.refusal, attempt.failure));
+    };
+  }
+
+  #onData(attempt: Attempt, data: unknown): void {
+    if (typeof data !== 'string') {
+      this.#handlers.report(new ProtocolError(ErrorCode.PROTOCOL_INVALID_FRAME, 'the router sent a binary frame'));
+      return;
+    }
+    const decoded = decodeServerFrame(data);
+    if (!decoded.ok) {
+      this.#handlers.report(decoded.error);
+      return;
+    }
+    const message = decoded.value;
+    if (message.type === 'welcome') {
+      if (attempt.welcomed) return;
+      attempt.welcomed = true;
+      clearTimeout(attempt.timer);
+      this.#retries = 0;
+      this.#transition('open', 'welcomed');
+      this.#startHeartbeat(message);
+      this.#handlers.welcome(message);
+      return;
+    }
+    if (attempt.welcomed) this.#handlers.frame(message);
+  }
+
+  /** A connection attempt failed before the welcome. */
+  #attemptFailed(error: HeraldError): void {
+    if (this.#state === 'connecting') {
+      this.#transition('closed', 'connect_failed');
+      this.#handlers.closed(error);
+    } else if (this.#state === 'reconnecting') {
+      if (error.retryable) this.#schedule(error);
+      else this.#giveUp(error);
+    }
+  }
+
+  /** The open connection ended: reconnect if the close allows it, or close for good. */
+  #lost(code: number, reason: string, why?: StateChangeReason): void {
+    this.#stopHeartbeat();
+    const retryable = isRetryableClose(code);
+    const cause: StateChangeReason = why ?? (code === CloseCode.ABNORMAL ? 'connection_lost' : 'router_closed');
+    const error = new ConnectionError(
+      why === 'heartbeat_timeout' ? ErrorCode.HEARTBEAT_TIMEOUT : ErrorCode.CONNECTION_CLOSED,
+      cause === 'router_closed' ? `the router closed the connection (${code}${reason === '' ? '' : ` ${reason}`})` : `the connection to the router was lost (${cause})`,
+      { closeCode: code, closeReason: reason, retryable },
+    );
+    if (this.#options.reconnect !== false && retryable) {
+      this.#transition('reconnecting', cause, code);
+      this.#handlers.down(error);
+      this.#schedule(undefined);
+    } else {
+      this.#transition('closed', cause, code);
+      this.#handlers.closed(error);
+    }
+  }
+
+  #schedule(previous: Error | undefined): void {
+    const reconnect = this.#options.reconnect;
+    if (reconnect === false || this.#retries >= reconnect.maxAttempts) {
+      this.#giveUp(previous ?? new ConnectionError(ErrorCode.CONNECTION_FAILED, 'reconnecting is off'));
+      return;
+    }
+    const delayMs = backoffDelay(this.#retries, reconnect.minDelayMs, reconnect.maxDelayMs, this.#options.random);
+    this.#retries++;
+    this.#handlers.reconnect(previous === undefined ? { attempt: this.#retries, delayMs } : { attempt: this.#retries, delayMs, error: previous });
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#state === 'reconnecting') this.#dial();
+    }, delayMs);
+  }
+
+  #giveUp(error: Error): void {
+    this.#transition('closed', 'reconnect_failed');
+    this.#handlers.closed(
+      error instanceof HeraldError ? error : new ConnectionError(ErrorCode.CONNECTION_FAILED, error.message, { cause: error }),
+    );
+  }
+
+  /**
+   * Browsers cannot see WebSocket ping frames, so the client keeps its own watch: after one
+   * interval of silence it sends `ping`; after `heartbeatTimeoutMs` of silence the router is dead.
+   * Counting intervals instead of reading a clock keeps it exact under fake timers.
+   */
+  #startHeartbeat(welcome: WelcomeMsg): void {
+    this.#stopHeartbeat();
+    const interval = welcome.heartbeatMs;
+    const timeout = this.#options.heartbeatTimeoutMs ?? welcome.heartbeatTimeoutMs;
+    if (interval <= 0 || timeout <= 0) return;
+    let silentMs = 0;
+    this.#heard = false;
+    this.#heartbeat = setInterval(() => {
+      if (this.#heard) {
+        this.#heard = false;
+        silentMs = 0;
+        return;
+      }
+      silentMs += interval;
+      const attempt = this.#attempt;
+      if (silentMs >= timeout) {
+        if (attempt !== undefined) this.#abandon(attempt);
+        this.#lost(CloseCode.ABNORMAL, `nothing heard for ${silentMs} ms`, 'heartbeat_timeout');
+        return;
+      }
+      if (attempt?.socket.readyState === OPEN) attempt.socket.send(HEARTBEAT_PING);
+    }, interval);
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  #stopTimers(): void {
+    this.#stopHeartbeat();
+    clearTimeout(this.#retryTimer);
+    if (this.#attempt !== undefined) clearTimeout(this.#attempt.timer);
+  }
+
+  /** Drops a socket we no longer trust: its events are ignored from now on. */
+  #abandon(attempt: Attempt): void {
+    clearTimeout(attempt.timer);
+    if (this.#attempt === attempt) this.#attempt = undefined;
+    const { socket } = attempt;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    socket.onerror = () => {}; // ws reports closing a connecting socket as an error: expected here
+    const node = socket as unknown as { terminate?: () => void };
+    if (typeof node.terminate === 'function') node.terminate();
+    else socket.close();
+  }
+
+  #transition(to: ClientState, reason: StateChangeReason, code?: number): void {
+    const from = this.#state;
+    checkTransition(from, to);
+    this.#state = to;
+    this.#handlers.state(code === undefined ? { from, to, reason } : { from, to, reason, code });
+  }
+}
+
+/** The error a failed connection attempt becomes. */
+function connectError(url: string, event: SocketCloseEvent, refusal: HandshakeRefusal | undefined, failure: string | undefined): ConnectionError {
+  if (refusal !== undefined) {
+    const code = refusal.code ?? ErrorCode.CONNECTION_FAILED;
+    return new ConnectionError(code, `the router at ${url} refused the handshake (HTTP ${refusal.status}${refusal.code === undefined ? '' : `, ${refusal.code}`})`, {
+      retryable: refusal.status >= 500,
+    });
+  }
+  if (event.code === CloseCode.ABNORMAL) {
+    return new ConnectionError(ErrorCode.CONNECTION_FAILED, `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}`, { retryable: true });
+  }
+  const prefixed = /^([A-Z][A-Z_]*): /.exec(event.reason)?.[1];
+  const code = prefixed ?? (event.code === CloseCode.TRY_AGAIN_LATER ? ErrorCode.ROUTER_FULL : ErrorCode.CONNECTION_REFUSED);
+  return new ConnectionError(code, `the router at ${url} closed the connection: ${event.code} ${event.reason}`, {
+    closeCode: event.code,
+    closeReason: event.reason,
+    retryable: isRetryableClose(event.code),
+  });
+}
+
+function describeSocketError(event: unknown): string | undefined {
+  const detail = (event as { error?: unknown; message?: unknown } | null) ?? {};
+  if (detail.error instanceof Error) return detail.error.message;
+  return typeof detail.message === 'string' && detail.message !== '' ? detail.message : undefined;
+}

@@ -1,0 +1,19 @@
+/**
+ * A router in a process of its own, for tests that kill it (SIGKILL) and start it again on the same
+ * port. Run the built file: `node packages/testkit/dist/router-process.js [--port N]`. It prints one
+ * line of JSON, `{"port":N,"url":"ws://..."}`, once it listens, and closes on SIGTERM.
+ */
+import { createRouter } from '@herald/server';
+
+const at = process.argv.indexOf('--port');
+const port = at === -1 ? 0 : Number(process.argv[at + 1]);
+const router = await createRouter({
+  host: '127.0.0.1',
+  port,
+  logger: false,
+  heartbeatIntervalMs: Number(process.env.HERALD_HEARTBEAT_MS ?? 10_000),
+});
+process.stdout.write(`${JSON.stringify({ port: router.port, url: router.url, id: router.id })}\n`);
+process.on('SIGTERM', () => {
+  void router.close().then(() => process.exit(0));
+});
