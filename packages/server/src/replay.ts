@@ -38,8 +38,11 @@ export async function replay(engine: Engine, frames: Frames, connection: Connect
     if (recovering && !page.complete) {
       gaps.push(topic);
       if (position !== undefined && page.epoch !== position.epoch) {
+        // Offsets restarted (the router restarted, or forgot the topic): whatever was lost
+        // between the subscriber's position and the restart is gone, but every message of the
+        // new epoch came after it, so the subscriber gets all of those that are still held.
         epochChanged = true;
-        continue; // offsets restarted: what the subscriber holds is stale, nothing to add to it
+        if (page.epoch !== undefined) page = await engine.history(topic, { last: Number.MAX_SAFE_INTEGER });
       }
     }
     for (const publication of page.messages) {
