@@ -14,7 +14,6 @@ import {
   type PeerRef,
   ProtocolError,
   type PublishData,
-  RemoteError,
   type ResultOf,
   type ServerMessage,
   type SubscribeData,
@@ -23,16 +22,16 @@ import {
   type WelcomeMsg,
   assertNever,
   encodeFrame,
-  methodProblem,
   patternProblem,
   subprotocolFor,
   superjsonCodec,
   topicProblem,
 } from '@herald/protocol';
-import { type HandlerRegistration, Provider, type RequestHandler } from './handlers.js';
+import type { HandlerRegistration, Provider, ProviderIO, RequestHandler } from './handlers.js';
 import { Link, type ReconnectOptions } from './link.js';
 import { Outbox, type PendingReply } from './outbox.js';
 import { type Member, type Presence, PresenceWatches } from './presence.js';
+import type { RequestOptions } from './requests.js';
 import { type WebSocketConstructor, defaultWebSocket } from './socket.js';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription } from './subscription.js';
@@ -76,14 +75,6 @@ export interface ClientEvents {
   error: (error: HeraldError) => void;
 }
 
-/** Options of `client.request()`. */
-export interface RequestOptions {
-  /** Milliseconds to wait for the reply before failing with `TIMEOUT`. Default 10,000. */
-  timeout?: number;
-  /** Cancels the request: it rejects with `REQUEST_CANCELLED` and the provider's signal aborts. */
-  signal?: AbortSignal;
-}
-
 /** A method and the providers that serve it, from `client.methods()`. */
 export interface MethodInfo {
   method: string;
@@ -97,7 +88,8 @@ export interface PublishAck {
   offset: number;
 }
 
-type Outgoing =
+/** Requests the client sends that expect a reply. */
+export type Outgoing =
   | { type: 'subscribe'; pattern: string }
   | { type: 'unsubscribe'; pattern: string }
   | { type: 'presence_watch'; topic: string }
@@ -106,6 +98,31 @@ type Outgoing =
   | { type: 'unhandle'; method: string }
   | { type: 'list_methods' }
   | { type: 'ping' };
+
+/** A message sent now or queued for after a reconnect. */
+export interface Sent {
+  promise: Promise<ServerMessage>;
+  /** The id it went out with, once sent. */
+  id: number | undefined;
+  /** Takes it back if it is still queued or unanswered; false when it already settled. */
+  cancel: () => boolean;
+  reject: (error: HeraldError) => void;
+}
+
+/** What the features loaded on demand (requests.ts) use of the client. */
+export interface ClientCore {
+  readonly codec: Codec;
+  readonly state: ClientState;
+  assertUsable(): void;
+  checkSize(frame: string): void;
+  sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent;
+  send(frame: string): boolean;
+  request(message: Outgoing, kind: PendingReply['kind'], survival: PendingReply['survival']): Promise<ServerMessage>;
+  sendHandle(method: string): void;
+  provider(): Provider | undefined;
+  installProvider(provider: Provider): Provider;
+  providerIO(): ProviderIO;
+}
 
 /**
  * Connects to a router and resolves once the router has welcomed the client.
@@ -136,7 +153,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** Settles each subscription's `subscribe()` call at its first confirmation. */
   readonly #firstConfirm = new Map<Subscription<unknown>, { resolve: () => void; reject: (error: unknown) => void }>();
   readonly #presence: PresenceWatches;
-  readonly #provider: Provider;
+  #provider: Provider | undefined;
+  #features: Promise<typeof import('./requests.js')> | undefined;
+  readonly #core: ClientCore;
   #id = '';
   #name = '';
   #router: PeerRef = { id: '', name: '' };
@@ -152,13 +171,28 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#codec = options.codec ?? superjsonCodec;
     this.#outbox = new Outbox(options.maxQueued ?? 1000);
     this.opened = new Promise((resolve, reject) => (this.#settleOpened = { resolve, reject }));
-    this.#provider = new Provider({
+    const client = this;
+    this.#core = {
       codec: this.#codec,
-      send: (frame) => void this.#link.send(frame),
-      maxPayload: () => this.#maxPayload,
-      errorStacks: () => this.#errorStacks,
-      report: (error) => this.#report(error),
-    });
+      get state() {
+        return client.state;
+      },
+      assertUsable: () => this.#assertUsable(),
+      checkSize: (frame) => this.#checkSize(frame),
+      sendOrQueue: (build, kind) => this.#sendOrQueue(build, kind),
+      send: (frame) => this.#link.send(frame),
+      request: (message, kind, survival) => this.#request(message, kind, survival),
+      sendHandle: (method) => this.#sendHandle(method),
+      provider: () => this.#provider,
+      installProvider: (provider) => (this.#provider = provider),
+      providerIO: () => ({
+        codec: this.#codec,
+        send: (frame) => void this.#link.send(frame),
+        maxPayload: () => this.#maxPayload,
+        errorStacks: () => this.#errorStacks,
+        report: (error) => this.#report(error),
+      }),
+    };
     this.#presence = new PresenceWatches({
       watch: (topic, onState) =>
         this.#request({ type: 'presence_watch', topic }, 'subscription', 'resend', (reply) => {
@@ -300,27 +334,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     method: M & KnownMethod<S, M>,
     handler: RequestHandler<ParamsOf<S, M>, ResultOf<S, M>>,
   ): Promise<HandlerRegistration> {
-    const problem = methodProblem(method);
-    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
-    if (this.#provider.has(method)) throw new HeraldError(ErrorCode.HANDLER_EXISTS, `this client already handles "${method}"`);
-    this.#assertUsable();
-    this.#provider.set(method, handler as RequestHandler);
-    try {
-      await this.#provider.registered(method, () => this.state === 'open' && this.#sendHandle(method));
-    } catch (error) {
-      this.#provider.delete(method);
-      throw error;
-    }
-    let registered = true;
-    const unregister = async (): Promise<void> => {
-      if (!registered) return;
-      registered = false;
-      // Requests the router routed here before it read `unhandle` arrive before its reply: keep
-      // serving them until then.
-      if (this.state === 'open') await this.#request({ type: 'unhandle', method }, 'other', 'fail').catch(ignoreClosed);
-      this.#provider.delete(method);
-    };
-    return { method, unregister, [Symbol.asyncDispose]: unregister };
+    return (await this.#requests()).handle(this.#core, method, handler as RequestHandler);
   }
 
   /**
@@ -335,49 +349,12 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     params: ParamsOf<S, M>,
     options: RequestOptions = {},
   ): Promise<ResultOf<S, M>> {
-    const problem = methodProblem(method);
-    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
-    const { signal } = options;
-    if (signal?.aborted) throw cancelled(method, signal.reason);
-    this.#assertUsable();
-    const timeout = options.timeout ?? 10_000;
-    const payload = this.#codec.encode(params);
-    const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
-    this.#checkSize(build(Number.MAX_SAFE_INTEGER));
-    const sent = this.#sendOrQueue(build, 'request');
-    const giveUp = (error: HeraldError): void => {
-      if (!sent.cancel()) return;
-      if (sent.id !== undefined) this.#link.send(encodeFrame({ type: 'cancel', id: sent.id }) as string);
-      sent.reject(error);
-    };
-    const timer = setTimeout(() => giveUp(new TimeoutError(ErrorCode.TIMEOUT, `no reply to "${method}" within ${timeout} ms`, { retryable: true })), timeout);
-    const onAbort = (): void => giveUp(cancelled(method, signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let reply: ServerMessage;
-    try {
-      reply = await sent.promise;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-    if (reply.type === 'response_error') {
-      let data: unknown;
-      if (reply.data !== undefined) {
-        const decoded = this.#codec.decode(reply.data);
-        data = decoded.ok ? decoded.value : undefined;
-      }
-      throw new RemoteError(reply.code, reply.message, { data, ...(reply.stack !== undefined && { remoteStack: reply.stack }) });
-    }
-    if (reply.type !== 'response') return unexpected(reply);
-    const result = this.#codec.decode(reply.payload as string);
-    if (!result.ok) throw result.error;
-    return result.value as ResultOf<S, M>;
+    return (await (await this.#requests()).request(this.#core, method, params, options)) as ResultOf<S, M>;
   }
 
   /** The methods provided through the router and by whom. */
   async methods(): Promise<MethodInfo[]> {
-    const reply = await this.#request({ type: 'list_methods' }, 'other', 'fail');
-    return reply.type === 'methods' ? reply.methods : unexpected(reply);
+    return (await this.#requests()).methods(this.#core);
   }
 
   /** Round trip to the router; resolves with the time it took, in milliseconds. */
@@ -418,7 +395,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       return;
     }
     // Back after a reconnect: handlers, subscriptions and presence first, then the offline queue.
-    for (const method of this.#provider.methods()) this.#sendHandle(method);
+    for (const method of this.#provider?.methods() ?? []) this.#sendHandle(method);
     for (const [subscription] of this.#subscriptions.entries()) this.#sendSubscribe(subscription);
     this.#presence.resume();
     this.#outbox.flush();
@@ -428,7 +405,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#outbox.dropped(error);
     this.#subscriptions.clearRequests();
     for (const [, sink] of this.#subscriptions.entries()) sink.suspend();
-    this.#provider.abortAll();
+    this.#provider?.abortAll();
   }
 
   #onClosed(error: HeraldError | undefined): void {
@@ -442,8 +419,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     for (const waiter of this.#firstConfirm.values()) waiter.reject(closed);
     this.#firstConfirm.clear();
     this.#presence.endAll(closed);
-    this.#provider.abortAll();
-    this.#provider.closed(closed);
+    this.#provider?.abortAll();
+    this.#provider?.closed(closed);
   }
 
   // ---- frames from the router ----
@@ -475,10 +452,11 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         this.#outbox.take(message.id)?.resolve(message);
         return;
       case 'request':
-        this.#provider.onRequest(message);
+        if (this.#provider !== undefined) this.#provider.onRequest(message);
+        else this.#link.send(encodeFrame({ type: 'response_error', id: message.id, code: ErrorCode.NO_HANDLER, message: 'this client handles no methods' }) as string);
         return;
       case 'cancel':
-        this.#provider.onCancel(message.id, message.reason);
+        this.#provider?.onCancel(message.id, message.reason);
         return;
       case 'error':
         this.#onError(message);
@@ -544,11 +522,11 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   }
 
   /** Sends now if open, or queues for after the reconnect. `cancel` takes it back if still unsettled. */
-  #sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request') {
+  #sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent {
     let resolve!: (message: ServerMessage) => void;
     let reject!: (error: HeraldError) => void;
     const promise = new Promise<ServerMessage>((res, rej) => ((resolve = res), (reject = rej)));
-    const sent: { promise: Promise<ServerMessage>; id: number | undefined; cancel: () => boolean; reject: (error: HeraldError) => void } = {
+    const sent: Sent = {
       promise,
       id: undefined,
       reject,
@@ -594,9 +572,15 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   #sendHandle(method: string): void {
     this.#request({ type: 'handle', method }, 'other', 'resend').then(
-      () => this.#provider.confirmed(method),
-      (error: unknown) => this.#provider.refused(method, error),
+      () => this.#provider?.confirmed(method),
+      (error: unknown) => this.#provider?.refused(method, error),
     );
+  }
+
+  /** Requests live in their own module, loaded on first use. */
+  #requests(): Promise<typeof import('./requests.js')> {
+    this.#features ??= import('./requests.js');
+    return this.#features;
   }
 
   async #release(subscription: Subscription<unknown>): Promise<void> {
@@ -642,10 +626,6 @@ function refusal(kind: PendingReply['kind'], code: string, message: string): Her
   if (kind === 'subscription') return new SubscriptionError(code, message, options);
   if (kind === 'publish' && !options.retryable) return new ProtocolError(code, message);
   return new HeraldError(code, message, options);
-}
-
-function cancelled(method: string, reason: unknown): HeraldError {
-  return new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: reason });
 }
 
 /** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */

@@ -4,9 +4,9 @@ export {
   type ConnectOptions,
   type MethodInfo,
   type PublishAck,
-  type RequestOptions,
   connect,
 } from './client.js';
+export type { RequestOptions } from './requests.js';
 export { backoffDelay } from './backoff.js';
 export type { HandlerRegistration, RequestContext, RequestHandler } from './handlers.js';
 export type { ReconnectOptions } from './link.js';

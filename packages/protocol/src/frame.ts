@@ -31,29 +31,30 @@ interface MessageSpec {
   payload: boolean;
 }
 
+/** Marked pure: an app that never decodes one direction's messages drops that direction's table. */
 const spec = (fields: Record<string, FieldSpec>, payload = false): MessageSpec => ({ fields, payload });
 
 /** Field rules of every client → router message. */
 export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpec>> = {
-  hello: spec({ name: 's?', info: 's?', token: 's?', resume: 's?' }),
-  subscribe: spec({ id: 'i', pattern: 's', rewind: 'u?', positions: 'positions?', since: 'n?' }),
-  unsubscribe: spec({ id: 'i', pattern: 's' }),
-  publish: spec({ id: 'i?', topic: 's' }, true),
-  presence_watch: spec({ id: 'i', topic: 's' }),
-  presence_unwatch: spec({ id: 'i', topic: 's' }),
-  ping: spec({ id: 'i' }),
-  handle: spec({ id: 'i', method: 's' }),
-  unhandle: spec({ id: 'i', method: 's' }),
-  request: spec({ id: 'i', method: 's', timeout: 'u?' }, true),
-  cancel: spec({ id: 'i' }),
-  response: spec({ id: 'i' }, true),
-  response_error: spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
-  list_methods: spec({ id: 'i' }),
+  hello: /* @__PURE__ */ spec({ name: 's?', info: 's?', token: 's?', resume: 's?' }),
+  subscribe: /* @__PURE__ */ spec({ id: 'i', pattern: 's', rewind: 'u?', positions: 'positions?', since: 'n?' }),
+  unsubscribe: /* @__PURE__ */ spec({ id: 'i', pattern: 's' }),
+  publish: /* @__PURE__ */ spec({ id: 'i?', topic: 's' }, true),
+  presence_watch: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),
+  presence_unwatch: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),
+  ping: /* @__PURE__ */ spec({ id: 'i' }),
+  handle: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
+  unhandle: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
+  request: /* @__PURE__ */ spec({ id: 'i', method: 's', timeout: 'u?' }, true),
+  cancel: /* @__PURE__ */ spec({ id: 'i' }),
+  response: /* @__PURE__ */ spec({ id: 'i' }, true),
+  response_error: /* @__PURE__ */ spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
+  list_methods: /* @__PURE__ */ spec({ id: 'i' }),
 };
 
 /** Field rules of every router → client message. */
 export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpec>> = {
-  welcome: spec({
+  welcome: /* @__PURE__ */ spec({
     version: 'u',
     id: 's',
     name: 's',
@@ -63,23 +64,23 @@ export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpe
     heartbeatTimeoutMs: 'u',
     errorStacks: 'b?',
   }),
-  subscribed: spec({ id: 'i', pattern: 's', at: 'n', recovered: 'b?', reason: 's?', gaps: 'strings?' }),
-  unsubscribed: spec({ id: 'i', pattern: 's' }),
-  publish_ack: spec({ id: 'i', topic: 's', epoch: 's', offset: 'u' }),
-  message: spec({ topic: 's', epoch: 's', offset: 'u', at: 'n', from: 'peer', replay: 'i?' }, true),
-  presence_state: spec({ id: 'i', topic: 's', members: 'members' }),
-  presence_join: spec({ topic: 's', member: 'member' }),
-  presence_leave: spec({ topic: 's', member: 'member', reason: 's' }),
-  presence_unwatched: spec({ id: 'i', topic: 's' }),
-  pong: spec({ id: 'i' }),
-  error: spec({ id: 'i?', code: 's', message: 's' }),
-  handled: spec({ id: 'i', method: 's' }),
-  unhandled: spec({ id: 'i', method: 's' }),
-  request: spec({ id: 'i', method: 's', caller: 'caller', timeout: 'u' }, true),
-  cancel: spec({ id: 'i', reason: 's' }),
-  response: spec({ id: 'i' }, true),
-  response_error: spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
-  methods: spec({ id: 'i', methods: 'methods' }),
+  subscribed: /* @__PURE__ */ spec({ id: 'i', pattern: 's', at: 'n', recovered: 'b?', reason: 's?', gaps: 'strings?' }),
+  unsubscribed: /* @__PURE__ */ spec({ id: 'i', pattern: 's' }),
+  publish_ack: /* @__PURE__ */ spec({ id: 'i', topic: 's', epoch: 's', offset: 'u' }),
+  message: /* @__PURE__ */ spec({ topic: 's', epoch: 's', offset: 'u', at: 'n', from: 'peer', replay: 'i?' }, true),
+  presence_state: /* @__PURE__ */ spec({ id: 'i', topic: 's', members: 'members' }),
+  presence_join: /* @__PURE__ */ spec({ topic: 's', member: 'member' }),
+  presence_leave: /* @__PURE__ */ spec({ topic: 's', member: 'member', reason: 's' }),
+  presence_unwatched: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),
+  pong: /* @__PURE__ */ spec({ id: 'i' }),
+  error: /* @__PURE__ */ spec({ id: 'i?', code: 's', message: 's' }),
+  handled: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
+  unhandled: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
+  request: /* @__PURE__ */ spec({ id: 'i', method: 's', caller: 'caller', timeout: 'u' }, true),
+  cancel: /* @__PURE__ */ spec({ id: 'i', reason: 's' }),
+  response: /* @__PURE__ */ spec({ id: 'i' }, true),
+  response_error: /* @__PURE__ */ spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
+  methods: /* @__PURE__ */ spec({ id: 'i', methods: 'methods' }),
 };
 
 const encoder = new TextEncoder();

@@ -1,0 +1,114 @@
+/**
+ * Requests, loaded on first use (`client.request`, `client.handle`, `client.methods`), so that a
+ * page that only subscribes and publishes does not download them.
+ */
+import {
+  ErrorCode,
+  HeraldError,
+  type MethodWire,
+  RemoteError,
+  type ServerMessage,
+  TimeoutError,
+  encodeFrame,
+  methodProblem,
+} from '@herald/protocol';
+import type { ClientCore } from './client.js';
+import { type HandlerRegistration, Provider, type RequestHandler } from './handlers.js';
+
+/** Options of `client.request()`. */
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply before failing with `TIMEOUT`. Default 10,000. */
+  timeout?: number;
+  /** Cancels the request: it rejects with `REQUEST_CANCELLED` and the provider's signal aborts. */
+  signal?: AbortSignal;
+}
+
+export async function request(core: ClientCore, method: string, params: unknown, options: RequestOptions): Promise<unknown> {
+  checkMethod(method);
+  const { signal } = options;
+  if (signal?.aborted) throw cancelled(method, signal.reason);
+  core.assertUsable();
+  const timeout = options.timeout ?? 10_000;
+  const payload = core.codec.encode(params);
+  const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
+  core.checkSize(build(Number.MAX_SAFE_INTEGER));
+  const sent = core.sendOrQueue(build, 'request');
+  const giveUp = (error: HeraldError): void => {
+    if (!sent.cancel()) return;
+    if (sent.id !== undefined) core.send(encodeFrame({ type: 'cancel', id: sent.id }) as string);
+    sent.reject(error);
+  };
+  const timer = setTimeout(
+    () => giveUp(new TimeoutError(ErrorCode.TIMEOUT, `no reply to "${method}" within ${timeout} ms`, { retryable: true })),
+    timeout,
+  );
+  const onAbort = (): void => giveUp(cancelled(method, signal?.reason));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let reply: ServerMessage;
+  try {
+    reply = await sent.promise;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (reply.type === 'response_error') {
+    let data: unknown;
+    if (reply.data !== undefined) {
+      const decoded = core.codec.decode(reply.data);
+      data = decoded.ok ? decoded.value : undefined;
+    }
+    throw new RemoteError(reply.code, reply.message, { data, ...(reply.stack !== undefined && { remoteStack: reply.stack }) });
+  }
+  if (reply.type !== 'response') throw unexpected(reply);
+  const result = core.codec.decode(reply.payload as string);
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+export async function handle(core: ClientCore, method: string, handler: RequestHandler): Promise<HandlerRegistration> {
+  checkMethod(method);
+  const existing = core.provider();
+  if (existing?.has(method)) throw new HeraldError(ErrorCode.HANDLER_EXISTS, `this client already handles "${method}"`);
+  core.assertUsable();
+  const provider = existing ?? core.installProvider(new Provider(core.providerIO()));
+  provider.set(method, handler);
+  try {
+    await provider.registered(method, () => core.state === 'open' && core.sendHandle(method));
+  } catch (error) {
+    provider.delete(method);
+    throw error;
+  }
+  let registered = true;
+  const unregister = async (): Promise<void> => {
+    if (!registered) return;
+    registered = false;
+    // Requests the router routed here before it read `unhandle` arrive before its reply: keep
+    // serving them until then.
+    if (core.state === 'open') {
+      await core.request({ type: 'unhandle', method }, 'other', 'fail').catch((error: unknown) => {
+        if (!(error instanceof HeraldError && error.code === ErrorCode.CONNECTION_CLOSED)) throw error;
+      });
+    }
+    provider.delete(method);
+  };
+  return { method, unregister, [Symbol.asyncDispose]: unregister };
+}
+
+export async function methods(core: ClientCore): Promise<MethodWire[]> {
+  const reply = await core.request({ type: 'list_methods' }, 'other', 'fail');
+  if (reply.type !== 'methods') throw unexpected(reply);
+  return reply.methods;
+}
+
+function checkMethod(method: string): void {
+  const problem = methodProblem(method);
+  if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
+}
+
+function cancelled(method: string, reason: unknown): HeraldError {
+  return new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: reason });
+}
+
+function unexpected(message: ServerMessage): HeraldError {
+  return new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `unexpected reply "${message.type}"`);
+}
