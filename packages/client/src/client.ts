@@ -564,7 +564,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         const waiter = this.#firstConfirm.get(subscription);
         this.#firstConfirm.delete(subscription);
         if (waiter !== undefined) waiter.reject(error);
-        else this.#report(error);
+        else if (this.state !== 'closed') this.#report(error); // a resubscription the close made moot
       },
     });
     this.#link.send(encodeFrame({ type: 'subscribe', id, pattern: subscription.pattern, ...sink.request() }) as string);

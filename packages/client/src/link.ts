@@ -261,7 +261,9 @@ export class Link {
       }
       silentMs += interval;
       const attempt = this.#attempt;
-      if (silentMs >= timeout) {
+      // Counted in whole intervals from the tick before the last frame: past the timeout means
+      // at least that long without a word (dead between timeout and timeout + interval).
+      if (silentMs > timeout) {
         if (attempt !== undefined) this.#abandon(attempt);
         this.#lost(CloseCode.ABNORMAL, `nothing heard for ${silentMs} ms`, 'heartbeat_timeout');
         return;

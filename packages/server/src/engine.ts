@@ -109,8 +109,18 @@ export interface Engine {
   members(topic: string): Promise<PresenceMember[]>;
   /** Reads a topic's history (for rewind and for recovery after a reconnect). */
   history(topic: string, query: HistoryQuery): Promise<HistoryPage>;
-  /** The topics matching `pattern` that have messages in their history. */
-  topics(pattern: string): Promise<string[]>;
+  /**
+   * The topics matching `pattern` that have messages in their history, and, with `since`, also
+   * those that had a publish at or after `since` (ms since the Unix epoch) even if it is no longer
+   * held: recovery must report those as gaps.
+   */
+  topics(pattern: string, since?: number): Promise<string[]>;
+  /**
+   * Whether `topics(pattern, since)` is complete for this `since`: false when the engine has
+   * forgotten a topic (to bound its memory) that had messages at or after `since`. Recovery from
+   * such a `since` is reported as not recovered. Optional: engines that forget nothing omit it.
+   */
+  remembersSince?(since: number): boolean;
   /** Releases the engine's resources. The router calls it last, from `router.close()`. */
   close(): Promise<void>;
 }

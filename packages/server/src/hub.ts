@@ -132,7 +132,9 @@ export class Hub implements EngineListener {
     this.#heartbeat = setInterval(() => {
       for (const connection of this.connections.values()) {
         connection.silentMs += interval;
-        if (connection.silentMs >= timeout) {
+        // silentMs over-counts the interval in which the last frame came: only past the timeout
+        // is the client surely silent for that long (cut between timeout and timeout + interval).
+        if (connection.silentMs > timeout) {
           this.counters.heartbeatTimeouts++;
           this.logger.log('info', 'dropping a silent client', { id: connection.id, name: connection.name, silentMs: connection.silentMs });
           connection.closedByRouter = true;

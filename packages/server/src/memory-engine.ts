@@ -58,6 +58,8 @@ export class MemoryEngine implements Engine {
   readonly #now: () => number;
   #listener: EngineListener | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** The last publish time of the topics the sweep forgot: recovery from before it is unsure. */
+  #forgottenUntil = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryEngineOptions = {}) {
     const { history = DEFAULT_HISTORY } = options;
@@ -140,14 +142,23 @@ export class MemoryEngine implements Engine {
     return { epoch: state.epoch, messages: messages.slice(start), complete: state.evictedAt < query.since };
   }
 
-  async topics(pattern: string): Promise<string[]> {
+  /** Topics with no message for an hour (and nothing in their history) are forgotten. */
+  remembersSince(since: number): boolean {
+    return since > this.#forgottenUntil;
+  }
+
+  async topics(pattern: string, since?: number): Promise<string[]> {
+    const wanted = (state: TopicState): boolean => {
+      this.#trim(state);
+      return state.messages.length > state.head || (since !== undefined && state.lastPublishAt >= since);
+    };
     if (!hasWildcard(pattern)) {
       const state = this.#topics.get(pattern);
-      return state !== undefined && state.messages.length > state.head ? [pattern] : [];
+      return state !== undefined && wanted(state) ? [pattern] : [];
     }
     const found: string[] = [];
     for (const [topic, state] of this.#topics) {
-      if (state.messages.length > state.head && matchPattern(pattern, topic)) found.push(topic);
+      if (matchPattern(pattern, topic) && wanted(state)) found.push(topic);
     }
     return found;
   }
@@ -191,6 +202,7 @@ export class MemoryEngine implements Engine {
       this.#trim(state);
       if (state.messages.length === state.head && now - state.lastPublishAt > Math.max(IDLE_TOPIC_MS, state.rule.ttlMs)) {
         this.#topics.delete(topic);
+        this.#forgottenUntil = Math.max(this.#forgottenUntil, state.lastPublishAt);
       }
     }
   }

@@ -23,11 +23,13 @@ export async function replay(engine: Engine, frames: Frames, connection: Connect
   for (const [topic, epoch, offset] of request.positions ?? []) {
     if (matchPattern(pattern, topic)) positions.set(topic, { epoch, offset });
   }
-  const topics = new Set(hasWildcard(pattern) ? await engine.topics(pattern) : [pattern]);
+  const topics = new Set(hasWildcard(pattern) ? await engine.topics(pattern, request.since) : [pattern]);
   for (const topic of positions.keys()) topics.add(topic);
 
   const gaps: string[] = [];
   let epochChanged = false;
+  // The engine may have forgotten topics that had messages since then: they would leave no trace.
+  if (request.since !== undefined && engine.remembersSince?.(request.since) === false) gaps.push(pattern);
   for (const topic of [...topics].sort()) {
     let page: HistoryPage;
     const position = positions.get(topic);

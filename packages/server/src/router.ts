@@ -391,7 +391,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     hub.closing = true;
     hub.stopHeartbeat();
     const server = this.#server;
-    server?.off('upgrade', this.#onUpgrade);
+    // The upgrade listener stays until the port is closed: a client that comes back while the
+    // router drains is told 1001 (reconnect later), not an HTTP 426 it would take as final.
     const online = hub.connections.size;
     for (const connection of hub.connections.values()) {
       connection.close(code, code === CloseCode.SERVICE_RESTART ? 'SERVICE_RESTART' : 'GOING_AWAY', 'the router is shutting down');
@@ -408,6 +409,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       server.closeAllConnections();
       await closed;
     }
+    server?.off('upgrade', this.#onUpgrade);
     await hub.engine.close();
     this.#logger.log('info', 'router closed', { clients: online });
   }

@@ -44,8 +44,11 @@ export class EngineWrapper implements Engine {
   history(topic: string, query: HistoryQuery): Promise<HistoryPage> {
     return this.inner.history(topic, query);
   }
-  topics(pattern: string): Promise<string[]> {
-    return this.inner.topics(pattern);
+  topics(pattern: string, since?: number): Promise<string[]> {
+    return this.inner.topics(pattern, since);
+  }
+  remembersSince(since: number): boolean {
+    return this.inner.remembersSince?.(since) ?? true;
   }
   close(): Promise<void> {
     return this.inner.close();
