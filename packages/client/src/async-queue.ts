@@ -14,12 +14,12 @@ export class AsyncQueue<T> implements AsyncIterator<T> {
     this.#onReturn = onReturn;
   }
 
-  /** Adds an item; past the limit, ends the queue with `overflow()` instead. */
-  push(item: T, overflow: () => unknown): void {
+  /** Adds an item; past the limit (unless `force`), ends the queue with `overflow()` instead. */
+  push(item: T, overflow: () => unknown, force = false): void {
     if (this.#ended !== undefined) return;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) waiter.resolve({ value: item, done: false });
-    else if (this.#items.length < this.#limit) this.#items.push(item);
+    else if (force || this.#items.length < this.#limit) this.#items.push(item);
     else this.end(overflow());
   }
 

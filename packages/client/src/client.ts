@@ -22,6 +22,7 @@ import {
   type WelcomeMsg,
   assertNever,
   encodeFrame,
+  methodProblem,
   patternProblem,
   subprotocolFor,
   superjsonCodec,
@@ -225,6 +226,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         state: (change) => this.emit('statechange', change),
         reconnect: (attempt) => this.emit('reconnect', attempt),
         welcome: (message) => this.#onWelcome(message),
+        opened: () => this.#onOpened(),
         frame: (message) => this.#onFrame(message),
         down: (error) => this.#onDown(error),
         closed: (error) => this.#onClosed(error),
@@ -349,7 +351,19 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     params: ParamsOf<S, M>,
     options: RequestOptions = {},
   ): Promise<ResultOf<S, M>> {
-    return (await (await this.#requests()).request(this.#core, method, params, options)) as ResultOf<S, M>;
+    const problem = methodProblem(method);
+    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
+    const { signal } = options;
+    if (signal?.aborted) throw new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: signal.reason });
+    this.#assertUsable();
+    const timeout = options.timeout ?? 10_000;
+    const payload = this.#codec.encode(params);
+    const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
+    this.#checkSize(build(Number.MAX_SAFE_INTEGER));
+    // Sent (or queued) now, in call order with publishes; the rest loads on first use.
+    const sent = this.#sendOrQueue(build, 'request');
+    const { settle } = await this.#requests();
+    return (await settle(this.#core, sent, method, timeout, signal)) as ResultOf<S, M>;
   }
 
   /** The methods provided through the router and by whom. */
@@ -389,6 +403,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#router = message.router;
     this.#maxPayload = message.maxPayload;
     this.#errorStacks = message.errorStacks === true;
+  }
+
+  #onOpened(): void {
     if (!this.#welcomed) {
       this.#welcomed = true;
       this.#settleOpened?.resolve();
@@ -409,12 +426,18 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   }
 
   #onClosed(error: HeraldError | undefined): void {
-    const closed = error ?? new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed');
-    if (!this.#welcomed) this.#settleOpened?.reject(closed);
+    if (!this.#welcomed) this.#settleOpened?.reject(error ?? new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed while connecting'));
+    // Calls still waiting fail CONNECTION_CLOSED, whatever ended the link (the cause says what).
+    const closed =
+      error === undefined
+        ? new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed')
+        : error.code === ErrorCode.CONNECTION_CLOSED
+          ? error
+          : new ConnectionError(ErrorCode.CONNECTION_CLOSED, `the client closed: ${error.message}`, { cause: error });
     this.#outbox.closed(closed);
     for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
       this.#subscriptions.remove(subscription);
-      sink.end(error);
+      sink.end(error === undefined ? undefined : closed);
     }
     for (const waiter of this.#firstConfirm.values()) waiter.reject(closed);
     this.#firstConfirm.clear();

@@ -43,8 +43,10 @@ export interface LinkOptions {
 export interface LinkHandlers {
   state(change: StateChange): void;
   reconnect(attempt: ReconnectAttempt): void;
-  /** The router welcomed this socket; the state is now `open`. */
+  /** The router welcomed this socket; called before the state turns `open`. */
   welcome(message: WelcomeMsg): void;
+  /** The state is now `open` (after `welcome`). */
+  opened(): void;
   frame(message: ServerMessage): void;
   /** The open connection was lost; the state is now `reconnecting`. */
   down(error: ConnectionError): void;
@@ -180,9 +182,11 @@ export class Link {
       attempt.welcomed = true;
       clearTimeout(attempt.timer);
       this.#retries = 0;
+      // Identity first, so that statechange listeners see the new id; sends after 'open'.
+      this.#handlers.welcome(message);
       this.#transition('open', 'welcomed');
       this.#startHeartbeat(message);
-      this.#handlers.welcome(message);
+      this.#handlers.opened();
       return;
     }
     if (attempt.welcomed) this.#handlers.frame(message);
@@ -261,9 +265,9 @@ export class Link {
       }
       silentMs += interval;
       const attempt = this.#attempt;
-      // Counted in whole intervals from the tick before the last frame: past the timeout means
-      // at least that long without a word (dead between timeout and timeout + interval).
-      if (silentMs > timeout) {
+      // Counted in whole intervals from the first tick after the last frame, so the router was
+      // silent at least silentMs: dead between the timeout and the timeout plus one interval.
+      if (silentMs >= timeout) {
         if (attempt !== undefined) this.#abandon(attempt);
         this.#lost(CloseCode.ABNORMAL, `nothing heard for ${silentMs} ms`, 'heartbeat_timeout');
         return;

@@ -112,10 +112,12 @@ export class Presence extends Emitter<PresenceEvents> {
 interface Entry {
   views: Map<Presence, PresenceSink>;
   members: Map<string, Member>;
-  /** Settles once the first snapshot arrived (or the watch failed). */
+  /**
+   * Settles once a snapshot arrived, from whichever watch gets one first (a watch whose reply the
+   * connection lost is sent again after the reconnect), or when the router refuses the watch.
+   */
   ready: Promise<void>;
-  /** For a view made while reconnecting: settles `ready` with the first watch after the reconnect. */
-  waiting?: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 }
 
 export interface PresenceIO {
@@ -137,17 +139,16 @@ export class PresenceWatches {
     this.#io = io;
   }
 
-  /** A new view of `topic`, once its snapshot arrived. */
+  /** A new view of `topic`, once its snapshot arrived (after the reconnect, when not `watchNow`). */
   async view(topic: string, watchNow: boolean): Promise<Presence> {
     const view = new Presence(topic, (v) => this.#release(v), this.#io.report);
     const sink = view.sink();
     let entry = this.#entries.get(topic);
     if (entry === undefined) {
-      const created: Entry = { views: new Map(), members: new Map(), ready: Promise.resolve() };
-      created.ready = watchNow
-        ? this.#watch(topic, created)
-        : new Promise((resolve, reject) => (created.waiting = { resolve, reject }));
+      const created: Entry = { views: new Map(), members: new Map(), ready: Promise.resolve(), settle: undefined };
+      created.ready = new Promise((resolve, reject) => (created.settle = { resolve, reject }));
       this.#entries.set(topic, (entry = created));
+      if (watchNow) this.#watch(topic, created);
     }
     entry.views.set(view, sink);
     try {
@@ -179,31 +180,35 @@ export class PresenceWatches {
 
   /** After a reconnect: watch every topic again and bring the views up to date. */
   resume(): void {
-    for (const [topic, entry] of this.#entries) {
-      const ready = this.#watch(topic, entry);
-      const { waiting } = entry;
-      entry.waiting = undefined;
-      entry.ready = ready;
-      if (waiting !== undefined) ready.then(waiting.resolve, waiting.reject);
-      else ready.catch((error: unknown) => this.#io.report(error));
-    }
+    for (const [topic, entry] of this.#entries) this.#watch(topic, entry);
   }
 
-  /** The client closed: every view ends, views still waiting for a reconnect fail with `error`. */
+  /** The client closed: every view ends, views still waiting for a snapshot fail with `error`. */
   endAll(error: unknown): void {
     for (const entry of this.#entries.values()) {
-      entry.waiting?.reject(error);
+      entry.settle?.reject(error);
       for (const sink of entry.views.values()) sink.end();
     }
     this.#entries.clear();
   }
 
-  #watch(topic: string, entry: Entry): Promise<void> {
-    return this.#io.watch(topic, (members) => {
+  #watch(topic: string, entry: Entry): void {
+    const watched = this.#io.watch(topic, (members) => {
       const fresh = new Map(members.map((member) => [member.id, member]));
       for (const id of [...entry.members.keys()]) if (!fresh.has(id)) this.leave(topic, id, 'dropped');
       for (const member of members) this.join(topic, member);
     });
+    watched.then(
+      () => {
+        entry.settle?.resolve();
+        entry.settle = undefined;
+      },
+      (error: unknown) => {
+        if (entry.settle === undefined) this.#io.report(error);
+        else entry.settle.reject(error);
+        entry.settle = undefined;
+      },
+    );
   }
 
   async #release(view: Presence): Promise<void> {

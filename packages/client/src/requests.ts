@@ -12,7 +12,7 @@ import {
   encodeFrame,
   methodProblem,
 } from '@herald/protocol';
-import type { ClientCore } from './client.js';
+import type { ClientCore, Sent } from './client.js';
 import { type HandlerRegistration, Provider, type RequestHandler } from './handlers.js';
 
 /** Options of `client.request()`. */
@@ -23,16 +23,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export async function request(core: ClientCore, method: string, params: unknown, options: RequestOptions): Promise<unknown> {
-  checkMethod(method);
-  const { signal } = options;
-  if (signal?.aborted) throw cancelled(method, signal.reason);
-  core.assertUsable();
-  const timeout = options.timeout ?? 10_000;
-  const payload = core.codec.encode(params);
-  const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
-  core.checkSize(build(Number.MAX_SAFE_INTEGER));
-  const sent = core.sendOrQueue(build, 'request');
+/**
+ * Waits for the reply to a request the client already sent or queued (in call order), with its
+ * timeout and AbortSignal, and turns the reply into the result or the error.
+ */
+export async function settle(core: ClientCore, sent: Sent, method: string, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
   const giveUp = (error: HeraldError): void => {
     if (!sent.cancel()) return;
     if (sent.id !== undefined) core.send(encodeFrame({ type: 'cancel', id: sent.id }) as string);
@@ -43,6 +38,7 @@ export async function request(core: ClientCore, method: string, params: unknown,
     timeout,
   );
   const onAbort = (): void => giveUp(cancelled(method, signal?.reason));
+  if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let reply: ServerMessage;
   try {
@@ -105,7 +101,7 @@ function checkMethod(method: string): void {
   if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
 }
 
-function cancelled(method: string, reason: unknown): HeraldError {
+export function cancelled(method: string, reason: unknown): HeraldError {
   return new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: reason });
 }
 

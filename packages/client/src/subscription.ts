@@ -26,9 +26,9 @@ export type MessageHandler<T> = (data: T, meta: MessageMeta) => void;
 
 export interface SubscribeOptions {
   /**
-   * How many messages an async iterator of this subscription may hold unread. Past it, the
+   * How many live messages an async iterator of this subscription may hold unread. Past it, the
    * iteration throws a SubscriptionError `SUBSCRIPTION_OVERFLOW` (messages are never dropped
-   * silently). Default 1,000.
+   * silently). A replay (rewind, recovery) arrives in one burst and does not count. Default 1,000.
    */
   bufferSize?: number;
   /**
@@ -176,10 +176,12 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
     this.#state = 'subscribed';
     // Replayed messages were sent before the confirmation, live ones may have overtaken them:
     // replays first, then the live ones, each at most once per topic offset.
+    // What was held arrives in one burst, before anyone could read: it does not count against an
+    // iterator's bufferSize (it is already in memory; the router bounds it by its history).
     const held = this.#held;
     this.#held = [];
-    for (const item of held) if (item.meta.replayed) this.#deliver(item.data as T, item.meta);
-    for (const item of held) if (!item.meta.replayed) this.#deliver(item.data as T, item.meta);
+    for (const item of held) if (item.meta.replayed) this.#deliver(item.data as T, item.meta, true);
+    for (const item of held) if (!item.meta.replayed) this.#deliver(item.data as T, item.meta, true);
     if (this.#resumed) {
       this.#resumed = false;
       const recovery: Recovery = { recovered: reply.recovered ?? true, gaps: reply.gaps ?? [] };
@@ -188,7 +190,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
     }
   }
 
-  #deliver(data: T, meta: MessageMeta): void {
+  #deliver(data: T, meta: MessageMeta, burst = false): void {
     if (this.#state === 'unsubscribed') return;
     const last = this.#positions.get(meta.topic);
     if (last !== undefined && last.epoch === meta.epoch && meta.offset <= last.offset) return; // seen
@@ -209,7 +211,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
           ErrorCode.SUBSCRIPTION_OVERFLOW,
           `an iterator of "${this.pattern}" fell more than ${this.#bufferSize} messages behind`,
         );
-      });
+      }, burst);
     }
   }
 

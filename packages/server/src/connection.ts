@@ -66,7 +66,9 @@ export class Connection {
     this.#running = false;
   }
 
-  /** Heartbeat: how long nothing has been heard from the client, in ms (reset by any frame or pong). */
+  /** Heartbeat: whether anything (a frame, a pong) came since the last tick. */
+  heard = false;
+  /** Heartbeat: whole intervals without a word, in ms, counted from the first tick after the last one. */
   silentMs = 0;
   readonly #maxBufferedBytes: number;
   readonly #onSlow: (connection: Connection) => void;

@@ -106,6 +106,7 @@ export class Hub implements EngineListener {
   readonly #watchers = new Map<string, Map<string, Watcher>>();
   #localSeq = 0;
   #onEmpty: (() => void) | undefined;
+  readonly #cleanups = new Set<Promise<void>>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -131,10 +132,15 @@ export class Hub implements EngineListener {
     if (interval <= 0) return;
     this.#heartbeat = setInterval(() => {
       for (const connection of this.connections.values()) {
-        connection.silentMs += interval;
-        // silentMs over-counts the interval in which the last frame came: only past the timeout
-        // is the client surely silent for that long (cut between timeout and timeout + interval).
-        if (connection.silentMs > timeout) {
+        // Counted from the first tick after the last word, so the client was silent at least
+        // silentMs: it is cut between the timeout and the timeout plus one interval.
+        if (connection.heard) {
+          connection.heard = false;
+          connection.silentMs = 0;
+        } else {
+          connection.silentMs += interval;
+        }
+        if (connection.silentMs >= timeout) {
           this.counters.heartbeatTimeouts++;
           this.logger.log('info', 'dropping a silent client', { id: connection.id, name: connection.name, silentMs: connection.silentMs });
           connection.closedByRouter = true;
@@ -170,23 +176,23 @@ export class Hub implements EngineListener {
     }
     const connection = new Connection(randomId(), socket, codec, address, this.options.maxBufferedBytes, (slow) => this.#onSlow(slow));
     this.connections.set(connection.id, connection);
-    socket.on('pong', () => (connection.silentMs = 0));
+    socket.on('pong', () => (connection.heard = true));
     connection.helloTimer = setTimeout(() => {
       connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
     }, this.options.helloTimeoutMs);
     socket.on('message', (data, isBinary) => {
-      connection.silentMs = 0;
+      connection.heard = true;
       connection.serial(() => this.#onFrame(connection, data as Buffer, isBinary));
     });
     socket.on('close', (code, reason) => this.#onClose(connection, code, reason.toString()));
   }
 
   /** Resolves once every connection is gone. */
-  drained(): Promise<void> {
-    if (this.connections.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#onEmpty = resolve;
-    });
+  async drained(): Promise<void> {
+    if (this.connections.size > 0) await new Promise<void>((resolve) => (this.#onEmpty = resolve));
+    // The engine cleanup of the last connections (unsubscribe, presence leave) must finish
+    // before anyone closes the engine.
+    while (this.#cleanups.size > 0) await Promise.all(this.#cleanups);
   }
 
   #onSlow(connection: Connection): void {
@@ -216,22 +222,34 @@ export class Hub implements EngineListener {
     const client = connection.snapshot();
     // After any subscribe still waiting on the engine, so that nothing it adds is left behind;
     // the events follow the cleanup, so listeners find presence and clients() agreeing.
+    let cleaned!: () => void;
+    const cleanup = new Promise<void>((resolve) => (cleaned = resolve));
+    this.#cleanups.add(cleanup);
+    void cleanup.then(() => this.#cleanups.delete(cleanup));
     connection.serial(async () => {
-      for (const pattern of client.subscriptions) {
-        await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
-        await this.#engineCall(this.engine.leave(pattern, connection.id, leave), 'presence leave');
-        this.events.unsubscribe(client, pattern);
+      try {
+        await this.#leaveEverything(connection, client, code, reason, leave);
+      } finally {
+        cleaned();
       }
-      this.logger.log('info', 'client disconnected', {
-        id: connection.id,
-        name: connection.name,
-        code,
-        reason: reason || undefined,
-        leave,
-        online: this.connections.size,
-      });
-      this.events.disconnect(client, { code, reason, leave });
     });
+  }
+
+  async #leaveEverything(connection: Connection, client: ClientInfo, code: number, reason: string, leave: string): Promise<void> {
+    for (const pattern of client.subscriptions) {
+      await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
+      await this.#engineCall(this.engine.leave(pattern, connection.id, leave), 'presence leave');
+      this.events.unsubscribe(client, pattern);
+    }
+    this.logger.log('info', 'client disconnected', {
+      id: connection.id,
+      name: connection.name,
+      code,
+      reason: reason || undefined,
+      leave,
+      online: this.connections.size,
+    });
+    this.events.disconnect(client, { code, reason, leave });
   }
 
   // ---- frames from clients ----

@@ -17,3 +17,6 @@ process.stdout.write(`${JSON.stringify({ port: router.port, url: router.url, id:
 process.on('SIGTERM', () => {
   void router.close().then(() => process.exit(0));
 });
+// The parent holds our stdin: when it goes (a test worker that died before killing us), so do we.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();

@@ -22,7 +22,7 @@ const SCRIPT = fileURLToPath(new URL('../dist/router-process.js', import.meta.ur
 export async function spawnRouter(port = 0, env: Record<string, string> = {}): Promise<RouterProcess> {
   if (!existsSync(SCRIPT)) throw new Error(`spawnRouter: ${SCRIPT} is missing: run \`pnpm build\` first`);
   const child = spawn(process.execPath, [SCRIPT, '--port', String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
   const exited = once(child, 'exit');
