@@ -74,6 +74,33 @@ test.describe('feed', () => {
     await snapshot(page, 'feed.png');
   });
 
+  test('on load, shows the latest message of each topic at once, marked as replayed', async ({ demo, openPage }) => {
+    // Published before the page exists: the page's subscription rewinds one message per topic.
+    for (const seq of [1, 2, 3]) await demo.router.publish('demo.sensors.lab', { seq, at: new Date(Date.UTC(2026, 10, 22, 10, 0, seq)) });
+    await demo.router.publish('demo.chat', { text: 'before you came', seq: 4 });
+
+    const page = await openPage({ name: 'Browser-late' });
+    await subscribed(page, 'Browser-late');
+    const items = page.locator('#feed .feed-item');
+    await expect(items).toHaveCount(2);
+    // The latest of each topic, newest first, both marked.
+    await expect(items.nth(0)).toHaveAttribute('data-topic', 'demo.chat');
+    await expect(items.nth(1)).toHaveAttribute('data-topic', 'demo.sensors.lab');
+    await expect(items.nth(1)).toHaveAttribute('data-seq', '3');
+    for (const item of await items.all()) {
+      await expect(item).toHaveAttribute('data-replayed', '');
+      await expect(item.locator('.feed-replayed')).toHaveText('replayed');
+    }
+
+    // A live message goes on top, unmarked.
+    await demo.router.publish('demo.sensors.lab', { seq: 5 });
+    await expect(items).toHaveCount(3);
+    await expect(items.first()).toHaveAttribute('data-seq', '5');
+    await expect(items.first()).not.toHaveAttribute('data-replayed');
+    await expect(items.first().locator('.feed-replayed')).toHaveCount(0);
+    await expect(page.locator('#feed-count')).toHaveText('3');
+  });
+
   test('a message published from the browser reaches a Node subscriber with Date, Map and BigInt intact', async ({ demo, openPage }) => {
     const node = await connect(demo.url, { name: 'Node-listener' });
     try {

@@ -1,7 +1,7 @@
 /**
- * Fixtures shared by the specs: a demo of their own (port 0, no swarm, no publisher unless a test
- * asks), pages whose console errors fail the test, and subscriber processes (`member.js`) that the
- * test starts and stops itself.
+ * Fixtures shared by the specs: a demo of their own (port 0, no swarm, no publisher, no services
+ * unless a test asks), pages whose console errors fail the test, and subscriber processes
+ * (`member.js`) that the test starts and stops itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -39,7 +39,13 @@ interface Fixtures {
   demoOptions: DemoOptions;
   demo: Demo;
   /** Console errors and page errors seen on every page of the test; the test fails if any. */
-  consoleErrors: string[];
+  consoleErrors: ConsoleWatch;
+  /**
+   * For tests that stop the router on purpose: from now on, the browser's own
+   * "WebSocket connection to '<this demo's router>' failed: …" console errors (a refused or failed
+   * reconnect attempt) do not fail the test. Every other console error still does.
+   */
+  allowConnectionErrors: () => void;
   /** A blank page in a new browser context, its console watched. */
   newPage: (context?: BrowserContextOptions) => Promise<Page>;
   /** Opens the demo's page (or `path`) in a new browser context, named `name` in presence. */
@@ -52,21 +58,29 @@ export const test = base.extend<Fixtures>({
   demoOptions: [{}, { option: true }],
 
   demo: async ({ demoOptions }, use) => {
-    const demo = await startDemo({ port: 0, swarm: false, publisher: false, logger: false, ...demoOptions });
+    const demo = await startDemo({ port: 0, swarm: false, publisher: false, services: false, logger: false, ...demoOptions });
     await use(demo);
     await demo.close();
   },
 
   consoleErrors: [
     async ({ page }, use, testInfo) => {
-      const errors: string[] = [];
-      watchConsole(page, errors);
-      await use(errors);
-      if (errors.length > 0) await testInfo.attach('console-errors', { body: errors.join('\n'), contentType: 'text/plain' });
-      expect(errors, 'console errors on the pages of this test').toEqual([]);
+      const watch: ConsoleWatch = { errors: [], allowed: [], allow: undefined };
+      watchConsole(page, watch);
+      await use(watch);
+      if (watch.allowed.length > 0) await testInfo.attach('allowed-connection-errors', { body: watch.allowed.join('\n'), contentType: 'text/plain' });
+      if (watch.errors.length > 0) await testInfo.attach('console-errors', { body: watch.errors.join('\n'), contentType: 'text/plain' });
+      expect(watch.errors, 'console errors on the pages of this test').toEqual([]);
     },
     { auto: true },
   ],
+
+  allowConnectionErrors: async ({ consoleErrors, demo }, use) => {
+    const exact = new RegExp(`^WebSocket connection to '${escapeRegExp(demo.url)}' failed: `);
+    await use(() => {
+      consoleErrors.allow = exact;
+    });
+  },
 
   newPage: async ({ browser, consoleErrors }, use) => {
     const contexts: BrowserContext[] = [];
@@ -126,11 +140,30 @@ export const test = base.extend<Fixtures>({
   },
 });
 
-function watchConsole(page: Page, errors: string[]): void {
+/** What the pages of a test said on their console. */
+export interface ConsoleWatch {
+  /** Console errors and uncaught exceptions: the test fails if there is any. */
+  errors: string[];
+  /** Console errors that `allow` matched: attached to the report, not failures. */
+  allowed: string[];
+  /** Set by `allowConnectionErrors()`: the browser's own failed-WebSocket lines for the demo's router. */
+  allow: RegExp | undefined;
+}
+
+function watchConsole(page: Page, watch: ConsoleWatch): void {
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`${page.url()}: console.error: ${message.text()}`);
+    if (message.type() !== 'error') return;
+    const text = message.text();
+    const line = `${page.url()}: console.error: ${text}`;
+    if (watch.allow?.test(text)) watch.allowed.push(line);
+    else watch.errors.push(line);
   });
-  page.on('pageerror', (error) => errors.push(`${page.url()}: uncaught: ${error.stack ?? error.message}`));
+  // An uncaught exception is never allowed.
+  page.on('pageerror', (error) => watch.errors.push(`${page.url()}: uncaught: ${error.stack ?? error.message}`));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** `expect.poll` checks at these intervals (ms), then every last one: state changes here take milliseconds. */

@@ -1,7 +1,13 @@
 /**
  * The whole demo behind one function: an HTTP server that serves the built page and carries the
- * router on `/herald`, a publisher service, and a swarm of subscriber processes. `main.ts` runs it
- * for `pnpm demo`; the e2e suite starts its own instances in-process (port 0, no swarm).
+ * router on `/herald`, a publisher service, a request service, and a swarm of subscriber processes.
+ * `main.ts` runs it for `pnpm demo`; the e2e suite starts its own instances in-process (port 0, no
+ * swarm).
+ *
+ * The router can be restarted on its own (`restartRouter()`, or `stopRouter()` then
+ * `startRouter()`): the HTTP server keeps serving the page, and while no router is attached it
+ * answers WebSocket upgrades on `/herald` with 503, as a proxy in front of a restarting service
+ * would. Every client (page, publisher, services, swarm) reconnects with backoff and recovers.
  */
 import { existsSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
@@ -11,14 +17,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Logger, type Router, createConsoleLogger, createRouter, silentLogger } from '@herald/server';
 import { type Publisher, type PublisherOptions, startPublisher } from './publisher.js';
+import { type Services, startServices } from './services.js';
 import { serveStatic } from './static-files.js';
 import { Swarm, type SwarmOptions } from './swarm.js';
 import { ROUTER_PATH } from './topics.js';
 
 export { describeValue } from './describe-value.js';
-export type { JobReport, SensorReading } from './publisher.js';
+export type { JobReport, Publisher, SensorReading } from './publisher.js';
+export { type DemoStats, type Forecast, type ForecastParams, KNOWN_PLACES, type Services, type UnknownPlaceData } from './services.js';
 export { CREW, type CrewMember, MEMBER_SCRIPT, Swarm, type SwarmOptions } from './swarm.js';
-export { CHAT_TOPIC, FEED_PATTERN, JOB_TOPIC, ROUTER_PATH, SENSOR_TOPIC_PREFIX } from './topics.js';
+export {
+  CHAT_TOPIC,
+  FEED_PATTERN,
+  FORECAST_METHOD,
+  JOB_TOPIC,
+  ROUTER_PATH,
+  SENSOR_TOPIC_PREFIX,
+  STATS_METHOD,
+} from './topics.js';
 
 /** Where Vite puts the page: `apps/demo/dist/`, next to this module's `dist-server/`. */
 export const PAGE_DIR = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -35,22 +51,41 @@ export interface DemoOptions {
   swarm?: boolean | Partial<Omit<SwarmOptions, 'url' | 'logger'>>;
   /** Run the sensor publisher (with these settings). Default true. */
   publisher?: boolean | Partial<Omit<PublisherOptions, 'url' | 'logger'>>;
-  /** Where the router, publisher and swarm log; `false` for silence. Default: stderr, from `info`. */
+  /** Run the request service ("ship-computer": `demo.stats`, `demo.forecast`). Default true. */
+  services?: boolean;
+  /** Where the router, publisher, services and swarm log; `false` for silence. Default: stderr, from `info`. */
   logger?: Logger | false;
 }
 
 /** A running demo. */
 export interface Demo {
+  /** The router now: after a restart, the new one; while stopped, the one that was stopped. */
   readonly router: Router;
-  /** The router's WebSocket URL, `ws://127.0.0.1:<port>/herald`. */
+  /** Whether a router is attached (false between `stopRouter()` and `startRouter()`). */
+  readonly routerRunning: boolean;
+  /** The router's WebSocket URL, `ws://127.0.0.1:<port>/herald` (the same across restarts). */
   readonly url: string;
   /** The page, `http://127.0.0.1:<port>/`. */
   readonly pageUrl: string;
   /** The example page that embeds the `<herald-feed>` widget. */
   readonly widgetUrl: string;
+  /** The sensor publisher, when it runs. */
+  readonly publisher: Publisher | undefined;
+  /** The request service, when it runs. */
+  readonly services: Services | undefined;
   /** The swarm, when it runs. */
   readonly swarm: Swarm | undefined;
-  /** Stops the swarm (its processes have exited when this resolves), the publisher, the router and the HTTP server. */
+  /**
+   * Stops the router as for a restart: `router.close({ restart: true })`, so clients get close code
+   * 1012 and reconnect. Its in-memory history goes with it. The page stays served; upgrades on
+   * `/herald` get 503 until {@link startRouter}. Resolves once every connection is closed.
+   */
+  stopRouter(): Promise<void>;
+  /** Attaches a new router (new epochs, empty history) to the same server and path. */
+  startRouter(): Promise<Router>;
+  /** `stopRouter()`, then `startRouter()` after `downMs` (default 0). */
+  restartRouter(options?: { downMs?: number }): Promise<Router>;
+  /** Stops the swarm (its processes have exited when this resolves), the services, the publisher, the router and the HTTP server. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -62,6 +97,7 @@ export interface Demo {
  * @example
  * const demo = await startDemo({ port: 0, swarm: false, publisher: false, logger: false });
  * console.log(demo.pageUrl, demo.router.clients());
+ * await demo.restartRouter({ downMs: 1000 }); // the page shows reconnecting, then open
  * await demo.close();
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
@@ -72,58 +108,110 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const routerLogger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: 'info' }));
   const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: 'info', name: 'demo' }));
 
+  let routerRunning = false;
   const server = createServer(handleHttp(serveStatic(pageDir)));
-  server.on('upgrade', refuseOtherUpgrades);
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+    if (pathOf(request) !== ROUTER_PATH) refuse(socket, 404, 'Not Found');
+    // The router, when attached, has its own `upgrade` listener for its path.
+    else if (!routerRunning) refuse(socket, 503, 'Service Unavailable', 'the Herald router is restarting: try again shortly\n');
+  });
   await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1');
   const address = server.address() as AddressInfo;
   const origin = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
   let router: Router;
-  try {
+  const attachRouter = async (): Promise<Router> => {
     router = await createRouter({ server, path: ROUTER_PATH, logger: routerLogger });
+    // Set in the same tick as the router's upgrade listener: no upgrade is answered twice.
+    routerRunning = true;
+    return router;
+  };
+  try {
+    await attachRouter();
   } catch (error) {
     await closeServer(server);
     throw error;
   }
-  const url = router.url;
+  const url = router!.url;
 
   let publisher: Publisher | undefined;
+  let services: Services | undefined;
   let swarm: Swarm | undefined;
   try {
     if (options.publisher !== false) {
       publisher = await startPublisher({ ...(typeof options.publisher === 'object' ? options.publisher : {}), url, logger });
     }
-    // TODO(issue 5, requests): start "a Node service that answers a request" here once
-    // `client.handle(method, handler)` / `client.request(method, params)` land in @herald/client:
-    // a service client named "clock" that handles `demo.time` (replies with `{ now: Date, uptime: bigint }`)
-    // and `demo.fail` (replies with an error), for the page's request button. Nothing answers requests yet.
+    if (options.services !== false) services = await startServices({ url, logger });
     if (options.swarm !== false) {
       swarm = new Swarm({ ...(typeof options.swarm === 'object' ? options.swarm : {}), url, logger });
       swarm.start();
     }
   } catch (error) {
+    await services?.close();
     await publisher?.close();
-    await router.close();
+    await router!.close();
     await closeServer(server);
     throw error;
   }
+
+  // Stops and starts run one after the other, whoever asks.
+  let lifecycle: Promise<unknown> = Promise.resolve();
+  const serially = <T>(step: () => Promise<T>): Promise<T> => {
+    const next = lifecycle.then(step, step);
+    lifecycle = next.catch(() => undefined);
+    return next;
+  };
+  const stopRouter = (): Promise<void> =>
+    serially(async () => {
+      if (!routerRunning) return;
+      routerRunning = false;
+      const clients = router.clients().length;
+      logger.log('warn', 'restart: stopping the router (close code 1012); clients will reconnect', { clients });
+      await router.close({ restart: true });
+      logger.log('info', 'restart: the router is down; the page is still served, /herald answers 503');
+    });
+  const startRouter = (): Promise<Router> =>
+    serially(async () => {
+      if (routerRunning || closing !== undefined) return router;
+      await attachRouter();
+      logger.log('info', 'restart: a new router is up (new epochs, empty history)', { url });
+      return router;
+    });
+  const restartRouter = async ({ downMs = 0 }: { downMs?: number } = {}): Promise<Router> => {
+    await stopRouter();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    return startRouter();
+  };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await swarm?.close();
+      await services?.close();
       await publisher?.close();
+      await lifecycle;
+      routerRunning = false;
       await router.close();
       await closeServer(server);
     })();
     return closing;
   };
   return {
-    router,
+    get router() {
+      return router;
+    },
+    get routerRunning() {
+      return routerRunning;
+    },
     url,
     pageUrl: `${origin}/`,
     widgetUrl: `${origin}/widget.html`,
+    publisher,
+    services,
     swarm,
+    stopRouter,
+    startRouter,
+    restartRouter,
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -140,9 +228,11 @@ function handleHttp(serve: (request: IncomingMessage, response: ServerResponse) 
   };
 }
 
-/** The router answers upgrades on its path and leaves the rest alone: nobody else wants them. */
-function refuseOtherUpgrades(request: IncomingMessage, socket: Duplex): void {
-  if (pathOf(request) !== ROUTER_PATH) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+function refuse(socket: Duplex, status: number, statusText: string, body = ''): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `${status === 503 ? 'Retry-After: 1\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 function pathOf(request: IncomingMessage): string {

@@ -1,9 +1,11 @@
 /**
  * `pnpm demo`: the router, the page, a publisher and a swarm of subscribers, in one terminal.
  *
- *   node apps/demo/dist-server/main.js [--port 8080] [--host 127.0.0.1] [--no-swarm] [--no-publisher]
+ *   node apps/demo/dist-server/main.js [--port 8080] [--host 127.0.0.1] [--no-swarm] [--no-publisher] [--no-services]
  *
  * The port also comes from HERALD_DEMO_PORT. Ctrl-C (SIGINT) or SIGTERM stops everything.
+ * `r` then Enter in the terminal (or SIGUSR2) restarts the router: down for two seconds, then a new
+ * one on the same port, so the page shows reconnecting, then open, and carries on.
  */
 import { parseArgs } from 'node:util';
 import { createConsoleLogger } from '@herald/server';
@@ -15,12 +17,13 @@ const { values: args } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'no-swarm': { type: 'boolean', default: false },
     'no-publisher': { type: 'boolean', default: false },
+    'no-services': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (args.help) {
-  process.stdout.write('usage: node apps/demo/dist-server/main.js [--port 8080] [--host 127.0.0.1] [--no-swarm] [--no-publisher]\n');
+  process.stdout.write('usage: node apps/demo/dist-server/main.js [--port 8080] [--host 127.0.0.1] [--no-swarm] [--no-publisher] [--no-services]\n');
   process.exit(0);
 }
 
@@ -33,7 +36,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 const logger = createConsoleLogger({ level: 'info', name: 'demo' });
 let demo: Demo;
 try {
-  demo = await startDemo({ port, host: args.host, swarm: !args['no-swarm'], publisher: !args['no-publisher'] });
+  demo = await startDemo({ port, host: args.host, swarm: !args['no-swarm'], publisher: !args['no-publisher'], services: !args['no-services'] });
 } catch (error) {
   const code = (error as { code?: unknown }).code;
   const hint = code === 'EADDRINUSE' ? `: port ${port} is taken; pass --port <n> or set HERALD_DEMO_PORT` : '';
@@ -50,7 +53,7 @@ process.stdout.write(
     `  Widget    ${demo.widgetUrl}`,
     `  Router    ${demo.url}`,
     '',
-    '  Press Ctrl-C to stop.',
+    process.stdin.isTTY ? '  Type r and Enter to restart the router (or send SIGUSR2); Ctrl-C to stop.' : '  SIGUSR2 restarts the router; Ctrl-C (SIGINT) stops.',
     '',
     '',
   ].join('\n'),
@@ -65,8 +68,30 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   stopping = true;
   logger.log('info', `${signal}: stopping`, { members: demo.swarm?.online().length ?? 0, clients: demo.router.clients().length });
   await demo.close();
-  logger.log('info', 'stopped: swarm, publisher, router and HTTP server are down');
+  logger.log('info', 'stopped: swarm, services, publisher, router and HTTP server are down');
   process.exit(0);
 }
 process.on('SIGINT', (signal) => void stop(signal));
 process.on('SIGTERM', (signal) => void stop(signal));
+
+/** Restarts the router, down long enough for a person to see the page reconnect. */
+let restarting = false;
+async function restart(why: string): Promise<void> {
+  if (restarting || stopping) return;
+  restarting = true;
+  logger.log('info', `${why}: restarting the router`);
+  try {
+    await demo.restartRouter({ downMs: 2000 });
+  } catch (error) {
+    logger.log('error', 'the router did not restart', { error: error instanceof Error ? error.message : String(error) });
+  } finally {
+    restarting = false;
+  }
+}
+process.on('SIGUSR2', () => void restart('SIGUSR2'));
+if (process.stdin.isTTY) {
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (line: string) => {
+    if (line.trim().toLowerCase() === 'r') void restart('r typed');
+  });
+}

@@ -5,8 +5,8 @@
  *                              [--topic 'demo.>'] [--log-every 1]
  *
  * (or HERALD_URL / HERALD_NAME in the environment). It connects, subscribes to the feed (which makes
- * it a presence member), logs what it receives, and on SIGTERM or SIGINT closes its client cleanly
- * and exits 0. Started with an IPC channel (by the swarm), it also leaves when its parent goes.
+ * it a presence member), logs what it receives, reconnects (and recovers) when the router restarts,
+ * and on SIGTERM or SIGINT closes its client cleanly and exits 0. Started with an IPC channel (by the swarm), it also leaves when its parent goes.
  */
 import { parseArgs } from 'node:util';
 import { type Client, connect } from '@herald/client';
@@ -45,22 +45,34 @@ if (process.send !== undefined) process.on('disconnect', () => void stop('parent
 try {
   client = await connect(args.url, { name, info: { kind: 'node', role: args.role, pid: process.pid } });
 } catch (error) {
-  logger.log('error', 'could not connect', { url: args.url, error: String(error) });
+  // A first connection does not retry (only an open one reconnects): while the router restarts the
+  // handshake is refused with 503, a retryable error, and the swarm starts this member again later.
+  const retryable = (error as { retryable?: unknown }).retryable === true;
+  logger.log(retryable ? 'warn' : 'error', retryable ? 'could not connect yet; leaving for now' : 'could not connect', { url: args.url, error: String(error) });
   process.exit(1);
 }
 
 client.on('statechange', (change) => {
-  if (change.to !== 'closed' || stopping) return;
-  logger.log('warn', 'the router closed the connection; leaving', { reason: change.reason, code: change.code });
-  process.exit(0);
+  if (stopping) return;
+  if (change.to === 'reconnecting') logger.log('warn', 'connection lost; reconnecting', { reason: change.reason, code: change.code });
+  else if (change.to === 'open') logger.log('info', 'reconnected');
+  else if (change.to === 'closed') {
+    // Only a final close gets here (the router closed with 1000, or reconnecting gave up).
+    logger.log('warn', 'the router closed the connection for good; leaving', { reason: change.reason, code: change.code });
+    process.exit(0);
+  }
 });
 client.on('error', (error) => logger.log('warn', 'client error', { code: error.code, error: error.message }));
 
 let received = 0;
-await client.subscribe(args.topic, (data, meta) => {
+const subscription = await client.subscribe(args.topic, (data, meta) => {
   received += 1;
   if (received === 1 || received % logEvery === 0) {
-    logger.log('info', `received #${received} ${meta.topic} from ${meta.publisher.name}: ${describeValue(data)}`);
+    logger.log('info', `received #${received} ${meta.topic} from ${meta.publisher.name}${meta.replayed ? ' (replayed)' : ''}: ${describeValue(data)}`);
   }
+});
+subscription.on('recovery', (recovery) => {
+  if (recovery.recovered) logger.log('info', 'resubscribed: nothing missed');
+  else logger.log('warn', 'resubscribed with a gap', { reason: recovery.reason, topics: recovery.gaps.join(',') });
 });
 logger.log('info', 'connected and subscribed', { id: client.id, topic: args.topic, pid: process.pid });

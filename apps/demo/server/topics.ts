@@ -17,3 +17,7 @@ export const JOB_TOPIC = 'demo.jobs.backup';
 
 /** The URL path the router answers WebSocket upgrades on. */
 export const ROUTER_PATH = '/herald';
+
+/** The services' methods (`server/services.ts`); the page asks them from its "Ask a service" panel. */
+export const STATS_METHOD = 'demo.stats';
+export const FORECAST_METHOD = 'demo.forecast';

@@ -8,8 +8,11 @@ export interface FeedViewOptions {
 }
 
 /**
- * A live list of messages, newest first: `li.feed-item[data-topic][data-offset]` with the topic,
- * the publisher, the time and the value rendered with its types. Used by the page and the widget.
+ * A live list of messages, newest first: `li.feed-item[data-topic][data-offset][data-at]` with the
+ * topic, the publisher, the time and the value rendered with its types. Used by the page and the
+ * widget. A value with a numeric `seq` (the demo's readings) also gets `data-seq`; a message
+ * replayed from the router's history (`meta.replayed`: a rewind, or recovery after a reconnect) gets
+ * `data-replayed` and a small "replayed" mark, and takes its place by time (then seq) rather than on top.
  */
 export class FeedView {
   readonly #list: HTMLElement;
@@ -33,6 +36,10 @@ export class FeedView {
     item.className = 'feed-item';
     item.dataset.topic = meta.topic;
     item.dataset.offset = String(meta.offset);
+    item.dataset.at = String(meta.publishedAt.getTime());
+    const seq = (data as { seq?: unknown } | null)?.seq;
+    if (typeof seq === 'number' || typeof seq === 'bigint') item.dataset.seq = String(seq);
+    if (meta.replayed) item.dataset.replayed = '';
     item.hidden = !this.#matches(meta.topic);
 
     const head = document.createElement('div');
@@ -49,14 +56,23 @@ export class FeedView {
     at.className = 'feed-at';
     at.dateTime = meta.publishedAt.toISOString();
     at.textContent = formatClock(meta.publishedAt);
-    head.append(topic, from, at);
+    head.append(topic, from);
+    if (meta.replayed) {
+      const mark = document.createElement('span');
+      mark.className = 'feed-replayed';
+      mark.textContent = 'replayed';
+      mark.title = "missed while away, or published before this page came: replayed from the router's history";
+      head.append(mark);
+    }
+    head.append(at);
 
     const body = document.createElement('div');
     body.className = 'feed-body';
     body.append(renderValue(data));
     item.append(head, body);
 
-    this.#list.prepend(item);
+    if (meta.replayed) this.#insertByTime(item);
+    else this.#list.prepend(item);
     while (this.#list.childElementCount > this.#limit) this.#list.lastElementChild?.remove();
     return item;
   }
@@ -65,6 +81,25 @@ export class FeedView {
   setFilter(prefix: string | undefined): void {
     this.#filter = prefix;
     for (const item of this.#list.querySelectorAll<HTMLElement>('.feed-item')) item.hidden = !this.#matches(item.dataset.topic ?? '');
+  }
+
+  /**
+   * Newest first, by the router's time: above the first item accepted before it. A replay comes
+   * topic by topic, and messages queued by a publisher while the router was away are accepted in
+   * the same millisecond: among equal times, a `seq` (when both have one) decides.
+   */
+  #insertByTime(item: HTMLElement): void {
+    const at = Number(item.dataset.at);
+    const seq = item.dataset.seq === undefined ? undefined : Number(item.dataset.seq);
+    for (const other of this.#list.children as HTMLCollectionOf<HTMLElement>) {
+      const otherAt = Number(other.dataset.at);
+      const otherSeq = other.dataset.seq === undefined ? undefined : Number(other.dataset.seq);
+      if (otherAt < at || (otherAt === at && (seq === undefined || otherSeq === undefined || otherSeq <= seq))) {
+        other.before(item);
+        return;
+      }
+    }
+    this.#list.append(item);
   }
 
   #matches(topic: string): boolean {

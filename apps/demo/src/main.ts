@@ -1,14 +1,15 @@
 import './styles.css';
 import './value-view.css';
 import './feed-view.css';
-import { type Client, type HeraldError, connect } from '@herald/client';
+import { type Client, type HeraldError, type Recovery, connect } from '@herald/client';
 import { ConnectionStateView } from './connection-state.js';
 import { FeedView } from './feed-view.js';
 import { PresencePanel } from './presence-panel.js';
 import { PublishForm } from './publish-form.js';
+import { RequestPanel } from './request-panel.js';
 import { routerUrl } from './router-url.js';
 import { formatClock } from './time-format.js';
-import { FEED_PATTERN } from './topics.js';
+import { FEED_PATTERN, REWIND } from './topics.js';
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -32,11 +33,46 @@ function browserLabel(): string {
 }
 
 const state = new ConnectionStateView(byId('state-pill'), byId('state'), byId('state-detail'));
-const feed = new FeedView(byId('feed'), { limit: 60 });
+const feed = new FeedView(byId('feed'), { limit: 100 });
 const publishForm = new PublishForm(byId<HTMLFormElement>('publish-form'), byId('publish-status'));
+const requests = new RequestPanel({
+  stats: byId<HTMLButtonElement>('request-stats'),
+  statsResult: byId('stats-result'),
+  forecast: byId<HTMLFormElement>('forecast-form'),
+  forecastResult: byId('forecast-result'),
+});
 const feedCount = byId('feed-count');
 const feedEmpty = byId('feed-empty');
 const notices = byId('notices');
+const recoveryBox = byId('recovery');
+const recoveryText = byId('recovery-text');
+byId('recovery-dismiss').addEventListener('click', () => (recoveryBox.hidden = true));
+
+const GAP_REASONS: Readonly<Record<string, string>> = {
+  epoch_changed: 'the router restarted, and its history started over',
+  history_evicted: "the router's history no longer reaches back that far",
+};
+
+/**
+ * After a reconnect: say how the feed came back. `recovered: false` means messages may be missing
+ * on those topics (the app should refetch what it derives from them); the notice stays until dismissed.
+ */
+function showRecovery(recovery: Recovery, replayed: number): void {
+  recoveryBox.dataset.recovered = String(recovery.recovered);
+  if (recovery.recovered) {
+    recoveryBox.removeAttribute('data-reason');
+    recoveryText.textContent =
+      replayed === 0 ? 'Back online: nothing was missed.' : `Back online: ${replayed} missed message${replayed === 1 ? '' : 's'} replayed, none lost.`;
+  } else {
+    recoveryBox.dataset.reason = recovery.reason ?? 'unknown';
+    const topics = recovery.gaps.length > 4 ? `${recovery.gaps.slice(0, 4).join(', ')} and ${recovery.gaps.length - 4} more` : recovery.gaps.join(', ');
+    recoveryText.textContent =
+      `Back online, but messages may be missing${topics === '' ? '' : ` on ${topics}`} ` +
+      `(${recovery.reason ?? 'unknown'}: ${GAP_REASONS[recovery.reason ?? ''] ?? 'no detail'}). ` +
+      `${replayed > 0 ? `${replayed} replayed. ` : ''}Refetch anything derived from them.`;
+  }
+  recoveryBox.hidden = false;
+}
 
 function notice(text: string): void {
   const line = document.createElement('li');
@@ -69,22 +105,42 @@ async function start(): Promise<void> {
   state.show(client.state, `router ${client.url}`);
   client.on('statechange', (change) => {
     state.showChange(change);
-    publishForm.setEnabled(change.to === 'open');
+    // While reconnecting, publishes and requests wait in the client's offline queue.
+    publishForm.setEnabled(change.to !== 'closed');
+    requests.setEnabled(change.to !== 'closed');
   });
+  client.on('reconnect', (attempt) => state.showAttempt(attempt));
   client.on('error', (error: HeraldError) => notice(`${error.code}: ${error.message}`));
 
-  // Subscribe first: the presence snapshot that follows then already lists this page.
-  await client.subscribe(FEED_PATTERN, (data, meta) => {
-    feed.add(data, meta);
-    feedCount.textContent = String(feed.received);
-    feedEmpty.hidden = true;
+  // Subscribe first: the presence snapshot that follows then already lists this page. The rewind
+  // brings the latest message of each topic at once; after a reconnect the subscription replays
+  // what the page missed, and its `recovery` event says whether anything is lost.
+  let replayedSinceDrop = 0;
+  const subscription = await client.subscribe(
+    FEED_PATTERN,
+    (data, meta) => {
+      if (meta.replayed) replayedSinceDrop += 1;
+      feed.add(data, meta);
+      feedCount.textContent = String(feed.received);
+      feedEmpty.hidden = true;
+    },
+    { rewind: REWIND },
+  );
+  subscription.on('recovery', (recovery) => {
+    showRecovery(recovery, replayedSinceDrop);
+    replayedSinceDrop = 0;
+  });
+  client.on('statechange', (change) => {
+    if (change.to === 'reconnecting') replayedSinceDrop = 0;
   });
   const presence = new PresencePanel(
     { list: byId('presence-list'), count: byId('presence-count'), empty: byId('presence-empty'), activity: byId('presence-activity') },
-    client.id,
+    // The client gets a new id with each connection.
+    () => client.id,
   );
   presence.attach(await client.presence(FEED_PATTERN));
   publishForm.attach(client);
+  requests.attach(client);
 }
 
 function describe(error: unknown): string {

@@ -18,11 +18,12 @@ const ACTIVITY_LINES = 6;
  */
 export class PresencePanel {
   readonly #elements: PresenceElements;
-  readonly #selfId: string;
+  /** This page's client id now (a new one after each reconnect). */
+  readonly #selfId: () => string;
   readonly #rows = new Map<string, { row: HTMLElement; member: Member }>();
   readonly #ticker: ReturnType<typeof setInterval>;
 
-  constructor(elements: PresenceElements, selfId: string) {
+  constructor(elements: PresenceElements, selfId: () => string) {
     this.#elements = elements;
     this.#selfId = selfId;
     this.#ticker = setInterval(() => this.#refreshAges(), 1000);
@@ -49,6 +50,7 @@ export class PresencePanel {
       if (ids.has(id)) continue;
       this.#rows.delete(id);
       delete row.dataset.memberName;
+      delete row.dataset.self;
       row.dataset.leaving = '';
       setTimeout(() => row.remove(), LEAVE_ANIMATION_MS);
     }
@@ -69,7 +71,7 @@ export class PresencePanel {
     row.dataset.memberId = member.id;
     const kind = describeKind(member.info);
     row.dataset.kind = kind.kind;
-    const isSelf = member.id === this.#selfId;
+    const isSelf = member.id === this.#selfId();
     if (isSelf) row.dataset.self = '';
 
     const avatar = document.createElement('span');

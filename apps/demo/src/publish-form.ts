@@ -29,7 +29,7 @@ export class PublishForm {
 
   attach(client: Client): void {
     this.#client = client;
-    this.setEnabled(client.state === 'open');
+    this.setEnabled(client.state !== 'closed');
   }
 
   setEnabled(enabled: boolean): void {
@@ -53,7 +53,8 @@ export class PublishForm {
       ]),
       seq: this.#seq,
     };
-    this.#show('sending…', 'pending');
+    // While reconnecting, the client holds the publish in its offline queue and sends it once back.
+    this.#show(client.state === 'open' ? 'sending…' : `#${message.seq} queued: it goes out when the router is back…`, 'pending');
     try {
       const ack = await client.publish(CHAT_TOPIC, message);
       this.#show(`Sent #${message.seq} to ${ack.topic} at ${formatClock(message.sentAt)} (offset ${ack.offset})`, 'ok');

@@ -11,3 +11,10 @@ export const CHAT_TOPIC = 'demo.chat';
 
 /** The URL path of the router, on the server that serves the page. */
 export const ROUTER_PATH = '/herald';
+
+/** Methods the demo's Node service answers (`server/services.ts`). */
+export const STATS_METHOD = 'demo.stats';
+export const FORECAST_METHOD = 'demo.forecast';
+
+/** Readings replayed per topic when the page subscribes, so it shows the latest values at once. */
+export const REWIND = 1;
