@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { rejection } from '@herald/testkit';
 import { AsyncQueue } from './async-queue.js';
 
 const done = { value: undefined, done: true };
@@ -7,15 +8,6 @@ const noOverflow = (): unknown => {
   throw new Error('this push must not overflow');
 };
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('AsyncQueue', () => {
   it('yields pushed items in FIFO order', async () => {

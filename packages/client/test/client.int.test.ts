@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { type AddressInfo, type Socket, createServer as createTcpServer } from 'node:net';
-import { deferred, nextEvent, startRouter } from '@herald/testkit';
+import { deferred, expectError, nextEvent, rejection, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -20,22 +20,7 @@ import {
   jsonCodec,
 } from '../src/index.js';
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
-/** Asserts `error` is an instance of `type` with `code`, and returns it typed. */
-function expectError<E extends Error & { code: string }>(error: unknown, type: abstract new (...args: never[]) => E, code: string): E {
-  expect(error).toBeInstanceOf(type);
-  expect((error as E).code).toBe(code);
-  return error as E;
-}
 
 /** A WebSocket implementation (the public `WebSocket` option) that records every frame the client sends. */
 function recordingWebSocket(sent: string[]): WebSocketConstructor {

@@ -8,7 +8,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { BrowserLikeWebSocket, type Deferred, deferred, startRouter } from '@herald/testkit';
+import { BrowserLikeWebSocket, Log, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Client, type ConnectOptions, type StateChange, connect } from '../src/index.js';
@@ -23,27 +23,6 @@ const SUBPROTOCOL = 'herald.v1.superjson';
 
 // ---- helpers ----
 
-/** Values pushed by a listener; `until(n)` resolves once there are n of them. */
-class Log<T> {
-  readonly values: T[] = [];
-  readonly #waiters: Array<{ n: number; reached: Deferred<T[]> }> = [];
-
-  readonly push = (value: T): void => {
-    this.values.push(value);
-    for (const waiter of [...this.#waiters]) {
-      if (this.values.length < waiter.n) continue;
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-      waiter.reached.resolve(this.values);
-    }
-  };
-
-  until(n: number): Promise<T[]> {
-    if (this.values.length >= n) return Promise.resolve(this.values);
-    const reached = deferred<T[]>();
-    this.#waiters.push({ n, reached });
-    return reached.promise;
-  }
-}
 
 type MessageListener = (event: { data: unknown }) => void;
 

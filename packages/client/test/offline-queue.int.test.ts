@@ -4,7 +4,7 @@
  * a queued request's timeout runs while it waits; a call sent but unanswered when the connection
  * dropped is not sent again (at most once) and rejects CONNECTION_CLOSED, retryable.
  */
-import { type Deferred, deferred, startRouter } from '@herald/testkit';
+import { expectError, Log, reachState, rejection, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -15,7 +15,6 @@ import {
   type DefaultSchema,
   ErrorCode,
   type MessageMeta,
-  type StateChange,
   TimeoutError,
   type WebSocketConstructor,
   connect,
@@ -29,55 +28,9 @@ afterEach(() => {
 
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
-/** Values pushed by a listener; `until(n)` resolves once there are n of them. */
-class Log<T> {
-  readonly values: T[] = [];
-  readonly #waiters: Array<{ n: number; reached: Deferred<T[]> }> = [];
 
-  readonly push = (value: T): void => {
-    this.values.push(value);
-    for (const waiter of [...this.#waiters]) {
-      if (this.values.length < waiter.n) continue;
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-      waiter.reached.resolve(this.values);
-    }
-  };
 
-  until(n: number): Promise<T[]> {
-    if (this.values.length >= n) return Promise.resolve(this.values);
-    const reached = deferred<T[]>();
-    this.#waiters.push({ n, reached });
-    return reached.promise;
-  }
-}
 
-/** The next state change to `to`. */
-function reach(client: Client, to: StateChange['to']): Promise<StateChange> {
-  return new Promise((resolve) => {
-    const off = client.on('statechange', (change) => {
-      if (change.to !== to) return;
-      off();
-      resolve(change);
-    });
-  });
-}
-
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** Asserts `error` is an instance of `type` with `code`, and returns it typed. */
-function expectError<E extends Error & { code: string }>(error: unknown, type: abstract new (...args: never[]) => E, code: string): E {
-  expect(error).toBeInstanceOf(type);
-  expect((error as E).code).toBe(code);
-  return error as E;
-}
 
 /** Whether each promise has settled yet, observable without awaiting them. */
 function settledFlags(promises: ReadonlyArray<Promise<unknown>>): () => boolean[] {
@@ -123,7 +76,7 @@ async function subscriber(url: string, topic: string): Promise<{ client: Client;
 
 /** Cuts `client` as a network would (fake timers must hold its reconnect) and waits for `reconnecting`. */
 async function cut(router: Router, client: Client): Promise<void> {
-  const down = reach(client, 'reconnecting');
+  const down = reachState(client, 'reconnecting');
   expect(router.disconnect(client.id, { terminate: true })).toBe(true);
   expect(await down).toStrictEqual({ from: 'open', to: 'reconnecting', reason: 'connection_lost', code: CloseCode.ABNORMAL });
 }
@@ -294,7 +247,7 @@ describe('requests while reconnecting', () => {
     const error = expectError(await stale, TimeoutError, ErrorCode.TIMEOUT);
     expect(error.retryable).toBe(true);
 
-    const reopened = reach(caller, 'open');
+    const reopened = reachState(caller, 'open');
     await vi.advanceTimersByTimeAsync(200);
     await reopened;
     // Requests go out in order: had the stale one been sent, the provider would have seen it first.
@@ -309,7 +262,7 @@ describe('calls in flight when the connection drops (at most once)', () => {
     const sub = await subscriber(router.url, 'inflight.topic');
     await using _sub = sub.client;
     await using publisher = await connect(router.url, { random: () => 0 });
-    const reopened = reach(publisher, 'open');
+    const reopened = reachState(publisher, 'open');
     const lost = rejection(publisher.publish('inflight.topic', 'lost'));
     router.disconnect(publisher.id, { terminate: true }); // same tick: the ack cannot arrive
     const error = expectError(await lost, ConnectionError, ErrorCode.CONNECTION_CLOSED);
@@ -333,7 +286,7 @@ describe('calls in flight when the connection drops (at most once)', () => {
       return params;
     });
     await using caller = await connect(router.url, { random: () => 0 });
-    const reopened = reach(caller, 'open');
+    const reopened = reachState(caller, 'open');
     const lost = rejection(caller.request('svc.once', 'lost'));
     router.disconnect(caller.id, { terminate: true });
     const error = expectError(await lost, ConnectionError, ErrorCode.CONNECTION_CLOSED);

@@ -2,7 +2,7 @@
  * Publish and subscribe through a real router: fan-out, ordering and offsets, wildcards, several
  * subscriptions per client, async iteration with break and overflow, throwing handlers.
  */
-import { type Deferred, deferred, nextEvent, startRouter } from '@herald/testkit';
+import { type Deferred, deferred, nextEvent, rejection, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   type Client,
@@ -51,15 +51,6 @@ async function read<T>(iterator: AsyncIterator<Delivery<T>>, n: number): Promise
   return out;
 }
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Publishes the values in order (all sent before any ack is awaited) and returns the acked offsets. */
 async function publishAll(client: Client, topic: string, values: readonly unknown[]): Promise<number[]> {

@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { type AddressInfo, type Socket, connect as tcpConnect, createServer as createTcpServer } from 'node:net';
-import { type Deferred, deferred, startRouter } from '@herald/testkit';
+import { deferred, Log, reachState, rejection, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -34,27 +34,6 @@ afterEach(() => {
 
 type RouterOptions = NonNullable<Parameters<typeof startRouter>[0]>;
 
-/** Values pushed by a listener; `until(n)` resolves once there are n of them. */
-class Log<T> {
-  readonly values: T[] = [];
-  readonly #waiters: Array<{ n: number; reached: Deferred<T[]> }> = [];
-
-  readonly push = (value: T): void => {
-    this.values.push(value);
-    for (const waiter of [...this.#waiters]) {
-      if (this.values.length < waiter.n) continue;
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-      waiter.reached.resolve(this.values);
-    }
-  };
-
-  until(n: number): Promise<T[]> {
-    if (this.values.length >= n) return Promise.resolve(this.values);
-    const reached = deferred<T[]>();
-    this.#waiters.push({ n, reached });
-    return reached.promise;
-  }
-}
 
 /** The client's `statechange` and `reconnect` events, recorded. */
 function watch(client: Client): { states: Log<StateChange>; reconnects: Log<ReconnectAttempt> } {
@@ -65,31 +44,12 @@ function watch(client: Client): { states: Log<StateChange>; reconnects: Log<Reco
   return { states, reconnects };
 }
 
-/** The next state change to `to`. */
-function reach(client: Client, to: StateChange['to']): Promise<StateChange> {
-  return new Promise((resolve) => {
-    const off = client.on('statechange', (change) => {
-      if (change.to !== to) return;
-      off();
-      resolve(change);
-    });
-  });
-}
 
 /** The subscription's next `recovery` event. */
 function recovery(subscription: Subscription<unknown>): Promise<Recovery> {
   return new Promise((resolve) => subscription.once('recovery', resolve));
 }
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A promise's outcome, observable without awaiting it. */
 function track<T>(promise: Promise<T>): { settled: () => boolean; promise: Promise<T> } {
@@ -587,7 +547,7 @@ describe('what survives a reconnect', () => {
     expect(await caller.request('svc.echo', 'one')).toStrictEqual({ echo: 'one' });
 
     const oldId = provider.id;
-    const reopened = reach(provider, 'open');
+    const reopened = reachState(provider, 'open');
     router.disconnect(oldId, { terminate: true });
     await reopened;
     await provider.ping(); // the `handle` sent after the welcome was read before this ping
@@ -730,7 +690,7 @@ describe('calls made while reconnecting', () => {
     await using member = await connect(router.url, { name: 'member' });
     await member.subscribe('inflight.room');
     const view = client.presence('inflight.room');
-    const reopened = reach(client, 'open');
+    const reopened = reachState(client, 'open');
     router.disconnect(client.id, { terminate: true }); // same tick: the snapshot cannot arrive
     await reopened;
     const presence = await view;

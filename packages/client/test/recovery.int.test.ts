@@ -5,7 +5,7 @@
  * history's reach it says `recovered: false` (`history_evicted`) and gets what is left; `rewind`;
  * overlapping subscriptions on one client each get each message once across a recovery.
  */
-import { type Deferred, deferred, startRouter } from '@herald/testkit';
+import { Log, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type Client,
@@ -27,27 +27,6 @@ afterEach(() => {
 
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
-/** Values pushed by a listener; `until(n)` resolves once there are n of them. */
-class Log<T> {
-  readonly values: T[] = [];
-  readonly #waiters: Array<{ n: number; reached: Deferred<T[]> }> = [];
-
-  readonly push = (value: T): void => {
-    this.values.push(value);
-    for (const waiter of [...this.#waiters]) {
-      if (this.values.length < waiter.n) continue;
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-      waiter.reached.resolve(this.values);
-    }
-  };
-
-  until(n: number): Promise<T[]> {
-    if (this.values.length >= n) return Promise.resolve(this.values);
-    const reached = deferred<T[]>();
-    this.#waiters.push({ n, reached });
-    return reached.promise;
-  }
-}
 
 interface Received {
   data: unknown;

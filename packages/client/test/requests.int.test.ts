@@ -4,7 +4,7 @@
  * timeouts, cancellation, NO_HANDLER; discovery; registration errors and invalid method names.
  * See PROTOCOL.md, "Requests".
  */
-import { BrowserLikeWebSocket, RawClient, deferred, startRouter } from '@herald/testkit';
+import { BrowserLikeWebSocket, deferred, expectError, RawClient, rejection, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -25,22 +25,7 @@ afterEach(() => {
 
 // ---- helpers ----
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
-/** Asserts `error` is an instance of `type` with `code`, and returns it typed. */
-function expectError<E extends Error & { code: string }>(error: unknown, type: abstract new (...args: never[]) => E, code: string): E {
-  expect(error).toBeInstanceOf(type);
-  expect((error as E).code).toBe(code);
-  return error as E;
-}
 
 /** A promise's outcome, observable without awaiting it. */
 function track<T>(promise: Promise<T>): { settled: () => boolean; rejection: Promise<unknown> } {

@@ -5,7 +5,7 @@
  * queued while the router was down, and presence is right afterwards. Real timers, small reconnect
  * delays; the router processes run the built packages (`pnpm build` first).
  */
-import { type Deferred, type RouterProcess, deferred, spawnRouter } from '@herald/testkit';
+import { deferred, Log, type RouterProcess, spawnRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   type Client,
@@ -23,27 +23,6 @@ import {
 
 // ---- helpers ----
 
-/** Values pushed by a listener; `until(n)` resolves once there are n of them. */
-class Log<T> {
-  readonly values: T[] = [];
-  readonly #waiters: Array<{ n: number; reached: Deferred<T[]> }> = [];
-
-  readonly push = (value: T): void => {
-    this.values.push(value);
-    for (const waiter of [...this.#waiters]) {
-      if (this.values.length < waiter.n) continue;
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-      waiter.reached.resolve(this.values);
-    }
-  };
-
-  until(n: number): Promise<T[]> {
-    if (this.values.length >= n) return Promise.resolve(this.values);
-    const reached = deferred<T[]>();
-    this.#waiters.push({ n, reached });
-    return reached.promise;
-  }
-}
 
 /** The client's state changes, recorded. */
 function states(client: Client): Log<StateChange> {

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, HeraldError, ProtocolError, RemoteError, connect } from '@herald/client';
 import type { DefaultSchema, ServerMessage } from '@herald/protocol';
-import { RawClient, startRouter } from '@herald/testkit';
+import { expectError, RawClient, rejection, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogLevel, Logger, RouterOptions } from '../src/index.js';
 
@@ -16,20 +16,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
-function expectError<E extends Error & { code: string }>(error: unknown, type: abstract new (...args: never[]) => E, code: string): E {
-  expect(error).toBeInstanceOf(type);
-  expect((error as E).code).toBe(code);
-  return error as E;
-}
 
 interface LogLine {
   level: LogLevel;

@@ -5,7 +5,7 @@
  */
 import { type Client, ErrorCode, HeraldError, TimeoutError, type WebSocketConstructor, connect } from '@herald/client';
 import type { DefaultSchema, ServerMessage } from '@herald/protocol';
-import { RawClient, deferred, startRouter } from '@herald/testkit';
+import { deferred, expectError, RawClient, rejection, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { LogLevel, Logger } from '../src/index.js';
@@ -20,20 +20,7 @@ afterEach(() => {
 
 // ---- helpers ----
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
-function expectError<E extends Error & { code: string }>(error: unknown, type: abstract new (...args: never[]) => E, code: string): E {
-  expect(error).toBeInstanceOf(type);
-  expect((error as E).code).toBe(code);
-  return error as E;
-}
 
 function track<T>(promise: Promise<T>): { settled: () => boolean; rejection: Promise<unknown> } {
   let settled = false;
