@@ -1,5 +1,6 @@
 import { type Codec, LeaveReason, clampCloseReason, encodeFrame } from '@herald/protocol';
 import type { ServerMessage } from '@herald/protocol';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { EncodedValue, PresenceMember } from './engine.js';
 
@@ -14,6 +15,36 @@ export interface ClientInfo {
   connectedAt: Date;
   /** Its subscriptions (topics and patterns), in the order it made them. */
   subscriptions: string[];
+}
+
+/** ws's options for every frame the router sends: text, never binary (one object, not one per send). */
+const TEXT = { binary: false } as const;
+
+/**
+ * Frames sent to one socket in one tick go out in one write: the first send of a tick corks the
+ * socket, and every socket corked is uncorked once, after the current tick's work. A publish to N
+ * subscribers is still N writes, but a burst of k publishes is N writes instead of k × N.
+ * ws keeps its net.Socket in `_socket`; without one (another WebSocket implementation) nothing is
+ * corked.
+ */
+const corked = new Set<Duplex>();
+let uncorkScheduled = false;
+
+function corkForThisTick(socket: WebSocket): void {
+  const raw = (socket as unknown as { _socket?: Duplex })._socket;
+  if (raw === undefined || corked.has(raw)) return;
+  raw.cork();
+  corked.add(raw);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    process.nextTick(uncorkAll);
+  }
+}
+
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const raw of corked) raw.uncork();
+  corked.clear();
 }
 
 /** One WebSocket connection to the router, from upgrade to close. */
@@ -98,14 +129,15 @@ export class Connection {
    */
   send(frame: string | Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;
-    this.socket.send(frame, { binary: false });
+    corkForThisTick(this.socket);
+    this.socket.send(frame, TEXT);
     if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
   }
 
   /** Sends a frame and resolves once the socket has taken it (for long replays). */
   sendAndFlush(frame: Uint8Array): Promise<void> {
     if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return Promise.resolve();
-    return new Promise((resolve) => this.socket.send(frame, { binary: false }, () => resolve()));
+    return new Promise((resolve) => this.socket.send(frame, TEXT, () => resolve()));
   }
 
   sendMessage(message: ServerMessage): void {
