@@ -18,7 +18,6 @@ import {
   type ServerMessage,
   type SubscribeData,
   SubscriptionError,
-  TimeoutError,
   type WelcomeMsg,
   assertNever,
   encodeFrame,
@@ -30,7 +29,9 @@ import {
 } from '@herald/protocol';
 import type { HandlerRegistration, Provider, ProviderIO, RequestHandler } from './handlers.js';
 import { Link, type ReconnectOptions } from './link.js';
-import { Outbox, type PendingReply } from './outbox.js';
+import { type Outgoing, Outbox, type PendingReply, type Sent } from './outbox.js';
+
+export type { Outgoing, Sent } from './outbox.js';
 import { type Member, type Presence, PresenceWatches } from './presence.js';
 import type { RequestOptions } from './requests.js';
 import { type WebSocketConstructor, defaultWebSocket } from './socket.js';
@@ -87,27 +88,6 @@ export interface PublishAck {
   topic: string;
   epoch: string;
   offset: number;
-}
-
-/** Requests the client sends that expect a reply. */
-export type Outgoing =
-  | { type: 'subscribe'; pattern: string }
-  | { type: 'unsubscribe'; pattern: string }
-  | { type: 'presence_watch'; topic: string }
-  | { type: 'presence_unwatch'; topic: string }
-  | { type: 'handle'; method: string }
-  | { type: 'unhandle'; method: string }
-  | { type: 'list_methods' }
-  | { type: 'ping' };
-
-/** A message sent now or queued for after a reconnect. */
-export interface Sent {
-  promise: Promise<ServerMessage>;
-  /** The id it went out with, once sent. */
-  id: number | undefined;
-  /** Takes it back if it is still queued or unanswered; false when it already settled. */
-  cancel: () => boolean;
-  reject: (error: HeraldError) => void;
 }
 
 /** What the features loaded on demand (requests.ts) use of the client. */
@@ -170,7 +150,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     super();
     this.#url = url;
     this.#codec = options.codec ?? superjsonCodec;
-    this.#outbox = new Outbox(options.maxQueued ?? 1000);
+    this.#outbox = new Outbox(options.maxQueued ?? 1000, () => this.state, (frame) => this.#link.send(frame));
     this.opened = new Promise((resolve, reject) => (this.#settleOpened = { resolve, reject }));
     const client = this;
     this.#core = {
@@ -180,9 +160,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       },
       assertUsable: () => this.#assertUsable(),
       checkSize: (frame) => this.#checkSize(frame),
-      sendOrQueue: (build, kind) => this.#sendOrQueue(build, kind),
+      sendOrQueue: (build, kind) => this.#outbox.sendOrQueue(build, kind),
       send: (frame) => this.#link.send(frame),
-      request: (message, kind, survival) => this.#request(message, kind, survival),
+      request: (message, kind, survival) => this.#outbox.request(message, kind, survival),
       sendHandle: (method) => this.#sendHandle(method),
       provider: () => this.#provider,
       installProvider: (provider) => (this.#provider = provider),
@@ -196,10 +176,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     };
     this.#presence = new PresenceWatches({
       watch: (topic, onState) =>
-        this.#request({ type: 'presence_watch', topic }, 'subscription', 'resend', (reply) => {
+        this.#outbox.request({ type: 'presence_watch', topic }, 'subscription', 'resend', (reply) => {
           if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)));
         }).then(() => undefined),
-      unwatch: (topic) => this.#request({ type: 'presence_unwatch', topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
+      unwatch: (topic) => this.#outbox.request({ type: 'presence_unwatch', topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
       report: (error) => this.#report(error),
     });
     const { reconnect } = options;
@@ -306,7 +286,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#assertUsable();
     const payload = this.#codec.encode(data);
     this.#checkSize(encodeFrame({ type: 'publish', id: Number.MAX_SAFE_INTEGER, topic, payload }) as string);
-    const ack = await this.#sendOrQueue(
+    const ack = await this.#outbox.sendOrQueue(
       (id) => encodeFrame({ type: 'publish', id, topic, payload }) as string,
       'publish',
     ).promise;
@@ -361,7 +341,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
     this.#checkSize(build(Number.MAX_SAFE_INTEGER));
     // Sent (or queued) now, in call order with publishes; the rest loads on first use.
-    const sent = this.#sendOrQueue(build, 'request');
+    const sent = this.#outbox.sendOrQueue(build, 'request');
     const { settle } = await this.#requests();
     return (await settle(this.#core, sent, method, timeout, signal)) as ResultOf<S, M>;
   }
@@ -374,7 +354,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** Round trip to the router; resolves with the time it took, in milliseconds. */
   async ping(): Promise<number> {
     const started = Date.now();
-    await this.#request({ type: 'ping' }, 'other', 'fail');
+    await this.#outbox.request({ type: 'ping' }, 'other', 'fail');
     return Date.now() - started;
   }
 
@@ -515,8 +495,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     }
     // A refusal for an id no longer pending (the call timed out or was cancelled) is ignored, like
     // any other reply to an unknown id.
-    const pending = this.#outbox.take(message.id);
-    pending?.reject(refusal(pending.kind, message.code, message.message));
+    this.#outbox.refuse(message.id, message.code, message.message);
   }
 
   // ---- sending ----
@@ -529,43 +508,6 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   }
 
   /** Sends a request whose reply settles a Promise; refused at once unless the link is open. */
-  #request(
-    message: Outgoing,
-    kind: PendingReply['kind'],
-    survival: PendingReply['survival'],
-    onReply?: (reply: ServerMessage) => void,
-  ): Promise<ServerMessage> {
-    if (this.state !== 'open') return Promise.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, `the client is ${this.state}`, { retryable: this.state === 'reconnecting' }));
-    const id = this.#outbox.nextId();
-    return new Promise((resolve, reject) => {
-      const settle = onReply === undefined ? resolve : (reply: ServerMessage) => (onReply(reply), resolve(reply));
-      this.#outbox.expect(id, { resolve: settle, reject, kind, survival });
-      this.#link.send(encodeFrame({ ...message, id }) as string);
-    });
-  }
-
-  /** Sends now if open, or queues for after the reconnect. `cancel` takes it back if still unsettled. */
-  #sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent {
-    let resolve!: (message: ServerMessage) => void;
-    let reject!: (error: HeraldError) => void;
-    const promise = new Promise<ServerMessage>((res, rej) => ((resolve = res), (reject = rej)));
-    const sent: Sent = {
-      promise,
-      id: undefined,
-      reject,
-      cancel: () => false,
-    };
-    const send = (id: number): void => {
-      sent.id = id;
-      sent.cancel = () => this.#outbox.forget(id);
-      this.#outbox.expect(id, { resolve, reject, kind, survival: 'fail' });
-      this.#link.send(build(id));
-    };
-    if (this.state === 'open') send(this.#outbox.nextId());
-    else sent.cancel = this.#outbox.enqueue(send, reject).cancel;
-    return sent;
-  }
-
   #sendSubscribe(subscription: Subscription<unknown>): void {
     const sink = this.#subscriptions.sinkOf(subscription);
     if (sink === undefined) return;
@@ -594,7 +536,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   }
 
   #sendHandle(method: string): void {
-    this.#request({ type: 'handle', method }, 'other', 'resend').then(
+    this.#outbox.request({ type: 'handle', method }, 'other', 'resend').then(
       () => this.#provider?.confirmed(method),
       (error: unknown) => this.#provider?.refused(method, error),
     );
@@ -609,7 +551,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   async #release(subscription: Subscription<unknown>): Promise<void> {
     this.#firstConfirm.delete(subscription);
     if (!this.#subscriptions.remove(subscription) || this.state !== 'open') return;
-    await this.#request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription', 'fail').catch(ignoreClosed);
+    await this.#outbox.request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription', 'fail').catch(ignoreClosed);
   }
 
   #member(wire: MemberWire): Member {
@@ -638,17 +580,6 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (this.listenerCount('error') === 0) console.error('herald client:', herald);
     else this.emit('error', herald);
   };
-}
-
-const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT]);
-
-/** The error a router's refusal becomes, by what was refused. */
-function refusal(kind: PendingReply['kind'], code: string, message: string): HeraldError {
-  const options = { retryable: RETRYABLE.has(code) };
-  if (code === ErrorCode.TIMEOUT) return new TimeoutError(code, message, { retryable: true });
-  if (kind === 'subscription') return new SubscriptionError(code, message, options);
-  if (kind === 'publish' && !options.retryable) return new ProtocolError(code, message);
-  return new HeraldError(code, message, options);
 }
 
 /** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */

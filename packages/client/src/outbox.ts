@@ -3,7 +3,38 @@
  * the client is reconnecting wait here, in order, bounded by `maxQueued`, and go out as soon as
  * the router welcomes the client again.
  */
-import { ConnectionError, ErrorCode, type HeraldError, type ServerMessage } from '@herald/protocol';
+import {
+  ConnectionError,
+  ErrorCode,
+  HeraldError,
+  ProtocolError,
+  type ServerMessage,
+  SubscriptionError,
+  TimeoutError,
+  encodeFrame,
+} from '@herald/protocol';
+import type { ClientState } from './state.js';
+
+/** Requests the client sends that expect a reply. */
+export type Outgoing =
+  | { type: 'subscribe'; pattern: string }
+  | { type: 'unsubscribe'; pattern: string }
+  | { type: 'presence_watch'; topic: string }
+  | { type: 'presence_unwatch'; topic: string }
+  | { type: 'handle'; method: string }
+  | { type: 'unhandle'; method: string }
+  | { type: 'list_methods' }
+  | { type: 'ping' };
+
+/** A message sent now or queued for after a reconnect. */
+export interface Sent {
+  promise: Promise<ServerMessage>;
+  /** The id it went out with, once sent. */
+  id: number | undefined;
+  /** Takes it back if it is still queued or unanswered; false when it already settled. */
+  cancel: () => boolean;
+  reject: (error: HeraldError) => void;
+}
 
 /** How a pending request ends when the connection drops. */
 export type Survival =
@@ -21,6 +52,8 @@ export interface PendingReply {
   survival: Survival;
 }
 
+const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT]);
+
 interface Queued {
   /** Sends the frame built for the given id; called once the link is open again. */
   send: (id: number) => void;
@@ -32,9 +65,55 @@ export class Outbox {
   #queue: Queued[] = [];
   #nextId = 1;
   readonly #maxQueued: number;
+  readonly #state: () => ClientState;
+  readonly #send: (frame: string) => boolean;
 
-  constructor(maxQueued: number) {
+  constructor(maxQueued: number, state: () => ClientState, send: (frame: string) => boolean) {
     this.#maxQueued = maxQueued;
+    this.#state = state;
+    this.#send = send;
+  }
+
+  /** Sends a request whose reply settles the Promise; refused at once unless the link is open. */
+  request(message: Outgoing, kind: PendingReply['kind'], survival: Survival, onReply?: (reply: ServerMessage) => void): Promise<ServerMessage> {
+    const state = this.#state();
+    if (state !== 'open') {
+      return Promise.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, `the client is ${state}`, { retryable: state === 'reconnecting' }));
+    }
+    const id = this.nextId();
+    return new Promise((resolve, reject) => {
+      const settle = onReply === undefined ? resolve : (reply: ServerMessage) => (onReply(reply), resolve(reply));
+      this.expect(id, { resolve: settle, reject, kind, survival });
+      this.#send(encodeFrame({ ...message, id }) as string);
+    });
+  }
+
+  /** Sends now if open, or queues for after the reconnect. `cancel` takes it back if still unsettled. */
+  sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent {
+    let resolve!: (message: ServerMessage) => void;
+    let reject!: (error: HeraldError) => void;
+    const promise = new Promise<ServerMessage>((res, rej) => ((resolve = res), (reject = rej)));
+    const sent: Sent = { promise, id: undefined, reject, cancel: () => false };
+    const send = (id: number): void => {
+      sent.id = id;
+      sent.cancel = () => this.forget(id);
+      this.expect(id, { resolve, reject, kind, survival: 'fail' });
+      this.#send(build(id));
+    };
+    if (this.#state() === 'open') send(this.nextId());
+    else sent.cancel = this.enqueue(send, reject).cancel;
+    return sent;
+  }
+
+  /** The router refused request `id`: it rejects with the error class of what was refused. */
+  refuse(id: number, code: string, message: string): void {
+    const pending = this.take(id);
+    if (pending === undefined) return; // a call that timed out or was cancelled: ignored
+    const options = { retryable: RETRYABLE.has(code) };
+    if (code === ErrorCode.TIMEOUT) pending.reject(new TimeoutError(code, message, { retryable: true }));
+    else if (pending.kind === 'subscription') pending.reject(new SubscriptionError(code, message, options));
+    else if (pending.kind === 'publish' && !options.retryable) pending.reject(new ProtocolError(code, message));
+    else pending.reject(new HeraldError(code, message, options));
   }
 
   nextId(): number {

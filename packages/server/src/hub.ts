@@ -14,14 +14,17 @@ import {
   type SubscribeMsg,
   assertNever,
   decodeClientFrame,
-  encodeFrame,
   patternProblem,
   topicProblem,
 } from '@herald/protocol';
 import type WebSocket from 'ws';
 import { type ClientInfo, Connection } from './connection.js';
 import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPublication } from './engine.js';
+export type { LocalHandler, MessageMeta } from './local-subscribers.js';
 import { Frames, bytesToText } from './frames.js';
+import { startHeartbeat } from './heartbeat.js';
+import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
+import { PresenceWatchers } from './presence-watchers.js';
 import { randomId } from './ids.js';
 import type { Logger } from './logger.js';
 import { replay } from './replay.js';
@@ -79,35 +82,17 @@ export interface RouterStats {
   heartbeatTimeouts: number;
 }
 
-/** Metadata handed to in-process subscribers with each message. */
-export interface MessageMeta {
-  topic: string;
-  publisher: PeerRef;
-  epoch: string;
-  offset: number;
-  publishedAt: Date;
-}
-
-export type LocalHandler = (data: unknown, meta: MessageMeta) => void;
-
-interface Watcher {
-  connection: Connection;
-  /** Events that arrived before the snapshot was sent; replayed after it. */
-  pending: PresenceEvent[] | undefined;
-}
-
 export class Hub implements EngineListener {
   readonly connections = new Map<string, Connection>();
   readonly counters = { publications: 0, deliveries: 0, framesEncoded: 0, slowConsumers: 0, heartbeatTimeouts: 0 };
   readonly requests: Requests;
   readonly frames: Frames;
   closing = false;
-  readonly #local = new Map<string, LocalHandler>();
-  readonly #watchers = new Map<string, Map<string, Watcher>>();
-  #localSeq = 0;
+  readonly #local: LocalSubscribers;
+  readonly #watchers: PresenceWatchers;
   #onEmpty: (() => void) | undefined;
   readonly #cleanups = new Set<Promise<void>>();
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #stopHeartbeat: () => void = () => {};
 
   constructor(
     readonly engine: Engine,
@@ -118,43 +103,25 @@ export class Hub implements EngineListener {
     readonly events: HubEvents,
   ) {
     this.frames = new Frames(codecs);
+    this.#watchers = new PresenceWatchers(this.frames);
+    this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
     this.requests = new Requests(peer, options, logger, (connection, codec) =>
       connection.info === undefined ? undefined : this.frames.transcode(connection.info.text, connection.info.codec, codec),
     );
   }
 
-  /**
-   * Heartbeats: every interval, each connection that was silent for `heartbeatTimeoutMs` is
-   * dropped, and the others get a WebSocket ping (browsers and ws answer it without the app).
-   */
+  /** Starts the heartbeat (see heartbeat.ts). */
   startHeartbeat(): void {
-    const { heartbeatIntervalMs: interval, heartbeatTimeoutMs: timeout } = this.options;
-    if (interval <= 0) return;
-    this.#heartbeat = setInterval(() => {
-      for (const connection of this.connections.values()) {
-        // Counted from the first tick after the last word, so the client was silent at least
-        // silentMs: it is cut between the timeout and the timeout plus one interval.
-        if (connection.heard) {
-          connection.heard = false;
-          connection.silentMs = 0;
-        } else {
-          connection.silentMs += interval;
-        }
-        if (connection.silentMs >= timeout) {
-          this.counters.heartbeatTimeouts++;
-          this.logger.log('info', 'dropping a silent client', { id: connection.id, name: connection.name, silentMs: connection.silentMs });
-          connection.closedByRouter = true;
-          connection.socket.terminate();
-        } else {
-          connection.socket.ping();
-        }
-      }
-    }, interval);
-    this.#heartbeat.unref?.();
+    this.#stopHeartbeat = startHeartbeat(this.connections, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs, (connection) => {
+      this.counters.heartbeatTimeouts++;
+      this.logger.log('info', 'dropping a silent client', { id: connection.id, name: connection.name, silentMs: connection.silentMs });
+      connection.closedByRouter = true;
+      connection.socket.terminate();
+    });
   }
 
   stopHeartbeat(): void {
-    clearInterval(this.#heartbeat);
+    this.#stopHeartbeat();
   }
 
   // ---- connection lifecycle ----
@@ -215,7 +182,7 @@ export class Hub implements EngineListener {
     clearTimeout(connection.helloTimer);
     this.connections.delete(connection.id);
     this.requests.closed(connection);
-    for (const topic of [...connection.watching]) this.#removeWatcher(connection, topic);
+    this.#watchers.removeAll(connection);
     const leave = connection.leaveReason(code);
     if (this.connections.size === 0) this.#onEmpty?.();
     if (!wasOpen) return;
@@ -466,36 +433,20 @@ export class Hub implements EngineListener {
     if (!connection.watching.has(topic) && connection.watching.size >= this.options.maxSubscriptions) {
       return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} presence watches per connection`, id);
     }
-    let watchers = this.#watchers.get(topic);
-    if (watchers === undefined) this.#watchers.set(topic, (watchers = new Map()));
-    const watcher: Watcher = { connection, pending: [] };
-    watchers.set(connection.id, watcher);
-    connection.watching.add(topic);
+    const watch = this.#watchers.start(connection, topic);
     let members: PresenceMember[];
     try {
       members = await this.engine.members(topic);
     } catch (cause) {
-      this.#removeWatcher(connection, topic);
+      this.#watchers.remove(connection, topic);
       return this.#internalError(connection, 'presence', cause, id);
     }
-    if (watchers.get(connection.id) !== watcher) return; // unwatched or closed meanwhile
-    const wire = members.map((member) => this.frames.member(member, connection.codec));
-    connection.sendMessage({ type: 'presence_state', id, topic, members: wire });
-    const pending = watcher.pending ?? [];
-    watcher.pending = undefined;
-    for (const event of pending) connection.sendMessage(this.frames.presence(event, connection.codec));
+    this.#watchers.snapshot(watch, id, members);
   }
 
   #onUnwatch(connection: Connection, id: number, topic: string): void {
-    this.#removeWatcher(connection, topic);
+    this.#watchers.remove(connection, topic);
     connection.sendMessage({ type: 'presence_unwatched', id, topic });
-  }
-
-  #removeWatcher(connection: Connection, topic: string): void {
-    connection.watching.delete(topic);
-    const watchers = this.#watchers.get(topic);
-    watchers?.delete(connection.id);
-    if (watchers?.size === 0) this.#watchers.delete(topic);
   }
 
   #internalError(connection: Connection, operation: string, cause: unknown, id: number | undefined): void {
@@ -514,19 +465,12 @@ export class Hub implements EngineListener {
 
   // ---- in-process subscribers ----
 
-  async subscribeLocal(pattern: string, handler: LocalHandler): Promise<string> {
-    const id = `local:${++this.#localSeq}`;
-    this.#local.set(id, handler);
-    await this.engine.subscribe(id, pattern).catch((cause: unknown) => {
-      this.#local.delete(id);
-      throw cause;
-    });
-    return id;
+  subscribeLocal(pattern: string, handler: LocalHandler): Promise<string> {
+    return this.#local.add(pattern, handler);
   }
 
-  async unsubscribeLocal(id: string, pattern: string): Promise<void> {
-    if (!this.#local.delete(id)) return;
-    await this.engine.unsubscribe(id, pattern);
+  unsubscribeLocal(id: string, pattern: string): Promise<void> {
+    return this.#local.remove(id, pattern);
   }
 
   // ---- engine callbacks ----
@@ -534,52 +478,25 @@ export class Hub implements EngineListener {
   onPublication(publication: StampedPublication, subscribers: ReadonlySet<string>): void {
     // One frame per receiving codec, built on first use: encode once, however many subscribers.
     const frames = new Map<string, Uint8Array | null>();
-    let decoded: { value: unknown } | null | undefined;
+    let local: string[] | undefined;
     for (const id of subscribers) {
       const connection = this.connections.get(id);
-      if (connection !== undefined) {
-        if (connection.state !== 'open') continue;
-        let frame = frames.get(connection.codec.name);
-        if (frame === undefined) frames.set(connection.codec.name, (frame = this.#messageFrame(publication, connection.codec)));
-        if (frame === null) continue;
-        connection.send(frame);
-        this.counters.deliveries++;
+      if (connection === undefined) {
+        (local ??= []).push(id);
         continue;
       }
-      const handler = this.#local.get(id);
-      if (handler === undefined) continue;
-      if (decoded === undefined) decoded = this.#decodeForLocal(publication);
-      if (decoded === null) continue;
+      if (connection.state !== 'open') continue;
+      let frame = frames.get(connection.codec.name);
+      if (frame === undefined) frames.set(connection.codec.name, (frame = this.#messageFrame(publication, connection.codec)));
+      if (frame === null) continue;
+      connection.send(frame);
       this.counters.deliveries++;
-      try {
-        handler(decoded.value, {
-          topic: publication.topic,
-          publisher: publication.from,
-          epoch: publication.epoch,
-          offset: publication.offset,
-          publishedAt: new Date(publication.at),
-        });
-      } catch (error) {
-        this.logger.log('error', 'an in-process subscriber threw', { topic: publication.topic, error: String(error) });
-        this.events.error(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, 'an in-process subscriber threw', { cause: error }));
-      }
     }
+    if (local !== undefined) this.counters.deliveries += this.#local.deliver(publication, local);
   }
 
   onPresence(event: PresenceEvent): void {
-    const watchers = this.#watchers.get(event.topic);
-    if (watchers === undefined) return;
-    const frames = new Map<string, string | Uint8Array>();
-    for (const watcher of watchers.values()) {
-      if (watcher.pending !== undefined) {
-        watcher.pending.push(event);
-        continue;
-      }
-      const { codec } = watcher.connection;
-      let frame = frames.get(codec.name);
-      if (frame === undefined) frames.set(codec.name, (frame = encodeFrame(this.frames.presence(event, codec))));
-      watcher.connection.send(frame);
-    }
+    this.#watchers.publish(event);
   }
 
   /** The delivery frame for one codec, or null when the payload cannot be transcoded to it. */
@@ -599,16 +516,6 @@ export class Hub implements EngineListener {
     }
   }
 
-  #decodeForLocal(publication: StampedPublication): { value: unknown } | null {
-    const result = this.frames.decode(publication);
-    if (result.ok) return { value: result.value };
-    this.logger.log('warn', 'dropped a publication in-process subscribers cannot decode', {
-      topic: publication.topic,
-      codec: publication.codec,
-      error: result.message,
-    });
-    return null;
-  }
 }
 
 /** Refusals of a request that are the caller's fault: they count towards `maxProtocolErrors`. */
