@@ -336,7 +336,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const { signal } = options;
     if (signal?.aborted) throw new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: signal.reason });
     this.#assertUsable();
-    const timeout = options.timeout ?? 10_000;
+    const timeout = Math.ceil(options.timeout ?? 10_000); // the wire takes whole milliseconds
+    if (!(timeout >= 0 && timeout <= Number.MAX_SAFE_INTEGER)) {
+      throw new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `timeout must be a number of milliseconds ≥ 0, not ${options.timeout}`);
+    }
     const payload = this.#codec.encode(params);
     const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
     this.#checkSize(build(Number.MAX_SAFE_INTEGER));
