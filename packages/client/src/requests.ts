@@ -35,7 +35,8 @@ export async function settle(core: ClientCore, sent: Sent, method: string, timeo
   };
   const timer = setTimeout(
     () => giveUp(new TimeoutError(ErrorCode.TIMEOUT, `no reply to "${method}" within ${timeout} ms`, { retryable: true })),
-    timeout,
+    // Timers take at most 2³¹−1 ms (longer ones fire at once); the router caps timeouts far lower.
+    Math.min(timeout, 2_147_483_647),
   );
   const onAbort = (): void => giveUp(cancelled(method, signal?.reason));
   if (signal?.aborted) onAbort();
