@@ -464,6 +464,41 @@ describe('timeouts', () => {
   });
 });
 
+describe('timeout values', () => {
+  it('a fractional timeout goes out as whole milliseconds; a negative or NaN one is refused at once, coded', async () => {
+    await using router = await startRouter();
+    await using provider = await connect(router.url, { name: 'provider' });
+    await using caller = await connect(router.url, { name: 'caller' });
+    await provider.handle('echo', (params) => params);
+    expect(await caller.request('echo', 'fine', { timeout: 1500.5 })).toBe('fine');
+    for (const timeout of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expectError(await rejection(caller.request('echo', 'no', { timeout })), HeraldError, ErrorCode.PROTOCOL_INVALID_MESSAGE);
+    }
+    expect(await caller.methods()).toHaveLength(1); // the connection was not hurt by any of it
+  });
+
+  it('a timeout past what timers hold (2^31 ms) does not fire at once: the router’s cap answers', async () => {
+    await using router = await startRouter({ maxRequestTimeoutMs: 60_000 });
+    await using provider = await connect(router.url, { name: 'provider' });
+    await using caller = await connect(router.url, { name: 'caller' });
+    const entered = deferred<void>();
+    await provider.handle('hang', () => {
+      entered.resolve();
+      return new Promise(() => {});
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const outcome = rejection(caller.request('hang', null, { timeout: 2 ** 40 }));
+    await entered.promise;
+    await vi.advanceTimersByTimeAsync(59_999);
+    let settled = false;
+    void outcome.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expectError(await outcome, TimeoutError, ErrorCode.TIMEOUT);
+  });
+});
+
 describe('cancellation with an AbortSignal', () => {
   it('controller.abort() rejects with REQUEST_CANCELLED and aborts the provider’s signal', async () => {
     await using router = await startRouter();
