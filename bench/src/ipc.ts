@@ -3,6 +3,7 @@
  * (advanced serialization, so typed arrays travel as such). Flow control rides on this channel
  * too, out of band, so it costs every system the same.
  */
+import type { CpuWindow } from './cpu.js';
 import type { SystemName } from './systems/system.js';
 
 // ---- orchestrator → server process ----
@@ -35,11 +36,31 @@ export interface LatencyCommand {
   count: number;
 }
 
+/** Measure the server's CPU from wall time `startAt` to `endAt` (requests: the clients drive the load). */
+export interface WindowCommand {
+  type: 'window';
+  startAt: number;
+  endAt: number;
+  /** Profile that window with the V8 CPU profiler and write it here. */
+  profilePath?: string;
+}
+
+/** Recovery: cut every client, then publish `count` messages while they are away. */
+export interface CutCommand {
+  type: 'cut';
+  topic: string;
+  size: number;
+  count: number;
+}
+
 export type ServerCommand =
   | FanoutCommand
   | LatencyCommand
+  | WindowCommand
+  | CutCommand
   | { type: 'progress'; proc: number; completed: number; received: number; cpuMs: number }
   | { type: 'memory' }
+  | { type: 'cpu' }
   | { type: 'stop' };
 
 // ---- server process → orchestrator ----
@@ -72,11 +93,27 @@ export interface MemoryReport {
   cpuMs: number;
 }
 
+export interface CutResult {
+  type: 'cut-result';
+  /** Clients cut. */
+  cut: number;
+  /** Wall time of the cut, in ms. */
+  cutAt: number;
+  /** The seq of the first and the last message published after the cut. */
+  firstSeq: number;
+  lastSeq: number;
+  /** Wall time when the last of them was published, in ms. */
+  publishedAt: number;
+}
+
 export type ServerReport =
   | { type: 'ready'; url: string }
   | FanoutResult
   | { type: 'latency-result'; published: number; elapsedMs: number; cpuMs: number }
+  | ({ type: 'window-result' } & CpuWindow)
+  | CutResult
   | MemoryReport
+  | { type: 'cpu'; cpuMs: number; cpuSystemMs: number; at: number }
   | { type: 'error'; message: string };
 
 // ---- orchestrator → subscriber process ----
@@ -91,6 +128,8 @@ export interface SubscriberConfig {
   topic?: string;
   /** Record one-way latency of messages with a seq above this. */
   latencyAfterSeq?: number;
+  /** Recovery: reconnect at once after a cut, and note when. */
+  watchReconnects?: boolean;
   /** Connections in flight at once. */
   concurrency: number;
   connectTimeoutMs: number;
@@ -109,11 +148,71 @@ export interface SubscriberStats {
   dateType?: string;
   /** One-way latencies in milliseconds (latency mode). */
   latencies: Float64Array;
+  /** With `watchReconnects`: how many times a client was connected again, and the wall time of the last. */
+  reconnects?: number;
+  lastReconnectAt?: number;
 }
 
 export type SubscriberReport =
   | { type: 'loaded' }
   | { type: 'ready'; connected: number; failed: number; elapsedMs: number; firstError?: string }
-  | { type: 'progress'; completed: number; received: number; /** process CPU so far */ cpuMs: number }
+  | {
+      type: 'progress';
+      completed: number;
+      received: number;
+      /** process CPU so far */
+      cpuMs: number;
+      /** Wall time at which the message `completed` reached the last of this process's clients. */
+      completedAt: number;
+    }
   | SubscriberStats
+  | { type: 'error'; message: string };
+
+// ---- orchestrator ↔ requests process (a provider, or callers) ----
+
+export interface RequestsConfig {
+  type: 'config';
+  system: SystemName;
+  url: string;
+  role: 'provider' | 'caller';
+  /** Clients in this process. */
+  clients: number;
+  connectTimeoutMs: number;
+}
+
+export interface RequestsRun {
+  type: 'run';
+  /** Callers: requests in flight at once in this process, spread over its clients. */
+  inFlight: number;
+  /** Size of the params (plain JSON, bytes). */
+  size: number;
+  /** The measured window, in wall time (ms): round trips completed in it count. */
+  startAt: number;
+  endAt: number;
+  /** Each request's time-out, in ms. */
+  timeoutMs: number;
+  /** Most requests this process sends in the run. */
+  maxRequests: number;
+}
+
+export type RequestsCommand = RequestsConfig | { type: 'connect' } | RequestsRun | { type: 'stop' };
+
+export interface RequestsResult extends CpuWindow {
+  type: 'run-result';
+  /** Requests sent in the whole run (warm-up included). */
+  issued: number;
+  /** Round trips completed in the measured window. */
+  completed: number;
+  errors: number;
+  firstError?: string;
+  /** Round-trip times of the requests completed in the window, in ms. */
+  latencies: Float64Array;
+  /** What `at` came back as. */
+  dateType?: string;
+}
+
+export type RequestsReport =
+  | { type: 'loaded' }
+  | { type: 'ready'; connected: number; failed: number; firstError?: string }
+  | RequestsResult
   | { type: 'error'; message: string };

@@ -7,14 +7,15 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Measurement, type RunContext, describeError } from './context.js';
-import { type BenchOptions, USAGE, parseOptions } from './options.js';
+import { type BenchOptions, type ScenarioName, USAGE, parseOptions } from './options.js';
 import { type ProfileSummary, renderProfile, summarizeProfile } from './profile.js';
 import { buildRows, evaluateTargets, renderTable, renderTargets } from './report.js';
 import { runCodec } from './scenarios/codec.js';
 import { formatSize, runFanout, runPayloadSizes } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runLatency } from './scenarios/latency.js';
-import { runRequests } from './scenarios/requests.js';
+import { RECOVERY_SYSTEMS, recoveryCase, runRecovery } from './scenarios/recovery.js';
+import { requestsCase, runRequests } from './scenarios/requests.js';
 import { SYSTEM_LABELS, type SystemName } from './systems/system.js';
 
 const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
@@ -67,6 +68,16 @@ async function runAll(ctx: RunContext, options: BenchOptions): Promise<Measureme
       measurements.push({ ...fallback, figures: {}, details: {}, error: describeError(error) });
     }
   };
+  /** A run of several cases on one setup: if the setup itself fails, every case gets the error. */
+  const attemptCases = async (name: string, scenario: ScenarioName, system: SystemName, cases: string[], run: () => Promise<Measurement[]>): Promise<void> => {
+    const before = measurements.length;
+    await attempt(name, { scenario, case: cases[0]!, system }, run);
+    const failed = measurements[before];
+    if (measurements.length === before + 1 && failed?.error !== undefined) {
+      measurements.pop();
+      for (const caseName of cases) measurements.push({ scenario, case: caseName, system, figures: {}, details: {}, error: failed.error });
+    }
+  };
   const label = (scenario: string, system: SystemName): string => `${scenario} · ${SYSTEM_LABELS[system]}`;
 
   for (const scenario of options.scenarios) {
@@ -97,24 +108,29 @@ async function runAll(ctx: RunContext, options: BenchOptions): Promise<Measureme
         for (const n of options.payloadSubscribers) {
           for (const system of options.systems) {
             const name = label(`payload N=${n}`, system);
-            const before = measurements.length;
-            await attempt(name, { scenario, case: `N=${n}, ${formatSize(options.payloadSizes[0]!)}`, system }, () => runPayloadSizes(ctx, system, n, name));
-            // A setup that failed outright fails every size.
-            const failed = measurements[before];
-            if (measurements.length === before + 1 && failed?.error !== undefined) {
-              measurements.pop();
-              for (const size of options.payloadSizes) {
-                measurements.push({ scenario, case: `N=${n}, ${formatSize(size)}`, system, figures: {}, details: {}, error: failed.error });
-              }
-            }
+            const cases = options.payloadSizes.map((size) => `N=${n}, ${formatSize(size)}`);
+            await attemptCases(name, scenario, system, cases, () => runPayloadSizes(ctx, system, n, name));
           }
         }
         break;
+      case 'requests':
+        for (const system of options.systems) {
+          const name = label('requests', system);
+          const cases = options.requestsInFlight.map((inFlight) => requestsCase(inFlight, options.procs, options.size));
+          await attemptCases(name, scenario, system, cases, () => runRequests(ctx, system, name));
+        }
+        break;
+      case 'recovery':
+        for (const system of options.systems) {
+          if (!RECOVERY_SYSTEMS.includes(system)) continue;
+          const name = label('recovery', system);
+          const caseName = recoveryCase(options.recoverySubscribers, options.missed, options.size);
+          await attempt(name, { scenario, case: caseName, system }, () => runRecovery(ctx, system, name));
+        }
+        if (!options.systems.some((system) => RECOVERY_SYSTEMS.includes(system))) ctx.log('recovery: Herald only, and Herald is not among the systems: skipped');
+        break;
       case 'codec':
         measurements.push(...runCodec(ctx));
-        break;
-      case 'requests':
-        measurements.push(...runRequests(ctx));
         break;
     }
   }

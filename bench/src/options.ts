@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SYSTEMS, type SystemName, isSystemName } from './systems/system.js';
 
-export const SCENARIOS = ['fanout', 'latency', 'idle', 'payload', 'codec', 'requests'] as const;
+export const SCENARIOS = ['fanout', 'latency', 'requests', 'idle', 'payload', 'recovery', 'codec'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -16,14 +16,26 @@ export interface BenchOptions {
   fanoutSeconds: number;
   latencySeconds: number;
   payloadSeconds: number;
+  /** Measured seconds of each requests run (after warm-up). */
+  requestsSeconds: number;
+  /** Warm-up of each requests run: 1 s even with `--quick`, so that the request path is optimized. */
+  requestsWarmupSeconds: number;
   warmupSeconds: number;
   /** Payload size of fan-out and latency, in bytes. */
   size: number;
   payloadSizes: number[];
   /** Most messages per payload-size run of 1 MB or more. */
   largeMessages: number;
-  /** Subscriber processes of fan-out, latency and payload. */
+  /** Subscriber processes of fan-out, latency and payload; caller processes of requests. */
   procs: number;
+  /** Requests: requests in flight per caller process, one measured run each. */
+  requestsInFlight: number[];
+  /** Requests: caller clients per caller process. */
+  callers: number;
+  /** Recovery: messages published while the subscribers are cut off. */
+  missed: number;
+  /** Recovery: subscribers cut and recovering at once. */
+  recoverySubscribers: number;
   /** Messages in flight; default from a budget of deliveries and bytes. */
   window: number | undefined;
   rate: number;
@@ -38,19 +50,22 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [options]
 
-  --scenario LIST      fanout,latency,idle,payload,codec (default: all; requests is a TODO)
-  --systems LIST       herald,socketio,ws-json,ws-superjson (default: all)
+  --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec (default: all)
+  --systems LIST       herald,socketio,ws-json,ws-superjson (default: all; recovery is Herald only)
   --quick              short runs (about a minute in all), for development
   --subscribers LIST   subscriber counts (fan-out default 100,1000; latency 100; payload 50)
-  --seconds S          measured seconds of each fan-out, latency and payload run
+  --seconds S          measured seconds of each fan-out, latency, payload and requests run
   --warmup S           warm-up seconds before measuring
-  --size BYTES         payload size of fan-out and latency (default 200)
+  --size BYTES         payload size of fan-out, latency, requests and recovery (default 200)
   --sizes LIST         payload sizes of the payload scenario (default 100,10000,1000000)
-  --procs N            subscriber processes (default 2)
+  --procs N            subscriber processes; requests: caller processes (default 2)
   --window N           messages in flight (default 32; fewer above 32 MB in flight)
   --rate N             latency: messages per second (default 200)
+  --in-flight LIST     requests: requests in flight per caller process, one run each (default 32,1)
+  --callers N          requests: caller clients per caller process (default 4)
   --connections N      idle: clients (default 5000)
-  --profile            write a V8 CPU profile of each server's measured fan-out phase and summarize it
+  --missed N           recovery: messages published while the subscriber is cut off (default 10000)
+  --profile            write a V8 CPU profile of each server's measured fan-out, payload and requests phase
   --markdown           print the table as Markdown as well (for bench/README.md)
   --out FILE           results file (default bench/results/<timestamp>.json)
   --help
@@ -87,7 +102,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       procs: { type: 'string' },
       window: { type: 'string' },
       rate: { type: 'string' },
+      'in-flight': { type: 'string' },
+      callers: { type: 'string' },
       connections: { type: 'string' },
+      missed: { type: 'string' },
       profile: { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -97,7 +115,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const quick = values.quick ?? false;
 
-  const scenarios = (values.scenario?.flatMap((s) => list(s) ?? []) ?? SCENARIOS.filter((s) => s !== 'requests')) as string[];
+  const scenarios = (values.scenario?.flatMap((s) => list(s) ?? []) ?? [...SCENARIOS]) as string[];
   for (const scenario of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario "${scenario}"; use ${SCENARIOS.join(', ')}`);
   }
@@ -116,11 +134,17 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     fanoutSeconds: seconds ?? (quick ? 1 : 5),
     latencySeconds: seconds ?? (quick ? 1 : 4),
     payloadSeconds: seconds ?? (quick ? 0.5 : 2.5),
+    requestsSeconds: seconds ?? (quick ? 0.7 : 3),
+    requestsWarmupSeconds: positive('warmup', values.warmup) ?? 1,
     warmupSeconds: positive('warmup', values.warmup) ?? (quick ? 0.3 : 1),
     size: Math.round(positive('size', values.size) ?? 200),
     payloadSizes: integers('sizes', values.sizes) ?? [100, 10_000, 1_000_000],
     largeMessages: quick ? 10 : 80,
     procs: Math.round(positive('procs', values.procs) ?? 2),
+    requestsInFlight: integers('in-flight', values['in-flight']) ?? [32, 1],
+    callers: Math.round(positive('callers', values.callers) ?? 4),
+    missed: Math.round(positive('missed', values.missed) ?? (quick ? 2000 : 10_000)),
+    recoverySubscribers: 1,
     window: values.window === undefined ? undefined : Math.round(positive('window', values.window)!),
     rate: positive('rate', values.rate) ?? 200,
     idleConnections: Math.round(positive('connections', values.connections) ?? (quick ? 1000 : 5000)),

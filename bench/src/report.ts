@@ -15,7 +15,6 @@ interface Metric {
   text?: (figures: Record<string, number>) => string;
 }
 
-/** Where the machine's CPU went during the measured phase: router + subscribers, and anything else. */
 /** The router's CPU per delivery split into its own code (user) and the kernel's (socket writes). */
 const SPLIT: Metric = {
   key: 'userUsPerDelivery',
@@ -28,6 +27,7 @@ const SPLIT: Metric = {
 /** What receiving costs the subscribers' processes (the client library, decoding included). */
 const CLIENT: Metric = { key: 'subscriberUsPerDelivery', label: 'client CPU µs per delivery ↓', better: 'lower', format: sig };
 
+/** Where the machine's CPU went during the measured phase: router + subscribers, and anything else. */
 const CORES: Metric = {
   key: 'routerCores',
   label: 'cores: router+subscribers (other)',
@@ -92,7 +92,47 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     { key: 'encodeOps', label: 'encode ops per CPU s ↑', better: 'higher', format: count },
     { key: 'decodeOps', label: 'decode ops per CPU s ↑', better: 'higher', format: count },
   ],
-  requests: [],
+  requests: [
+    { key: 'roundTripsPerSec', label: 'round trips/s ↑', better: 'higher', format: count },
+    { key: 'p50Ms', label: 'round trip p50 ms ↓', better: 'lower', format: ms },
+    { key: 'p99Ms', label: 'round trip p99 ms ↓', better: 'lower', format: ms },
+    { key: 'cpuSecPerMillion', label: 'router CPU s per M round trips ↓', better: 'lower', format: sig },
+    {
+      key: 'userUsPerRoundTrip',
+      label: 'router µs per round trip: user+kernel',
+      better: 'info',
+      format: sig,
+      text: (f) => `${sig(f.userUsPerRoundTrip ?? 0)}+${sig(f.kernelUsPerRoundTrip ?? 0)}`,
+    },
+    {
+      key: 'clientUsPerRoundTrip',
+      label: 'client CPU µs per round trip ↓ (callers+provider)',
+      better: 'lower',
+      format: sig,
+    },
+    {
+      key: 'callerUsPerRoundTrip',
+      label: 'client µs per round trip: callers+provider',
+      better: 'info',
+      format: sig,
+      text: (f) => `${sig(f.callerUsPerRoundTrip ?? 0)}+${sig(f.providerUsPerRoundTrip ?? 0)}`,
+    },
+    {
+      key: 'routerCores',
+      label: 'cores: router+callers+provider (other)',
+      better: 'info',
+      format: sig,
+      text: (f) =>
+        `${(f.routerCores ?? 0).toFixed(2)}+${(f.callerCores ?? 0).toFixed(2)}+${(f.providerCores ?? 0).toFixed(2)} (${(f.otherCores ?? 0).toFixed(2)})`,
+    },
+  ],
+  recovery: [
+    { key: 'recoverMs', label: 'cut to all recovered ms ↓', better: 'lower', format: ms },
+    { key: 'publishMs', label: 'router publishing the missed ms ↓', better: 'lower', format: ms },
+    { key: 'reconnectMs', label: 'cut to reconnected ms ↓', better: 'lower', format: ms },
+    { key: 'replayPerSec', label: 'replayed messages/s ↑', better: 'higher', format: count },
+    { key: 'cpuUsPerMessage', label: 'router CPU µs per missed message ↓', better: 'lower', format: sig },
+  ],
 };
 
 export interface TableRow {

@@ -3,16 +3,17 @@
  * server, then publishes on command (the server is also the publisher, for every system) and
  * measures itself: CPU with `process.cpuUsage()`, memory with `process.memoryUsage()` after GC.
  */
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { cpus } from 'node:os';
 import { startChild } from './child-runtime.js';
-import type { FanoutCommand, FanoutResult, LatencyCommand, MemoryReport, ServerCommand, ServerReport } from './ipc.js';
-import { makePayload } from './payload.js';
-import { type BenchServer, isSystemName, loadSystem } from './systems/system.js';
+import { between, machineBusyMs, sampleAt } from './cpu.js';
+import type { CutCommand, CutResult, FanoutCommand, FanoutResult, LatencyCommand, MemoryReport, ServerCommand, ServerReport, WindowCommand } from './ipc.js';
+import { makePayload, wallNow } from './payload.js';
+import { type BenchServer, type ServerOptions, isSystemName, loadSystem } from './systems/system.js';
 
 const systemName = process.argv[2] ?? '';
+/** Optional server settings, as JSON: `{"historyLimit": 10000}`. */
+const settings = JSON.parse(process.argv[3] ?? '{}') as Omit<ServerOptions, 'onError'>;
 const channel = startChild<ServerReport, ServerCommand>(`server[${systemName}]`);
 if (!isSystemName(systemName)) throw new Error(`unknown system "${systemName}"`);
 
@@ -22,7 +23,7 @@ const onError = (error: unknown): void => {
 };
 
 const adapter = await loadSystem(systemName);
-const server: BenchServer = await adapter.startServer({ onError });
+const server: BenchServer = await adapter.startServer({ ...settings, onError });
 
 /** Messages published so far by this process; each payload carries its number. */
 let seq = 0;
@@ -49,27 +50,6 @@ function totalSubscriberCpuMs(procs: number): number {
   for (let i = 0; i < procs; i++) sum += subscriberCpuMs[i] ?? 0;
   return sum;
 }
-
-/**
- * CPU time the whole machine has spent so far (all cores, every process, interrupts and steal
- * included), in milliseconds: from /proc/stat where there is one (`os.cpus()` leaves out softirq,
- * where much of loopback TCP is counted), else from `os.cpus()`.
- */
-function machineBusyMs(): number {
-  try {
-    const fields = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal [guest guest_nice, already in user and nice]
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) * (1000 / CLOCK_TICKS_PER_SECOND);
-  } catch {
-    let busy = 0;
-    for (const { times } of cpus()) busy += times.user + times.nice + times.sys + times.irq;
-    return busy;
-  }
-}
-
-/** USER_HZ: the unit of /proc/stat, 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
@@ -184,6 +164,28 @@ function latency(command: LatencyCommand): Promise<{ type: 'latency-result'; pub
   });
 }
 
+/** The server's CPU over a window of wall time, while the clients drive the load (requests). */
+async function cpuWindow(command: WindowCommand): Promise<ServerReport> {
+  const start = await sampleAt(command.startAt);
+  const profiler = command.profilePath === undefined ? undefined : startProfiler();
+  const end = await sampleAt(command.endAt);
+  if (profiler !== undefined) await stopProfiler(profiler, command.profilePath!);
+  return { type: 'window-result', ...between(start, end) };
+}
+
+/** Recovery: cut every client, then publish while they are away (they find it all in history). */
+function cut(command: CutCommand): CutResult {
+  if (server.cutAll === undefined) throw new Error(`${systemName} cannot cut its clients`);
+  const cutAt = wallNow();
+  const count = server.cutAll();
+  const firstSeq = seq + 1;
+  for (let i = 0; i < command.count; i++) {
+    seq++;
+    server.publish(command.topic, makePayload(seq, command.size));
+  }
+  return { type: 'cut-result', cut: count, cutAt, firstSeq, lastSeq: seq, publishedAt: wallNow() };
+}
+
 async function memory(): Promise<MemoryReport> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run the server with --expose-gc');
@@ -236,6 +238,17 @@ channel.onMessage(async (command) => {
     case 'memory':
       channel.send(await memory());
       return;
+    case 'window':
+      channel.send(await cpuWindow(command));
+      return;
+    case 'cut':
+      channel.send(cut(command));
+      return;
+    case 'cpu': {
+      const cpu = process.cpuUsage();
+      channel.send({ type: 'cpu', cpuMs: (cpu.user + cpu.system) / 1000, cpuSystemMs: cpu.system / 1000, at: wallNow() });
+      return;
+    }
     case 'stop':
       // Nothing is measured any more: exit without the graceful close (which waits on clients).
       if (errors > 0) console.error(`server[${systemName}]: ${errors} errors in total`);

@@ -4,7 +4,7 @@
  */
 import { Child } from './child.js';
 import type { ServerCommand, ServerReport, SubscriberCommand, SubscriberReport, SubscriberStats } from './ipc.js';
-import type { SystemName } from './systems/system.js';
+import type { ServerOptions, SystemName } from './systems/system.js';
 
 export type ServerChild = Child<ServerCommand, ServerReport>;
 type SubscriberChild = Child<SubscriberCommand, SubscriberReport>;
@@ -15,6 +15,10 @@ export interface SetupOptions {
   /** Subscribe every client to it; idle clients without it. */
   topic?: string;
   latencyAfterSeq?: number;
+  /** Recovery: clients reconnect at once after a cut and report when. */
+  watchReconnects?: boolean;
+  /** Settings of the system's server, e.g. `{ historyLimit: 10000 }`. */
+  serverSettings?: Omit<ServerOptions, 'onError'>;
   /** Connections in flight per subscriber process. */
   concurrency: number;
   /** Run the server under `--cpu-prof` as well. */
@@ -35,6 +39,9 @@ export interface MergedStats {
   firstError?: string;
   dateTypes: string[];
   latencies: Float64Array;
+  /** With `watchReconnects`: reconnects over all clients, and the wall time of the last. */
+  reconnects: number;
+  lastReconnectAt?: number;
 }
 
 const SERVER_SCRIPT = new URL('./server-process.js', import.meta.url);
@@ -47,6 +54,7 @@ export class Setup {
   readonly #subscribers: SubscriberChild[];
   readonly #counts: number[];
   readonly #completed: number[];
+  readonly #completedAt: number[];
   #progressWaiter: { seq: number; resolve: () => void } | undefined;
 
   private constructor(server: ServerChild, url: string, subscribers: SubscriberChild[], counts: number[]) {
@@ -55,9 +63,11 @@ export class Setup {
     this.#subscribers = subscribers;
     this.#counts = counts;
     this.#completed = counts.map(() => 0);
+    this.#completedAt = counts.map(() => 0);
     subscribers.forEach((child, proc) => {
       child.on('progress', (message) => {
         this.#completed[proc] = message.completed;
+        this.#completedAt[proc] = message.completedAt;
         server.send({ type: 'progress', proc, completed: message.completed, received: message.received, cpuMs: message.cpuMs });
         if (this.#progressWaiter !== undefined && this.lowMark() >= this.#progressWaiter.seq) this.#progressWaiter.resolve();
       });
@@ -66,7 +76,8 @@ export class Setup {
 
   /** Starts the server process, then the subscriber processes (loaded, not yet connected). */
   static async start(system: SystemName, options: SetupOptions): Promise<Setup> {
-    const server: ServerChild = new Child(`server[${system}]`, SERVER_SCRIPT, [system], ['--expose-gc', ...(options.execArgv ?? [])]);
+    const args = options.serverSettings === undefined ? [system] : [system, JSON.stringify(options.serverSettings)];
+    const server: ServerChild = new Child(`server[${system}]`, SERVER_SCRIPT, args, ['--expose-gc', ...(options.execArgv ?? [])]);
     const subscribers: SubscriberChild[] = [];
     try {
       const { url } = await server.next('ready', 30_000);
@@ -86,6 +97,7 @@ export class Setup {
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
           ...(options.topic === undefined ? {} : { topic: options.topic }),
           ...(options.latencyAfterSeq === undefined ? {} : { latencyAfterSeq: options.latencyAfterSeq }),
+          ...(options.watchReconnects === true ? { watchReconnects: true } : {}),
         });
       }
       await Promise.all(subscribers.map((child) => child.next('loaded', 30_000)));
@@ -125,6 +137,11 @@ export class Setup {
     return this.#completed.length === 0 ? 0 : Math.min(...this.#completed);
   }
 
+  /** Wall time at which the low mark was reached: the last subscriber process to get there. */
+  lowMarkAt(): number {
+    return Math.max(0, ...this.#completedAt);
+  }
+
   /** Resolves once every subscriber has received every message up to `seq`. */
   waitFor(seq: number, timeoutMs: number): Promise<void> {
     if (this.lowMark() >= seq) return Promise.resolve();
@@ -155,7 +172,10 @@ export class Setup {
       offset += stats.latencies.length;
     }
     const firstError = all.find((s) => s.firstError !== undefined)?.firstError;
+    const reconnectTimes = all.flatMap((s) => (s.lastReconnectAt === undefined ? [] : [s.lastReconnectAt]));
     return {
+      reconnects: all.reduce((sum, s) => sum + (s.reconnects ?? 0), 0),
+      ...(reconnectTimes.length === 0 ? {} : { lastReconnectAt: Math.max(...reconnectTimes) }),
       received: all.reduce((sum, s) => sum + s.received, 0),
       errors: all.reduce((sum, s) => sum + s.errors, 0),
       ...(firstError === undefined ? {} : { firstError }),

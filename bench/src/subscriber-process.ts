@@ -19,7 +19,10 @@ const clients: BenchClient[] = [];
 /** Per seq (mod RING): how many of this process's clients have it. */
 const counts = new Int32Array(RING);
 let completed = 0;
+let completedAt = 0;
 let received = 0;
+let reconnects = 0;
+let lastReconnectAt: number | undefined;
 let errors = 0;
 let firstError: string | undefined;
 let dateType: string | undefined;
@@ -30,7 +33,7 @@ let reportScheduled = false;
 function report(): void {
   reportScheduled = false;
   const cpu = process.cpuUsage();
-  channel.send({ type: 'progress', completed, received, cpuMs: (cpu.user + cpu.system) / 1000 });
+  channel.send({ type: 'progress', completed, received, cpuMs: (cpu.user + cpu.system) / 1000, completedAt });
 }
 
 function onError(error: unknown): void {
@@ -57,12 +60,18 @@ function makeHandler(count: number, latencyAfterSeq: number | undefined): (data:
     if (++counts[slot]! === count) {
       counts[slot] = 0;
       completed = seq;
+      completedAt = arrivedAt;
       if (!reportScheduled) {
         reportScheduled = true;
         setImmediate(report);
       }
     }
   };
+}
+
+function onReconnected(): void {
+  reconnects++;
+  lastReconnectAt = wallNow();
 }
 
 async function connectAll(settings: SubscriberConfig): Promise<void> {
@@ -72,6 +81,7 @@ async function connectAll(settings: SubscriberConfig): Promise<void> {
     topic: settings.topic,
     onMessage: settings.topic === undefined ? undefined : makeHandler(settings.count, settings.latencyAfterSeq),
     onError,
+    onReconnected: settings.watchReconnects === true ? onReconnected : undefined,
   };
   let next = 0;
   let failed = 0;
@@ -116,6 +126,7 @@ channel.onMessage(async (command) => {
         ...(firstError === undefined ? {} : { firstError }),
         ...(dateType === undefined ? {} : { dateType }),
         latencies: latencies.slice(0, latencyCount),
+        ...(config?.watchReconnects === true ? { reconnects, ...(lastReconnectAt === undefined ? {} : { lastReconnectAt }) } : {}),
       });
       return;
     case 'stop':

@@ -1,24 +1,53 @@
-/** Herald: `createRouter` and `connect` from this repository, superjson codec (the default). */
-import { connect } from '@herald/client';
+/**
+ * Herald: `createRouter` and `connect` from this repository, superjson codec (the default).
+ * Requests are Herald's own: the caller's `client.request()` goes to the router, which routes it
+ * to the provider's `client.handle()` and the reply back.
+ */
+import { type Client, type ConnectOptions, connect } from '@herald/client';
 import { createRouter } from '@herald/server';
-import { type BenchPayload, type SystemAdapter, withTimeout } from './system.js';
+import { type BenchPayload, ECHO_METHOD, type SystemAdapter, withTimeout } from './system.js';
+
+/** History kept for the recovery scenario: long enough that nothing expires during a run. */
+const HISTORY_TTL_MS = 10 * 60_000;
+
+async function open(url: string, timeoutMs: number, onError: ((error: unknown) => void) | undefined, extra: ConnectOptions = {}): Promise<Client> {
+  const client = await connect(url, { connectTimeoutMs: timeoutMs, ...extra });
+  if (onError !== undefined) client.on('error', onError);
+  return client;
+}
 
 export const herald: SystemAdapter = {
-  async startServer({ onError }) {
-    const router = await createRouter({ host: '127.0.0.1', port: 0, logger: false, maxConnections: 100_000 });
+  async startServer({ onError, historyLimit }) {
+    const router = await createRouter({
+      host: '127.0.0.1',
+      port: 0,
+      logger: false,
+      maxConnections: 100_000,
+      ...(historyLimit === undefined ? {} : { history: { limit: historyLimit, ttlMs: HISTORY_TTL_MS } }),
+    });
     router.on('error', onError);
     return {
       url: router.url,
       publish(topic, data) {
         router.publish(topic, data).catch(onError);
       },
+      cutAll() {
+        let cut = 0;
+        for (const client of router.clients()) if (router.disconnect(client.id, { terminate: true })) cut++;
+        return cut;
+      },
       close: () => router.close(),
     };
   },
 
-  async connect(url, { topic, onMessage, onError }, timeoutMs) {
-    const client = await connect(url, { connectTimeoutMs: timeoutMs });
-    if (onError !== undefined) client.on('error', onError);
+  async connect(url, { topic, onMessage, onError, onReconnected }, timeoutMs) {
+    // Reconnect at once (a jitter of 0) when someone waits for it; otherwise the defaults.
+    const client = await open(url, timeoutMs, onError, onReconnected === undefined ? {} : { random: () => 0, reconnect: { maxAttempts: 20 } });
+    if (onReconnected !== undefined) {
+      client.on('statechange', (change) => {
+        if (change.to === 'open' && change.from === 'reconnecting') onReconnected();
+      });
+    }
     if (topic !== undefined) {
       const handler = onMessage === undefined ? undefined : (data: unknown) => onMessage(data as BenchPayload);
       try {
@@ -29,5 +58,28 @@ export const herald: SystemAdapter = {
       }
     }
     return { close: () => void client.close().catch(() => undefined) };
+  },
+
+  async provide(url, { onError }, timeoutMs) {
+    const client = await open(url, timeoutMs, onError);
+    try {
+      await withTimeout(
+        client.handle(ECHO_METHOD, (params) => params),
+        timeoutMs,
+        'herald handle',
+      );
+    } catch (error) {
+      void client.close();
+      throw error;
+    }
+    return { close: () => void client.close().catch(() => undefined) };
+  },
+
+  async caller(url, { onError }, timeoutMs) {
+    const client = await open(url, timeoutMs, onError);
+    return {
+      request: (params, timeout) => client.request(ECHO_METHOD, params, { timeout }) as Promise<BenchPayload>,
+      close: () => void client.close().catch(() => undefined),
+    };
   },
 };

@@ -1,7 +1,8 @@
 /**
  * What every benchmarked system provides: a server that publishes (one encoding per publish, fanned
- * out to every subscriber of the topic) and a client that connects and optionally subscribes.
- * The scenarios only ever talk to these two interfaces, so each system runs the same code path.
+ * out to every subscriber of the topic) and relays requests from callers to a provider, and clients
+ * that subscribe, provide a method or call it. The scenarios only ever talk to these interfaces, so
+ * each system runs the same code path.
  */
 
 export const SYSTEMS = ['herald', 'socketio', 'ws-json', 'ws-superjson'] as const;
@@ -33,7 +34,18 @@ export interface BenchServer {
   readonly url: string;
   /** Publishes from the server itself: encode once, send to every subscriber of `topic`. Never throws. */
   publish(topic: string, data: BenchPayload): void;
+  /**
+   * Cuts every client's connection the way a network failure would (no close frame), so that
+   * they reconnect and recover. Only systems with recovery have it (Herald). Returns how many.
+   */
+  cutAll?(): number;
   close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  onError: (error: unknown) => void;
+  /** Messages of history kept per topic, for recovery (Herald only). Default: the system's own. */
+  historyLimit?: number;
 }
 
 export interface ClientOptions {
@@ -41,16 +53,37 @@ export interface ClientOptions {
   topic?: string;
   onMessage?: (data: BenchPayload) => void;
   onError?: (error: unknown) => void;
+  /**
+   * Called each time the client is connected again after losing its connection (Herald: welcomed
+   * again, before it resubscribes). With it, the client reconnects at once, without backoff.
+   */
+  onReconnected?: () => void;
 }
 
 export interface BenchClient {
   close(): void;
 }
 
+/** The method the requests scenario calls: the provider answers with the params it got. */
+export const ECHO_METHOD = 'bench.echo';
+
+/** A client that calls `bench.echo`. */
+export interface BenchCaller extends BenchClient {
+  /** Resolves with the provider's answer; rejects on an error or after `timeoutMs`. */
+  request(params: BenchPayload, timeoutMs: number): Promise<BenchPayload>;
+}
+
 export interface SystemAdapter {
-  startServer(options: { onError: (error: unknown) => void }): Promise<BenchServer>;
+  startServer(options: ServerOptions): Promise<BenchServer>;
   /** Resolves once connected (and subscribed, with `topic`); rejects on failure or after `timeoutMs`. */
   connect(url: string, options: ClientOptions, timeoutMs: number): Promise<BenchClient>;
+  /**
+   * Connects a client that provides `bench.echo` (answers every request with its params, decoded
+   * and encoded again by the client library). Resolves once requests are routed to it.
+   */
+  provide(url: string, options: Pick<ClientOptions, 'onError'>, timeoutMs: number): Promise<BenchClient>;
+  /** Connects a client that calls `bench.echo` through the server. */
+  caller(url: string, options: Pick<ClientOptions, 'onError'>, timeoutMs: number): Promise<BenchCaller>;
 }
 
 export async function loadSystem(name: SystemName): Promise<SystemAdapter> {

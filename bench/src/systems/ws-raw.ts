@@ -1,44 +1,141 @@
 /**
  * Raw `ws`: the practical limit of a router built on `ws`. The server keeps a set of sockets per
  * topic; a publish encodes `{topic, data}` once (`JSON.stringify` or `superjson.stringify`) and
- * sends that same string to every socket of the set. No protocol, no validation, no acks.
+ * sends that same string to every socket of the set. No protocol, no validation, no acks, and no
+ * corking: one `socket.send()`, so one write, per message per socket.
+ *
  * Wire: the client sends `{"type":"subscribe","topic":...}`, the server answers
- * `{"type":"subscribed"}`, then every message is `{"topic":...,"data":...}`.
+ * `{"type":"subscribed"}`, then every message is `{"topic":...,"data":...}` in the codec.
+ *
+ * Requests: a provider sends `{"type":"provide","method":...}` and gets `{"type":"providing"}`.
+ * A caller sends `{id, method, params}` in the codec; the server relays it to the provider under an
+ * id of its own, and the provider's `{id, result}` back to the caller under the caller's id. The
+ * server never runs the codec: it reads and rewrites the id with `JSON.parse` and `JSON.stringify`
+ * (superjson's text is JSON too, with the value under `json`). No timeouts, no errors beyond "no
+ * provider", nothing cleaned up when a caller goes away: a relay at its simplest.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import superjson from 'superjson';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type BenchPayload, type SystemAdapter, withTimeout } from './system.js';
+import { type BenchCaller, type BenchPayload, ECHO_METHOD, type SystemAdapter, withTimeout } from './system.js';
 
 interface TextCodec {
   stringify(value: unknown): string;
   parse(text: string): unknown;
+  /** Where the value sits in the codec's text once parsed as plain JSON. */
+  body(parsed: Record<string, unknown>): Record<string, unknown> | undefined;
 }
 
-const jsonText: TextCodec = { stringify: (value) => JSON.stringify(value), parse: (text) => JSON.parse(text) };
-const superjsonText: TextCodec = { stringify: (value) => superjson.stringify(value), parse: (text) => superjson.parse(text) };
+const jsonText: TextCodec = {
+  stringify: (value) => JSON.stringify(value),
+  parse: (text) => JSON.parse(text),
+  body: (parsed) => parsed,
+};
+const superjsonText: TextCodec = {
+  stringify: (value) => superjson.stringify(value),
+  parse: (text) => superjson.parse(text),
+  body: (parsed) => parsed.json as Record<string, unknown> | undefined,
+};
+
+interface RequestFrame {
+  id: number;
+  method: string;
+  params: BenchPayload;
+}
+
+type ReplyFrame = { id: number; result: BenchPayload } | { id: number; error: string };
+
+async function open(url: string, timeoutMs: number, onError: ((error: unknown) => void) | undefined): Promise<WebSocket> {
+  const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+  socket.on('error', (error) => onError?.(error));
+  try {
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      }),
+      timeoutMs,
+      'ws connect',
+    );
+  } catch (error) {
+    socket.terminate();
+    throw error;
+  }
+  return socket;
+}
+
+/** Sends a control message and waits for its one-word answer. */
+async function control(socket: WebSocket, message: object, answer: string, timeoutMs: number, what: string): Promise<void> {
+  const answered = new Promise<void>((resolve) => {
+    const listener = (raw: WebSocket.RawData): void => {
+      if (String(raw) !== answer) return;
+      socket.off('message', listener);
+      resolve();
+    };
+    socket.on('message', listener);
+  });
+  socket.send(JSON.stringify(message));
+  await withTimeout(answered, timeoutMs, what);
+}
 
 function rawWs(codec: TextCodec): SystemAdapter {
   return {
     async startServer({ onError }) {
       const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 2 * 1024 * 1024 });
       const topics = new Map<string, Set<WebSocket>>();
+      const providers = new Map<string, WebSocket>();
+      /** Requests relayed to a provider, by the server's id: who asked, under which id. */
+      const pending = new Map<number, { caller: WebSocket; id: number }>();
+      let nextId = 1;
+
+      const relayRequest = (caller: WebSocket, parsed: Record<string, unknown>, body: Record<string, unknown>): void => {
+        const provider = typeof body.method === 'string' ? providers.get(body.method) : undefined;
+        if (provider === undefined || provider.readyState !== WebSocket.OPEN) {
+          caller.send(codec.stringify({ id: body.id, error: `no provider for ${String(body.method)}` }));
+          return;
+        }
+        const id = nextId++;
+        pending.set(id, { caller, id: body.id as number });
+        body.id = id;
+        provider.send(JSON.stringify(parsed));
+      };
+
+      const relayReply = (body: Record<string, unknown>, parsed: Record<string, unknown>): void => {
+        const entry = pending.get(body.id as number);
+        if (entry === undefined) return;
+        pending.delete(body.id as number);
+        body.id = entry.id;
+        if (entry.caller.readyState === WebSocket.OPEN) entry.caller.send(JSON.stringify(parsed));
+      };
+
       wss.on('connection', (socket) => {
         const mine: string[] = [];
         socket.on('error', onError);
         socket.on('message', (raw) => {
-          // Control messages are always plain JSON: only deliveries use the codec.
-          const message = JSON.parse(String(raw)) as { type?: unknown; topic?: unknown };
-          if (message.type !== 'subscribe' || typeof message.topic !== 'string') return;
-          let set = topics.get(message.topic);
-          if (set === undefined) topics.set(message.topic, (set = new Set()));
-          set.add(socket);
-          mine.push(message.topic);
-          socket.send('{"type":"subscribed"}');
+          const parsed = JSON.parse(String(raw)) as Record<string, unknown>;
+          // Control messages are always plain JSON with a `type`; requests and replies use the codec.
+          if (parsed.type === 'subscribe' && typeof parsed.topic === 'string') {
+            let set = topics.get(parsed.topic);
+            if (set === undefined) topics.set(parsed.topic, (set = new Set()));
+            set.add(socket);
+            mine.push(parsed.topic);
+            socket.send('{"type":"subscribed"}');
+            return;
+          }
+          if (parsed.type === 'provide' && typeof parsed.method === 'string') {
+            providers.set(parsed.method, socket);
+            socket.send('{"type":"providing"}');
+            return;
+          }
+          const body = codec.body(parsed);
+          if (body === undefined || typeof body.id !== 'number') return;
+          if (typeof body.method === 'string') relayRequest(socket, parsed, body);
+          else relayReply(body, parsed);
         });
         socket.on('close', () => {
           for (const topic of mine) topics.get(topic)?.delete(socket);
+          for (const [method, provider] of providers) if (provider === socket) providers.delete(method);
         });
       });
       await once(wss, 'listening');
@@ -66,34 +163,68 @@ function rawWs(codec: TextCodec): SystemAdapter {
     },
 
     async connect(url, { topic, onMessage, onError }, timeoutMs) {
-      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
-      socket.on('error', (error) => onError?.(error));
+      const socket = await open(url, timeoutMs, onError);
       try {
-        await withTimeout(
-          new Promise<void>((resolve, reject) => {
-            socket.once('open', () => resolve());
-            socket.once('error', reject);
-          }),
-          timeoutMs,
-          'ws connect',
-        );
         if (topic !== undefined) {
-          const subscribed = new Promise<void>((resolve) => {
-            socket.on('message', (raw) => {
-              const text = String(raw);
-              if (text === '{"type":"subscribed"}') return resolve();
-              const message = codec.parse(text) as { data: BenchPayload };
-              onMessage?.(message.data);
-            });
+          const subscribed = control(socket, { type: 'subscribe', topic }, '{"type":"subscribed"}', timeoutMs, 'ws subscribe');
+          socket.on('message', (raw) => {
+            const text = String(raw);
+            if (text === '{"type":"subscribed"}') return;
+            const message = codec.parse(text) as { data: BenchPayload };
+            onMessage?.(message.data);
           });
-          socket.send(JSON.stringify({ type: 'subscribe', topic }));
-          await withTimeout(subscribed, timeoutMs, 'ws subscribe');
+          await subscribed;
         }
       } catch (error) {
         socket.terminate();
         throw error;
       }
       return { close: () => socket.close() };
+    },
+
+    async provide(url, { onError }, timeoutMs) {
+      const socket = await open(url, timeoutMs, onError);
+      try {
+        await control(socket, { type: 'provide', method: ECHO_METHOD }, '{"type":"providing"}', timeoutMs, 'ws provide');
+      } catch (error) {
+        socket.terminate();
+        throw error;
+      }
+      socket.on('message', (raw) => {
+        const request = codec.parse(String(raw)) as RequestFrame;
+        socket.send(codec.stringify({ id: request.id, result: request.params } satisfies ReplyFrame));
+      });
+      return { close: () => socket.close() };
+    },
+
+    async caller(url, { onError }, timeoutMs) {
+      const socket = await open(url, timeoutMs, onError);
+      const waiting = new Map<number, { resolve: (result: BenchPayload) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+      let nextId = 1;
+      socket.on('message', (raw) => {
+        const reply = codec.parse(String(raw)) as ReplyFrame;
+        const waiter = waiting.get(reply.id);
+        if (waiter === undefined) return;
+        waiting.delete(reply.id);
+        clearTimeout(waiter.timer);
+        if ('error' in reply) waiter.reject(new Error(`ws relay: ${reply.error}`));
+        else waiter.resolve(reply.result);
+      });
+      const caller: BenchCaller = {
+        request(params, timeout) {
+          const id = nextId++;
+          return new Promise<BenchPayload>((resolve, reject) => {
+            const timer = setTimeout(() => {
+              waiting.delete(id);
+              reject(new Error(`ws request ${id}: no reply within ${timeout} ms`));
+            }, timeout);
+            waiting.set(id, { resolve, reject, timer });
+            socket.send(codec.stringify({ id, method: ECHO_METHOD, params } satisfies RequestFrame));
+          });
+        },
+        close: () => socket.close(),
+      };
+      return caller;
     },
   };
 }

@@ -1,0 +1,74 @@
+/**
+ * CPU accounting shared by the child processes: this process's CPU over a wall-clock window (so
+ * that several processes measure the same stretch of time), and the whole machine's busy time.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { wallNow } from './payload.js';
+
+/** USER_HZ: the unit of /proc/stat, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time the whole machine has spent so far (all cores, every process, interrupts and steal
+ * included), in milliseconds: from /proc/stat where there is one (`os.cpus()` leaves out softirq,
+ * where much of loopback TCP is counted), else from `os.cpus()`.
+ */
+export function machineBusyMs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal [guest guest_nice, already in user and nice]
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) * (1000 / CLOCK_TICKS_PER_SECOND);
+  } catch {
+    let busy = 0;
+    for (const { times } of cpus()) busy += times.user + times.nice + times.sys + times.irq;
+    return busy;
+  }
+}
+
+export interface CpuSample {
+  /** Wall time (`wallNow()`), in milliseconds. */
+  at: number;
+  cpu: NodeJS.CpuUsage;
+  machineBusyMs: number;
+}
+
+export function sampleCpu(): CpuSample {
+  return { at: wallNow(), cpu: process.cpuUsage(), machineBusyMs: machineBusyMs() };
+}
+
+/** Takes a sample at wall time `at` (at once if it has passed); a busy process may take it a little late. */
+export function sampleAt(at: number): Promise<CpuSample> {
+  return new Promise((resolve) => setTimeout(() => resolve(sampleCpu()), Math.max(0, at - wallNow())));
+}
+
+/** This process's CPU between two samples. */
+export interface CpuWindow {
+  /** Wall time between the two samples, in milliseconds. */
+  elapsedMs: number;
+  /** User + system CPU, in milliseconds. */
+  cpuMs: number;
+  /** The kernel's share of `cpuMs`. */
+  cpuSystemMs: number;
+  /** The whole machine's CPU time over the same stretch, in milliseconds. */
+  machineBusyMs: number;
+}
+
+export function between(start: CpuSample, end: CpuSample): CpuWindow {
+  const user = end.cpu.user - start.cpu.user;
+  const system = end.cpu.system - start.cpu.system;
+  return {
+    elapsedMs: end.at - start.at,
+    cpuMs: (user + system) / 1000,
+    cpuSystemMs: system / 1000,
+    machineBusyMs: end.machineBusyMs - start.machineBusyMs,
+  };
+}
+
+/** This process's CPU from wall time `startAt` to `endAt`. */
+export async function cpuWindow(startAt: number, endAt: number): Promise<CpuWindow> {
+  const start = await sampleAt(startAt);
+  const end = await sampleAt(endAt);
+  return between(start, end);
+}
