@@ -47,6 +47,9 @@ function uncorkAll(): void {
   corked.clear();
 }
 
+/** Shared by every connection that watches nothing; never written to (see PresenceWatchers.start). */
+const NO_WATCHES: Set<string> = new Set();
+
 /** One WebSocket connection to the router, from upgrade to close. */
 export class Connection {
   readonly id: string;
@@ -60,14 +63,15 @@ export class Connection {
   info: EncodedValue | undefined;
   /** Subscriptions, in the order they were made. */
   readonly patterns = new Set<string>();
-  /** Topics whose presence this connection watches. */
-  readonly watching = new Set<string>();
+  /** Topics whose presence this connection watches (allocated on the first watch: most never do). */
+  watching: Set<string> = NO_WATCHES;
   protocolErrors = 0;
   /** Set when the router closed the connection itself; its presence leave reason is then `dropped`. */
   closedByRouter = false;
   helloTimer: ReturnType<typeof setTimeout> | undefined;
   #decodedInfo: { value: unknown } | undefined;
-  readonly #queue: Array<() => Promise<void> | void> = [];
+  /** Operations waiting for the one under way (allocated only when one has to wait). */
+  #queue: Array<() => Promise<void> | void> | undefined;
   #running = false;
 
   /**
@@ -76,13 +80,13 @@ export class Connection {
    * holds back the frames behind it. Operations that do not wait run at once, without a Promise.
    */
   serial(operation: () => Promise<void> | void): void {
-    this.#queue.push(operation);
-    if (!this.#running) this.#drain();
+    if (this.#running) (this.#queue ??= []).push(operation);
+    else this.#drain(operation);
   }
 
-  #drain(): void {
+  #drain(first: (() => Promise<void> | void) | undefined): void {
     this.#running = true;
-    for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+    for (let next = first; next !== undefined; next = this.#queue?.shift()) {
       let pending: Promise<void> | void;
       try {
         pending = next();
@@ -90,7 +94,7 @@ export class Connection {
         continue; // handlers report their own errors; a throw must not stall the queue
       }
       if (pending !== undefined) {
-        pending.catch(() => undefined).then(() => this.#drain());
+        pending.catch(() => undefined).then(() => this.#drain(this.#queue?.shift()));
         return;
       }
     }

@@ -93,6 +93,8 @@ export class Hub implements EngineListener {
   #onEmpty: (() => void) | undefined;
   readonly #cleanups = new Set<Promise<void>>();
   #stopHeartbeat: () => void = () => {};
+  /** One function for every connection, rather than a closure each. */
+  readonly #slow = (connection: Connection): void => this.#onSlow(connection);
 
   constructor(
     readonly engine: Engine,
@@ -141,7 +143,7 @@ export class Hub implements EngineListener {
       socket.close(CloseCode.TRY_AGAIN_LATER, `ROUTER_FULL: the router is at maxConnections (${this.options.maxConnections})`);
       return;
     }
-    const connection = new Connection(randomId(), socket, codec, address, this.options.maxBufferedBytes, (slow) => this.#onSlow(slow));
+    const connection = new Connection(randomId(), socket, codec, address, this.options.maxBufferedBytes, this.#slow);
     this.connections.set(connection.id, connection);
     socket.on('pong', () => (connection.heard = true));
     connection.helloTimer = setTimeout(() => {
@@ -332,6 +334,7 @@ export class Hub implements EngineListener {
       return;
     }
     clearTimeout(connection.helloTimer);
+    connection.helloTimer = undefined;
     connection.state = 'open';
     connection.name = name;
     if (hello.info !== undefined) connection.info = { codec: connection.codec.name, text: hello.info };

@@ -30,6 +30,7 @@ export class PresenceWatchers {
     if (watches === undefined) this.#byTopic.set(topic, (watches = new Map()));
     const watch: Watch = { connection, topic, pending: [] };
     watches.set(connection.id, watch);
+    if (connection.watching.size === 0) connection.watching = new Set();
     connection.watching.add(topic);
     return watch;
   }
