@@ -169,7 +169,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       providerIO: () => ({
         codec: this.#codec,
         send: (frame) => void this.#link.send(frame),
-        maxPayload: () => this.#maxPayload,
+        checkSize: (frame) => this.#checkSize(frame),
         errorStacks: () => this.#errorStacks,
         report: (error) => this.#report(error),
       }),

@@ -35,8 +35,8 @@ export interface HandlerRegistration {
 export interface ProviderIO {
   readonly codec: Codec;
   send(frame: string): void;
-  /** The largest frame the router accepts. */
-  maxPayload(): number;
+  /** Throws PAYLOAD_TOO_LARGE for a frame over the router's maxPayload. */
+  checkSize(frame: string): void;
   /** Whether the router passes stacks on to callers. */
   errorStacks(): boolean;
   report(error: unknown): void;
@@ -158,13 +158,10 @@ export class Provider {
     let frame: string;
     try {
       frame = encodeFrame({ type: 'response', id, payload: this.#io.codec.encode(result) }) as string;
+      this.#io.checkSize(frame); // PAYLOAD_TOO_LARGE past the router's maxPayload
     } catch (error) {
       const code = error instanceof HeraldError ? error.code : ErrorCode.PAYLOAD_UNENCODABLE;
       this.#fail(id, { code, message: `the result cannot be sent: ${error instanceof Error ? error.message : String(error)}` });
-      return;
-    }
-    if (frame.length > this.#io.maxPayload() / 3 && new TextEncoder().encode(frame).length > this.#io.maxPayload()) {
-      this.#fail(id, { code: ErrorCode.PAYLOAD_TOO_LARGE, message: `the result exceeds the router's maxPayload (${this.#io.maxPayload()} bytes)` });
       return;
     }
     this.#io.send(frame);

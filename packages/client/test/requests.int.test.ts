@@ -499,6 +499,19 @@ describe('timeout values', () => {
   });
 });
 
+describe('results too large', () => {
+  it('a result over the router’s maxPayload reaches the caller as a RemoteError PAYLOAD_TOO_LARGE; the provider stays connected', async () => {
+    await using router = await startRouter({ maxPayload: 4096 });
+    await using provider = await connect(router.url, { name: 'provider' });
+    await using caller = await connect(router.url, { name: 'caller' });
+    await provider.handle('big', (size) => 'x'.repeat(size as number));
+    expect(await caller.request('big', 100)).toBe('x'.repeat(100));
+    expectError(await rejection(caller.request('big', 10_000)), RemoteError, ErrorCode.PAYLOAD_TOO_LARGE);
+    expect(provider.state).toBe('open');
+    expect(await caller.request('big', 10)).toBe('x'.repeat(10));
+  });
+});
+
 describe('cancellation with an AbortSignal', () => {
   it('controller.abort() rejects with REQUEST_CANCELLED and aborts the provider’s signal', async () => {
     await using router = await startRouter();
