@@ -8,7 +8,6 @@ const noOverflow = (): unknown => {
   throw new Error('this push must not overflow');
 };
 
-
 describe('AsyncQueue', () => {
   it('yields pushed items in FIFO order', async () => {
     const queue = new AsyncQueue<number>(10, () => {});

@@ -20,8 +20,6 @@ import {
   jsonCodec,
 } from '../src/index.js';
 
-
-
 /** A WebSocket implementation (the public `WebSocket` option) that records every frame the client sends. */
 function recordingWebSocket(sent: string[]): WebSocketConstructor {
   const Base = WebSocket as unknown as WebSocketConstructor;

@@ -23,7 +23,6 @@ const SUBPROTOCOL = 'herald.v1.superjson';
 
 // ---- helpers ----
 
-
 type MessageListener = (event: { data: unknown }) => void;
 
 /**

@@ -28,10 +28,6 @@ afterEach(() => {
 
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
-
-
-
-
 /** Whether each promise has settled yet, observable without awaiting them. */
 function settledFlags(promises: ReadonlyArray<Promise<unknown>>): () => boolean[] {
   const flags = promises.map(() => false);

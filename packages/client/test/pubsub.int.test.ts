@@ -51,7 +51,6 @@ async function read<T>(iterator: AsyncIterator<Delivery<T>>, n: number): Promise
   return out;
 }
 
-
 /** Publishes the values in order (all sent before any ack is awaited) and returns the acked offsets. */
 async function publishAll(client: Client, topic: string, values: readonly unknown[]): Promise<number[]> {
   const acks = await Promise.all(values.map((value) => client.publish(topic, value)));

@@ -34,7 +34,6 @@ afterEach(() => {
 
 type RouterOptions = NonNullable<Parameters<typeof startRouter>[0]>;
 
-
 /** The client's `statechange` and `reconnect` events, recorded. */
 function watch(client: Client): { states: Log<StateChange>; reconnects: Log<ReconnectAttempt> } {
   const states = new Log<StateChange>();
@@ -44,12 +43,10 @@ function watch(client: Client): { states: Log<StateChange>; reconnects: Log<Reco
   return { states, reconnects };
 }
 
-
 /** The subscription's next `recovery` event. */
 function recovery(subscription: Subscription<unknown>): Promise<Recovery> {
   return new Promise((resolve) => subscription.once('recovery', resolve));
 }
-
 
 /** A promise's outcome, observable without awaiting it. */
 function track<T>(promise: Promise<T>): { settled: () => boolean; promise: Promise<T> } {

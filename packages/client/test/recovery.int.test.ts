@@ -27,7 +27,6 @@ afterEach(() => {
 
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
-
 interface Received {
   data: unknown;
   topic: string;

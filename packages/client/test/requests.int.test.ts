@@ -4,7 +4,7 @@
  * timeouts, cancellation, NO_HANDLER; discovery; registration errors and invalid method names.
  * See PROTOCOL.md, "Requests".
  */
-import { BrowserLikeWebSocket, deferred, expectError, RawClient, rejection, startRouter } from '@herald/testkit';
+import { BrowserLikeWebSocket, deferred, expectError, RawClient, rejection, startRouter, track } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -24,15 +24,6 @@ afterEach(() => {
 });
 
 // ---- helpers ----
-
-
-
-/** A promise's outcome, observable without awaiting it. */
-function track<T>(promise: Promise<T>): { settled: () => boolean; rejection: Promise<unknown> } {
-  let settled = false;
-  const rejected = rejection(promise).finally(() => (settled = true));
-  return { settled: () => settled, rejection: rejected };
-}
 
 /** Resolves with the signal's reason when its `abort` event fires. Call it before the abort. */
 function abortEvent(signal: AbortSignal): Promise<unknown> {

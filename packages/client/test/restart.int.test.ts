@@ -23,7 +23,6 @@ import {
 
 // ---- helpers ----
 
-
 /** The client's state changes, recorded. */
 function states(client: Client): Log<StateChange> {
   const log = new Log<StateChange>();

@@ -4,28 +4,12 @@
  */
 import { type Client, connect } from '@herald/client';
 import type { DefaultSchema, ServerMessage } from '@herald/protocol';
-import { type CloseInfo, RawClient, nextEvent, startRouter } from '@herald/testkit';
+import { type CloseInfo, Log, nextEvent, RawClient, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientInfo, DisconnectDetail, RouterOptions } from '../src/index.js';
 
 /** The router type `startRouter` returns (the testkit sees the server through its build). */
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
-
-/** Collects values and lets a test await a count. */
-class Inbox<T> {
-  readonly items: T[] = [];
-  #waiters: Array<{ count: number; resolve: () => void }> = [];
-
-  push = (item: T): void => {
-    this.items.push(item);
-    this.#waiters = this.#waiters.filter((waiter) => (this.items.length >= waiter.count ? (waiter.resolve(), false) : true));
-  };
-
-  until(count: number): Promise<void> {
-    if (this.items.length >= count) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ count, resolve }));
-  }
-}
 
 interface Rig extends AsyncDisposable {
   router: Router;
@@ -37,7 +21,7 @@ interface Rig extends AsyncDisposable {
   bad: RawClient;
   /** An API client subscribed to everything, and what it got. */
   api: Client;
-  apiInbox: Inbox<[string, unknown]>;
+  apiInbox: Log<[string, unknown]>;
   apiErrors: string[];
   /** What the in-process subscriber got. */
   local: Array<[string, unknown]>;
@@ -54,7 +38,7 @@ async function rig(options: RouterOptions = {}): Promise<Rig> {
   const local: Array<[string, unknown]> = [];
   await router.subscribe('>', (data, meta) => local.push([meta.topic, data]));
   const api = await connect(router.url, { name: 'api' });
-  const apiInbox = new Inbox<[string, unknown]>();
+  const apiInbox = new Log<[string, unknown]>();
   const apiErrors: string[] = [];
   api.on('error', (error) => apiErrors.push(error.code));
   await api.subscribe('>', (data, meta) => apiInbox.push([meta.topic, data]));
@@ -104,7 +88,7 @@ async function expectHealthy(r: Rig): Promise<void> {
   expect(await r.watcher.drain()).toEqual([]);
   expect(r.local).toEqual(r.expected);
   await r.apiInbox.until(r.expected.length);
-  expect(r.apiInbox.items).toEqual(r.expected);
+  expect(r.apiInbox.values).toEqual(r.expected);
   expect(r.apiErrors).toEqual([]);
   expectNotPolluted();
 }
@@ -238,7 +222,7 @@ describe('payload limits', () => {
     expect(await r.good.next()).toMatchObject({ type: 'publish_ack', id: 2, topic: 'after.big' });
     expect(await r.watcher.next()).toMatchObject({ type: 'message', topic: 'after.big', payload: '{"json":"still here"}' });
     await r.apiInbox.until(2);
-    expect(r.apiInbox.items).toEqual([
+    expect(r.apiInbox.values).toEqual([
       ['before.big', 'accepted'],
       ['after.big', 'still here'],
     ]);
@@ -315,7 +299,7 @@ describe('load', () => {
     expect(delivered).toEqual(Array.from({ length: count }, (_, i) => [i + 1, `{"json":${i + 1}}`]));
     expect(await r.watcher.drain()).toEqual([]);
     await r.apiInbox.until(count);
-    expect(r.apiInbox.items.map(([, data]) => data)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect(r.apiInbox.values.map(([, data]) => data)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
   });
 
   it('is not disturbed by a subscriber, or a publisher, whose socket is destroyed mid-stream', async () => {
@@ -368,7 +352,7 @@ describe('validatePayloads: false', () => {
     r.good.send({ type: 'publish', id: 1, topic: 'raw' }, '{"json":"valid"}');
     expect(await r.good.next()).toMatchObject({ type: 'publish_ack', offset: 3 });
     await r.apiInbox.until(1);
-    expect(r.apiInbox.items).toEqual([['raw', 'valid']]);
+    expect(r.apiInbox.values).toEqual([['raw', 'valid']]);
     expect(r.apiErrors).toEqual(['PAYLOAD_INVALID', 'PAYLOAD_INVALID']);
     expect(r.local).toEqual([['raw', 'valid']]);
     expectNotPolluted();

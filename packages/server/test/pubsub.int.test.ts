@@ -1,7 +1,7 @@
 /** Publish/subscribe through a real router: wildcard routing, acks, router.publish and router.subscribe. */
 import { connect } from '@herald/client';
 import { type DefaultSchema, type HeraldError, type MessageMsg, superjsonCodec } from '@herald/protocol';
-import { EngineWrapper, RawClient, deferred, startRouter } from '@herald/testkit';
+import { deferred, EngineWrapper, Log, RawClient, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import { type MessageMeta, type PresenceMember, type Publication, type Stamp } from '../src/index.js';
 
@@ -22,22 +22,6 @@ async function messages(raw: RawClient): Promise<MessageMsg[]> {
   const frames = await raw.drain();
   for (const frame of frames) expect(frame.type).toBe('message');
   return frames as MessageMsg[];
-}
-
-/** Collects values and lets a test await a count. */
-class Inbox<T> {
-  readonly items: T[] = [];
-  #waiters: Array<{ count: number; resolve: () => void }> = [];
-
-  push = (item: T): void => {
-    this.items.push(item);
-    this.#waiters = this.#waiters.filter((waiter) => (this.items.length >= waiter.count ? (waiter.resolve(), false) : true));
-  };
-
-  until(count: number): Promise<void> {
-    if (this.items.length >= count) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ count, resolve }));
-  }
 }
 
 let nextId = 1;
@@ -197,8 +181,8 @@ describe('publishing', () => {
 describe('router.subscribe (in-process)', () => {
   it('receives decoded values with their meta, and stops after unsubscribe', async () => {
     await using router = await startRouter();
-    const got = new Inbox<[unknown, MessageMeta]>();
-    const witness = new Inbox<unknown>();
+    const got = new Log<[unknown, MessageMeta]>();
+    const witness = new Log<unknown>();
     const sub = await router.subscribe('sensors.*.temp', (data, meta) => got.push([data, meta]));
     await router.subscribe('sensors.>', (data) => witness.push(data));
     expect(sub.pattern).toBe('sensors.*.temp');
@@ -208,8 +192,8 @@ describe('router.subscribe (in-process)', () => {
     const ack = await api.publish('sensors.kitchen.temp', value);
     await api.publish('sensors.kitchen.humidity', 40);
     await witness.until(2);
-    expect(got.items).toHaveLength(1);
-    const [data, meta] = got.items[0]!;
+    expect(got.values).toHaveLength(1);
+    const [data, meta] = got.values[0]!;
     expect(data).toEqual(value);
     expect(meta).toEqual({
       topic: 'sensors.kitchen.temp',
@@ -225,8 +209,8 @@ describe('router.subscribe (in-process)', () => {
     await api.publish('sensors.kitchen.temp', { celsius: 22 });
     // The witness shares the publication: once it has it, the unsubscribed handler would have too.
     await witness.until(3);
-    expect(witness.items[2]).toEqual({ celsius: 22 });
-    expect(got.items).toHaveLength(1);
+    expect(witness.values[2]).toEqual({ celsius: 22 });
+    expect(got.values).toHaveLength(1);
     await sub.unsubscribe(); // twice is harmless
   });
 
@@ -234,8 +218,8 @@ describe('router.subscribe (in-process)', () => {
     await using router = await startRouter();
     const errors: HeraldError[] = [];
     router.on('error', (error) => errors.push(error));
-    const before = new Inbox<unknown>();
-    const after = new Inbox<unknown>();
+    const before = new Log<unknown>();
+    const after = new Log<unknown>();
     await router.subscribe('boom', (data) => before.push(data));
     await router.subscribe('boom', () => {
       throw new Error('handler failure');
@@ -246,8 +230,8 @@ describe('router.subscribe (in-process)', () => {
     await publish(publisher, 'boom', 1);
     await publish(publisher, 'boom', 2);
     await Promise.all([before.until(2), after.until(2)]);
-    expect(before.items).toEqual([1, 2]);
-    expect(after.items).toEqual([1, 2]);
+    expect(before.values).toEqual([1, 2]);
+    expect(after.values).toEqual([1, 2]);
     expect(errors.map((e) => e.code)).toEqual(['SUBSCRIBER_ERROR', 'SUBSCRIBER_ERROR']);
     expect((await messages(raw)).map((m) => m.offset)).toEqual([1, 2]);
     expect(await publisher.drain()).toEqual([]);

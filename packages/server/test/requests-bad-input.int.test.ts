@@ -16,8 +16,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-
-
 interface LogLine {
   level: LogLevel;
   message: string;

@@ -5,7 +5,7 @@
  */
 import { type Client, ErrorCode, HeraldError, TimeoutError, type WebSocketConstructor, connect } from '@herald/client';
 import type { DefaultSchema, ServerMessage } from '@herald/protocol';
-import { deferred, expectError, RawClient, rejection, startRouter } from '@herald/testkit';
+import { deferred, expectError, RawClient, rejection, startRouter, track } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { LogLevel, Logger } from '../src/index.js';
@@ -19,14 +19,6 @@ afterEach(() => {
 });
 
 // ---- helpers ----
-
-
-
-function track<T>(promise: Promise<T>): { settled: () => boolean; rejection: Promise<unknown> } {
-  let settled = false;
-  const rejected = rejection(promise).finally(() => (settled = true));
-  return { settled: () => settled, rejection: rejected };
-}
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 

@@ -12,6 +12,13 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
+/** A promise's outcome, observable without awaiting it: whether it settled, and its rejection. */
+export function track<T>(promise: Promise<T>): { settled: () => boolean; rejection: Promise<unknown> } {
+  let settled = false;
+  const rejected = rejection(promise).finally(() => (settled = true));
+  return { settled: () => settled, rejection: rejected };
+}
+
 /** Asserts `error` is an instance of `type` with `code`, and returns it typed. */
 export function expectError<E extends Error & { code: string }>(error: unknown, type: abstract new (...args: never[]) => E, code: string): E {
   expect(error).toBeInstanceOf(type);
