@@ -5,9 +5,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { type AddressInfo, type Socket, createServer as createTcpServer } from 'node:net';
-import { deferred, expectError, nextEvent, rejection, startRouter } from '@herald/testkit';
+import { deferred, expectError, nextEvent, recordingWebSocket, rejection, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import {
   CloseCode,
   ConnectionError,
@@ -15,21 +14,9 @@ import {
   ProtocolError,
   type StateChange,
   SubscriptionError,
-  type WebSocketConstructor,
   connect,
   jsonCodec,
 } from '../src/index.js';
-
-/** A WebSocket implementation (the public `WebSocket` option) that records every frame the client sends. */
-function recordingWebSocket(sent: string[]): WebSocketConstructor {
-  const Base = WebSocket as unknown as WebSocketConstructor;
-  return class RecordingWebSocket extends Base {
-    override send(data: string): void {
-      sent.push(data);
-      super.send(data);
-    }
-  };
-}
 
 /** A router on an http server the test owns, so the test can cut its TCP sockets. */
 async function routerWithSockets() {

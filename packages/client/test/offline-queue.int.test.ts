@@ -4,9 +4,8 @@
  * a queued request's timeout runs while it waits; a call sent but unanswered when the connection
  * dropped is not sent again (at most once) and rejects CONNECTION_CLOSED, retryable.
  */
-import { expectError, Log, reachState, rejection, startRouter } from '@herald/testkit';
+import { expectError, Log, reachState, recordingWebSocket, rejection, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import {
   type Client,
   CloseCode,
@@ -16,7 +15,6 @@ import {
   ErrorCode,
   type MessageMeta,
   TimeoutError,
-  type WebSocketConstructor,
   connect,
 } from '../src/index.js';
 
@@ -38,17 +36,6 @@ function settledFlags(promises: ReadonlyArray<Promise<unknown>>): () => boolean[
     );
   });
   return () => [...flags];
-}
-
-/** A WebSocket implementation (the public `WebSocket` option) that records every frame the client sends. */
-function recordingWebSocket(sent: string[]): WebSocketConstructor {
-  const Base = WebSocket as unknown as WebSocketConstructor;
-  return class RecordingWebSocket extends Base {
-    override send(data: string): void {
-      sent.push(data);
-      super.send(data);
-    }
-  };
 }
 
 /** A sent frame as `type value` for publishes and requests (the payload's superjson `json`), or its type. */

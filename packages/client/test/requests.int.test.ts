@@ -4,9 +4,8 @@
  * timeouts, cancellation, NO_HANDLER; discovery; registration errors and invalid method names.
  * See PROTOCOL.md, "Requests".
  */
-import { BrowserLikeWebSocket, deferred, expectError, RawClient, rejection, startRouter, track } from '@herald/testkit';
+import { BrowserLikeWebSocket, deferred, expectError, RawClient, recordingWebSocket, rejection, startRouter, track } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import {
   type Client,
   ErrorCode,
@@ -35,17 +34,6 @@ function errorsOf(...clients: Client[]): HeraldError[] {
   const errors: HeraldError[] = [];
   for (const client of clients) client.on('error', (error) => errors.push(error));
   return errors;
-}
-
-/** A `ws` WebSocket (the public `WebSocket` option) that records every frame the client sends. */
-function recordingWebSocket(sent: string[]): WebSocketConstructor {
-  const Base = WebSocket as unknown as WebSocketConstructor;
-  return class RecordingWebSocket extends Base {
-    override send(data: string): void {
-      sent.push(data);
-      super.send(data);
-    }
-  };
 }
 
 /** A value with every type the superjson codec carries, nested. */

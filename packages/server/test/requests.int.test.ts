@@ -3,11 +3,10 @@
  * robin), providers and callers that drop mid-request, 1000 requests in flight on one connection
  * with replies out of order, and `router.request`. See PROTOCOL.md, "Requests".
  */
-import { type Client, ErrorCode, HeraldError, TimeoutError, type WebSocketConstructor, connect } from '@herald/client';
+import { type Client, ErrorCode, HeraldError, TimeoutError, connect } from '@herald/client';
 import type { DefaultSchema, ServerMessage } from '@herald/protocol';
-import { deferred, expectError, RawClient, rejection, startRouter, track } from '@herald/testkit';
+import { deferred, expectError, RawClient, recordingWebSocket, rejection, startRouter, track } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import type { LogLevel, Logger } from '../src/index.js';
 
 /** The router type `startRouter` returns (the testkit sees the server through its build). */
@@ -31,17 +30,6 @@ function watch(promise: Promise<unknown>): { settled: () => boolean; done: Promi
   );
   void done.finally(() => (settled = true));
   return { settled: () => settled, done };
-}
-
-/** A `ws` WebSocket (the client's public `WebSocket` option) that records every frame the client sends. */
-function recordingWebSocket(sent: string[]): WebSocketConstructor {
-  const Base = WebSocket as unknown as WebSocketConstructor;
-  return class RecordingWebSocket extends Base {
-    override send(data: string): void {
-      sent.push(data);
-      super.send(data);
-    }
-  };
 }
 
 function abortEvent(signal: AbortSignal): Promise<unknown> {

@@ -7,6 +7,7 @@
  * as `{ data: string }`, binary ones as `{ data: ArrayBuffer }` (`binaryType = 'arraybuffer'`), close
  * events carry `code`, `reason` and `wasClean`, and error events carry no detail, as in browsers.
  */
+import type { WebSocketConstructor } from '@herald/client';
 import WebSocket from 'ws';
 
 /** What a browser's `message` event offers: `data` is a string for text frames. */
@@ -82,4 +83,15 @@ function toArrayBuffer(data: WebSocket.RawData): ArrayBuffer {
   const copy = new Uint8Array(buffer.byteLength);
   copy.set(buffer);
   return copy.buffer;
+}
+
+/** A `ws` WebSocket (for the client's public `WebSocket` option) that records every frame the client sends. */
+export function recordingWebSocket(sent: string[]): WebSocketConstructor {
+  const Base = WebSocket as unknown as WebSocketConstructor;
+  return class RecordingWebSocket extends Base {
+    override send(data: string): void {
+      sent.push(data);
+      super.send(data);
+    }
+  };
 }

@@ -1,4 +1,4 @@
-export { type BrowserCloseEvent, type BrowserMessageEvent, BrowserLikeWebSocket } from './browser-websocket.js';
+export { type BrowserCloseEvent, type BrowserMessageEvent, BrowserLikeWebSocket, recordingWebSocket } from './browser-websocket.js';
 export { type Deferred, deferred, nextEvent } from './deferred.js';
 export { describeEngineConformance } from './engine-conformance.js';
 export { EngineWrapper } from './engine-wrapper.js';
