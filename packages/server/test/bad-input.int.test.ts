@@ -4,7 +4,7 @@
  */
 import { type Client, connect } from '@herald/client';
 import type { DefaultSchema, ServerMessage } from '@herald/protocol';
-import { type CloseInfo, Log, nextEvent, RawClient, startRouter } from '@herald/testkit';
+import { Log, nextEvent, RawClient, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientInfo, DisconnectDetail, RouterOptions } from '../src/index.js';
 
@@ -97,18 +97,6 @@ function errorOf(code: string, id?: number): ServerMessage {
   return id === undefined
     ? ({ type: 'error', code, message: expect.any(String) } as ServerMessage)
     : ({ type: 'error', id, code, message: expect.any(String) } as ServerMessage);
-}
-
-/** Every frame until the socket closes, then how it closed. */
-async function untilClosed(raw: RawClient): Promise<{ frames: ServerMessage[]; close: CloseInfo }> {
-  const frames: ServerMessage[] = [];
-  for (;;) {
-    try {
-      frames.push(await raw.next());
-    } catch {
-      return { frames, close: await raw.closed };
-    }
-  }
 }
 
 const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
@@ -211,7 +199,7 @@ describe('payload limits', () => {
     expect(await r.bad.next()).toMatchObject({ type: 'publish_ack', id: 1, topic: 'before.big', offset: 1 });
     const big = `{"json":"${'x'.repeat(5000)}"}`;
     r.bad.send({ type: 'publish', id: 2, topic: 'big' }, big);
-    const { frames, close } = await untilClosed(r.bad);
+    const { frames, close } = await r.bad.untilClosed();
     expect(frames).toEqual([]);
     expect(close.code).toBe(1009);
     expect((await gone)[0].name).toBe('bad');
@@ -246,7 +234,7 @@ describe('payload limits', () => {
     await using r = await rig({ maxPayload: 4096 });
     r.bad.send({ type: 'publish', id: 1, topic: 'first' }, '{"json":1}');
     r.bad.send({ type: 'publish', id: 2, topic: 'big' }, `{"json":"${'x'.repeat(5000)}"}`);
-    expect((await untilClosed(r.bad)).close.code).toBe(1009);
+    expect((await r.bad.untilClosed()).close.code).toBe(1009);
     expect(await r.watcher.next()).toMatchObject({ type: 'message', topic: 'first', offset: 1 });
     expect(await r.watcher.drain()).toEqual([]);
   });
@@ -270,7 +258,7 @@ describe('payload limits', () => {
       expect(await r.bad.next()).toEqual({ type: 'pong', id: 100 + i });
     }
     r.bad.send({ type: 'ping', id: -1 });
-    const { frames, close } = await untilClosed(r.bad);
+    const { frames, close } = await r.bad.untilClosed();
     expect(frames).toEqual([]);
     expect(close.code).toBe(4000);
     expect(close.reason.startsWith('PROTOCOL_TOO_MANY_ERRORS')).toBe(true);

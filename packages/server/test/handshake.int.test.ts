@@ -3,8 +3,7 @@ import { once } from 'node:events';
 import { type IncomingHttpHeaders, createServer, get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Client, ConnectionError, connect, superjsonCodec } from '@herald/client';
-import type { ServerMessage } from '@herald/protocol';
-import { type CloseInfo, RawClient, deferred, nextEvent, startRouter } from '@herald/testkit';
+import { RawClient, deferred, nextEvent, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { ClientInfo, DisconnectDetail } from '../src/index.js';
@@ -35,18 +34,6 @@ function httpStatus(url: string): Promise<{ status: number; body: string }> {
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
     }).on('error', reject);
   });
-}
-
-/** Every frame until the socket closes, then how it closed. */
-async function untilClosed(raw: RawClient): Promise<{ frames: ServerMessage[]; close: CloseInfo }> {
-  const frames: ServerMessage[] = [];
-  for (;;) {
-    try {
-      frames.push(await raw.next());
-    } catch {
-      return { frames, close: await raw.closed };
-    }
-  }
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ConnectionError> {
@@ -126,7 +113,7 @@ describe('subprotocol negotiation', () => {
   it('closes with 4001 a client that offers no subprotocol', async () => {
     await using router = await startRouter();
     await using raw = await RawClient.open(router.url, { protocols: [] });
-    const { frames, close } = await untilClosed(raw);
+    const { frames, close } = await raw.untilClosed();
     expect(frames).toEqual([]);
     expect(close.code).toBe(4001);
     expect(close.reason.startsWith('CODEC_UNSUPPORTED')).toBe(true);
@@ -140,7 +127,7 @@ describe('hello', () => {
     router.on('connect', (client) => connects.push(client));
     await using raw = await RawClient.open(router.url);
     raw.send({ type: 'ping', id: 1 });
-    const { frames, close } = await untilClosed(raw);
+    const { frames, close } = await raw.untilClosed();
     expect(frames).toEqual([]);
     expect(close.code).toBe(4000);
     expect(close.reason.startsWith('PROTOCOL_HELLO_REQUIRED')).toBe(true);
@@ -154,7 +141,7 @@ describe('hello', () => {
     await using router = await startRouter();
     await using raw = await RawClient.open(router.url);
     raw.sendRaw('this is not json');
-    const { frames, close } = await untilClosed(raw);
+    const { frames, close } = await raw.untilClosed();
     expect(frames).toEqual([]);
     expect(close.code).toBe(4000);
     expect(close.reason).toMatch(FIRST_FRAME_REASON);
@@ -181,7 +168,7 @@ describe('hello', () => {
     await using raw = await RawClient.welcomed(router.url, { name: 'twice' });
     const gone = nextEvent<[ClientInfo, DisconnectDetail]>((listener) => router.on('disconnect', listener));
     raw.send({ type: 'hello', name: 'twice' });
-    const { frames, close } = await untilClosed(raw);
+    const { frames, close } = await raw.untilClosed();
     expect(frames).toEqual([]);
     expect(close.code).toBe(4000);
     expect(close.reason.startsWith('PROTOCOL_HELLO_REQUIRED')).toBe(true);
@@ -202,7 +189,7 @@ describe('hello', () => {
     await using router = await startRouter();
     await using raw = await RawClient.open(router.url);
     raw.send({ type: 'hello', ...hello });
-    const { frames, close } = await untilClosed(raw);
+    const { frames, close } = await raw.untilClosed();
     expect(frames).toEqual([]);
     expect(close.code).toBe(4000);
     expect(close.reason.startsWith('HELLO_INVALID')).toBe(true);
@@ -242,7 +229,7 @@ describe('hello timeout', () => {
     expect((await late.next()).type).toBe('welcome');
     expect(silent.socket.readyState).toBe(WebSocket.OPEN);
     await vi.advanceTimersByTimeAsync(1);
-    const { frames, close } = await untilClosed(silent);
+    const { frames, close } = await silent.untilClosed();
     expect(frames).toEqual([]);
     expect(close.code).toBe(4002);
     expect(close.reason.startsWith('PROTOCOL_HELLO_REQUIRED')).toBe(true);

@@ -5,28 +5,13 @@
  * A paused socket (`raw.socket.pause()`) reads nothing, so it never answers a ping: a frozen peer.
  */
 import { type DefaultSchema, type MemberWire, superjsonCodec } from '@herald/protocol';
-import { RawClient, nextEvent, startRouter } from '@herald/testkit';
+import { disconnectOf, RawClient, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ClientInfo, DisconnectDetail } from '../src/index.js';
 
 /** The router type `startRouter` returns (the testkit sees the server through its build). */
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
 const ROOM = 'hb.room';
-
-function disconnectOf(router: Router, name: string): Promise<[ClientInfo, DisconnectDetail]> {
-  return nextEvent<[ClientInfo, DisconnectDetail]>(
-    (listener) => router.on('disconnect', listener),
-    (client) => client.name === name,
-  );
-}
-
-async function member(router: Router, name: string, topic: string): Promise<RawClient> {
-  const raw = await RawClient.welcomed(router.url, { name });
-  raw.send({ type: 'subscribe', id: 1, pattern: topic });
-  expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern: topic, at: expect.any(Number) });
-  return raw;
-}
 
 async function watcher(router: Router, topic: string): Promise<RawClient> {
   const raw = await RawClient.welcomed(router.url, { name: 'watcher' });
@@ -60,8 +45,8 @@ describe('heartbeat, with a short real interval', () => {
   it('drops a peer that stops answering, tells presence it dropped, and keeps the idle healthy ones', async () => {
     await using router = await startRouter({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 150 });
     await using watch = await watcher(router, ROOM);
-    await using healthy = await member(router, 'healthy', ROOM);
-    await using silent = await member(router, 'silent', ROOM);
+    await using healthy = await RawClient.subscribed(router.url, ROOM, { name: 'healthy' });
+    await using silent = await RawClient.subscribed(router.url, ROOM, { name: 'silent' });
     expect(await watch.next()).toEqual({ type: 'presence_join', topic: ROOM, member: wire(healthy) });
     expect(await watch.next()).toEqual({ type: 'presence_join', topic: ROOM, member: wire(silent) });
     const pings = pingCounter(healthy);

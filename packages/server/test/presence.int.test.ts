@@ -1,28 +1,14 @@
 /** Lifecycle events, presence over the wire, and the router's own views (`clients()`, `presence()`). */
 import { connect } from '@herald/client';
 import { type DefaultSchema, type MemberWire, superjsonCodec } from '@herald/protocol';
-import { type Deferred, EngineWrapper, RawClient, deferred, nextEvent, startRouter } from '@herald/testkit';
+import { type Deferred, deferred, disconnectOf, EngineWrapper, RawClient, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
-import { type ClientInfo, type DisconnectDetail, type PresenceMember } from '../src/index.js';
+import type { PresenceMember } from '../src/index.js';
 
 /** The router type `startRouter` returns (the testkit sees the server through its build). */
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
 const LOBBY = 'chat.lobby';
-
-async function member(router: Router, name: string, pattern: string, hello: Record<string, unknown> = {}): Promise<RawClient> {
-  const raw = await RawClient.welcomed(router.url, { name, ...hello });
-  raw.send({ type: 'subscribe', id: 1, pattern });
-  expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern, at: expect.any(Number) });
-  return raw;
-}
-
-function disconnectOf(router: Router, name: string): Promise<[ClientInfo, DisconnectDetail]> {
-  return nextEvent<[ClientInfo, DisconnectDetail]>(
-    (listener) => router.on('disconnect', listener),
-    (client) => client.name === name,
-  );
-}
 
 /** `router.presence(topic)` and `router.clients()` tell the same members. */
 async function expectMembers(router: Router, topic: string, ids: string[]): Promise<void> {
@@ -78,7 +64,7 @@ describe('router events', () => {
 
   it('tells a socket destroyed without a close frame as code 1006, leave dropped', async () => {
     await using router = await startRouter();
-    await using raw = await member(router, 'lost', LOBBY);
+    await using raw = await RawClient.subscribed(router.url, LOBBY, { name: 'lost' });
     const gone = disconnectOf(router, 'lost');
     await raw.destroy();
     const [client, detail] = await gone;
@@ -90,7 +76,7 @@ describe('router events', () => {
 
   it('tells a connection the router closed for a protocol violation as leave dropped', async () => {
     await using router = await startRouter();
-    await using raw = await member(router, 'rude', LOBBY);
+    await using raw = await RawClient.subscribed(router.url, LOBBY, { name: 'rude' });
     const gone = disconnectOf(router, 'rude');
     raw.send({ type: 'hello' });
     const [, detail] = await gone;
@@ -103,7 +89,7 @@ describe('router events', () => {
     await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
     watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });
     await watcher.nextOf('presence_state');
-    await using big = await member(router, 'big', LOBBY);
+    await using big = await RawClient.subscribed(router.url, LOBBY, { name: 'big' });
     expect(await watcher.next()).toEqual({ type: 'presence_join', topic: LOBBY, member: wire(big) });
     const gone = disconnectOf(router, 'big');
     big.send({ type: 'publish', id: 2, topic: 'x' }, `{"json":"${'x'.repeat(2000)}"}`);
@@ -134,7 +120,7 @@ describe('presence over the wire', () => {
   it('sends the current members, then joins and leaves with their reasons', async () => {
     await using router = await startRouter();
     const captainInfo = { role: 'captain', since: new Date(Date.UTC(2200, 0, 1)), ships: new Map([['ncc', 1701]]) };
-    await using a = await member(router, 'a', LOBBY, { info: superjsonCodec.encode(captainInfo) });
+    await using a = await RawClient.subscribed(router.url, LOBBY, { name: 'a', info: superjsonCodec.encode(captainInfo) });
     await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
     watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });
     const state = await watcher.next();
@@ -144,7 +130,7 @@ describe('presence over the wire', () => {
     await expectMembers(router, LOBBY, [a.welcome!.id]);
     expect((await router.presence(LOBBY))[0]!.info).toEqual(captainInfo);
 
-    await using b = await member(router, 'b', LOBBY);
+    await using b = await RawClient.subscribed(router.url, LOBBY, { name: 'b' });
     expect(await watcher.next()).toEqual({ type: 'presence_join', topic: LOBBY, member: wire(b) });
     await expectMembers(router, LOBBY, [a.welcome!.id, b.welcome!.id]);
 
@@ -153,14 +139,14 @@ describe('presence over the wire', () => {
     expect(await watcher.next()).toEqual({ type: 'presence_leave', topic: LOBBY, member: wire(b), reason: 'unsubscribed' });
     await expectMembers(router, LOBBY, [a.welcome!.id]);
 
-    const c = await member(router, 'c', LOBBY);
+    const c = await RawClient.subscribed(router.url, LOBBY, { name: 'c' });
     expect(await watcher.next()).toEqual({ type: 'presence_join', topic: LOBBY, member: wire(c) });
     await expectMembers(router, LOBBY, [a.welcome!.id, c.welcome!.id]);
     await c.close();
     expect(await watcher.next()).toEqual({ type: 'presence_leave', topic: LOBBY, member: wire(c), reason: 'closed' });
     await expectMembers(router, LOBBY, [a.welcome!.id]);
 
-    const d = await member(router, 'd', LOBBY);
+    const d = await RawClient.subscribed(router.url, LOBBY, { name: 'd' });
     expect(await watcher.next()).toEqual({ type: 'presence_join', topic: LOBBY, member: wire(d) });
     await d.destroy();
     expect(await watcher.next()).toEqual({ type: 'presence_leave', topic: LOBBY, member: wire(d), reason: 'dropped' });
@@ -171,7 +157,7 @@ describe('presence over the wire', () => {
   it('shows a json watcher the plain JSON projection of member info', async () => {
     await using router = await startRouter();
     const since = new Date(Date.UTC(2200, 0, 1));
-    await using a = await member(router, 'a', LOBBY, { info: superjsonCodec.encode({ since }) });
+    await using a = await RawClient.subscribed(router.url, LOBBY, { name: 'a', info: superjsonCodec.encode({ since }) });
     await using watcher = await RawClient.welcomed(router.url, { name: 'w' }, { protocols: ['herald.v1.json'] });
     watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });
     const state = await watcher.nextOf('presence_state');
@@ -183,8 +169,8 @@ describe('presence over the wire', () => {
     await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
     watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });
     expect(await watcher.next()).toEqual({ type: 'presence_state', id: 1, topic: LOBBY, members: [] });
-    await using wild = await member(router, 'wild', 'chat.*');
-    await using tail = await member(router, 'tail', 'chat.>');
+    await using wild = await RawClient.subscribed(router.url, 'chat.*', { name: 'wild' });
+    await using tail = await RawClient.subscribed(router.url, 'chat.>', { name: 'tail' });
     expect(await watcher.drain()).toEqual([]);
     await expectMembers(router, LOBBY, []);
     await expectMembers(router, 'chat.*', [wild.welcome!.id]);
@@ -199,11 +185,11 @@ describe('presence over the wire', () => {
     await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
     watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });
     await watcher.nextOf('presence_state');
-    await using a = await member(router, 'a', LOBBY);
+    await using a = await RawClient.subscribed(router.url, LOBBY, { name: 'a' });
     expect(await watcher.next()).toEqual({ type: 'presence_join', topic: LOBBY, member: wire(a) });
     watcher.send({ type: 'presence_unwatch', id: 2, topic: LOBBY });
     expect(await watcher.next()).toEqual({ type: 'presence_unwatched', id: 2, topic: LOBBY });
-    await using b = await member(router, 'b', LOBBY);
+    await using b = await RawClient.subscribed(router.url, LOBBY, { name: 'b' });
     a.send({ type: 'unsubscribe', id: 3, pattern: LOBBY });
     await a.nextOf('unsubscribed');
     await b.destroy();
@@ -321,12 +307,12 @@ describe('with an engine that takes its time', () => {
   it('sends the joins and leaves that happen while the snapshot is on its way after it, in order', async () => {
     const engine = new SlowEngine();
     await using router = await startRouter({ engine });
-    await using a = await member(router, 'a', LOBBY);
+    await using a = await RawClient.subscribed(router.url, LOBBY, { name: 'a' });
     await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
     engine.hold.members = deferred();
     watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });
     await engine.called('members');
-    await using b = await member(router, 'b', LOBBY);
+    await using b = await RawClient.subscribed(router.url, LOBBY, { name: 'b' });
     a.send({ type: 'unsubscribe', id: 2, pattern: LOBBY });
     await a.nextOf('unsubscribed');
     expect(watcher.queued).toBe(0);
@@ -340,7 +326,7 @@ describe('with an engine that takes its time', () => {
   it('answers each of two presence_watch requests for the same topic', async () => {
     const engine = new SlowEngine();
     await using router = await startRouter({ engine });
-    await using a = await member(router, 'a', LOBBY);
+    await using a = await RawClient.subscribed(router.url, LOBBY, { name: 'a' });
     await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
     engine.hold.members = deferred();
     watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });

@@ -4,13 +4,10 @@
  * jitter; `router.disconnect()` closes for good (1000) or cuts like a network failure (1006).
  */
 import { type Client, type ReconnectAttempt, type Recovery, type StateChange, connect } from '@herald/client';
-import { type DefaultSchema, type MessageMsg, superjsonCodec } from '@herald/protocol';
-import { RawClient, nextEvent, startRouter } from '@herald/testkit';
+import { type MessageMsg, superjsonCodec } from '@herald/protocol';
+import { disconnectOf, nextEvent, RawClient, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
-import type { ClientInfo, DisconnectDetail } from '../src/index.js';
-
-/** The router type `startRouter` returns (the testkit sees the server through its build). */
-type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
+import type { ClientInfo } from '../src/index.js';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -19,20 +16,6 @@ function stateChange(client: Client, to: StateChange['to']): Promise<StateChange
     (listener) => client.on('statechange', listener),
     (change) => change.to === to,
   ).then(([change]) => change);
-}
-
-function disconnectOf(router: Router, name: string): Promise<[ClientInfo, DisconnectDetail]> {
-  return nextEvent<[ClientInfo, DisconnectDetail]>(
-    (listener) => router.on('disconnect', listener),
-    (client) => client.name === name,
-  );
-}
-
-async function rawSubscriber(router: Router, name: string, pattern: string): Promise<RawClient> {
-  const raw = await RawClient.welcomed(router.url, { name });
-  raw.send({ type: 'subscribe', id: 1, pattern });
-  expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern, at: expect.any(Number) });
-  return raw;
 }
 
 const closeAll = (clients: Client[]): AsyncDisposable => ({
@@ -73,8 +56,8 @@ describe('router.close({ restart: true })', () => {
     const COUNT = 500;
     const PAD = 'p'.repeat(2048);
     await using router = await startRouter();
-    await using reading = await rawSubscriber(router, 'reading', 'flush');
-    await using paused = await rawSubscriber(router, 'paused', 'flush');
+    await using reading = await RawClient.subscribed(router.url, 'flush', { name: 'reading' });
+    await using paused = await RawClient.subscribed(router.url, 'flush', { name: 'paused' });
     await using api = await connect(router.url, { name: 'api' });
     const got: number[] = [];
     await api.subscribe('flush', (_data, meta) => got.push(meta.offset));
@@ -106,7 +89,7 @@ describe('router.close({ restart: true })', () => {
     const COUNT = 500;
     const PAD = 'q'.repeat(16 * 1024);
     await using router = await startRouter({ maxBufferedBytes: 32 * 1024 * 1024 });
-    await using paused = await rawSubscriber(router, 'paused', 'flush');
+    await using paused = await RawClient.subscribed(router.url, 'flush', { name: 'paused' });
     await using pub = await RawClient.welcomed(router.url, { name: 'pub' });
     paused.socket.pause();
     for (let id = 1; id <= COUNT; id++) pub.send({ type: 'publish', id, topic: 'flush' }, superjsonCodec.encode({ id, pad: PAD }));

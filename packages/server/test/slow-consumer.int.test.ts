@@ -9,10 +9,10 @@
  */
 import { type Client, type Recovery, type StateChange, connect } from '@herald/client';
 import { type DefaultSchema, decodeServerFrame } from '@herald/protocol';
-import { RawClient, deferred, nextEvent, startRouter } from '@herald/testkit';
+import { deferred, disconnectOf, nextEvent, RawClient, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ClientInfo, DisconnectDetail, Logger } from '../src/index.js';
+import type { Logger } from '../src/index.js';
 
 /** The router type `startRouter` returns (the testkit sees the server through its build). */
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
@@ -85,20 +85,6 @@ async function fastSubscriber(router: Router, name: string): Promise<{ client: C
   return { client, tally };
 }
 
-async function rawSubscriber(router: Router, name: string, pattern: string): Promise<RawClient> {
-  const raw = await RawClient.welcomed(router.url, { name });
-  raw.send({ type: 'subscribe', id: 1, pattern });
-  expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern, at: expect.any(Number) });
-  return raw;
-}
-
-function disconnectOf(router: Router, name: string): Promise<[ClientInfo, DisconnectDetail]> {
-  return nextEvent<[ClientInfo, DisconnectDetail]>(
-    (listener) => router.on('disconnect', listener),
-    (client) => client.name === name,
-  );
-}
-
 const disposeAll = (clients: Client[]): AsyncDisposable => ({
   [Symbol.asyncDispose]: async () => {
     await Promise.all(clients.map((client) => client.close()));
@@ -129,7 +115,7 @@ async function isolationRun(withSlow: boolean): Promise<Figures> {
   await using watch = await RawClient.welcomed(router.url, { name: 'watcher' });
   watch.send({ type: 'presence_watch', id: 1, topic: TOPIC });
   await watch.nextOf('presence_state');
-  await using slow = withSlow ? await rawSubscriber(router, 'slow', TOPIC) : undefined;
+  await using slow = withSlow ? await RawClient.subscribed(router.url, TOPIC, { name: 'slow' }) : undefined;
   const gone = disconnectOf(router, 'slow');
   if (slow !== undefined) {
     slow.socket.pause();
@@ -210,7 +196,7 @@ describe('slow consumer isolation', () => {
   it('keeps a subscriber that reads in bursts, as long as its buffer stays under the limit', async () => {
     await using router = await startRouter({ maxBufferedBytes: LIMIT });
     await using pub = await connect(router.url, { name: 'publisher' });
-    await using lagging = await rawSubscriber(router, 'lagging', TOPIC);
+    await using lagging = await RawClient.subscribed(router.url, TOPIC, { name: 'lagging' });
     const BATCH = 16; // 16 × 8 KiB = 128 KiB at a time, half the limit; 16 MiB in all
     const offsets: number[] = [];
     for (let start = 0; start < TOTAL; start += BATCH) {

@@ -1,4 +1,5 @@
 /** Small assertions and recorders the suites share: await what you expect, never sleep. */
+import type { ClientInfo, DisconnectDetail } from '@herald/server';
 import { expect } from 'vitest';
 import { type Deferred, deferred } from './deferred.js';
 
@@ -60,6 +61,22 @@ export function reachState<C extends { to: string }>(client: StateEvents<C>, to:
       if (change.to !== to) return;
       off();
       resolve(change);
+    });
+  });
+}
+
+/** Anything with the router's `disconnect` event (structural, so source and built routers fit). */
+interface DisconnectEvents {
+  on(event: 'disconnect', listener: (client: ClientInfo, detail: DisconnectDetail) => void): () => void;
+}
+
+/** The router's next `disconnect` event for the client named `name`. */
+export function disconnectOf(router: DisconnectEvents, name: string): Promise<[ClientInfo, DisconnectDetail]> {
+  return new Promise((resolve) => {
+    const off = router.on('disconnect', (client, detail) => {
+      if (client.name !== name) return;
+      off();
+      resolve([client, detail]);
     });
   });
 }

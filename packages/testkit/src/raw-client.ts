@@ -3,6 +3,7 @@
  * (after graphql-ws's tclient). It speaks frames, not the client SDK: for protocol tests.
  */
 import { type ServerMessage, decodeServerFrame } from '@herald/protocol';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
 
 export interface RawClientOptions {
@@ -57,6 +58,14 @@ export class RawClient {
     return client;
   }
 
+  /** Opens a socket, completes the handshake, subscribes (request id 1) and checks the confirmation. */
+  static async subscribed(url: string, pattern: string, hello: Record<string, unknown> = {}, options: RawClientOptions = {}): Promise<RawClient> {
+    const client = await RawClient.welcomed(url, hello, options);
+    client.send({ type: 'subscribe', id: 1, pattern });
+    expect(await client.next()).toEqual({ type: 'subscribed', id: 1, pattern, at: expect.any(Number) });
+    return client;
+  }
+
   welcome: Extract<ServerMessage, { type: 'welcome' }> | undefined;
 
   /** Sends a message object as a header line, optionally followed by a payload. */
@@ -93,6 +102,18 @@ export class RawClient {
     for (;;) {
       const message = await this.next();
       if (message.type === type) return message as Extract<ServerMessage, { type: T }>;
+    }
+  }
+
+  /** Every frame until the socket closes, then how it closed. */
+  async untilClosed(): Promise<{ frames: ServerMessage[]; close: CloseInfo }> {
+    const frames: ServerMessage[] = [];
+    for (;;) {
+      try {
+        frames.push(await this.next());
+      } catch {
+        return { frames, close: await this.closed };
+      }
     }
   }
 
