@@ -61,8 +61,8 @@ const SHAPE_INVALID: ReadonlyArray<[label: string, text: string]> = [
   ['meta.values objects nested 100,000 deep', envelope(`{"values":${'{"values":'.repeat(DEEP)}["x"]${'}'.repeat(DEEP)}}`)],
   ['referentialEqualities nested 100,000 deep', envelope(`{"referentialEqualities":${'{"a":'.repeat(DEEP)}[]${'}'.repeat(DEEP)}}`)],
   [
-    'more than 1,000 shared-reference paths',
-    JSON.stringify({ json: { a: {} }, meta: { referentialEqualities: { a: Array.from({ length: 1001 }, (_, i) => `b${i}`) }, v: 1 } }),
+    'more than 100,000 shared-reference paths',
+    JSON.stringify({ json: { a: {} }, meta: { referentialEqualities: { a: Array.from({ length: 100_001 }, (_, i) => `b${i}`) }, v: 1 } }),
   ],
 ];
 

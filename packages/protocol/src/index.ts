@@ -49,7 +49,8 @@ export type {
   Segments,
   SubscribeData,
 } from './schema.js';
-export { type SuperjsonCodecOptions, createSuperjsonCodec, registerBinaryTypes, superjsonCodec } from './superjson-codec.js';
+export { type SuperjsonCodecOptions, createSuperjsonCodec, superjsonCodec } from './superjson-codec.js';
+export { type SuperjsonRegistry, registerBinaryTypes } from './superjson-interop.js';
 export {
   MAX_TOPIC_LENGTH,
   SINGLE_WILDCARD,

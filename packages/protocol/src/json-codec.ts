@@ -1,9 +1,8 @@
-import { SuperJSON } from 'superjson';
 import { type Codec, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
-import { isPlainJson, jsonTreeProblem, jsonValueProblem } from './payload-guard.js';
+import { isPlainJson, jsonTreeProblem } from './payload-guard.js';
 import { type Result, err, ok } from './result.js';
-import { registerBinaryTypes } from './superjson-codec.js';
+import { serialize } from './superjson-format.js';
 
 /**
  * The plain JSON codec (`herald.v1.json`), for peers without superjson such as a Python or shell
@@ -13,7 +12,6 @@ import { registerBinaryTypes } from './superjson-codec.js';
  */
 export function createJsonCodec(options: DecodeLimits = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  let projector: SuperJSON | undefined;
 
   const parse = (text: string): Result<unknown, ProtocolError> => {
     let value: unknown;
@@ -31,21 +29,11 @@ export function createJsonCodec(options: DecodeLimits = {}): Codec {
     name: 'json',
     encode(value) {
       if (isPlainJson(value, maxDepth)) return JSON.stringify(value);
-      if (projector === undefined) {
-        projector = new SuperJSON();
-        registerBinaryTypes(projector);
-      }
-      let json: unknown;
-      let text: string | undefined;
       try {
-        json = projector.serialize(value).json;
-        text = JSON.stringify(json);
+        return JSON.stringify(serialize(value, { maxDepth, maxAnnotations: Infinity }, false).json) ?? 'null';
       } catch (cause) {
-        throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value as JSON: ${String(cause)}`, { cause });
+        throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value as JSON: ${(cause as Error).message}`, { cause });
       }
-      const problem = jsonValueProblem(json, maxDepth);
-      if (problem !== undefined) throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `the value has ${problem}`);
-      return text ?? 'null';
     },
     decode: parse,
     check(text) {

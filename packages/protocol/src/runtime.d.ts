@@ -14,3 +14,7 @@ declare const console: {
   error(...data: unknown[]): void;
   warn(...data: unknown[]): void;
 };
+declare class URL {
+  constructor(url: string, base?: string);
+  readonly href: string;
+}

@@ -67,9 +67,9 @@ export interface RouterOptions {
   /** Bad messages tolerated per connection before close 4000. Default 100. */
   maxProtocolErrors?: number;
   /**
-   * Check every published payload against its codec (shape, depth, forbidden keys) before routing
-   * it, so subscribers never receive one they must refuse. Costs one JSON parse per publish, not
-   * per subscriber. Default true.
+   * Check every published payload against its codec (shape, depth, forbidden keys, superjson's
+   * `meta`) before routing it, so subscribers never receive one they must refuse. Costs one decode
+   * per publish, not per subscriber. Default true.
    */
   validatePayloads?: boolean;
   /** Default timeout of requests, in milliseconds, when the caller names none. Default 10,000. */
