@@ -12,13 +12,15 @@ import { expect, it } from 'vitest';
  * The enforced budget: a ratchet just above today's size, so the client cannot grow unnoticed.
  * Issue 6 asks for 10 KB (Socket.IO's client is 14.8 KB without rich types); the client is not
  * there yet (see bench/README.md, "Browser client size"), so the test prints the distance to it.
+ * Lower it whenever the client shrinks.
  */
-const BUDGET_BYTES = 18 * 1024;
+const BUDGET_BYTES = 15.5 * 1024;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
 const CLIENT_ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 const PROTOCOL_DIR = fileURLToPath(new URL('../../protocol', import.meta.url));
+const PROTOCOL_ENTRY = fileURLToPath(new URL('../../protocol/src/index.ts', import.meta.url));
 
 /** A page that uses everything the budget covers, so nothing it needs is tree-shaken away. */
 const PAGE = `
@@ -34,7 +36,13 @@ await subscription.unsubscribe();
 await client.close();
 `;
 
-/** superjson as Herald uses it: an instance of its class (all of its code stays in). */
+/** Herald's implementation of superjson's format, with its checks and binary types. */
+const CODEC_ONLY = `
+import { superjsonCodec } from ${JSON.stringify(PROTOCOL_ENTRY)};
+globalThis.codec = superjsonCodec;
+`;
+
+/** The superjson library, for comparison (the client does not contain it). */
 const SUPERJSON_ONLY = `
 import { SuperJSON } from 'superjson';
 globalThis.superjson = new SuperJSON();
@@ -107,12 +115,14 @@ async function measure(code: string, dir: string): Promise<Size> {
 
 it(`the browser client (connect, subscribe, publish, presence, superjson) is at most ${BUDGET_BYTES} bytes min+gzip`, async () => {
   const client = await measure(PAGE, CLIENT_DIR);
+  const codec = await measure(CODEC_ONLY, PROTOCOL_DIR);
   const superjson = await measure(SUPERJSON_ONLY, PROTOCOL_DIR);
-  const share = ((superjson.gzipped / client.gzipped) * 100).toFixed(0);
+  const share = ((codec.gzipped / client.gzipped) * 100).toFixed(0);
   console.log(
     `browser client: ${client.minified} B minified, ${client.gzipped} B min+gzip (budget ${BUDGET_BYTES} B, target ${TARGET_BYTES} B)\n` +
-      `superjson alone: ${superjson.minified} B minified, ${superjson.gzipped} B min+gzip (about ${share}% of the client; ` +
-      'gzip shares some of it, so the parts do not add up exactly)',
+      `superjsonCodec alone: ${codec.minified} B minified, ${codec.gzipped} B min+gzip (about ${share}% of the client; ` +
+      'gzip shares some of it, so the parts do not add up exactly)\n' +
+      `the superjson library alone, not in the client: ${superjson.minified} B minified, ${superjson.gzipped} B min+gzip`,
   );
   expect(client.gzipped).toBeLessThanOrEqual(BUDGET_BYTES);
 });
