@@ -47,8 +47,9 @@ function uncorkAll(): void {
   corked.clear();
 }
 
-/** Shared by every connection that watches nothing; never written to (see PresenceWatchers.start). */
+/** Shared empty sets until a connection subscribes or watches; never written to. */
 const NO_WATCHES: Set<string> = new Set();
+export const NO_PATTERNS: Set<string> = new Set();
 
 /** One WebSocket connection to the router, from upgrade to close. */
 export class Connection {
@@ -62,7 +63,7 @@ export class Connection {
   name = '';
   info: EncodedValue | undefined;
   /** Subscriptions, in the order they were made. */
-  readonly patterns = new Set<string>();
+  patterns: Set<string> = NO_PATTERNS;
   /** Topics whose presence this connection watches (allocated on the first watch: most never do). */
   watching: Set<string> = NO_WATCHES;
   protocolErrors = 0;

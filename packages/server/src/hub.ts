@@ -17,8 +17,8 @@ import {
   patternProblem,
   topicProblem,
 } from '@herald/protocol';
-import type WebSocket from 'ws';
-import { type ClientInfo, Connection } from './connection.js';
+import type { RawData, default as WebSocket } from 'ws';
+import { type ClientInfo, Connection, NO_PATTERNS } from './connection.js';
 import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPublication } from './engine.js';
 export type { LocalHandler, MessageMeta } from './local-subscribers.js';
 import { Frames, bytesToText } from './frames.js';
@@ -129,32 +129,50 @@ export class Hub implements EngineListener {
   // ---- connection lifecycle ----
 
   accept(socket: WebSocket, address: string, codec: Codec | undefined): void {
-    socket.on('error', (error) => this.logger.log('debug', 'socket error', { address, error: error.message }));
-    if (codec === undefined) {
-      socket.close(CloseCode.CODEC_UNSUPPORTED, 'CODEC_UNSUPPORTED: offer subprotocol herald.v1.superjson or herald.v1.json');
-      return;
-    }
-    if (this.closing) {
-      socket.close(CloseCode.GOING_AWAY, 'GOING_AWAY: the router is shutting down');
-      return;
-    }
+    const refuse = (code: number, reason: string): void => {
+      socket.on('error', (error) => this.logger.log('debug', 'socket error', { address, error: error.message }));
+      socket.close(code, reason);
+    };
+    if (codec === undefined) return refuse(CloseCode.CODEC_UNSUPPORTED, 'CODEC_UNSUPPORTED: offer subprotocol herald.v1.superjson or herald.v1.json');
+    if (this.closing) return refuse(CloseCode.GOING_AWAY, 'GOING_AWAY: the router is shutting down');
     if (this.connections.size >= this.options.maxConnections) {
       this.logger.log('warn', 'connection refused: router full', { address, maxConnections: this.options.maxConnections });
-      socket.close(CloseCode.TRY_AGAIN_LATER, `ROUTER_FULL: the router is at maxConnections (${this.options.maxConnections})`);
-      return;
+      return refuse(CloseCode.TRY_AGAIN_LATER, `ROUTER_FULL: the router is at maxConnections (${this.options.maxConnections})`);
     }
     const connection = new Connection(randomId(), socket, codec, address, this.options.maxBufferedBytes, this.#slow);
     this.connections.set(connection.id, connection);
-    socket.on('pong', () => (connection.heard = true));
-    connection.helloTimer = setTimeout(() => {
-      connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
-    }, this.options.helloTimeoutMs);
-    socket.on('message', (data, isBinary) => {
-      connection.heard = true;
-      connection.serial(() => this.#onFrame(connection, data as Buffer, isBinary));
-    });
-    socket.on('close', (code, reason) => this.#onClose(connection, code, reason.toString()));
+    this.#bySocket.set(socket, connection);
+    connection.helloTimer = setTimeout(this.#helloTimeout, this.options.helloTimeoutMs, connection);
+    for (const [event, listener] of this.#socketListeners) socket.on(event, listener);
   }
+
+  /** The connection of each socket, for the listeners below. */
+  readonly #bySocket = new WeakMap<WebSocket, Connection>();
+  readonly #helloTimeout = (connection: Connection): void =>
+    connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
+  /**
+   * One set of socket listeners for every connection (ws calls them with the socket as `this`),
+   * rather than four closures each: an idle connection costs a few hundred bytes less.
+   */
+  readonly #socketListeners = ((hub: Hub) => {
+    const of = (socket: WebSocket): Connection => hub.#bySocket.get(socket)!;
+    return [
+      ['message', function (this: WebSocket, data: RawData, isBinary: boolean) {
+        const connection = of(this);
+        connection.heard = true;
+        connection.serial(() => hub.#onFrame(connection, data as Buffer, isBinary));
+      }],
+      ['pong', function (this: WebSocket) {
+        of(this).heard = true;
+      }],
+      ['close', function (this: WebSocket, code: number, reason: Buffer) {
+        hub.#onClose(of(this), code, reason.toString());
+      }],
+      ['error', function (this: WebSocket, error: Error) {
+        hub.logger.log('debug', 'socket error', { id: of(this).id, address: of(this).address, error: error.message });
+      }],
+    ] as Array<[string, (this: WebSocket, ...args: any[]) => void]>; // eslint-disable-line @typescript-eslint/no-explicit-any -- ws's own listener type
+  })(this);
 
   /** Resolves once every connection is gone. */
   async drained(): Promise<void> {
@@ -369,6 +387,7 @@ export class Hub implements EngineListener {
       return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} subscriptions per connection`, id);
     }
     if (fresh) {
+      if (connection.patterns === NO_PATTERNS) connection.patterns = new Set();
       connection.patterns.add(pattern);
       let subscribed = false;
       try {
