@@ -450,9 +450,11 @@ function convert(type: unknown, json: unknown): unknown {
     case 'bigint':
       if (string && /^-?\d+$/.test(json)) return BigInt(json);
       break;
-    case 'Date':
-      if (string && !Number.isNaN(Date.parse(json))) return new Date(json);
+    case 'Date': {
+      const date = new Date(string ? json : NaN);
+      if (!Number.isNaN(date.getTime())) return date;
       break;
+    }
     case 'number':
       if (string && SPECIAL_NUMBERS.includes(json)) return Number(json);
       break;
