@@ -177,22 +177,29 @@ export function serialize(value: unknown, limits: FormatLimits, withMeta = true)
       const inner: Record<string, AnnotationTree> = {};
       let count = type === undefined ? 0 : 1;
       let height = 1;
-      // An array's own keys other than its indices are not walked: JSON drops them (superjson
-      // annotates them, and then cannot find them in the JSON it wrote).
-      for (const key of isArray ? Object.keys(children as unknown[]).filter(isIndex) : Object.keys(children as object)) {
-        if (FORBIDDEN_KEYS.has(key)) throw new Error(`forbidden key "${key}"`);
-        const item = (children as Record<string, unknown>)[key];
+      const visit = (key: string | number, item: unknown): void => {
         if (isPlainScalar(item)) {
-          (out as Record<string, unknown>)[key] = item; // the common case: no annotation, no identity
-          continue;
+          (out as Record<string | number, unknown>)[key] = item; // the common case: no annotation, no identity
+          return;
         }
         const child = walk(item, { up: at, key, depth: depth + 1 });
-        (out as Record<string, unknown>)[key] = child.json;
+        (out as Record<string | number, unknown>)[key] = child.json;
         count += child.count;
         height = Math.max(height, child.height + 1);
-        const escaped = escapeKey(key);
+        const escaped = escapeKey(String(key));
         if (Array.isArray(child.annotations)) inner[escaped] = child.annotations;
         else if (child.annotations !== undefined) for (const [k, tree] of Object.entries(child.annotations)) inner[`${escaped}.${k}`] = tree;
+      };
+      if (isArray) {
+        // Only the indices: JSON drops an array's other own keys (superjson annotates them, and
+        // then cannot find them in the JSON it wrote). Holes stay holes, and JSON writes null.
+        const items = children as unknown[];
+        for (let i = 0; i < items.length; i++) if (i in items) visit(i, items[i]);
+      } else {
+        for (const key of Object.keys(children as object)) {
+          if (FORBIDDEN_KEYS.has(key)) throw new Error(`forbidden key "${key}"`);
+          visit(key, (children as Record<string, unknown>)[key]);
+        }
       }
       ancestors.pop();
       const annotated = Object.keys(inner).length > 0;
@@ -259,13 +266,13 @@ const escapeKey = (key: string): string => key.replaceAll('\\', '\\\\').replaceA
 /** Where a value is, as a chain of keys up to the root: paths are built only for shared values. */
 interface Link {
   up: Link | undefined;
-  key: string;
+  key: string | number;
   depth: number;
 }
 
 function stringifyPath(at: Link): string {
   const keys: string[] = [];
-  for (let link: Link | undefined = at; link?.up !== undefined; link = link.up) keys.push(escapeKey(link.key));
+  for (let link: Link | undefined = at; link?.up !== undefined; link = link.up) keys.push(escapeKey(String(link.key)));
   return keys.reverse().join('.');
 }
 
