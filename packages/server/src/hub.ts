@@ -171,7 +171,7 @@ export class Hub implements EngineListener {
       ['error', function (this: WebSocket, error: Error) {
         hub.logger.log('debug', 'socket error', { id: of(this).id, address: of(this).address, error: error.message });
       }],
-    ] as Array<[string, (this: WebSocket, ...args: any[]) => void]>; // eslint-disable-line @typescript-eslint/no-explicit-any -- ws's own listener type
+    ] as Array<[string, (this: WebSocket, ...args: any[]) => void]>; // any[]: the listener type ws's `on` takes
   })(this);
 
   /** Resolves once every connection is gone. */
