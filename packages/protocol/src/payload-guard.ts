@@ -87,7 +87,8 @@ export function isPlainJson(root: unknown, maxDepth: number): boolean {
   return true;
 }
 
-function isPlainScalar(value: unknown): boolean {
+/** A scalar that JSON carries as it is: a string, a boolean, null, or a finite number other than -0. */
+export function isPlainScalar(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':

@@ -817,25 +817,15 @@ describe('encode refuses with PAYLOAD_UNENCODABLE', () => {
       constructor(readonly inner: unknown) {}
     }
     const box = new Box(nest(60, 1));
-    const value = [box, nest(10, box)];
-    let text: string | undefined;
-    try {
-      text = superjsonCodec.encode(value);
-    } catch (error) {
-      expect((error as ProtocolError).code).toBe(ErrorCode.PAYLOAD_UNENCODABLE);
-    }
-    if (text !== undefined) decoded(text);
+    expect(unencodable([box, nest(10, box)])).toMatch(/nesting deeper than \d+ levels/); // counted from the instance
+    decoded(superjsonCodec.encode([box, nest(1, box)])); // the same instance, shallow enough
   });
 
   it('never writes annotations for array properties JSON drops', () => {
     const value = Object.assign([new Date(0)], { when: new Date(1) });
-    let text: string | undefined;
-    try {
-      text = superjsonCodec.encode(value);
-    } catch (error) {
-      expect((error as ProtocolError).code).toBe(ErrorCode.PAYLOAD_UNENCODABLE);
-    }
-    if (text !== undefined) decoded(text);
+    const text = superjsonCodec.encode(value);
+    expect(text).toBe('{"json":["1970-01-01T00:00:00.000Z"],"meta":{"values":{"0":["Date"]},"v":1}}');
+    expectSameGraph(decoded(text), [new Date(0)]);
   });
 
   it('more than maxAnnotations annotations, counted per position as superjson writes them', () => {

@@ -20,7 +20,7 @@
  * `ProtocolError`.
  */
 import { fromBase64, toBase64 } from './base64.js';
-import { FORBIDDEN_KEYS, jsonValueProblem } from './payload-guard.js';
+import { FORBIDDEN_KEYS, isPlainScalar, jsonValueProblem } from './payload-guard.js';
 
 /** superjson's type annotation tree: `[type, children?]` at an annotated value, `{path: tree}` above. */
 export type AnnotationTree = [type: AnnotationType, children?: Record<string, AnnotationTree>] | { [path: string]: AnnotationTree };
@@ -60,6 +60,7 @@ const TYPED_ARRAYS = {
   BigUint64Array,
 } as const;
 type TypedArrayName = keyof typeof TYPED_ARRAYS;
+export type TypedArray = InstanceType<(typeof TYPED_ARRAYS)[TypedArrayName]>;
 
 /** superjson's own `typed-array` annotation (numbers as a JSON array), read for compatibility. */
 const SUPERJSON_TYPED_ARRAYS = ['Int8Array', 'Uint8Array', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'Uint8ClampedArray'];
@@ -133,7 +134,7 @@ export function serialize(value: unknown, limits: FormatLimits, withMeta = true)
       json = toBase64(new Uint8Array(v));
     } else if (ArrayBuffer.isView(v) && typedArrayName(v) !== undefined) {
       type = ['custom', 'TypedArray'];
-      json = [typedArrayName(v), toBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))];
+      json = typedArrayToJson(v);
     } else if (v instanceof Date) {
       if (Number.isNaN(v.getTime())) throw new Error('an invalid Date');
       type = 'Date';
@@ -250,9 +251,24 @@ function isPrimitive(v: unknown): boolean {
   return v === null || v === undefined || typeof v === 'boolean' || typeof v === 'string' || typeof v === 'symbol' || (typeof v === 'number' && !Number.isNaN(v));
 }
 
-function typedArrayName(view: ArrayBufferView): TypedArrayName | undefined {
+/** The name Herald's `TypedArray` annotation gives `view`, or undefined when it carries none. */
+export function typedArrayName(view: unknown): TypedArrayName | undefined {
   for (const name of Object.keys(TYPED_ARRAYS) as TypedArrayName[]) if (view instanceof TYPED_ARRAYS[name]) return name;
   return undefined;
+}
+
+/** A typed array as Herald's `TypedArray` annotation carries it: `[name, base64 of its bytes]`. */
+export function typedArrayToJson(view: ArrayBufferView): [TypedArrayName, string] {
+  return [typedArrayName(view)!, toBase64(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))];
+}
+
+/** The typed array `[name, base64]` stands for, or undefined when it is not such a pair. */
+export function typedArrayFromJson(json: unknown): TypedArray | undefined {
+  if (!Array.isArray(json) || json.length !== 2 || typeof json[1] !== 'string' || !Object.hasOwn(TYPED_ARRAYS, json[0])) return undefined;
+  const Type = TYPED_ARRAYS[json[0] as TypedArrayName];
+  const bytes = fromBase64(json[1]);
+  if (bytes.byteLength % Type.BYTES_PER_ELEMENT !== 0) return undefined;
+  return new Type(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / Type.BYTES_PER_ELEMENT);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -276,10 +292,6 @@ function stringifyPath(at: Link): string {
   return keys.reverse().join('.');
 }
 
-/** A value that JSON carries as it is and superjson neither annotates nor tracks. */
-function isPlainScalar(v: unknown): boolean {
-  return typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
-}
 
 // ---- reading ----
 
@@ -502,11 +514,8 @@ function convertComposite(kind: unknown, name: unknown, json: unknown): unknown 
   if (kind === 'custom') {
     if (name === 'Uint8Array' && typeof json === 'string') return fromBase64(json);
     if (name === 'ArrayBuffer' && typeof json === 'string') return fromBase64(json).buffer;
-    if (name === 'TypedArray' && Array.isArray(json) && json.length === 2 && typeof json[1] === 'string' && Object.hasOwn(TYPED_ARRAYS, json[0])) {
-      const Type = TYPED_ARRAYS[json[0] as TypedArrayName];
-      const bytes = fromBase64(json[1]);
-      if (bytes.byteLength % Type.BYTES_PER_ELEMENT === 0) return new Type(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / Type.BYTES_PER_ELEMENT);
-    }
+    const typed = name === 'TypedArray' ? typedArrayFromJson(json) : undefined;
+    if (typed !== undefined) return typed;
   } else if (kind === 'typed-array' && SUPERJSON_TYPED_ARRAYS.includes(name as string) && Array.isArray(json) && json.every((n) => typeof n === 'number')) {
     return new (globalThis[name as 'Uint8Array'])(json as number[]);
   }

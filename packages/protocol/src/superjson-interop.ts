@@ -1,4 +1,5 @@
 import { fromBase64, toBase64 } from './base64.js';
+import { type TypedArray, typedArrayFromJson, typedArrayName, typedArrayToJson } from './superjson-format.js';
 
 /** A JSON value, as superjson types it. */
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -10,20 +11,6 @@ export interface SuperjsonRegistry {
     name: string,
   ): void;
 }
-
-const TYPED_ARRAYS = [
-  Int8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-] as const;
-type TypedArray = InstanceType<(typeof TYPED_ARRAYS)[number]>;
 
 /**
  * Registers Herald's binary types on a superjson instance, for a peer that speaks
@@ -44,17 +31,14 @@ export function registerBinaryTypes(superjson: SuperjsonRegistry): void {
     },
     'ArrayBuffer',
   );
-  const typeOf = (v: unknown) => TYPED_ARRAYS.find((Type) => v instanceof Type);
   superjson.registerCustom<TypedArray, [string, string]>(
     {
-      isApplicable: (v): v is TypedArray => typeOf(v) !== undefined,
-      serialize: (v) => [typeOf(v)!.name, toBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))],
-      deserialize: ([name, data]) => {
-        const Type = TYPED_ARRAYS.find((T) => T.name === name);
-        if (Type === undefined) throw new TypeError(`unknown typed array "${name}"`);
-        const bytes = fromBase64(data);
-        if (bytes.byteLength % Type.BYTES_PER_ELEMENT !== 0) throw new TypeError(`${name} bytes of a wrong length`);
-        return new Type(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+      isApplicable: (v): v is TypedArray => typedArrayName(v) !== undefined,
+      serialize: typedArrayToJson,
+      deserialize: (json) => {
+        const typed = typedArrayFromJson(json);
+        if (typed === undefined) throw new TypeError(`not a typed array as Herald writes it: ${JSON.stringify(json).slice(0, 64)}`);
+        return typed;
       },
     },
     'TypedArray',
