@@ -169,7 +169,8 @@ export class Hub implements EngineListener {
         hub.#onClose(of(this), code, reason.toString());
       }],
       ['error', function (this: WebSocket, error: Error) {
-        hub.logger.log('debug', 'socket error', { id: of(this).id, address: of(this).address, error: error.message });
+        const { id, address } = of(this);
+        hub.logger.log('debug', 'socket error', { id, address, error: error.message });
       }],
     ] as Array<[string, (this: WebSocket, ...args: any[]) => void]>; // any[]: the listener type ws's `on` takes
   })(this);
