@@ -1,4 +1,5 @@
 import {
+  type ClientMessage,
   type Codec,
   ConnectionError,
   type Covered,
@@ -17,10 +18,13 @@ import {
   type ResultOf,
   type ServerMessage,
   type SubscribeData,
+  RemoteError,
   SubscriptionError,
+  TimeoutError,
   type WelcomeMsg,
   assertNever,
   encodeFrame,
+  handlerFailure,
   methodProblem,
   patternProblem,
   subprotocolFor,
@@ -90,11 +94,19 @@ export interface PublishAck {
   offset: number;
 }
 
-/** What the features loaded on demand (requests.ts) use of the client. */
+/**
+ * What the features loaded on demand (requests.ts, handlers.ts) use of the client, including the
+ * protocol's classes and functions: those modules import nothing else at run time, so a bundler
+ * keeps the protocol modules in the page's chunk instead of moving them to a third chunk shared by
+ * both (Vite 8's Rolldown does that: rolldown/rolldown#10731), which cost every page ~0.65 KB.
+ */
 export interface ClientCore {
   readonly codec: Codec;
+  readonly lib: FeatureLib;
   readonly state: ClientState;
   assertUsable(): void;
+  /** Encodes a frame. */
+  frame(message: ClientMessage): string;
   checkSize(frame: string): void;
   sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent;
   send(frame: string): boolean;
@@ -104,6 +116,16 @@ export interface ClientCore {
   installProvider(provider: Provider): Provider;
   providerIO(): ProviderIO;
 }
+
+/** The protocol's run-time values that requests.ts and handlers.ts use, handed over through {@link ClientCore}. */
+export interface FeatureLib {
+  HeraldError: typeof HeraldError;
+  RemoteError: typeof RemoteError;
+  TimeoutError: typeof TimeoutError;
+  handlerFailure: typeof handlerFailure;
+}
+
+const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError, handlerFailure };
 
 /**
  * Connects to a router and resolves once the router has welcomed the client.
@@ -155,10 +177,12 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const client = this;
     this.#core = {
       codec: this.#codec,
+      lib: LIB,
       get state() {
         return client.state;
       },
       assertUsable: () => this.#assertUsable(),
+      frame: (message) => encodeFrame(message) as string,
       checkSize: (frame) => this.#checkSize(frame),
       sendOrQueue: (build, kind) => this.#outbox.sendOrQueue(build, kind),
       send: (frame) => this.#link.send(frame),
@@ -168,6 +192,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       installProvider: (provider) => (this.#provider = provider),
       providerIO: () => ({
         codec: this.#codec,
+        lib: LIB,
+        frame: (message) => encodeFrame(message) as string,
         send: (frame) => void this.#link.send(frame),
         checkSize: (frame) => this.#checkSize(frame),
         errorStacks: () => this.#errorStacks,
@@ -316,6 +342,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     method: M & KnownMethod<S, M>,
     handler: RequestHandler<ParamsOf<S, M>, ResultOf<S, M>>,
   ): Promise<HandlerRegistration> {
+    const problem = methodProblem(method);
+    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
     return (await this.#requests()).handle(this.#core, method, handler as RequestHandler);
   }
 

@@ -3,15 +3,9 @@
  * sends `request` frames under ids of its own; the client answers `response` or `response_error`,
  * and aborts a handler's signal when the router sends `cancel` or the connection drops.
  */
-import {
-  type Codec,
-  ErrorCode,
-  HeraldError,
-  type IncomingRequestMsg,
-  type ResponseErrorMsg,
-  encodeFrame,
-  handlerFailure,
-} from '@herald/protocol';
+// Types only from the protocol: its run-time values come through `io.lib` (see ClientCore).
+import type { ClientMessage, Codec, IncomingRequestMsg, ResponseErrorMsg } from '@herald/protocol';
+import type { FeatureLib } from './client.js';
 
 /** What a request handler learns about its request. */
 export interface RequestContext {
@@ -34,6 +28,9 @@ export interface HandlerRegistration {
 
 export interface ProviderIO {
   readonly codec: Codec;
+  readonly lib: FeatureLib;
+  /** Encodes a frame. */
+  frame(message: ClientMessage): string;
   send(frame: string): void;
   /** Throws PAYLOAD_TOO_LARGE for a frame over the router's maxPayload. */
   checkSize(frame: string): void;
@@ -82,7 +79,7 @@ export class Provider {
     const waiter = this.#waiting.get(method);
     if (waiter === undefined) {
       // A registration sent again after a reconnect: report it unless the drop made it moot.
-      if (!(error instanceof HeraldError && error.code === ErrorCode.CONNECTION_CLOSED)) this.#io.report(error);
+      if (!(error instanceof this.#io.lib.HeraldError && error.code === 'CONNECTION_CLOSED')) this.#io.report(error);
       return;
     }
     this.#waiting.delete(method);
@@ -103,7 +100,7 @@ export class Provider {
   onRequest(request: IncomingRequestMsg): void {
     const handler = this.#handlers.get(request.method);
     if (handler === undefined) {
-      this.#fail(request.id, { code: ErrorCode.NO_HANDLER, message: `this client no longer handles "${request.method}"` });
+      this.#fail(request.id, { code: 'NO_HANDLER', message: `this client no longer handles "${request.method}"` });
       return;
     }
     const { codec } = this.#io;
@@ -140,14 +137,14 @@ export class Provider {
     const controller = this.#running.get(id);
     if (controller === undefined) return;
     this.#running.delete(id);
-    const code = reason === 'timeout' ? ErrorCode.TIMEOUT : ErrorCode.REQUEST_CANCELLED;
-    controller.abort(new HeraldError(code, `the router cancelled the request (${reason})`));
+    const code = reason === 'timeout' ? 'TIMEOUT' : 'REQUEST_CANCELLED';
+    controller.abort(new this.#io.lib.HeraldError(code, `the router cancelled the request (${reason})`));
   }
 
   /** Aborts every request being served (the connection dropped); their replies are dropped. */
   abortAll(): void {
     for (const controller of this.#running.values()) {
-      controller.abort(new HeraldError(ErrorCode.CONNECTION_CLOSED, 'the connection to the router closed'));
+      controller.abort(new this.#io.lib.HeraldError('CONNECTION_CLOSED', 'the connection to the router closed'));
     }
     this.#running.clear();
   }
@@ -157,10 +154,10 @@ export class Provider {
     this.#running.delete(id);
     let frame: string;
     try {
-      frame = encodeFrame({ type: 'response', id, payload: this.#io.codec.encode(result) }) as string;
+      frame = this.#io.frame({ type: 'response', id, payload: this.#io.codec.encode(result) });
       this.#io.checkSize(frame); // PAYLOAD_TOO_LARGE past the router's maxPayload
     } catch (error) {
-      const code = error instanceof HeraldError ? error.code : ErrorCode.PAYLOAD_UNENCODABLE;
+      const code = error instanceof this.#io.lib.HeraldError ? error.code : 'PAYLOAD_UNENCODABLE';
       this.#fail(id, { code, message: `the result cannot be sent: ${error instanceof Error ? error.message : String(error)}` });
       return;
     }
@@ -168,7 +165,7 @@ export class Provider {
   }
 
   #failure(error: unknown): Omit<ResponseErrorMsg, 'type' | 'id'> {
-    const { code, message, data, stack } = handlerFailure(error);
+    const { code, message, data, stack } = this.#io.lib.handlerFailure(error);
     const failure: Omit<ResponseErrorMsg, 'type' | 'id'> = { code, message };
     if (data !== undefined) {
       try {
@@ -182,6 +179,6 @@ export class Provider {
   }
 
   #fail(id: number, failure: Omit<ResponseErrorMsg, 'type' | 'id'>): void {
-    this.#io.send(encodeFrame({ type: 'response_error', id, ...failure }) as string);
+    this.#io.send(this.#io.frame({ type: 'response_error', id, ...failure }));
   }
 }

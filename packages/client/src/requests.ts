@@ -2,16 +2,8 @@
  * Requests, loaded on first use (`client.request`, `client.handle`, `client.methods`), so that a
  * page that only subscribes and publishes does not download them.
  */
-import {
-  ErrorCode,
-  HeraldError,
-  type MethodWire,
-  RemoteError,
-  type ServerMessage,
-  TimeoutError,
-  encodeFrame,
-  methodProblem,
-} from '@herald/protocol';
+// Types only from the protocol: its run-time values come through `core.lib` (see ClientCore).
+import type { HeraldError, MethodWire, ServerMessage } from '@herald/protocol';
 import type { ClientCore, Sent } from './client.js';
 import { type HandlerRegistration, Provider, type RequestHandler } from './handlers.js';
 
@@ -28,17 +20,18 @@ export interface RequestOptions {
  * timeout and AbortSignal, and turns the reply into the result or the error.
  */
 export async function settle(core: ClientCore, sent: Sent, method: string, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
+  const { RemoteError, TimeoutError } = core.lib;
   const giveUp = (error: HeraldError): void => {
     if (!sent.cancel()) return;
-    if (sent.id !== undefined) core.send(encodeFrame({ type: 'cancel', id: sent.id }) as string);
+    if (sent.id !== undefined) core.send(core.frame({ type: 'cancel', id: sent.id }));
     sent.reject(error);
   };
   const timer = setTimeout(
-    () => giveUp(new TimeoutError(ErrorCode.TIMEOUT, `no reply to "${method}" within ${timeout} ms`, { retryable: true })),
+    () => giveUp(new TimeoutError('TIMEOUT', `no reply to "${method}" within ${timeout} ms`, { retryable: true })),
     // Timers take at most 2³¹−1 ms (longer ones fire at once); the router caps timeouts far lower.
     Math.min(timeout, 2_147_483_647),
   );
-  const onAbort = (): void => giveUp(cancelled(method, signal?.reason));
+  const onAbort = (): void => giveUp(cancelled(core, method, signal?.reason));
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let reply: ServerMessage;
@@ -56,16 +49,16 @@ export async function settle(core: ClientCore, sent: Sent, method: string, timeo
     }
     throw new RemoteError(reply.code, reply.message, { data, ...(reply.stack !== undefined && { remoteStack: reply.stack }) });
   }
-  if (reply.type !== 'response') throw unexpected(reply);
+  if (reply.type !== 'response') throw unexpected(core, reply);
   const result = core.codec.decode(reply.payload as string);
   if (!result.ok) throw result.error;
   return result.value;
 }
 
 export async function handle(core: ClientCore, method: string, handler: RequestHandler): Promise<HandlerRegistration> {
-  checkMethod(method);
+  const { HeraldError } = core.lib;
   const existing = core.provider();
-  if (existing?.has(method)) throw new HeraldError(ErrorCode.HANDLER_EXISTS, `this client already handles "${method}"`);
+  if (existing?.has(method)) throw new HeraldError('HANDLER_EXISTS', `this client already handles "${method}"`);
   core.assertUsable();
   const provider = existing ?? core.installProvider(new Provider(core.providerIO()));
   provider.set(method, handler);
@@ -83,7 +76,7 @@ export async function handle(core: ClientCore, method: string, handler: RequestH
     // serving them until then.
     if (core.state === 'open') {
       await core.request({ type: 'unhandle', method }, 'other', 'fail').catch((error: unknown) => {
-        if (!(error instanceof HeraldError && error.code === ErrorCode.CONNECTION_CLOSED)) throw error;
+        if (!(error instanceof HeraldError && error.code === 'CONNECTION_CLOSED')) throw error;
       });
     }
     provider.delete(method);
@@ -93,19 +86,14 @@ export async function handle(core: ClientCore, method: string, handler: RequestH
 
 export async function methods(core: ClientCore): Promise<MethodWire[]> {
   const reply = await core.request({ type: 'list_methods' }, 'other', 'fail');
-  if (reply.type !== 'methods') throw unexpected(reply);
+  if (reply.type !== 'methods') throw unexpected(core, reply);
   return reply.methods;
 }
 
-function checkMethod(method: string): void {
-  const problem = methodProblem(method);
-  if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
+function cancelled(core: ClientCore, method: string, reason: unknown): HeraldError {
+  return new core.lib.HeraldError('REQUEST_CANCELLED', `the request for "${method}" was cancelled`, { cause: reason });
 }
 
-export function cancelled(method: string, reason: unknown): HeraldError {
-  return new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: reason });
-}
-
-function unexpected(message: ServerMessage): HeraldError {
-  return new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `unexpected reply "${message.type}"`);
+function unexpected(core: ClientCore, message: ServerMessage): HeraldError {
+  return new core.lib.HeraldError('PROTOCOL_INVALID_MESSAGE', `unexpected reply "${message.type}"`);
 }
