@@ -87,6 +87,8 @@ export interface MemoryReport {
   type: 'memory';
   rss: number;
   heapUsed: number;
+  /** V8's heap as committed: what heapUsed occupies, with the free space inside its pages. */
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
   /** The process's CPU (user + system) since it started, in milliseconds. */

@@ -199,6 +199,7 @@ async function memory(): Promise<MemoryReport> {
     type: 'memory',
     rss: usage.rss,
     heapUsed: usage.heapUsed,
+    heapTotal: usage.heapTotal,
     external: usage.external,
     arrayBuffers: usage.arrayBuffers,
     cpuMs: (cpu.user + cpu.system) / 1000,
