@@ -35,10 +35,11 @@ export function jsonTreeProblem(root: unknown, maxDepth: number): string | undef
 /**
  * Why a value about to be sent as JSON would not arrive as it is, or undefined when it would: a
  * function, symbol, bigint, undefined or non-finite number that JSON.stringify would drop or
- * break on, nesting deeper than `maxDepth`, or a forbidden key. Used on codecs' JSON projections.
+ * break on, nesting deeper than `maxDepth`, or a forbidden key. Used on codecs' JSON projections;
+ * `depth` is how deep `root` sits in the payload.
  */
-export function jsonValueProblem(root: unknown, maxDepth: number): string | undefined {
-  const stack: Array<[unknown, number]> = [[root, 0]];
+export function jsonValueProblem(root: unknown, maxDepth: number, depth = 0): string | undefined {
+  const stack: Array<[unknown, number]> = [[root, depth]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
     if (typeof value !== 'object' || value === null) {

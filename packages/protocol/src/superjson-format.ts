@@ -105,7 +105,7 @@ export function serialize(value: unknown, limits: FormatLimits, withMeta = true)
       const before = seen.get(v);
       if (before !== undefined) {
         if (depth + before.height > limits.maxDepth) throw new Error(`nesting deeper than ${limits.maxDepth} levels`);
-        const problem = before.opaque === true ? jsonValueProblem(v, limits.maxDepth - depth) : undefined;
+        const problem = before.opaque === true ? jsonValueProblem(v, limits.maxDepth, depth) : undefined;
         if (problem !== undefined) throw new Error(problem);
         return before;
       }
@@ -158,7 +158,7 @@ export function serialize(value: unknown, limits: FormatLimits, withMeta = true)
       children = v;
     } else if (v !== null && typeof v === 'object') {
       // Another class: superjson leaves it to JSON.stringify, unannotated.
-      const problem = jsonValueProblem(v, limits.maxDepth - depth);
+      const problem = jsonValueProblem(v, limits.maxDepth, depth);
       if (problem !== undefined) throw new Error(problem);
       opaque = true;
     }
