@@ -21,6 +21,8 @@ const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
 const CLIENT_ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 const PROTOCOL_DIR = fileURLToPath(new URL('../../protocol', import.meta.url));
 const PROTOCOL_ENTRY = fileURLToPath(new URL('../../protocol/src/index.ts', import.meta.url));
+/** The bench package depends on socket.io-client: the comparison is built from there. */
+const BENCH_DIR = fileURLToPath(new URL('../../../bench', import.meta.url));
 
 /** A page that uses everything the budget covers, so nothing it needs is tree-shaken away. */
 const PAGE = `
@@ -48,6 +50,15 @@ import { SuperJSON } from 'superjson';
 globalThis.superjson = new SuperJSON();
 `;
 
+/** Socket.IO's client doing the same (websocket transport, a room joined, an acknowledged emit), for comparison. */
+const SOCKETIO_PAGE = `
+import { io } from 'socket.io-client';
+const socket = io('ws://' + location.host, { transports: ['websocket'] });
+socket.on('message', (data) => console.log(data));
+socket.emit('join', 'demo');
+socket.emit('publish', { at: new Date() }, (ack) => console.log(ack));
+`;
+
 interface Size {
   minified: number;
   gzipped: number;
@@ -64,6 +75,10 @@ async function measure(code: string, dir: string): Promise<Size> {
     resolveId: (id) => (id === entryId ? id : undefined),
     load: (id) => (id === entryId ? code : undefined),
   };
+  // Vitest sets NODE_ENV=test, and Vite picks packages' `development` exports unless it is
+  // `production` (socket.io-client's debug build, for one): build as an app's production build does.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   const output = await build({
     configFile: false,
     envFile: false,
@@ -81,6 +96,8 @@ async function measure(code: string, dir: string): Promise<Size> {
       reportCompressedSize: false,
       rolldownOptions: { input: entryId },
     },
+  }).finally(() => {
+    process.env.NODE_ENV = nodeEnv;
   });
   const outputs = Array.isArray(output) ? output : [output];
   const chunks = outputs.flatMap((result) => ('output' in result ? result.output : [])).filter((item) => item.type === 'chunk');
@@ -117,12 +134,15 @@ it(`the browser client (connect, subscribe, publish, presence, superjson) is at 
   const client = await measure(PAGE, CLIENT_DIR);
   const codec = await measure(CODEC_ONLY, PROTOCOL_DIR);
   const superjson = await measure(SUPERJSON_ONLY, PROTOCOL_DIR);
+  const socketio = await measure(SOCKETIO_PAGE, BENCH_DIR);
   const share = ((codec.gzipped / client.gzipped) * 100).toFixed(0);
   console.log(
     `browser client: ${client.minified} B minified, ${client.gzipped} B min+gzip (budget ${BUDGET_BYTES} B, target ${TARGET_BYTES} B)\n` +
       `superjsonCodec alone: ${codec.minified} B minified, ${codec.gzipped} B min+gzip (about ${share}% of the client; ` +
       'gzip shares some of it, so the parts do not add up exactly)\n' +
-      `the superjson library alone, not in the client: ${superjson.minified} B minified, ${superjson.gzipped} B min+gzip`,
+      `the superjson library alone, not in the client: ${superjson.minified} B minified, ${superjson.gzipped} B min+gzip\n` +
+      `Socket.IO's client (socket.io-client, no rich types), built the same way: ${socketio.minified} B minified, ` +
+      `${socketio.gzipped} B min+gzip (Herald / Socket.IO = ${(client.gzipped / socketio.gzipped).toFixed(2)}×)`,
   );
   expect(client.gzipped).toBeLessThanOrEqual(BUDGET_BYTES);
 });
