@@ -1,6 +1,18 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { fromBase64, toBase64 } from './base64.js';
+import { describe, expect, it, vi } from 'vitest';
+import * as node from './base64.js';
+
+/** The module as a browser loads it: no Buffer, so atob and btoa. */
+async function withoutBuffer(): Promise<typeof node> {
+  vi.resetModules();
+  vi.stubGlobal('Buffer', undefined);
+  try {
+    return await import('./base64.js');
+  } finally {
+    vi.unstubAllGlobals();
+  }
+}
+const web = await withoutBuffer();
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -13,7 +25,36 @@ function thrownBy(f: () => void): unknown {
   return undefined;
 }
 
-describe('base64', () => {
+describe.each([
+  ['Node (Buffer)', node],
+  ['browsers (atob and btoa)', web],
+])('base64 in %s', (name, { fromBase64, toBase64 }) => {
+  it('takes the path of its platform', () => {
+    const btoa = vi.spyOn(globalThis, 'btoa');
+    const atob = vi.spyOn(globalThis, 'atob');
+    try {
+      expect(fromBase64(toBase64(new Uint8Array([1, 2, 3])))).toStrictEqual(new Uint8Array([1, 2, 3]));
+      const calls = name.startsWith('Node') ? 0 : 1;
+      expect([btoa.mock.calls.length, atob.mock.calls.length]).toStrictEqual([calls, calls]);
+    } finally {
+      btoa.mockRestore();
+      atob.mockRestore();
+    }
+  });
+
+  it('decodes into a Uint8Array of its own, not a view of a shared pool', () => {
+    const bytes = fromBase64('AQID');
+    expect(Object.getPrototypeOf(bytes)).toBe(Uint8Array.prototype);
+    expect([bytes.byteOffset, bytes.buffer.byteLength]).toStrictEqual([0, 3]);
+  });
+
+  it('round-trips a megabyte', () => {
+    const big = new Uint8Array(1 << 20).map((_, i) => (i * 2654435761) >>> 24);
+    const text = toBase64(big);
+    expect(text).toBe(Buffer.from(big).toString('base64'));
+    expect(Buffer.from(fromBase64(text)).equals(Buffer.from(big))).toBe(true);
+  });
+
   it.each([
     ['', ''],
     ['f', 'Zg=='],

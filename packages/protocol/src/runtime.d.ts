@@ -10,6 +10,8 @@ declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
   decode(input?: Uint8Array): string;
 }
+declare function atob(data: string): string;
+declare function btoa(data: string): string;
 declare const console: {
   error(...data: unknown[]): void;
   warn(...data: unknown[]): void;
