@@ -10,7 +10,7 @@ async function subscribed(page: Page, name: string): Promise<void> {
 }
 
 test.describe('feed', () => {
-  test('renders each value with its type: Date, Map entries, BigInt, Set', async ({ demo, openPage }) => {
+  test('renders each value with its type: Date, Map entries, BigInt, Set, Uint8Array', async ({ demo, openPage }) => {
     const page = await openPage({ name: 'Browser-feed' });
     await subscribed(page, 'Browser-feed');
 
@@ -56,11 +56,14 @@ test.describe('feed', () => {
       ok: true,
       files: new Set(['bridge.log', 'lab.log']),
       bytes: 9_007_199_254_740_993n, // above Number.MAX_SAFE_INTEGER: only a BigInt keeps it exact
+      digest: new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff]), // base64 on the wire, atob in the page
     });
     const job = page.locator('#feed .feed-item[data-topic="demo.jobs.backup"]');
     await expect(job.locator('[data-field="files"] > dd > .v-coll > .v-type')).toHaveText('Set(2)');
     await expect(job.locator('[data-field="bytes"] .v-value')).toHaveText('9007199254740993n');
     await expect(job.locator('[data-field="ok"] .v-type')).toHaveText('boolean');
+    await expect(job.locator('[data-field="digest"] .v-value')).toHaveText('de ad be ef 00 ff');
+    await expect(job.locator('[data-field="digest"] .v-type')).toHaveText('Uint8Array(6)');
     await expect(page.locator('#feed-count')).toHaveText('2');
     // Newest first.
     await expect(page.locator('#feed .feed-item').first()).toHaveAttribute('data-topic', 'demo.jobs.backup');
