@@ -31,7 +31,7 @@ import {
   superjsonCodec,
   topicProblem,
 } from '@herald/protocol';
-import type { HandlerRegistration, Provider, ProviderIO, RequestHandler } from './handlers.js';
+import type { HandlerRegistration, Provider, RequestHandler } from './handlers.js';
 import { Link, type ReconnectOptions } from './link.js';
 import { type Outgoing, Outbox, type PendingReply, type Sent } from './outbox.js';
 
@@ -107,14 +107,17 @@ export interface ClientCore {
   assertUsable(): void;
   /** Encodes a frame. */
   frame(message: ClientMessage): string;
+  /** Throws PAYLOAD_TOO_LARGE for a frame over the router's maxPayload. */
   checkSize(frame: string): void;
   sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent;
   send(frame: string): boolean;
+  /** Whether the router passes stacks on to callers. */
+  errorStacks(): boolean;
+  report(error: unknown): void;
   request(message: Outgoing, kind: PendingReply['kind'], survival: PendingReply['survival']): Promise<ServerMessage>;
   sendHandle(method: string): void;
   provider(): Provider | undefined;
   installProvider(provider: Provider): Provider;
-  providerIO(): ProviderIO;
 }
 
 /** The protocol's run-time values that requests.ts and handlers.ts use, handed over through {@link ClientCore}. */
@@ -186,19 +189,12 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       checkSize: (frame) => this.#checkSize(frame),
       sendOrQueue: (build, kind) => this.#outbox.sendOrQueue(build, kind),
       send: (frame) => this.#link.send(frame),
+      errorStacks: () => this.#errorStacks,
+      report: (error) => this.#report(error),
       request: (message, kind, survival) => this.#outbox.request(message, kind, survival),
       sendHandle: (method) => this.#sendHandle(method),
       provider: () => this.#provider,
       installProvider: (provider) => (this.#provider = provider),
-      providerIO: () => ({
-        codec: this.#codec,
-        lib: LIB,
-        frame: (message) => encodeFrame(message) as string,
-        send: (frame) => void this.#link.send(frame),
-        checkSize: (frame) => this.#checkSize(frame),
-        errorStacks: () => this.#errorStacks,
-        report: (error) => this.#report(error),
-      }),
     };
     this.#presence = new PresenceWatches({
       watch: (topic, onState) =>

@@ -4,8 +4,8 @@
  * and aborts a handler's signal when the router sends `cancel` or the connection drops.
  */
 // Types only from the protocol: its run-time values come through `io.lib` (see ClientCore).
-import type { ClientMessage, Codec, IncomingRequestMsg, ResponseErrorMsg } from '@herald/protocol';
-import type { FeatureLib } from './client.js';
+import type { IncomingRequestMsg, ResponseErrorMsg } from '@herald/protocol';
+import type { ClientCore } from './client.js';
 
 /** What a request handler learns about its request. */
 export interface RequestContext {
@@ -26,18 +26,8 @@ export interface HandlerRegistration {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export interface ProviderIO {
-  readonly codec: Codec;
-  readonly lib: FeatureLib;
-  /** Encodes a frame. */
-  frame(message: ClientMessage): string;
-  send(frame: string): void;
-  /** Throws PAYLOAD_TOO_LARGE for a frame over the router's maxPayload. */
-  checkSize(frame: string): void;
-  /** Whether the router passes stacks on to callers. */
-  errorStacks(): boolean;
-  report(error: unknown): void;
-}
+/** What a provider uses of the client. */
+export type ProviderIO = Pick<ClientCore, 'codec' | 'lib' | 'frame' | 'send' | 'checkSize' | 'errorStacks' | 'report'>;
 
 export class Provider {
   readonly #handlers = new Map<string, RequestHandler>();

@@ -60,7 +60,7 @@ export async function handle(core: ClientCore, method: string, handler: RequestH
   const existing = core.provider();
   if (existing?.has(method)) throw new HeraldError('HANDLER_EXISTS', `this client already handles "${method}"`);
   core.assertUsable();
-  const provider = existing ?? core.installProvider(new Provider(core.providerIO()));
+  const provider = existing ?? core.installProvider(new Provider(core));
   provider.set(method, handler);
   try {
     await provider.registered(method, () => core.state === 'open' && core.sendHandle(method));
