@@ -11,7 +11,7 @@ export const ErrorCode = {
   PROTOCOL_INVALID_MESSAGE: 'PROTOCOL_INVALID_MESSAGE',
   /** The first message was not `hello`, or `hello` came twice. */
   PROTOCOL_HELLO_REQUIRED: 'PROTOCOL_HELLO_REQUIRED',
-  /** `hello` was well formed but its name or info was refused (too long, too large, undecodable). */
+  /** `hello` was refused: its name or info has the wrong type, is too long or too large, or is not a valid payload. */
   HELLO_INVALID: 'HELLO_INVALID',
   /** Too many protocol errors on one connection; the router closed it. */
   PROTOCOL_TOO_MANY_ERRORS: 'PROTOCOL_TOO_MANY_ERRORS',

@@ -23,6 +23,7 @@ import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPubl
 export type { LocalHandler, MessageMeta } from './local-subscribers.js';
 import { Frames, bytesToText } from './frames.js';
 import { startHeartbeat } from './heartbeat.js';
+import { firstFrameRefusalCode } from './hello.js';
 import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
 import { PresenceWatchers } from './presence-watchers.js';
 import { randomId } from './ids.js';
@@ -252,7 +253,7 @@ export class Hub implements EngineListener {
     }
     const decoded = decodeClientFrame(data);
     if (!decoded.ok) {
-      this.#rejectFrame(connection, decoded.error);
+      this.#rejectFrame(connection, decoded.error, data);
       return;
     }
     const message = decoded.value;
@@ -318,9 +319,9 @@ export class Hub implements EngineListener {
     }
   }
 
-  #rejectFrame(connection: Connection, error: ProtocolError): void {
+  #rejectFrame(connection: Connection, error: ProtocolError, data: Buffer): void {
     if (connection.state === 'hello') {
-      connection.close(CloseCode.PROTOCOL_VIOLATION, error.code, error.message);
+      connection.close(CloseCode.PROTOCOL_VIOLATION, firstFrameRefusalCode(data, error), error.message);
       return;
     }
     this.#protocolError(connection, error.code, error.message, error.id);
