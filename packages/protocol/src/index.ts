@@ -57,6 +57,7 @@ export {
   TAIL_WILDCARD,
   assertPattern,
   assertTopic,
+  exceedsCodePoints,
   hasWildcard,
   isPattern,
   isTopic,

@@ -1,7 +1,30 @@
 import { ErrorCode, ProtocolError } from './errors.js';
 
-/** Longest topic or pattern, in UTF-16 code units. */
+/**
+ * Longest topic, pattern or method name, in Unicode code points (characters: `é`, `字` and `🚀` count
+ * one each), the unit client names are counted in too, and what Python's `len()` counts.
+ */
 export const MAX_TOPIC_LENGTH = 256;
+
+/**
+ * Whether `text` has more than `max` code points. Counts only when the UTF-16 length leaves a doubt:
+ * a string of at most `max` units has at most `max` code points, one of more than `2 × max` more.
+ */
+export function exceedsCodePoints(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  if (text.length > 2 * max) return true;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point (a lone surrogate counts as one).
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    if (++count > max) return true;
+  }
+  return false;
+}
 
 /** Matches exactly one segment in a pattern. */
 export const SINGLE_WILDCARD = '*';
@@ -19,7 +42,7 @@ const PATTERN_RE = new RegExp(`^(?:${PATTERN_SEGMENT}(?:\\.${PATTERN_SEGMENT})*(
 export function topicProblem(topic: unknown): string | undefined {
   if (typeof topic !== 'string') return 'a topic must be a string';
   if (topic.length === 0) return 'a topic must not be empty';
-  if (topic.length > MAX_TOPIC_LENGTH) return `a topic must be at most ${MAX_TOPIC_LENGTH} characters`;
+  if (exceedsCodePoints(topic, MAX_TOPIC_LENGTH)) return `a topic must be at most ${MAX_TOPIC_LENGTH} characters (code points)`;
   if (!TOPIC_RE.test(topic)) {
     return `"${topic}" is not a topic: use dot-separated segments without '*', '>', spaces or control characters`;
   }
@@ -30,7 +53,7 @@ export function topicProblem(topic: unknown): string | undefined {
 export function patternProblem(pattern: unknown): string | undefined {
   if (typeof pattern !== 'string') return 'a pattern must be a string';
   if (pattern.length === 0) return 'a pattern must not be empty';
-  if (pattern.length > MAX_TOPIC_LENGTH) return `a pattern must be at most ${MAX_TOPIC_LENGTH} characters`;
+  if (exceedsCodePoints(pattern, MAX_TOPIC_LENGTH)) return `a pattern must be at most ${MAX_TOPIC_LENGTH} characters (code points)`;
   if (!PATTERN_RE.test(pattern)) {
     return `"${pattern}" is not a pattern: '*' must be a whole segment and '>' only the last one`;
   }

@@ -60,7 +60,7 @@ export interface RouterOptions {
   maxConnections?: number;
   /** How long a new connection may take to send `hello` before close 4002. Default 10,000 ms. */
   helloTimeoutMs?: number;
-  /** Longest client name, in characters. Default 128. */
+  /** Longest client name, in characters (Unicode code points, as topics are counted). Default 128. */
   maxNameLength?: number;
   /** Largest encoded client info, in bytes. Default 4,096. */
   maxInfoBytes?: number;
