@@ -15,6 +15,9 @@ const projects = readdirSync(new URL('./packages', import.meta.url), { withFileT
     },
   }));
 
+// The packed packages, installed with npm outside the workspace (slow: about a minute).
+projects.push({ extends: true as const, test: { name: 'packaging', root: 'packaging', include: ['*.test.ts'], typecheck: { enabled: false, include: [], tsconfig: '../tsconfig.check.json' } } });
+
 export default defineConfig({
   // Node tests run in Vite's SSR environment: resolve workspace packages to their TypeScript sources.
   ssr: { resolve: { conditions: ['herald-source', ...defaultServerConditions] } },
