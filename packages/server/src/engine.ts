@@ -15,6 +15,7 @@
  *   something asked for is gone (evicted by the history rules, or another epoch).
  */
 import type { PeerRef } from '@herald/protocol';
+import type { TopicStats } from './topic-budget.js';
 
 /** A publication as the router hands it to the engine. */
 export interface Publication {
@@ -121,6 +122,11 @@ export interface Engine {
    * such a `since` is reported as not recovered. Optional: engines that forget nothing omit it.
    */
   remembersSince?(since: number): boolean;
+  /**
+   * What the engine holds, by its own accounting (topics, bytes, evictions, lookups), shown by
+   * `router.stats().engine`. Optional.
+   */
+  stats?(): TopicStats;
   /** Releases the engine's resources. The router calls it last, from `router.close()`. */
   close(): Promise<void>;
 }

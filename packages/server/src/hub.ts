@@ -28,6 +28,7 @@ import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
 import { PresenceWatchers } from './presence-watchers.js';
 import { randomId } from './ids.js';
 import type { Logger } from './logger.js';
+import type { TopicStats } from './topic-budget.js';
 import { replay } from './replay.js';
 import { Requests } from './requests.js';
 
@@ -81,6 +82,8 @@ export interface RouterStats {
   slowConsumers: number;
   /** Clients dropped for silence (no frame or pong within `heartbeatTimeoutMs`). */
   heartbeatTimeouts: number;
+  /** What the engine holds by its own accounting, when it keeps one (the in-memory engine does). */
+  engine?: TopicStats;
 }
 
 export class Hub implements EngineListener {

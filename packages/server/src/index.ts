@@ -15,6 +15,7 @@ export type {
 export type { DisconnectDetail, MessageMeta, RouterStats } from './hub.js';
 export { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
 export { DEFAULT_HISTORY, MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
+export { DEFAULT_TOPIC_LIMITS, type TopicLimits, type TopicStats } from './topic-budget.js';
 export type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 export {
   type HandlerRegistration,

@@ -1,4 +1,4 @@
-import { hasWildcard, matchPattern } from '@herald/protocol';
+import { matchPattern } from '@herald/protocol';
 import type {
   Engine,
   EngineListener,
@@ -12,6 +12,8 @@ import type {
 } from './engine.js';
 import { randomId } from './ids.js';
 import { SubscriptionIndex } from './subscription-index.js';
+import { DEFAULT_TOPIC_LIMITS, type TopicLimits, type TopicStats, messageCost, topicCost } from './topic-budget.js';
+import { TopicTrie } from './topic-trie.js';
 
 /** Options of the in-memory engine. */
 export interface MemoryEngineOptions {
@@ -23,6 +25,17 @@ export interface MemoryEngineOptions {
   history?: HistoryRule | readonly HistoryRule[] | false;
   /** The clock that ages history, in ms since the Unix epoch. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Most topics held, each with its offsets and history. Past it the least recently published
+   * topic is forgotten (recovery from before its last message then reports a gap). Default 100,000.
+   */
+  maxTopics?: number;
+  /**
+   * Most bytes held by topics and their history, by the engine's own estimate (payloads plus a
+   * fixed overhead per topic and per message). Past it the least recently published topics are
+   * forgotten; a single topic larger than the budget drops its oldest messages. Default 256 MiB.
+   */
+  maxBytes?: number;
 }
 
 /** The default history: the last 100 messages of every topic, for 5 minutes. */
@@ -36,8 +49,13 @@ interface TopicState {
   epoch: string;
   offset: number;
   rule: HistoryRule;
-  /** Retained messages from `head` on, oldest first, offsets contiguous. */
-  messages: StampedPublication[];
+  /**
+   * Retained messages from `head` on, oldest first, offsets contiguous. Slots before `head` are
+   * emptied as messages are evicted, so a topic never holds more than its limit in payloads.
+   */
+  messages: Array<StampedPublication | undefined>;
+  /** What this topic holds, by the budget's estimate, in bytes. */
+  bytes: number;
   head: number;
   /** The offset and time of the last message evicted (0 and -Infinity when none). */
   evictedOffset: number;
@@ -52,7 +70,11 @@ interface TopicState {
  */
 export class MemoryEngine implements Engine {
   readonly #index = new SubscriptionIndex();
+  /** Topics in the order they were last published to: the least recently published first. */
   readonly #topics = new Map<string, TopicState>();
+  readonly #trie = new TopicTrie();
+  readonly #limits: TopicLimits;
+  readonly #stats = { bytes: 0, messages: 0, evictions: 0, lookups: 0 };
   readonly #presence = new Map<string, Map<string, PresenceMember>>();
   readonly #rules: readonly HistoryRule[];
   readonly #now: () => number;
@@ -65,6 +87,15 @@ export class MemoryEngine implements Engine {
     const { history = DEFAULT_HISTORY } = options;
     this.#rules = history === false ? [] : Array.isArray(history) ? history : [history as HistoryRule];
     this.#now = options.now ?? Date.now;
+    this.#limits = {
+      maxTopics: options.maxTopics ?? DEFAULT_TOPIC_LIMITS.maxTopics,
+      maxBytes: options.maxBytes ?? DEFAULT_TOPIC_LIMITS.maxBytes,
+    };
+  }
+
+  /** What the engine holds, by its own accounting. */
+  stats(): TopicStats {
+    return { topics: this.#topics.size, ...this.#stats };
   }
 
   async start(listener: EngineListener): Promise<void> {
@@ -89,7 +120,9 @@ export class MemoryEngine implements Engine {
     const stamped: StampedPublication = { ...publication, epoch: state.epoch, offset: state.offset };
     if (state.rule.limit > 0) {
       state.messages.push(stamped);
+      this.#account(state, messageCost(stamped), 1);
       this.#trim(state);
+      this.#enforceBudget(state);
     } else {
       state.evictedOffset = state.offset;
       state.evictedAt = publication.at;
@@ -130,35 +163,34 @@ export class MemoryEngine implements Engine {
       const first = messages[head]?.offset ?? state.offset + 1;
       return {
         epoch: state.epoch,
-        messages: messages.slice(head + Math.max(0, query.after - first + 1)),
+        messages: held(messages, head + Math.max(0, query.after - first + 1)),
         complete: state.evictedOffset <= query.after,
       };
     }
     if ('last' in query) {
-      return { epoch: state.epoch, messages: messages.slice(Math.max(head, messages.length - query.last)), complete: true };
+      return { epoch: state.epoch, messages: held(messages, Math.max(head, messages.length - query.last)), complete: true };
     }
     let start = head;
     while (start < messages.length && messages[start]!.at < query.since) start++;
-    return { epoch: state.epoch, messages: messages.slice(start), complete: state.evictedAt < query.since };
+    return { epoch: state.epoch, messages: held(messages, start), complete: state.evictedAt < query.since };
   }
 
-  /** Topics with no message for an hour (and nothing in their history) are forgotten. */
+  /**
+   * Topics with no message for an hour (and nothing in their history) are forgotten, and so are the
+   * least recently published ones past `maxTopics`/`maxBytes`.
+   */
   remembersSince(since: number): boolean {
     return since > this.#forgottenUntil;
   }
 
   async topics(pattern: string, since?: number): Promise<string[]> {
-    const wanted = (state: TopicState): boolean => {
-      this.#trim(state);
-      return state.messages.length > state.head || (since !== undefined && state.lastPublishAt >= since);
-    };
-    if (!hasWildcard(pattern)) {
-      const state = this.#topics.get(pattern);
-      return state !== undefined && wanted(state) ? [pattern] : [];
-    }
     const found: string[] = [];
-    for (const [topic, state] of this.#topics) {
-      if (matchPattern(pattern, topic) && wanted(state)) found.push(topic);
+    // The trie visits only the topics the pattern can match, never every topic held.
+    for (const topic of this.#trie.match(pattern)) {
+      const state = this.#topics.get(topic)!;
+      this.#stats.lookups++;
+      this.#trim(state);
+      if (state.messages.length > state.head || (since !== undefined && state.lastPublishAt >= since)) found.push(topic);
     }
     return found;
   }
@@ -168,14 +200,26 @@ export class MemoryEngine implements Engine {
     this.#listener = undefined;
   }
 
+  /** The topic's state, created if new, moved to the most recently published end. */
   #state(topic: string): TopicState {
     let state = this.#topics.get(topic);
-    if (state === undefined) {
-      const rule = this.#rules.find((r) => r.pattern === undefined || matchPattern(r.pattern, topic)) ?? NO_HISTORY;
-      state = { epoch: randomId(), offset: 0, rule, messages: [], head: 0, evictedOffset: 0, evictedAt: Number.NEGATIVE_INFINITY, lastPublishAt: 0 };
+    if (state !== undefined) {
+      this.#topics.delete(topic);
       this.#topics.set(topic, state);
+      return state;
     }
+    const rule = this.#rules.find((r) => r.pattern === undefined || matchPattern(r.pattern, topic)) ?? NO_HISTORY;
+    state = { epoch: randomId(), offset: 0, rule, messages: [], head: 0, bytes: 0, evictedOffset: 0, evictedAt: Number.NEGATIVE_INFINITY, lastPublishAt: 0 };
+    this.#topics.set(topic, state);
+    this.#trie.add(topic);
+    this.#account(state, topicCost(topic), 0);
     return state;
+  }
+
+  #account(state: TopicState, bytes: number, messages: number): void {
+    state.bytes += bytes;
+    this.#stats.bytes += bytes;
+    this.#stats.messages += messages;
   }
 
   /** Evicts past the rule's count and age; compacts the array once half of it is evicted. */
@@ -184,10 +228,7 @@ export class MemoryEngine implements Engine {
     const oldest = this.#now() - ttlMs;
     const { messages } = state;
     while (state.head < messages.length && (messages.length - state.head > limit || messages[state.head]!.at < oldest)) {
-      const evicted = messages[state.head]!;
-      state.evictedOffset = evicted.offset;
-      state.evictedAt = evicted.at;
-      state.head++;
+      this.#evictOldest(state);
     }
     if (state.head > 64 && state.head * 2 > messages.length) {
       state.messages = messages.slice(state.head);
@@ -195,14 +236,53 @@ export class MemoryEngine implements Engine {
     }
   }
 
-  /** Forgets topics that have nothing in their history and saw no publish for an hour. */
+  /** Drops the topic's oldest retained message, releasing its payload at once (issue #12). */
+  #evictOldest(state: TopicState): void {
+    const evicted = state.messages[state.head]!;
+    state.messages[state.head] = undefined;
+    state.head++;
+    state.evictedOffset = evicted.offset;
+    state.evictedAt = evicted.at;
+    this.#account(state, -messageCost(evicted), -1);
+  }
+
+  /**
+   * Forgets the least recently published topics while the engine holds more than its limits; the
+   * topic just published to is kept, and drops its own oldest messages if it alone is too big.
+   */
+  #enforceBudget(current: TopicState): void {
+    const { maxTopics, maxBytes } = this.#limits;
+    while (this.#topics.size > maxTopics || this.#stats.bytes > maxBytes) {
+      const [topic, state] = this.#topics.entries().next().value as [string, TopicState];
+      if (state === current) {
+        if (current.head === current.messages.length) return; // nothing left to drop but itself
+        this.#evictOldest(current);
+        continue;
+      }
+      this.#forget(topic, state);
+      this.#stats.evictions++;
+    }
+  }
+
+  #forget(topic: string, state: TopicState): void {
+    this.#topics.delete(topic);
+    this.#trie.delete(topic);
+    this.#account(state, -state.bytes, -(state.messages.length - state.head));
+    this.#forgottenUntil = Math.max(this.#forgottenUntil, state.lastPublishAt);
+  }
+
+  /**
+   * Forgets topics that have nothing in their history and saw no publish for an hour. Topics are
+   * kept in publish order, so the sweep reads only the ones idle for an hour, not every topic.
+   */
   #sweep(): void {
     const now = this.#now();
     for (const [topic, state] of this.#topics) {
+      if (now - state.lastPublishAt <= IDLE_TOPIC_MS) break; // every later one is more recent
+      this.#stats.lookups++;
       this.#trim(state);
       if (state.messages.length === state.head && now - state.lastPublishAt > Math.max(IDLE_TOPIC_MS, state.rule.ttlMs)) {
-        this.#topics.delete(topic);
-        this.#forgottenUntil = Math.max(this.#forgottenUntil, state.lastPublishAt);
+        this.#forget(topic, state);
       }
     }
   }
@@ -211,4 +291,9 @@ export class MemoryEngine implements Engine {
     if (this.#listener === undefined) throw new Error('MemoryEngine: start() was not called, or close() was');
     return this.#listener;
   }
+}
+
+/** The messages from `start` on (slots from `head` on are never empty). */
+function held(messages: Array<StampedPublication | undefined>, start: number): StampedPublication[] {
+  return messages.slice(start) as StampedPublication[];
 }

@@ -32,7 +32,7 @@ import type { Engine, HistoryRule, PresenceMember } from './engine.js';
 import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
 import { randomId } from './ids.js';
 import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
-import { MemoryEngine } from './memory-engine.js';
+import { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 
 /** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
@@ -102,6 +102,18 @@ export interface RouterOptions {
    * of every topic, for 5 minutes. Ignored when `engine` is given (configure that engine instead).
    */
   history?: HistoryRule | readonly HistoryRule[] | false;
+  /**
+   * Most topics the default in-memory engine holds (offsets, epoch, history); past it the least
+   * recently published topic is forgotten, and recovery from before its last message reports a
+   * gap. Default 100,000. Ignored when `engine` is given.
+   */
+  maxTopics?: number;
+  /**
+   * Most bytes the default in-memory engine's topics and history hold, by its own estimate
+   * (`router.stats().engine.bytes`); past it the least recently published topics are forgotten.
+   * Default 256 MiB. Ignored when `engine` is given.
+   */
+  maxTopicBytes?: number;
   /** How long `close()` waits for clients to finish the close handshake before cutting them. Default 2,000 ms. */
   shutdownTimeoutMs?: number;
   /** Where log lines go; `false` for none. Default: stderr, from `logLevel` up. */
@@ -201,7 +213,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
     const peer: PeerRef = { id: this.id, name: this.name };
     this.#hub = new Hub(
-      options.engine ?? new MemoryEngine(options.history === undefined ? {} : { history: options.history }),
+      options.engine ?? new MemoryEngine(memoryEngineOptions(options)),
       this.#codecs,
       peer,
       {
@@ -368,7 +380,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
 
   /** Counters since the router started. */
   stats(): RouterStats {
-    return { connections: this.#hub.connections.size, ...this.#hub.counters };
+    const engine = this.#hub.engine.stats?.();
+    return { connections: this.#hub.connections.size, ...this.#hub.counters, ...(engine !== undefined && { engine }) };
   }
 
   /**
@@ -453,6 +466,14 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     }
     return { id: member.id, name: member.name, info, connectedAt: new Date(member.connectedAt) };
   }
+}
+
+function memoryEngineOptions(options: RouterOptions): MemoryEngineOptions {
+  return {
+    ...(options.history !== undefined && { history: options.history }),
+    ...(options.maxTopics !== undefined && { maxTopics: options.maxTopics }),
+    ...(options.maxTopicBytes !== undefined && { maxBytes: options.maxTopicBytes }),
+  };
 }
 
 function refuseHttp(_request: IncomingMessage, response: import('node:http').ServerResponse): void {

@@ -196,4 +196,19 @@ describe('SubscriptionIndex property', () => {
       { numRuns: 500 },
     );
   });
+
+  it('a subscription change forgets only the cached answers of the topics its pattern matches', () => {
+    const index = new SubscriptionIndex();
+    index.add('s1', 'x.>');
+    for (const topic of ['x.1', 'y.1', 'z.1', 'z.2']) index.match(topic);
+    expect(index.cachedTopics).toBe(4);
+    index.add('s2', 'z.*');
+    expect(index.cachedTopics).toBe(2);
+    expect(sorted(index.match('z.1'))).toEqual(['s2']);
+    index.remove('s1', 'x.>');
+    expect(index.cachedTopics).toBe(2);
+    expect(index.match('x.1').size).toBe(0);
+    index.add('s3', '>');
+    expect(index.cachedTopics).toBe(0);
+  });
 });

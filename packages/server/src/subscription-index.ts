@@ -1,8 +1,11 @@
 /**
  * Which subscribers' patterns match a topic: a trie over segments (literal, `*`, `>`), with the
- * answers for recently published topics cached until the next subscription change.
+ * answers for recently published topics cached. A subscription change forgets only the cached
+ * answers for the topics its pattern matches (found through a trie of the cached topics), not
+ * everyone's (issue #12: one client's subscribe flushed every publisher's cache).
  */
 import { SINGLE_WILDCARD, TAIL_WILDCARD } from '@herald/protocol';
+import { TopicTrie } from './topic-trie.js';
 
 interface Node {
   literal: Map<string, Node>;
@@ -21,6 +24,12 @@ export class SubscriptionIndex {
   readonly #root = newNode();
   readonly #patterns = new Map<string, Set<string>>();
   #cache = new Map<string, ReadonlySet<string>>();
+  readonly #cached = new TopicTrie();
+
+  /** How many topics have their answer cached. */
+  get cachedTopics(): number {
+    return this.#cache.size;
+  }
 
   /** Adds a subscription. Returns false when the subscriber already had that pattern. */
   add(subscriber: string, pattern: string): boolean {
@@ -34,7 +43,7 @@ export class SubscriptionIndex {
       const segment = segments[i]!;
       if (segment === TAIL_WILDCARD) {
         node.tail.add(subscriber);
-        this.#cache.clear();
+        this.#invalidate(pattern);
         return true;
       }
       if (segment === SINGLE_WILDCARD) {
@@ -46,7 +55,7 @@ export class SubscriptionIndex {
       }
     }
     node.here.add(subscriber);
-    this.#cache.clear();
+    this.#invalidate(pattern);
     return true;
   }
 
@@ -55,7 +64,7 @@ export class SubscriptionIndex {
     const patterns = this.#patterns.get(subscriber);
     if (patterns?.delete(pattern) !== true) return false;
     if (patterns.size === 0) this.#patterns.delete(subscriber);
-    this.#cache.clear();
+    this.#invalidate(pattern);
     this.#removePath(this.#root, pattern.split('.'), 0, subscriber);
     return true;
   }
@@ -72,9 +81,22 @@ export class SubscriptionIndex {
     const found = new Set<string>();
     collect(this.#root, topic.split('.'), 0, found);
     const result = found.size === 0 ? EMPTY : found;
-    if (this.#cache.size >= CACHE_LIMIT) this.#cache = new Map();
+    if (this.#cache.size >= CACHE_LIMIT) {
+      this.#cache = new Map();
+      this.#cached.clear();
+    }
     this.#cache.set(topic, result);
+    this.#cached.add(topic);
     return result;
+  }
+
+  /** Forgets the cached answers of the topics `pattern` matches: only those can change. */
+  #invalidate(pattern: string): void {
+    if (this.#cache.size === 0) return;
+    for (const topic of this.#cached.match(pattern)) {
+      this.#cache.delete(topic);
+      this.#cached.delete(topic);
+    }
   }
 
   /** Removes the subscriber from the pattern's node and prunes nodes left empty. Returns whether
