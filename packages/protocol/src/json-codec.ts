@@ -1,12 +1,14 @@
 import { type Codec, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
+import { inexactNumberIn, inexactNumberProblem } from './json-numbers.js';
 import { isPlainJson, jsonTreeProblem } from './payload-guard.js';
 import { type Result, err, ok } from './result.js';
 import { serialize } from './superjson-format.js';
 
 /**
  * The plain JSON codec (`herald.v1.json`), for peers without superjson such as a Python or shell
- * client. Payloads are any JSON text. Rich values are sent as superjson's JSON projection: a Date as
+ * client. Payloads are any JSON text whose numbers JavaScript holds exactly (see json-numbers.ts:
+ * `PAYLOAD_INVALID` otherwise). Rich values are sent as superjson's JSON projection: a Date as
  * its ISO string, a Map as an array of [key, value] pairs, a Set as an array, a BigInt as a decimal
  * string, bytes as base64, undefined as null.
  */
@@ -22,6 +24,8 @@ export function createJsonCodec(options: DecodeLimits = {}): Codec {
     }
     const problem = jsonTreeProblem(value, maxDepth);
     if (problem !== undefined) return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `the payload has ${problem}`));
+    const inexact = inexactNumberIn(text);
+    if (inexact !== undefined) return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `the payload has ${inexactNumberProblem(inexact)}`));
     return ok(value);
   };
 
