@@ -12,7 +12,12 @@ export interface RequestContext {
   method: string;
   /** Who asked: a client (`info` as it connected with), or the router. */
   caller: { id: string; name: string; info: unknown };
-  /** Aborts when the caller gives up, times out or drops, or this client disconnects. */
+  /**
+   * Aborts when the caller gives up, times out or drops, or this client disconnects. Its `reason` is
+   * a `HeraldError` that says which: code `TIMEOUT` when the caller's timeout passed (the caller's
+   * timer or the router's), `REQUEST_CANCELLED` when the caller cancelled or dropped (the message
+   * names the wire reason), `CONNECTION_CLOSED` when this client lost its connection.
+   */
   signal: AbortSignal;
 }
 

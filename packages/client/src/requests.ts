@@ -21,17 +21,18 @@ export interface RequestOptions {
  */
 export async function settle(core: ClientCore, sent: Sent, method: string, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
   const { RemoteError, TimeoutError } = core.lib;
-  const giveUp = (error: HeraldError): void => {
+  // The provider learns which it was: its signal's reason is a TIMEOUT or a REQUEST_CANCELLED error.
+  const giveUp = (error: HeraldError, reason: 'timeout' | 'cancelled'): void => {
     if (!sent.cancel()) return;
-    if (sent.id !== undefined) core.send(core.frame({ type: 'cancel', id: sent.id }));
+    if (sent.id !== undefined) core.send(core.frame({ type: 'cancel', id: sent.id, reason }));
     sent.reject(error);
   };
   const timer = setTimeout(
-    () => giveUp(new TimeoutError('TIMEOUT', `no reply to "${method}" within ${timeout} ms`, { retryable: true })),
+    () => giveUp(new TimeoutError('TIMEOUT', `no reply to "${method}" within ${timeout} ms`, { retryable: true }), 'timeout'),
     // Timers take at most 2³¹−1 ms (longer ones fire at once); the router caps timeouts far lower.
     Math.min(timeout, 2_147_483_647),
   );
-  const onAbort = (): void => giveUp(cancelled(core, method, signal?.reason));
+  const onAbort = (): void => giveUp(cancelled(core, method, signal?.reason), 'cancelled');
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let reply: ServerMessage;

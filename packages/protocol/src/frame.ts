@@ -46,7 +46,7 @@ export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpe
   handle: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
   unhandle: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
   request: /* @__PURE__ */ spec({ id: 'i', method: 's', timeout: 'u?' }, true),
-  cancel: /* @__PURE__ */ spec({ id: 'i' }),
+  cancel: /* @__PURE__ */ spec({ id: 'i', reason: 's?' }),
   response: /* @__PURE__ */ spec({ id: 'i' }, true),
   response_error: /* @__PURE__ */ spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
   list_methods: /* @__PURE__ */ spec({ id: 'i' }),

@@ -138,6 +138,11 @@ export interface RequestMsg {
 export interface CancelMsg {
   type: 'cancel';
   id: number;
+  /**
+   * Why: `timeout` (the caller's own timer ran out) or `cancelled` (it gave up, e.g. its AbortSignal
+   * fired). Absent or any other value means `cancelled`. The provider's `cancel` carries it on.
+   */
+  reason?: string;
 }
 /** A provider's result for the router's request `id`; the payload is the result. */
 export interface ResponseMsg {

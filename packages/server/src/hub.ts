@@ -306,7 +306,7 @@ export class Hub implements EngineListener {
         return;
       }
       case 'cancel':
-        this.requests.cancel(connection, message.id);
+        this.requests.cancel(connection, message.id, message.reason);
         return;
       case 'response':
         this.requests.respond(connection, message.id, bytesToText(message.payload as Uint8Array));

@@ -158,12 +158,12 @@ export class Requests {
     return undefined;
   }
 
-  /** The caller gave up on its request `id`. */
-  cancel(connection: Connection, id: number): void {
+  /** The caller gave up on its request `id`: its own timer ran out (`reason` `timeout`), or it cancelled. */
+  cancel(connection: Connection, id: number, reason?: string): void {
     const flight = this.#byCaller.get(connection)?.get(id);
     if (flight === undefined) return;
     this.#finish(flight);
-    this.#cancelProvider(flight, CancelReason.CANCELLED);
+    this.#cancelProvider(flight, reason === CancelReason.TIMEOUT ? CancelReason.TIMEOUT : CancelReason.CANCELLED);
   }
 
   /** A provider's result. */
