@@ -64,6 +64,11 @@ export class Connection {
   info: EncodedValue | undefined;
   /** Subscriptions, in the order they were made. */
   patterns: Set<string> = NO_PATTERNS;
+  /**
+   * When each subscription began (its first `subscribed.at`): a repeated subscribe is confirmed
+   * with it, since that is the `at` a later `since` must count from (issue 11). Allocated on first use.
+   */
+  subscribedAt: Map<string, number> | undefined;
   /** Topics whose presence this connection watches (allocated on the first watch: most never do). */
   watching: Set<string> = NO_WATCHES;
   protocolErrors = 0;

@@ -414,12 +414,15 @@ export class Hub implements EngineListener {
       return this.#internalError(connection, 'read history', cause, id);
     }
     if (connection.state !== 'open') return;
-    connection.sendMessage({ type: 'subscribed', id, pattern, at: Date.now(), ...recovery });
+    const at = (fresh ? undefined : connection.subscribedAt?.get(pattern)) ?? Date.now();
+    if (fresh) (connection.subscribedAt ??= new Map()).set(pattern, at);
+    connection.sendMessage({ type: 'subscribed', id, pattern, at, ...recovery });
     if (fresh) this.events.subscribe(connection.snapshot(), pattern);
   }
 
   async #onUnsubscribe(connection: Connection, id: number, pattern: string): Promise<void> {
     if (!connection.patterns.delete(pattern)) return connection.sendMessage({ type: 'unsubscribed', id, pattern });
+    connection.subscribedAt?.delete(pattern);
     try {
       await this.engine.unsubscribe(connection.id, pattern);
       await this.engine.leave(pattern, connection.id, 'unsubscribed');
