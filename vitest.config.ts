@@ -10,7 +10,7 @@ const projects = readdirSync(new URL('./packages', import.meta.url), { withFileT
     test: {
       name: entry.name,
       root: `packages/${entry.name}`,
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts', 'test/**/*.test.tsx'],
       typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: '../../tsconfig.check.json' },
     },
   }));
@@ -21,6 +21,9 @@ projects.push({ extends: true as const, test: { name: 'packaging', root: 'packag
 export default defineConfig({
   // Node tests run in Vite's SSR environment: resolve workspace packages to their TypeScript sources.
   ssr: { resolve: { conditions: ['herald-source', ...defaultServerConditions] } },
+  // DOM tests (packages/react, `// @vitest-environment happy-dom`) run in Vite's client environment,
+  // but still in Node next to a real router: resolve as Node does (`ws`, not its browser stub).
+  resolve: { conditions: ['herald-source', ...defaultServerConditions], mainFields: ['module', 'main'] },
   test: {
     projects,
     testTimeout: 20_000,

@@ -369,6 +369,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#checkSize(build(Number.MAX_SAFE_INTEGER));
     // Sent (or queued) now, in call order with publishes; the rest loads on first use.
     const sent = this.#outbox.sendOrQueue(build, 'request');
+    // A refusal (NO_HANDLER) can arrive before requests.js loaded: `settle` handles it, not Node.
+    sent.promise.catch(() => undefined);
     const { settle } = await this.#requests();
     return (await settle(this.#core, sent, method, timeout, signal)) as ResultOf<S, M>;
   }

@@ -13,13 +13,15 @@ export interface RouterProcess {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const SCRIPT = fileURLToPath(new URL('../dist/router-process.js', import.meta.url));
+/** Resolved on use: in a DOM test environment `import.meta.url` is not a file URL, and nothing here runs. */
+const script = (): string => fileURLToPath(new URL('../dist/router-process.js', import.meta.url));
 
 /**
  * Starts a router in a child process, on `port` (0: any free one). The child runs the built
  * packages, so build first (`pnpm build`; `pnpm test` does).
  */
 export async function spawnRouter(port = 0, env: Record<string, string> = {}): Promise<RouterProcess> {
+  const SCRIPT = script();
   if (!existsSync(SCRIPT)) throw new Error(`spawnRouter: ${SCRIPT} is missing: run \`pnpm build\` first`);
   const child = spawn(process.execPath, [SCRIPT, '--port', String(port)], {
     stdio: ['pipe', 'pipe', 'inherit'],
