@@ -1,5 +1,5 @@
 import { Client, type ConnectOptions, type DefaultSchema, type HeraldSchema } from '@herald/client';
-import { type ReactNode, createContext, useContext, useEffect, useRef, useState } from 'react';
+import { type ReactNode, createContext, createElement, useEffect, useRef, useState } from 'react';
 
 /** What the provider shares: the client, once there is one (never during server rendering). */
 export const HeraldContext = createContext<Client | undefined>(undefined);
@@ -71,14 +71,7 @@ export function HeraldProvider<S extends HeraldSchema = DefaultSchema>(props: He
   }, [given, url]);
 
   const client = given ?? (connected !== undefined && connected.url === url ? connected : undefined);
-  return <HeraldContext.Provider value={client}>{props.children}</HeraldContext.Provider>;
+  // createElement rather than JSX: the package's sources stay .ts (their maps point at src/*.ts).
+  return createElement(HeraldContext.Provider, { value: client }, props.children);
 }
 
-/**
- * The provider's client: `undefined` during server rendering and until a `url` provider has
- * connected its client (after its first effect). Throws outside a {@link HeraldProvider}? No: it
- * returns `undefined` there too, so components render the same on the server and in the browser.
- */
-export function useHeraldClient(): Client | undefined {
-  return useContext(HeraldContext);
-}
