@@ -165,6 +165,12 @@ export class Connection {
     this.socket.close(closeCode, clampCloseReason(`${errorCode}: ${explanation}`));
   }
 
+  /** Bytes read and written on this connection's TCP socket so far (ws keeps it in `_socket`). */
+  wireBytes(): { read: number; written: number } {
+    const raw = (this.socket as unknown as { _socket?: { bytesRead?: number; bytesWritten?: number } })._socket;
+    return { read: raw?.bytesRead ?? 0, written: raw?.bytesWritten ?? 0 };
+  }
+
   /** The presence leave reason if the connection ended with `code`. */
   leaveReason(code: number): LeaveReason {
     return this.closedByRouter || code === 1006 ? LeaveReason.DROPPED : LeaveReason.CLOSED;

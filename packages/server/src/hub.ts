@@ -30,6 +30,7 @@ import { randomId } from './ids.js';
 import type { Logger } from './logger.js';
 import type { TopicStats } from './topic-budget.js';
 import { replay } from './replay.js';
+import type { RouterObserver } from './observer.js';
 import { Requests } from './requests.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
@@ -84,11 +85,23 @@ export interface RouterStats {
   heartbeatTimeouts: number;
   /** What the engine holds by its own accounting, when it keeps one (the in-memory engine does). */
   engine?: TopicStats;
+  /** Subscriptions held by the connected clients (each is also a presence membership). */
+  subscriptions: number;
+  /** Presence watches held by the connected clients. */
+  presenceWatches: number;
+  /** Bytes received from clients on the wire, handshakes and WebSocket framing included. */
+  bytesIn: number;
+  /** Bytes sent to clients on the wire, handshakes and WebSocket framing included. */
+  bytesOut: number;
 }
 
 export class Hub implements EngineListener {
   readonly connections = new Map<string, Connection>();
   readonly counters = { publications: 0, deliveries: 0, framesEncoded: 0, slowConsumers: 0, heartbeatTimeouts: 0 };
+  /** Wire bytes of the connections that closed (the open ones are read from their sockets). */
+  readonly closedBytes = { read: 0, written: 0 };
+  /** Metrics hooks, when metrics are on (see observer.ts). */
+  observer: RouterObserver | undefined;
   readonly requests: Requests;
   readonly frames: Frames;
   closing = false;
@@ -111,7 +124,7 @@ export class Hub implements EngineListener {
     this.frames = new Frames(codecs);
     this.#watchers = new PresenceWatchers(this.frames);
     this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
-    this.requests = new Requests(peer, options, logger, (connection, codec) =>
+    this.requests = new Requests(peer, options, logger, () => this.observer, (connection, codec) =>
       connection.info === undefined ? undefined : this.frames.transcode(connection.info.text, connection.info.codec, codec),
     );
   }
@@ -209,6 +222,9 @@ export class Hub implements EngineListener {
     this.requests.closed(connection);
     this.#watchers.removeAll(connection);
     const leave = connection.leaveReason(code);
+    const wire = connection.wireBytes();
+    this.closedBytes.read += wire.read;
+    this.closedBytes.written += wire.written;
     if (this.connections.size === 0) this.#onEmpty?.();
     if (!wasOpen) return;
     const client = connection.snapshot();
@@ -301,6 +317,7 @@ export class Hub implements EngineListener {
         const payload = bytesToText(message.payload as Uint8Array);
         const refusal = this.requests.request(connection, message.id, message.method, message.timeout, payload);
         if (refusal === undefined) return;
+        this.observer?.requestRefused(refusal.code);
         if (PROTOCOL_REFUSALS.has(refusal.code)) this.#protocolError(connection, refusal.code, refusal.message, message.id);
         else connection.sendError(refusal.code, refusal.message, message.id);
         return;
@@ -452,9 +469,22 @@ export class Hub implements EngineListener {
 
   /** Hands a publication to the engine; counts it once accepted. */
   async publish(publication: Parameters<Engine['publish']>[0]): ReturnType<Engine['publish']> {
-    const stamp = await this.engine.publish(publication);
-    this.counters.publications++;
-    return stamp;
+    const observer = this.observer;
+    if (observer === undefined) {
+      const stamp = await this.engine.publish(publication);
+      this.counters.publications++;
+      return stamp;
+    }
+    const started = performance.now();
+    try {
+      const stamp = await this.engine.publish(publication);
+      this.counters.publications++;
+      observer.enginePublish((performance.now() - started) / 1000, true);
+      return stamp;
+    } catch (error) {
+      observer.enginePublish((performance.now() - started) / 1000, false);
+      throw error;
+    }
   }
 
   async #onWatch(connection: Connection, id: number, topic: string): Promise<void> {

@@ -21,6 +21,7 @@ import {
 } from '@herald/protocol';
 import type { Connection } from './connection.js';
 import type { Logger } from './logger.js';
+import type { RouterObserver } from './observer.js';
 
 /** What a request handler learns about its request. */
 export interface RequestContext {
@@ -70,6 +71,8 @@ interface InFlight {
   timeoutMs: number;
   /** For an in-process provider: aborts its ctx.signal. */
   abort: AbortController | undefined;
+  /** `performance.now()` when it reached a provider, for the latency metric. */
+  startedAt: number;
 }
 
 interface Failure {
@@ -90,6 +93,7 @@ export class Requests {
     readonly routerPeer: PeerRef,
     readonly limits: RequestLimits,
     readonly logger: Logger,
+    readonly observer: () => RouterObserver | undefined,
     readonly memberInfo: (connection: Connection, codec: Codec) => string | undefined,
   ) {}
 
@@ -283,6 +287,7 @@ export class Requests {
       caller,
       timeoutMs: ms,
       abort: provider.kind === 'local' ? new AbortController() : undefined,
+      startedAt: performance.now(),
       timer: setTimeout(() => {
         if (!this.#inFlight.has(key)) return;
         this.#finish(flight);
@@ -376,6 +381,7 @@ export class Requests {
   #succeedCaller(flight: InFlight, result: Carried): void {
     const { caller } = flight;
     if (caller.kind === 'local') {
+      this.#settled(flight, 'ok');
       const value = valueOf(result);
       if (value.ok) caller.resolve(value.value);
       else caller.reject(new HeraldError(ErrorCode.PAYLOAD_INVALID, value.message));
@@ -388,11 +394,17 @@ export class Requests {
       this.#failCaller(flight, asFailure(error, ErrorCode.PAYLOAD_UNENCODABLE), true);
       return;
     }
+    this.#settled(flight, 'ok');
     caller.connection.sendMessage({ type: 'response', id: caller.id, payload: text });
+  }
+
+  #settled(flight: InFlight, outcome: string): void {
+    this.observer()?.requestSettled(outcome, (performance.now() - flight.startedAt) / 1000);
   }
 
   /** Fails the caller: `remote` failures (the handler's) as `response_error`, the router's as `error`. */
   #failCaller(flight: InFlight, failure: Failure, remote = false): void {
+    this.#settled(flight, remote ? 'remote_error' : failure.code);
     const { caller } = flight;
     const stack = this.limits.exposeErrorStacks ? failure.stack : undefined;
     if (caller.kind === 'local') {

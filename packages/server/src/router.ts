@@ -26,13 +26,17 @@ import {
   subprotocolFor,
   superjsonCodec,
 } from '@herald/protocol';
+import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { ClientInfo } from './connection.js';
 import type { Engine, HistoryRule, PresenceMember } from './engine.js';
 import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
 import { randomId } from './ids.js';
 import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
+import type { HealthReport } from './health.js';
 import { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
+import type { MetricsOptions } from './metrics.js';
+import { Operations } from './operations.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 
 /** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
@@ -120,6 +124,12 @@ export interface RouterOptions {
   logger?: Logger | false;
   /** The default logger's threshold. Default `warn`. */
   logLevel?: LogLevel;
+  /**
+   * Prometheus metrics (prom-client): `true`, or where to register and serve them. Served at
+   * `/metrics` on the router's own HTTP server, or on `metrics.port`; read `router.metrics` to
+   * serve them yourself. Default off. `/healthz` and `/readyz` are always served (README, "Operations").
+   */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** Events of a router, with their listener signatures (tinyproto's lifecycle hooks). */
@@ -200,6 +210,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   #ownsServer = false;
   #wss: WebSocketServer | undefined;
   #closing: Promise<void> | undefined;
+  readonly #ops: Operations;
 
   /** @internal Use {@link createRouter}. */
   constructor(options: RouterOptions) {
@@ -242,11 +253,13 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         error: (error, client) => this.emit('error', error, client),
       },
     );
+    this.#ops = new Operations(this.#hub, () => ({ listening: this.#server?.listening === true, closing: this.#hub.closing }), options.metrics);
   }
 
   /** @internal Called by {@link createRouter}. */
   async start(): Promise<void> {
     await this.#hub.engine.start(this.#hub);
+    await this.#ops.start(this, this.#options.host ?? '127.0.0.1');
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#hub.options.maxPayload,
@@ -257,7 +270,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         return codec === undefined ? false : subprotocolFor(codec);
       },
     });
-    const server = this.#options.server ?? createServer(refuseHttp);
+    const server = this.#options.server ?? createServer((request, response) => this.#ops.serve(request, response) || refuseHttp(request, response));
     this.#ownsServer = this.#options.server === undefined;
     this.#server = server;
     server.on('upgrade', this.#onUpgrade);
@@ -378,10 +391,37 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     return members.map((member) => this.#decodeMember(member));
   }
 
-  /** Counters since the router started. */
+  /** Counters since the router started, and what the connected clients hold now. */
   stats(): RouterStats {
-    const engine = this.#hub.engine.stats?.();
-    return { connections: this.#hub.connections.size, ...this.#hub.counters, ...(engine !== undefined && { engine }) };
+    const hub = this.#hub;
+    let subscriptions = 0;
+    let presenceWatches = 0;
+    let bytesIn = hub.closedBytes.read;
+    let bytesOut = hub.closedBytes.written;
+    for (const connection of hub.connections.values()) {
+      subscriptions += connection.patterns.size;
+      presenceWatches += connection.watching.size;
+      const wire = connection.wireBytes();
+      bytesIn += wire.read;
+      bytesOut += wire.written;
+    }
+    const engine = hub.engine.stats?.();
+    return { connections: hub.connections.size, ...hub.counters, subscriptions, presenceWatches, bytesIn, bytesOut, ...(engine !== undefined && { engine }) };
+  }
+
+  /** The router's Prometheus registry when `metrics` is on (to serve it yourself, or merge it). */
+  get metrics(): Registry | undefined {
+    return this.#ops.registry;
+  }
+
+  /** `http://host:port/metrics` when metrics have their own port (`metrics.port`). */
+  get metricsUrl(): string | undefined {
+    return this.#ops.metricsUrl;
+  }
+
+  /** What `/readyz` answers: listening, not shutting down, and the engine reachable (probed now). */
+  health(): Promise<HealthReport> {
+    return this.#ops.report();
   }
 
   /**
@@ -423,6 +463,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       await closed;
     }
     server?.off('upgrade', this.#onUpgrade);
+    await this.#ops.close();
     await hub.engine.close();
     this.#logger.log('info', 'router closed', { clients: online });
   }
@@ -476,9 +517,10 @@ function memoryEngineOptions(options: RouterOptions): MemoryEngineOptions {
   };
 }
 
-function refuseHttp(_request: IncomingMessage, response: import('node:http').ServerResponse): void {
+function refuseHttp(_request: IncomingMessage, response: import('node:http').ServerResponse): boolean {
   response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
   response.end('This is a Herald router: connect with a WebSocket client (subprotocol herald.v1.superjson or herald.v1.json).\n');
+  return true;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, statusText: string, code: string, message: string): void {

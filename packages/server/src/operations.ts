@@ -1,0 +1,84 @@
+/**
+ * The router's operations side over HTTP: `/healthz`, `/readyz`, `/metrics` (health.ts,
+ * metrics.ts), on the router's own HTTP server or on a separate metrics port. Router.ts calls
+ * `start`, `serve` and `close`; everything else about operations lives here.
+ */
+import { once } from 'node:events';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Hub } from './hub.js';
+import { Health, type HealthReport } from './health.js';
+import type { MetricsOptions } from './metrics.js';
+import type { MetricsSource } from './metrics.js';
+
+export class Operations {
+  readonly health: Health;
+  #registry: Registry | undefined;
+  #server: Server | undefined;
+  #host = '127.0.0.1';
+
+  constructor(
+    readonly hub: Hub,
+    state: () => { listening: boolean; closing: boolean },
+    readonly options: boolean | MetricsOptions | undefined,
+  ) {
+    this.health = new Health(hub.engine, state);
+  }
+
+  get registry(): Registry | undefined {
+    return this.#registry;
+  }
+
+  /** `http://host:port/metrics` of the separate metrics server, when there is one. */
+  get metricsUrl(): string | undefined {
+    const address = this.#server?.address() as AddressInfo | null | undefined;
+    if (address === null || address === undefined) return undefined;
+    const host = this.#host === '0.0.0.0' ? '127.0.0.1' : this.#host === '::' ? '::1' : this.#host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/metrics`;
+  }
+
+  /** Loads prom-client (only when metrics are on), registers the metrics, opens the metrics port. */
+  async start(router: MetricsSource, routerHost: string): Promise<void> {
+    if (this.options === undefined || this.options === false) return;
+    const options: MetricsOptions = this.options === true ? {} : this.options;
+    const { RouterMetrics } = await import('./metrics.js');
+    const metrics = new RouterMetrics(router, this.health, options);
+    this.#registry = metrics.registry;
+    this.hub.observer = metrics.observer;
+    if (options.port !== undefined) {
+      this.#host = options.host ?? routerHost;
+      const server = createServer((request, response) => {
+        if (!this.serve(request, response)) notFound(response);
+      });
+      server.listen(options.port, this.#host);
+      await once(server, 'listening');
+      this.#server = server;
+    }
+  }
+
+  /** Answers an operations path on the router's own server; false when `request` is for another path. */
+  serve(request: IncomingMessage, response: ServerResponse): boolean {
+    const ownPort = this.#server === undefined;
+    const registry = ownPort || request.socket.localPort === (this.#server!.address() as AddressInfo).port ? this.#registry : undefined;
+    return this.health.serve(request, response, registry);
+  }
+
+  report(): Promise<HealthReport> {
+    return this.health.report();
+  }
+
+  async close(): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    const closed = once(server, 'close');
+    server.close();
+    server.closeAllConnections();
+    await closed;
+  }
+}
+
+function notFound(response: ServerResponse): void {
+  response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end('Not found: this port serves /metrics, /healthz and /readyz.\n');
+}
