@@ -13,8 +13,10 @@ import {
   type ProtocolError,
   type SubscribeMsg,
   assertNever,
+  clampCloseReason,
   decodeClientFrame,
   patternProblem,
+  subprotocolFor,
   topicProblem,
 } from '@herald/protocol';
 import type { RawData, default as WebSocket } from 'ws';
@@ -150,7 +152,10 @@ export class Hub implements EngineListener {
       socket.on('error', (error) => this.logger.log('debug', 'socket error', { address, error: error.message }));
       socket.close(code, reason);
     };
-    if (codec === undefined) return refuse(CloseCode.CODEC_UNSUPPORTED, 'CODEC_UNSUPPORTED: offer subprotocol herald.v1.superjson or herald.v1.json');
+    if (codec === undefined) {
+      const supported = this.codecs.map(subprotocolFor).join(' or ');
+      return refuse(CloseCode.CODEC_UNSUPPORTED, clampCloseReason(`${ErrorCode.CODEC_UNSUPPORTED}: offer subprotocol ${supported}`));
+    }
     if (this.closing) return refuse(CloseCode.GOING_AWAY, 'GOING_AWAY: the router is shutting down');
     if (this.connections.size >= this.options.maxConnections) {
       this.logger.log('warn', 'connection refused: router full', { address, maxConnections: this.options.maxConnections });

@@ -265,9 +265,12 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       maxPayload: this.#hub.options.maxPayload,
       perMessageDeflate: false,
       clientTracking: false,
+      // When no offer is supported, the first one is echoed so that the upgrade completes (a
+      // browser fails a handshake whose answer names no subprotocol it offered) and the socket is
+      // closed at once with 4001 CODEC_UNSUPPORTED: a reason a browser can read, unlike an HTTP 400.
       handleProtocols: (offered) => {
         const codec = selectCodec(offered, this.#codecs);
-        return codec === undefined ? false : subprotocolFor(codec);
+        return codec === undefined ? (offered.values().next().value ?? false) : subprotocolFor(codec);
       },
     });
     const server = this.#options.server ?? createServer((request, response) => this.#ops.serve(request, response) || refuseHttp(request, response));
@@ -479,11 +482,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       .map((protocol) => protocol.trim())
       .filter((protocol) => protocol.length > 0);
     const codec = selectCodec(offered, this.#codecs);
-    if (offered.length > 0 && codec === undefined) {
-      const supported = this.#codecs.map(subprotocolFor).join(', ');
+    if (codec === undefined) {
       this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: offered.join(','), address: request.socket.remoteAddress });
-      rejectUpgrade(socket, 400, 'Bad Request', ErrorCode.CODEC_UNSUPPORTED, `offered ${offered.join(', ')}; this router speaks ${supported}`);
-      return;
     }
     this.#wss!.handleUpgrade(request, socket, head, (ws) => {
       this.#hub.accept(ws, request.socket.remoteAddress ?? '', codec);
