@@ -45,6 +45,26 @@ describe('PROTOCOL.md', () => {
     expect(decoded.value.type).toBe(type);
   });
 
+  it('section 3 lists exactly the messages that carry a payload, in both directions', () => {
+    const frames = spec.slice(spec.indexOf('## 3. Frames'), spec.indexOf('## 4.'));
+    const bullet = /^- Exactly these messages have a payload[\s\S]*?(?=^- )/m.exec(frames)?.[0] ?? '';
+    const listed = [...bullet.matchAll(/`([a-z_]+)` \((C→R|R→C|both directions)/g)].flatMap(([, type, direction]) =>
+      direction === 'both directions' ? [`${type} C→R`, `${type} R→C`] : [`${type} ${direction}`],
+    );
+    const withPayload = [
+      ...Object.entries(CLIENT_MESSAGE_SPECS).filter(([, s]) => s.payload).map(([type]) => `${type} C→R`),
+      ...Object.entries(SERVER_MESSAGE_SPECS).filter(([, s]) => s.payload).map(([type]) => `${type} R→C`),
+    ];
+    expect(listed.sort()).toEqual(withPayload.sort());
+  });
+
+  it('every example has a payload exactly when its message carries one', () => {
+    for (const section of all) {
+      const specs: Record<string, { payload: boolean }> = section.direction === 'C→R' ? CLIENT_MESSAGE_SPECS : SERVER_MESSAGE_SPECS;
+      expect(section.example.includes('\n'), `${section.type} ${section.direction}`).toBe(specs[section.type]!.payload);
+    }
+  });
+
   it('documents every error code and every close code', () => {
     for (const code of Object.values(ErrorCode)) expect(spec).toContain(`| \`${code}\``);
     for (const code of Object.values(CloseCode)) expect(spec).toContain(`| \`${code}\``);
