@@ -52,7 +52,7 @@ export interface PendingReply {
   survival: Survival;
 }
 
-const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT]);
+const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT, ErrorCode.ENGINE_UNAVAILABLE]);
 
 interface Queued {
   /** Sends the frame built for the given id; called once the link is open again. */

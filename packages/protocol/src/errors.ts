@@ -67,6 +67,11 @@ export const ErrorCode = {
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   /** The other side was silent for longer than the heartbeat timeout. */
   HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
+  /**
+   * The router's engine (Redis) is unreachable: nothing was done. Retryable; the error carries
+   * `retryAfterMs`, a hint of when to try again.
+   */
+  ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -73,7 +73,7 @@ export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpe
   presence_leave: /* @__PURE__ */ spec({ topic: 's', member: 'member', reason: 's' }),
   presence_unwatched: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),
   pong: /* @__PURE__ */ spec({ id: 'i' }),
-  error: /* @__PURE__ */ spec({ id: 'i?', code: 's', message: 's' }),
+  error: /* @__PURE__ */ spec({ id: 'i?', code: 's', message: 's', retryAfterMs: 'u?' }),
   handled: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
   unhandled: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
   request: /* @__PURE__ */ spec({ id: 'i', method: 's', caller: 'caller', timeout: 'u' }, true),

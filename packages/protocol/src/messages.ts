@@ -277,6 +277,8 @@ export interface ErrorMsg {
   id?: number;
   code: string;
   message: string;
+  /** With `ENGINE_UNAVAILABLE`: when trying again may succeed, in milliseconds. */
+  retryAfterMs?: number;
 }
 
 export interface HandledMsg {

@@ -154,8 +154,10 @@ export class Connection {
     this.send(encodeFrame(message));
   }
 
-  sendError(code: string, message: string, id?: number): void {
-    this.sendMessage(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
+  sendError(code: string, message: string, id?: number, retryAfterMs?: number): void {
+    const error: Extract<ServerMessage, { type: 'error' }> = id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message };
+    if (retryAfterMs !== undefined) error.retryAfterMs = retryAfterMs;
+    this.sendMessage(error);
   }
 
   /** Closes with a code and a reason `CODE: explanation` (clamped to the 123-byte limit). */

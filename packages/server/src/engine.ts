@@ -27,6 +27,12 @@ export interface Publication {
   from: PeerRef;
   /** When the router accepted it, in milliseconds since the Unix epoch. */
   at: number;
+  /**
+   * The publisher's idempotency key, unique per client session. An engine that sees the same
+   * `pid` again within its dedupe window (default 120 s) returns the original `Stamp` and
+   * publishes nothing.
+   */
+  pid?: string;
 }
 
 /** Where a publication sits in its topic's sequence. */
@@ -127,6 +133,33 @@ export interface Engine {
    * `router.stats().engine`. Optional.
    */
   stats?(): TopicStats;
+  /**
+   * Whether the engine can serve publishes and subscribes now (false while a Redis engine cannot
+   * reach Redis: those calls then reject at once with `ENGINE_UNAVAILABLE`). Engines that are
+   * always available omit it. For readiness probes (`router.engineAvailable`).
+   */
+  readonly available?: boolean;
+  /**
+   * Records a local client (or, with `undefined`, its departure) for the cluster-wide view of
+   * `router.clients({ cluster: true })`. Fire and forget: failures are the engine's to log.
+   * Optional: engines that serve one router omit it.
+   */
+  trackClient?(id: string, client: ClusterClient | undefined): void;
+  /** Every client of every router sharing this engine. Optional: one router's engines omit it. */
+  clients?(): Promise<ClusterClient[]>;
   /** Releases the engine's resources. The router calls it last, from `router.close()`. */
   close(): Promise<void>;
+}
+
+/** A client as the cluster-wide view keeps it: its router, and its info still encoded. */
+export interface ClusterClient {
+  id: string;
+  name: string;
+  info?: EncodedValue;
+  address: string;
+  /** Milliseconds since the Unix epoch. */
+  connectedAt: number;
+  subscriptions: string[];
+  /** The router it is connected to. */
+  router: PeerRef;
 }

@@ -15,6 +15,7 @@ import {
   assertNever,
   clampCloseReason,
   decodeClientFrame,
+  isHeraldError,
   patternProblem,
   subprotocolFor,
   topicProblem,
@@ -515,6 +516,11 @@ export class Hub implements EngineListener {
   }
 
   #internalError(connection: Connection, operation: string, cause: unknown, id: number | undefined): void {
+    if (isHeraldError(cause, ErrorCode.ENGINE_UNAVAILABLE)) {
+      // Redis is unreachable: nothing was done; the client may retry after the hint.
+      const retryAfterMs = (cause as { retryAfterMs?: unknown }).retryAfterMs;
+      return connection.sendError(cause.code, cause.message, id, typeof retryAfterMs === 'number' ? retryAfterMs : undefined);
+    }
     const error = new HeraldError(ErrorCode.INTERNAL_ERROR, `the router's engine failed to ${operation}`, { cause, retryable: true });
     this.logger.log('error', `engine ${operation} failed`, { id: connection.id, error: String(cause) });
     this.events.error(error, connection.state === 'open' ? connection.snapshot() : undefined);

@@ -1,5 +1,6 @@
 export type { ClientInfo } from './connection.js';
 export type {
+  ClusterClient,
   EncodedValue,
   Engine,
   EngineListener,
@@ -20,6 +21,7 @@ export { DEFAULT_HISTORY, MemoryEngine, type MemoryEngineOptions } from './memor
 export { DEFAULT_TOPIC_LIMITS, type TopicLimits, type TopicStats } from './topic-budget.js';
 export type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 export {
+  type ClusterClientInfo,
   type HandlerRegistration,
   type Member,
   type MethodInfo,

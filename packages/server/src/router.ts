@@ -29,7 +29,7 @@ import {
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { ClientInfo } from './connection.js';
-import type { Engine, HistoryRule, PresenceMember } from './engine.js';
+import type { EncodedValue, Engine, HistoryRule, PresenceMember } from './engine.js';
 import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
 import { randomId } from './ids.js';
 import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
@@ -146,6 +146,12 @@ export interface RouterEvents {
   error: (error: HeraldError, client?: ClientInfo) => void;
 }
 
+/** A client of any router sharing the engine (`router.clients({ cluster: true })`). */
+export interface ClusterClientInfo extends ClientInfo {
+  /** The router it is connected to. */
+  router: PeerRef;
+}
+
 /** A presence member, decoded. */
 export interface Member {
   id: string;
@@ -246,10 +252,10 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       },
       this.#logger,
       {
-        connect: (client) => this.emit('connect', client),
-        disconnect: (client, detail) => this.emit('disconnect', client, detail),
-        subscribe: (client, pattern) => this.emit('subscribe', client, pattern),
-        unsubscribe: (client, pattern) => this.emit('unsubscribe', client, pattern),
+        connect: (client) => (this.#track(client), this.emit('connect', client)),
+        disconnect: (client, detail) => (this.#track(client, true), this.emit('disconnect', client, detail)),
+        subscribe: (client, pattern) => (this.#track(client), this.emit('subscribe', client, pattern)),
+        unsubscribe: (client, pattern) => (this.#track(client), this.emit('unsubscribe', client, pattern)),
         error: (error, client) => this.emit('error', error, client),
       },
     );
@@ -360,8 +366,15 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     return this.#hub.requests.methods();
   }
 
-  /** The connected, welcomed clients (hein's `ping()`), in the order they connected. */
-  clients(): ClientInfo[] {
+  /**
+   * The connected, welcomed clients (hein's `ping()`), in the order they connected. With
+   * `{ cluster: true }`: the clients of every router sharing the engine (each with its `router`),
+   * as the engine knows them (a Redis engine: within its node lease of a router's death).
+   */
+  clients(): ClientInfo[];
+  clients(options: { cluster: true }): Promise<ClusterClientInfo[]>;
+  clients(options?: { cluster?: boolean }): ClientInfo[] | Promise<ClusterClientInfo[]> {
+    if (options?.cluster === true) return this.#clusterClients();
     const clients: ClientInfo[] = [];
     for (const connection of this.#hub.connections.values()) {
       if (connection.state === 'open') clients.push(connection.snapshot());
@@ -385,6 +398,45 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       connection.close(options.code ?? CloseCode.NORMAL, 'DISCONNECTED', options.reason ?? 'disconnected by the router');
     }
     return true;
+  }
+
+  /** Whether the engine can serve publishes and subscribes now (for a readiness probe). */
+  get engineAvailable(): boolean {
+    return this.#hub.engine.available ?? true;
+  }
+
+  async #clusterClients(): Promise<ClusterClientInfo[]> {
+    const engine = this.#hub.engine;
+    if (engine.clients === undefined) return this.clients().map((client) => ({ ...client, router: { id: this.id, name: this.name } }));
+    const clients = await engine.clients();
+    return clients.map(({ info, connectedAt, ...rest }) => ({
+      ...rest,
+      info: info === undefined ? undefined : this.#decodeValue(info),
+      connectedAt: new Date(connectedAt),
+    }));
+  }
+
+  /** Keeps the engine's cluster-wide view of this router's clients up to date. */
+  #track(client: ClientInfo, gone = false): void {
+    const engine = this.#hub.engine;
+    if (engine.trackClient === undefined) return;
+    if (gone) return engine.trackClient(client.id, undefined);
+    const codec = this.#codecs[0]!;
+    let info: EncodedValue | undefined;
+    try {
+      info = client.info === undefined ? undefined : { codec: codec.name, text: codec.encode(client.info) };
+    } catch {
+      info = undefined;
+    }
+    engine.trackClient(client.id, {
+      id: client.id,
+      name: client.name,
+      ...(info !== undefined && { info }),
+      address: client.address,
+      connectedAt: client.connectedAt.getTime(),
+      subscriptions: client.subscriptions,
+      router: { id: this.id, name: this.name },
+    });
   }
 
   /** The members of a topic's (or pattern's) presence: the clients subscribed to exactly it. */
@@ -499,13 +551,13 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   }
 
   #decodeMember(member: PresenceMember): Member {
-    let info: unknown;
-    if (member.info !== undefined) {
-      const codec = this.#codecs.find((c) => c.name === member.info!.codec);
-      const decoded = codec?.decode(member.info.text);
-      info = decoded?.ok ? decoded.value : undefined;
-    }
+    const info = member.info === undefined ? undefined : this.#decodeValue(member.info);
     return { id: member.id, name: member.name, info, connectedAt: new Date(member.connectedAt) };
+  }
+
+  #decodeValue(value: EncodedValue): unknown {
+    const decoded = this.#codecs.find((c) => c.name === value.codec)?.decode(value.text);
+    return decoded?.ok ? decoded.value : undefined;
   }
 }
 

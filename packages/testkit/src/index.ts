@@ -6,3 +6,4 @@ export { Log, disconnectOf, expectError, reachState, rejection, track } from './
 export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.js';
 export { startRouter } from './router.js';
 export { type RouterProcess, spawnRouter } from './spawn-router.js';
+export { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server.js';

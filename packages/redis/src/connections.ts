@@ -1,0 +1,53 @@
+/**
+ * The two Redis connections of a node: `cmd` for scripts and reads, `sub` for Pub/Sub. Both fail
+ * fast while Redis is unreachable (no offline queue, no retry of a command in flight, no automatic
+ * resubscribe): the engine rejects with `ENGINE_UNAVAILABLE` at once instead of replaying stale
+ * publishes minutes later, and resubscribes and repairs itself when `sub` is back.
+ */
+import { ErrorCode, HeraldError } from '@herald/protocol';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Reconnect delays: 50 ms doubling up to `maxMs`, with full jitter. */
+export function backoffMs(attempt: number, maxMs: number, random: () => number = Math.random): number {
+  return Math.round(random() * Math.min(maxMs, 50 * 2 ** Math.min(attempt, 16))) + 10;
+}
+
+/** The ioredis options every connection of the engine uses, over the user's. */
+export function connectionOptions(user: RedisOptions, maxBackoffMs: number, onRetry: (delayMs: number) => void): RedisOptions {
+  return {
+    ...user,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: false,
+    enableAutoPipelining: true,
+    retryStrategy: (attempt: number) => {
+      const delay = backoffMs(attempt, maxBackoffMs);
+      onRetry(delay);
+      return delay;
+    },
+  };
+}
+
+/** A connection from a URL or ioredis options (standalone, or Sentinel with `sentinels` and `name`). */
+export function openRedis(url: string | undefined, options: RedisOptions): Redis {
+  return url === undefined ? new Redis(options) : new Redis(url, options);
+}
+
+/** The error every call gets while Redis is unreachable. */
+export function unavailable(retryAfterMs: number, cause?: unknown): HeraldError & { retryAfterMs: number } {
+  const error = new HeraldError(ErrorCode.ENGINE_UNAVAILABLE, 'the router cannot reach its engine (Redis); nothing was done', {
+    retryable: true,
+    ...(cause !== undefined && { cause }),
+  }) as HeraldError & { retryAfterMs: number };
+  error.retryAfterMs = retryAfterMs;
+  return error;
+}
+
+/** Whether an ioredis rejection means the connection, not the command, failed. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNRE|EPIPE|ETIMEDOUT|socket/i.test(error.message);
+}

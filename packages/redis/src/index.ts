@@ -1,0 +1,1 @@
+export { RedisEngine, type RedisEngineEvents, type RedisEngineOptions, redisEngine } from './redis-engine.js';

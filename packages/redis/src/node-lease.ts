@@ -1,0 +1,92 @@
+/**
+ * The node's lease in Redis, and the reaper. Every `intervalMs` the node renews its lease
+ * (`nodes` zset: node → deadline, in Redis time) and runs the reap script, which makes every node
+ * whose lease passed leave everywhere: each of its presence members leaves once, with reason
+ * `node_lost`. So the members of a SIGKILLed node leave within `leaseMs + intervalMs` (plus one
+ * script run), whichever live node gets there first; the script is atomic, so exactly once.
+ *
+ * The heartbeat also publishes a tick to the node's own inbox: when ticks stop coming back over
+ * `sub` while `cmd` works, the Pub/Sub connection is wedged (centrifugo#1189), and it is reconnected
+ * and repaired.
+ */
+import type { RedisEngine } from './redis-engine.js';
+
+/** Heartbeats without our own tick back after which `sub` is considered wedged. */
+const WEDGED_AFTER = 3;
+
+export class NodeLease {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #registered = false;
+  #unanswered = 0;
+  #beating = false;
+
+  constructor(
+    readonly engine: RedisEngine,
+    readonly intervalMs: number,
+    readonly leaseMs: number,
+  ) {}
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => void this.#tick(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #tick(): Promise<void> {
+    if (!this.engine.available || this.#beating) return;
+    this.#beating = true;
+    try {
+      if (this.#unanswered >= WEDGED_AFTER) {
+        this.engine.logger.log('warn', 'redis engine: our own heartbeats stopped coming back; reconnecting Pub/Sub', { node: this.engine.nodeId });
+        this.#unanswered = 0;
+        this.engine.reconnectSub();
+        return;
+      }
+      await this.beat();
+      await this.reap();
+    } catch (error) {
+      this.engine.logger.log('debug', 'redis engine: heartbeat failed', { error: String(error) });
+    } finally {
+      this.#beating = false;
+    }
+  }
+
+  /** Renews the lease; when the node was reaped meanwhile, registers again and rejoins its members. */
+  async beat(): Promise<void> {
+    const { keys } = this.engine;
+    const now = Number(
+      await this.engine.run('HEARTBEAT', [keys.nodes], [keys.node, this.leaseMs, this.#registered ? 1 : 0, keys.inbox]),
+    );
+    this.#unanswered++;
+    if (now === -1) {
+      this.engine.logger.log('warn', 'redis engine: this node was declared dead (lease lapsed); joining its members again', { node: keys.node });
+      this.#registered = false;
+      await this.beat();
+      await this.engine.presence.reregister();
+      return;
+    }
+    this.#registered = true;
+  }
+
+  /** Our own tick came back over `sub`. */
+  onTick(): void {
+    this.#unanswered = 0;
+  }
+
+  async reap(): Promise<void> {
+    const { keys } = this.engine;
+    const dead = (await this.engine.run('REAP', [keys.nodes], [keys.prefix, keys.presenceChannel, keys.events])) as string[];
+    if (dead.length > 0) this.engine.logger.log('info', 'redis engine: reaped dead nodes', { nodes: dead.join(',') });
+  }
+
+  /** Leaves the cluster on a clean shutdown (the router already made its clients leave). */
+  async resign(): Promise<void> {
+    const { keys, cmd } = this.engine;
+    await Promise.all([cmd.zrem(keys.nodes, keys.node), cmd.del(keys.nodeMembers, keys.nodeClients)]);
+  }
+}

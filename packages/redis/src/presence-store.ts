@@ -1,0 +1,143 @@
+/**
+ * Presence and the cluster-wide client list in Redis. Joins and leaves are scripts that change
+ * the member hash and publish the event in one step, so every node sees the events of a topic in
+ * the order they happened, and a leave happens at most once (only if the member is still there).
+ *
+ * The node also keeps its own members and clients in memory: when Redis may have lost them (the
+ * node was declared dead, or Redis restarted or failed over) it joins them again, and leaves that
+ * could not reach Redis are sent once it is back.
+ */
+import type { ClusterClient, PresenceMember } from '@herald/server';
+import type { RedisEngine } from './redis-engine.js';
+
+interface PendingLeave {
+  topic: string;
+  id: string;
+  reason: string;
+}
+
+export class PresenceStore {
+  /** This node's members, per topic: what Redis should hold for us. */
+  readonly #local = new Map<string, Map<string, PresenceMember>>();
+  readonly #clients = new Map<string, ClusterClient>();
+  #pendingLeaves: PendingLeave[] = [];
+  #generation: string | undefined;
+
+  constructor(readonly engine: RedisEngine) {}
+
+  async join(topic: string, member: PresenceMember): Promise<void> {
+    this.engine.check();
+    let members = this.#local.get(topic);
+    if (members === undefined) this.#local.set(topic, (members = new Map()));
+    members.set(member.id, member);
+    try {
+      await this.#join(topic, member);
+    } catch (error) {
+      members.delete(member.id);
+      if (members.size === 0) this.#local.delete(topic);
+      throw error;
+    }
+  }
+
+  #join(topic: string, member: PresenceMember): Promise<unknown> {
+    const { keys } = this.engine;
+    return this.engine.run(
+      'JOIN',
+      [keys.members(topic), keys.version(topic), keys.nodeMembers],
+      [member.id, JSON.stringify(member), topic, keys.node, keys.presenceChannel],
+    );
+  }
+
+  async leave(topic: string, id: string, reason: string): Promise<void> {
+    const members = this.#local.get(topic);
+    members?.delete(id);
+    if (members?.size === 0) this.#local.delete(topic);
+    try {
+      await this.#leave({ topic, id, reason });
+    } catch (error) {
+      // Redis is away: the leave is sent when it is back (the member must not stay forever).
+      if (this.engine.available) throw error;
+      this.#pendingLeaves.push({ topic, id, reason });
+    }
+  }
+
+  #leave({ topic, id, reason }: PendingLeave): Promise<unknown> {
+    const { keys } = this.engine;
+    return this.engine.run('LEAVE', [], [keys.prefix, topic, id, reason, keys.presenceChannel]);
+  }
+
+  async members(topic: string): Promise<PresenceMember[]> {
+    let values: string[];
+    try {
+      values = await this.engine.cmd.hvals(this.engine.keys.members(topic));
+    } catch (error) {
+      throw this.engine.failure(error);
+    }
+    return values
+      .map((value) => {
+        const a = value.indexOf('\n');
+        const b = value.indexOf('\n', a + 1);
+        return { seq: Number(value.slice(0, a)), member: JSON.parse(value.slice(b + 1)) as PresenceMember };
+      })
+      .sort((x, y) => x.seq - y.seq)
+      .map(({ member }) => member);
+  }
+
+  /** A presence event from `P p`: `j LF topic LF v LF node LF member` or `l LF topic LF v LF node LF reason LF member`. */
+  onEvent(text: string): void {
+    const parts = text.split('\n');
+    const listener = this.engine.listener;
+    if (listener === undefined) return;
+    if (parts[0] === 'j' && parts.length >= 5) {
+      listener.onPresence({ type: 'join', topic: parts[1]!, member: JSON.parse(parts.slice(4).join('\n')) as PresenceMember });
+    } else if (parts[0] === 'l' && parts.length >= 6) {
+      listener.onPresence({ type: 'leave', topic: parts[1]!, reason: parts[4]!, member: JSON.parse(parts.slice(5).join('\n')) as PresenceMember });
+    }
+  }
+
+  /** Called with Redis' generation on every (re)connect: a new one means Redis may have lost our state. */
+  async generation(generation: string): Promise<void> {
+    const changed = this.#generation !== undefined && this.#generation !== generation;
+    this.#generation = generation;
+    if (changed) await this.reregister();
+    else await this.#flushLeaves();
+  }
+
+  /** Joins every local member again (joins of members still there change nothing) and restores our clients. */
+  async reregister(): Promise<void> {
+    await this.#flushLeaves();
+    for (const [topic, members] of this.#local) {
+      for (const member of members.values()) await this.#join(topic, member);
+    }
+    const { cmd, keys } = this.engine;
+    if (this.#clients.size > 0) {
+      await cmd.hset(keys.nodeClients, Object.fromEntries([...this.#clients].map(([id, c]) => [id, JSON.stringify(c)])));
+    }
+  }
+
+  async #flushLeaves(): Promise<void> {
+    const pending = this.#pendingLeaves;
+    this.#pendingLeaves = [];
+    for (const leave of pending) await this.#leave(leave);
+  }
+
+  trackClient(id: string, client: ClusterClient | undefined): void {
+    const { cmd, keys } = this.engine;
+    if (client === undefined) this.#clients.delete(id);
+    else this.#clients.set(id, client);
+    if (!this.engine.available) return; // restored by reregister() when Redis may have lost it
+    const write = client === undefined ? cmd.hdel(keys.nodeClients, id) : cmd.hset(keys.nodeClients, id, JSON.stringify(client));
+    write.catch((error: unknown) => this.engine.logger.log('debug', 'redis engine: tracking a client failed', { error: String(error) }));
+  }
+
+  async clients(): Promise<ClusterClient[]> {
+    const { cmd, keys } = this.engine;
+    try {
+      const nodes = await cmd.zrange(keys.nodes, '0', '-1');
+      const lists = await Promise.all(nodes.map((node) => cmd.hvals(keys.nodeClientsOf(node))));
+      return lists.flat().map((value) => JSON.parse(value) as ClusterClient);
+    } catch (error) {
+      throw this.engine.failure(error);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * A private `redis-server` for tests: started on a free loopback port with no persistence
+ * (`--save '' --appendonly no`), ended by its pid. With `REDIS_URL` set (and `own` not asked for),
+ * that server is used instead and nothing is started.
+ *
+ * Redis has no `--port 0`: a free port is found by binding a Node server to port 0 and closing
+ * it; if another process takes the port in between, redis fails to bind and we try another.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createConnection, createServer } from 'node:net';
+
+/** A redis-server for a test. Dispose it with `await using`. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:PORT`. */
+  readonly url: string;
+  readonly port: number;
+  /** Whether this helper started the server (false with `REDIS_URL`): only then can it stop or restart it. */
+  readonly owned: boolean;
+  /** Kills the server (SIGKILL): every connection drops, and without persistence all data is gone. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (after `kill`), empty. */
+  restart(): Promise<void>;
+  /** Sends one command on a short-lived connection and resolves with the raw RESP reply. */
+  command(...args: string[]): Promise<string>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Start a server even when `REDIS_URL` is set (for tests that kill or restart it). */
+  own?: boolean;
+}
+
+const BINARY = process.env.REDIS_SERVER ?? 'redis-server';
+
+/** Throws, saying what to do, when redis-server cannot be run. */
+function checkBinary(): void {
+  const probe = spawnSync(BINARY, ['--version'], { stdio: 'ignore' });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new Error(
+      `startRedisServer: cannot run ${BINARY}. Install it (\`node scripts/ensure-redis.mjs\`, or ` +
+        '`sudo apt-get install redis-server`), set REDIS_SERVER to its path, or set REDIS_URL to a Redis to use.',
+    );
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Starts redis-server on `port`; resolves once it accepts connections, rejects if it exits first. */
+async function launch(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    BINARY,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`redis-server exited on port ${port}: ${output.trim().slice(-500)}`);
+  });
+  exited.catch(() => {});
+  const ready = (async () => {
+    for (;;) {
+      if (child.exitCode !== null) return;
+      try {
+        if ((await rawCommand(port, ['PING'])).startsWith('+PONG')) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  await Promise.race([ready, exited]);
+  if (child.exitCode !== null) await exited;
+  return child;
+}
+
+function rawCommand(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('connect', () => {
+      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    });
+    socket.on('data', (chunk: string) => {
+      reply += chunk;
+      if (reply.endsWith('\r\n')) {
+        socket.end();
+        resolve(reply);
+      }
+    });
+  });
+}
+
+/** Starts a private redis-server (or uses `REDIS_URL`). */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const external = process.env.REDIS_URL;
+  if (external !== undefined && external !== '' && options.own !== true) {
+    const port = Number(new URL(external).port || 6379);
+    const refuse = (): Promise<void> => Promise.reject(new Error('startRedisServer: REDIS_URL is not ours to kill or restart'));
+    return {
+      url: external,
+      port,
+      owned: false,
+      kill: refuse,
+      restart: refuse,
+      command: (...args) => rawCommand(port, args),
+      [Symbol.asyncDispose]: async () => {},
+    };
+  }
+  checkBinary();
+  let port = 0;
+  let child: ChildProcess | undefined;
+  for (let attempt = 0; child === undefined; attempt++) {
+    port = await freePort();
+    try {
+      child = await launch(port);
+    } catch (error) {
+      if (attempt >= 5) throw error; // the port was taken meanwhile: try another
+    }
+  }
+  let current: ChildProcess | undefined = child;
+  const kill = async (): Promise<void> => {
+    const running = current;
+    current = undefined;
+    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGKILL');
+    await exited;
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    owned: true,
+    kill,
+    restart: async () => {
+      await kill();
+      current = await launch(port);
+    },
+    command: (...args) => rawCommand(port, args),
+    [Symbol.asyncDispose]: kill,
+  };
+}
