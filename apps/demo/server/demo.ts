@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Logger, type Router, createConsoleLogger, createRouter, silentLogger } from '@herald/server';
+import { type LogLevel, type Logger, type Router, createConsoleLogger, createRouter, silentLogger } from '@herald/server';
 import { type Publisher, type PublisherOptions, startPublisher } from './publisher.js';
 import { type Services, startServices } from './services.js';
 import { serveStatic } from './static-files.js';
@@ -55,6 +55,8 @@ export interface DemoOptions {
   services?: boolean;
   /** Where the router, publisher, services and swarm log; `false` for silence. Default: stderr, from `info`. */
   logger?: Logger | false;
+  /** The default loggers' threshold: `info` shows the traffic, `warn` only trouble. Default `info`. */
+  logLevel?: LogLevel;
 }
 
 /** A running demo. */
@@ -105,8 +107,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   if (!existsSync(join(pageDir, 'index.html'))) {
     throw new Error(`the demo page is not built (no index.html in ${pageDir}): run \`pnpm build\` first`);
   }
-  const routerLogger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: 'info' }));
-  const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: 'info', name: 'demo' }));
+  const level = options.logLevel ?? 'info';
+  const routerLogger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level }));
+  const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level, name: 'demo' }));
 
   let routerRunning = false;
   const server = createServer(handleHttp(serveStatic(pageDir)));

@@ -1,8 +1,10 @@
 /**
  * `pnpm demo`: the router, the page, a publisher and a swarm of subscribers, in one terminal.
  *
- *   node apps/demo/dist-server/main.js [--port 8080] [--host 127.0.0.1] [--no-swarm] [--no-publisher] [--no-services]
+ *   node apps/demo/dist-server/main.js [--port 8080] [--host 127.0.0.1] [--verbose] [--no-swarm] [--no-publisher] [--no-services]
  *
+ * Quiet by default: the URLs stay in view and only warnings follow; `--verbose` (or
+ * HERALD_DEMO_VERBOSE=1) logs the traffic too (every connect, publish batch and swarm move).
  * The port also comes from HERALD_DEMO_PORT. Ctrl-C (SIGINT) or SIGTERM stops everything.
  * `r` then Enter in the terminal (or SIGUSR2) restarts the router: down for two seconds, then a new
  * one on the same port, so the page shows reconnecting, then open, and carries on.
@@ -15,6 +17,7 @@ const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.HERALD_DEMO_PORT ?? '8080' },
     host: { type: 'string', default: '127.0.0.1' },
+    verbose: { type: 'boolean', short: 'v', default: process.env.HERALD_DEMO_VERBOSE === '1' },
     'no-swarm': { type: 'boolean', default: false },
     'no-publisher': { type: 'boolean', default: false },
     'no-services': { type: 'boolean', default: false },
@@ -23,7 +26,7 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  process.stdout.write('usage: node apps/demo/dist-server/main.js [--port 8080] [--host 127.0.0.1] [--no-swarm] [--no-publisher] [--no-services]\n');
+  process.stdout.write('usage: node apps/demo/dist-server/main.js [--port 8080] [--host 127.0.0.1] [--verbose] [--no-swarm] [--no-publisher] [--no-services]\n');
   process.exit(0);
 }
 
@@ -33,10 +36,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
+// Members of the swarm are child processes: they read the level from the environment.
+const logLevel = args.verbose ? 'info' : 'warn';
+process.env.HERALD_DEMO_LOG_LEVEL = logLevel;
 const logger = createConsoleLogger({ level: 'info', name: 'demo' });
 let demo: Demo;
 try {
-  demo = await startDemo({ port, host: args.host, swarm: !args['no-swarm'], publisher: !args['no-publisher'], services: !args['no-services'] });
+  demo = await startDemo({ port, host: args.host, logLevel, swarm: !args['no-swarm'], publisher: !args['no-publisher'], services: !args['no-services'] });
 } catch (error) {
   const code = (error as { code?: unknown }).code;
   const hint = code === 'EADDRINUSE' ? `: port ${port} is taken; pass --port <n> or set HERALD_DEMO_PORT` : '';
@@ -53,6 +59,7 @@ process.stdout.write(
     `  Widget    ${demo.widgetUrl}`,
     `  Router    ${demo.url}`,
     '',
+    args.verbose ? '  Logging the traffic (--verbose).' : '  Quiet: only warnings from here on; run with --verbose to watch the traffic.',
     process.stdin.isTTY ? '  Type r and Enter to restart the router (or send SIGUSR2); Ctrl-C to stop.' : '  SIGUSR2 restarts the router; Ctrl-C (SIGINT) stops.',
     '',
     '',

@@ -25,7 +25,8 @@ const { values: args } = parseArgs({
 });
 
 const name = args.name;
-const logger = createConsoleLogger({ level: 'info', name: `member ${name}` });
+const level = process.env.HERALD_DEMO_LOG_LEVEL;
+const logger = createConsoleLogger({ level: level === 'warn' || level === 'error' || level === 'debug' ? level : 'info', name: `member ${name}` });
 const logEvery = Math.max(1, Number.parseInt(args['log-every'], 10) || 1);
 let client: Client | undefined;
 let stopping = false;
