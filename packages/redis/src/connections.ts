@@ -7,13 +7,13 @@
 import { ErrorCode, HeraldError } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 
-/** Reconnect delays: 50 ms doubling up to `maxMs`, with full jitter. */
-export function backoffMs(attempt: number, maxMs: number, random: () => number = Math.random): number {
-  return Math.round(random() * Math.min(maxMs, 50 * 2 ** Math.min(attempt, 16))) + 10;
+/** Reconnect delays: `minMs` plus full jitter over 50 ms doubling per attempt, at most `maxMs` in all. */
+export function backoffMs(attempt: number, backoff: { minMs: number; maxMs: number }, random: () => number = Math.random): number {
+  return Math.min(backoff.maxMs, backoff.minMs + Math.round(random() * 50 * 2 ** Math.min(attempt, 16)));
 }
 
 /** The ioredis options every connection of the engine uses, over the user's. */
-export function connectionOptions(user: RedisOptions, maxBackoffMs: number, onRetry: (delayMs: number) => void): RedisOptions {
+export function connectionOptions(user: RedisOptions, backoff: { minMs: number; maxMs: number }, onRetry: (delayMs: number) => void): RedisOptions {
   return {
     ...user,
     lazyConnect: true,
@@ -23,7 +23,7 @@ export function connectionOptions(user: RedisOptions, maxBackoffMs: number, onRe
     autoResubscribe: false,
     enableAutoPipelining: true,
     retryStrategy: (attempt: number) => {
-      const delay = backoffMs(attempt, maxBackoffMs);
+      const delay = backoffMs(attempt, backoff);
       onRetry(delay);
       return delay;
     },

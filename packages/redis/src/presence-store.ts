@@ -21,12 +21,14 @@ export class PresenceStore {
   readonly #local = new Map<string, Map<string, PresenceMember>>();
   readonly #clients = new Map<string, ClusterClient>();
   #pendingLeaves: PendingLeave[] = [];
-  #generation: string | undefined;
+  #runId: string | undefined;
+  /** Clients changed while Redis was away: the whole list is written again when it is back. */
+  #clientsDirty = false;
 
   constructor(readonly engine: RedisEngine) {}
 
   async join(topic: string, member: PresenceMember): Promise<void> {
-    this.engine.check();
+    this.engine.checkCommands();
     let members = this.#local.get(topic);
     if (members === undefined) this.#local.set(topic, (members = new Map()));
     members.set(member.id, member);
@@ -95,11 +97,14 @@ export class PresenceStore {
     }
   }
 
-  /** Called with Redis' generation on every (re)connect: a new one means Redis may have lost our state. */
-  async generation(generation: string): Promise<void> {
-    const changed = this.#generation !== undefined && this.#generation !== generation;
-    this.#generation = generation;
-    if (changed) await this.reregister();
+  /**
+   * Called with the master's run_id on every (re)connect: another master (a restart, a failover)
+   * may have lost our members and clients, so they are written again.
+   */
+  async reconnected(runId: string): Promise<void> {
+    const changed = this.#runId !== undefined && this.#runId !== runId;
+    this.#runId = runId;
+    if (changed || this.#clientsDirty) await this.reregister();
     else await this.#flushLeaves();
   }
 
@@ -110,6 +115,8 @@ export class PresenceStore {
       for (const member of members.values()) await this.#join(topic, member);
     }
     const { cmd, keys } = this.engine;
+    this.#clientsDirty = false;
+    await cmd.del(keys.nodeClients);
     if (this.#clients.size > 0) {
       await cmd.hset(keys.nodeClients, Object.fromEntries([...this.#clients].map(([id, c]) => [id, JSON.stringify(c)])));
     }
@@ -125,7 +132,10 @@ export class PresenceStore {
     const { cmd, keys } = this.engine;
     if (client === undefined) this.#clients.delete(id);
     else this.#clients.set(id, client);
-    if (!this.engine.available) return; // restored by reregister() when Redis may have lost it
+    if (!this.engine.available) {
+      this.#clientsDirty = true; // written again by reregister() when Redis is back
+      return;
+    }
     const write = client === undefined ? cmd.hdel(keys.nodeClients, id) : cmd.hset(keys.nodeClients, id, JSON.stringify(client));
     write.catch((error: unknown) => this.engine.logger.log('debug', 'redis engine: tracking a client failed', { error: String(error) }));
   }

@@ -50,7 +50,8 @@ export interface RedisEngineOptions {
   heartbeatIntervalMs?: number;
   /** A node that has not renewed its lease for this long is dead: its members leave (`node_lost`). Default 3,000 ms. */
   leaseMs?: number;
-  /** Longest wait between reconnect attempts to Redis. Default 2,000 ms. */
+  /** Reconnect delays to Redis: `minBackoffMs` plus a random part up to 50 ms doubling per attempt, at most `maxBackoffMs`. Defaults 10 and 2,000 ms. */
+  minBackoffMs?: number;
   maxBackoffMs?: number;
   /** How long `start` waits for Redis before it rejects with `ENGINE_UNAVAILABLE`. Default 10,000 ms. */
   connectTimeoutMs?: number;
@@ -91,6 +92,8 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   readonly #index = new SubscriptionIndex();
   /** Redis channel or glob → how many local (subscriber, pattern) pairs need it. */
   readonly #channels = new Map<string, { count: number; glob: boolean; ready: Promise<void> }>();
+  /** What this node did: messages read back from history by repairs, copies of one publish dropped. */
+  readonly counters = { repaired: 0, copiesDropped: 0 };
   /** Per topic, the last position handed to the router (the node-level dedupe and gap check). */
   readonly seen = new Map<string, Stamp>();
   #cmd!: Redis;
@@ -139,8 +142,8 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   async start(listener: EngineListener): Promise<void> {
     if (this.#listener !== undefined) throw new Error('RedisEngine.start: this engine already serves a router');
     this.#listener = listener;
-    const maxBackoff = this.#options.maxBackoffMs ?? 2000;
-    const options = connectionOptions(this.#options.redis ?? {}, maxBackoff, (delay) => (this.#retryAfterMs = delay));
+    const backoff = { minMs: this.#options.minBackoffMs ?? 10, maxMs: this.#options.maxBackoffMs ?? 2000 };
+    const options = connectionOptions(this.#options.redis ?? {}, backoff, (delay) => (this.#retryAfterMs = delay));
     this.#cmd = openRedis(this.#options.url, { ...options, connectionName: `herald-cmd-${this.nodeId}` });
     this.#sub = openRedis(this.#options.url, { ...options, connectionName: `herald-sub-${this.nodeId}` });
     for (const [name, source] of Object.entries(scripts)) this.#cmd.defineCommand(`herald${name}`, { lua: source });
@@ -183,9 +186,9 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     try {
       const info = (await this.#cmd.info('server')) as string;
       const runId = /run_id:(\w+)/.exec(info)?.[1] ?? 'unknown';
-      const generation = String(await this.run('GENERATION', [this.keys.runId, this.keys.gen], [runId]));
+      await this.run('GENERATION', [this.keys.runId, this.keys.gen], [runId]);
       await this.lease.beat();
-      await this.presence.generation(generation);
+      await this.presence.reconnected(runId);
       this.#forgotUntil = Number((await this.#cmd.get(this.keys.forgot)) ?? Number.NEGATIVE_INFINITY);
     } catch (error) {
       this.#logger.log('warn', 'redis engine: setting up the command connection failed', { error: String(error) });
@@ -239,9 +242,14 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     this.#sub.disconnect(true);
   }
 
-  /** Throws `ENGINE_UNAVAILABLE` unless Redis is reachable. */
+  /** Throws `ENGINE_UNAVAILABLE` unless Redis is reachable (both connections: for subscribing). */
   check(): void {
     if (!this.available) throw unavailable(this.#retryAfterMs);
+  }
+
+  /** Throws `ENGINE_UNAVAILABLE` unless the command connection is up (publish and presence need no more). */
+  checkCommands(): void {
+    if (!this.#cmdReady || this.#closed) throw unavailable(this.#retryAfterMs);
   }
 
   /** Runs one of the scripts; a connection failure becomes `ENGINE_UNAVAILABLE`. */
@@ -288,17 +296,22 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     const glob = hasWildcard(pattern);
     const channel = glob ? patternGlob(this.keys.channelPrefix, pattern) : this.keys.channel(pattern);
     const entry = this.#channels.get(channel);
-    if (entry !== undefined && --entry.count === 0) {
-      this.#channels.delete(channel);
-      // While Redis is away there is nothing to undo: `sub` resubscribes only what is still wanted.
-      if (this.#subReady) await (glob ? this.#sub.punsubscribe(channel) : this.#sub.unsubscribe(channel)).catch(() => {});
+    if (entry === undefined || --entry.count > 0) return;
+    this.#channels.delete(channel);
+    // Positions of topics this node no longer receives would make a later subscriber look behind
+    // (a false gap, repaired with old messages): forget them. Only when a channel goes, not per
+    // subscriber: a glob's last subscriber costs one pass over the positions.
+    if (!glob) {
+      if (!this.wanted(pattern)) this.seen.delete(pattern);
+    } else {
+      for (const topic of this.seen.keys()) if (matchPattern(pattern, topic) && !this.wanted(topic)) this.seen.delete(topic);
     }
-    // Positions of topics nobody here follows any more would make a later subscriber look behind.
-    for (const topic of this.seen.keys()) if (this.#index.match(topic).size === 0) this.seen.delete(topic);
+    // While Redis is away there is nothing to undo: `sub` resubscribes only what is still wanted.
+    if (this.#subReady) await (glob ? this.#sub.punsubscribe(channel) : this.#sub.unsubscribe(channel)).catch(() => {});
   }
 
   async publish(publication: Publication): Promise<Stamp> {
-    this.check();
+    this.checkCommands();
     const { topic } = publication;
     const rule = this.rule(topic);
     const reply = (await this.run(
@@ -328,7 +341,10 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       // and those copies are adjacent: dropping a frame equal to the previous one leaves one.
       const second = message.indexOf(0x0a, message.indexOf(0x0a) + 1);
       const key = `${channel}\n${message.toString('latin1', 0, second)}`;
-      if (key === this.#lastChannelKey) return;
+      if (key === this.#lastChannelKey) {
+        this.counters.copiesDropped++;
+        return;
+      }
       this.#lastChannelKey = key;
       const publication = decodeChannelMessage(channel.slice(this.keys.channelPrefix.length), message);
       if (publication !== undefined) this.repair.live(publication);

@@ -80,10 +80,12 @@ export class Repair {
           engine.logger.log('warn', 'redis engine: history no longer holds what this node missed', { topic });
         }
         for (const publication of page.messages) {
+          const seenBefore = engine.seen.get(topic);
           engine.deliver(publication);
-          repaired++;
+          if (engine.seen.get(topic) !== seenBefore) repaired++;
         }
       }
+      engine.counters.repaired += repaired;
       if (repaired > 0) engine.logger.log('info', 'redis engine: repaired from history', { messages: repaired, topics: topics.size });
       this.#lostAt = undefined;
       this.#release();

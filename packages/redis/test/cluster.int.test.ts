@@ -7,21 +7,22 @@ import type { ServerMessage } from '@herald/protocol';
 import { type Router, silentLogger } from '@herald/server';
 import { RawClient, startRedisServer, startRouter } from '@herald/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { redisEngine } from '../src/index.js';
+import { type RedisEngine, redisEngine } from '../src/index.js';
 
 const redis = await startRedisServer();
 afterAll(() => redis.kill().catch(() => {}));
 
 let cluster = 0;
 let routers: Router[] = [];
+let engines: RedisEngine[] = [];
 let clients: RawClient[] = [];
 
 /** Three routers sharing one prefix (a fresh cluster per test). */
 async function threeRouters(): Promise<[Router, Router, Router]> {
   const prefix = `cluster${++cluster}:`;
-  const make = (name: string): Promise<Router> =>
-    startRouter({ name, engine: redisEngine({ url: redis.url, prefix, logger: silentLogger }) });
-  routers = await Promise.all([make('a'), make('b'), make('c')]);
+  engines = ['a', 'b', 'c'].map(() => redisEngine({ url: redis.url, prefix, logger: silentLogger }));
+  const make = (name: string, i: number): Promise<Router> => startRouter({ name, engine: engines[i]! });
+  routers = await Promise.all([make('a', 0), make('b', 1), make('c', 2)]);
   return routers as [Router, Router, Router];
 }
 
@@ -79,6 +80,8 @@ describe('three routers over one Redis', () => {
     expect((await messagesUntil(wild, '{"json":"end"}')).map((m) => m.topic)).toEqual(['sensors.kitchen']);
     expect((await messagesUntil(other, '{"json":"end"}')).map((m) => m.topic)).toEqual(['sensors.kitchen']);
     expect(await both.drain()).toEqual([]);
+    // Node b got each publish three times from Redis (exact, `sensors.*.temp`, `sensors.>`) and kept one.
+    expect(engines[1]!.counters.copiesDropped).toBeGreaterThanOrEqual(60);
   });
 
   it('stamps the same epoch and offsets whichever node publishes, and any node replays them', async () => {

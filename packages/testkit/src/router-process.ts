@@ -2,16 +2,24 @@
  * A router in a process of its own, for tests that kill it (SIGKILL) and start it again on the same
  * port. Run the built file: `node packages/testkit/dist/router-process.js [--port N]`. It prints one
  * line of JSON, `{"port":N,"url":"ws://..."}`, once it listens, and closes on SIGTERM.
+ * With `HERALD_REDIS_URL` (and `HERALD_REDIS_PREFIX`) it runs on the Redis engine, as one node of a
+ * cluster; `HERALD_ROUTER_NAME` names it.
  */
-import { createRouter } from '@herald/server';
+import { redisEngine } from '@herald/redis';
+import { createRouter, silentLogger } from '@herald/server';
 
 const at = process.argv.indexOf('--port');
 const port = at === -1 ? 0 : Number(process.argv[at + 1]);
+const redisUrl = process.env.HERALD_REDIS_URL;
 const router = await createRouter({
   host: '127.0.0.1',
   port,
   logger: false,
   heartbeatIntervalMs: Number(process.env.HERALD_HEARTBEAT_MS ?? 10_000),
+  ...(process.env.HERALD_ROUTER_NAME !== undefined && { name: process.env.HERALD_ROUTER_NAME }),
+  ...(redisUrl !== undefined && {
+    engine: redisEngine({ url: redisUrl, prefix: process.env.HERALD_REDIS_PREFIX ?? 'herald:', logger: silentLogger }),
+  }),
 });
 process.stdout.write(`${JSON.stringify({ port: router.port, url: router.url, id: router.id })}\n`);
 process.on('SIGTERM', () => {

@@ -1,0 +1,138 @@
+/**
+ * Redis going away under routers (real redis-server, started by the test): its Pub/Sub connections
+ * killed (`CLIENT KILL TYPE pubsub`: repaired from history, nothing twice), and Redis restarted
+ * without persistence mid-stream (ENGINE_UNAVAILABLE while down, clients stay connected, a new
+ * epoch after, so recovery says `epoch_changed`).
+ */
+import { ErrorCode, type ServerMessage } from '@herald/protocol';
+import { type Router, silentLogger } from '@herald/server';
+import { RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
+
+type Message = Extract<ServerMessage, { type: 'message' }>;
+
+let redis: RedisServer | undefined;
+let routers: Router[] = [];
+let clients: RawClient[] = [];
+let cluster = 0;
+
+afterEach(async () => {
+  for (const c of clients) await c[Symbol.asyncDispose]();
+  await Promise.all(routers.map((r) => r.close()));
+  await redis?.kill();
+  clients = [];
+  routers = [];
+  redis = undefined;
+});
+
+/** Resolves once the engine's availability is `value`. */
+function availability(engine: RedisEngine, value: boolean): Promise<void> {
+  if (engine.available === value) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = engine.on('available', (now) => {
+      if (now !== value) return;
+      off();
+      resolve();
+    });
+  });
+}
+
+async function node(name: string, options: RedisEngineOptions = {}): Promise<[Router, RedisEngine]> {
+  const engine = redisEngine({ url: redis!.url, prefix: `outage${cluster}:`, logger: silentLogger, ...options });
+  const router = await startRouter({ name, engine });
+  routers.push(router);
+  return [router, engine];
+}
+
+async function client(router: Router, name: string): Promise<RawClient> {
+  const c = await RawClient.welcomed(router.url, { name });
+  clients.push(c);
+  return c;
+}
+
+async function messages(c: RawClient, n: number): Promise<Message[]> {
+  const got: Message[] = [];
+  while (got.length < n) got.push(await c.nextOf('message'));
+  return got;
+}
+
+describe('Redis trouble under a cluster', () => {
+  it('CLIENT KILL TYPE pubsub: what a node missed is repaired from history, in order, once', async () => {
+    redis = await startRedisServer({ own: true });
+    cluster++;
+    const [a] = await node('a');
+    // b comes back after at least 600 ms, so the publishes below land while it is away.
+    const [b, engineB] = await node('b', { minBackoffMs: 600 });
+    const subscriber = await client(b, 'subscriber');
+    subscriber.send({ type: 'subscribe', id: 1, pattern: 'feed.>' });
+    await subscriber.nextOf('subscribed');
+    for (let i = 1; i <= 5; i++) await a.publish('feed.a', i);
+    expect((await messages(subscriber, 5)).map((m) => m.offset)).toEqual([1, 2, 3, 4, 5]);
+
+    const away = availability(engineB, false);
+    expect(await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub')).toMatch(/^:[1-9]/);
+    await away;
+    // a's command connection was not killed: it publishes on (a new topic of the pattern too).
+    for (let i = 6; i <= 10; i++) await a.publish('feed.a', i);
+    await a.publish('feed.b', 'new topic');
+    await availability(engineB, true);
+    await a.publish('feed.a', 11);
+    const got = (await messages(subscriber, 7)).map((m) => [m.topic, m.offset]);
+    expect(got).toEqual([
+      ['feed.a', 6],
+      ['feed.a', 7],
+      ['feed.a', 8],
+      ['feed.a', 9],
+      ['feed.a', 10],
+      ['feed.b', 1],
+      ['feed.a', 11],
+    ]);
+    expect(engineB.counters.repaired).toBe(6); // feed.a 6–10 and feed.b 1 came from the streams
+    await a.publish('feed.a', 12);
+    expect((await messages(subscriber, 1)).map((m) => m.offset)).toEqual([12]);
+    expect(await subscriber.drain()).toEqual([]);
+  });
+
+  it('Redis restarted without persistence: ENGINE_UNAVAILABLE while down, clients stay, a new epoch after', async () => {
+    redis = await startRedisServer({ own: true });
+    cluster++;
+    const [a, engineA] = await node('a');
+    const [b, engineB] = await node('b');
+    const subscriber = await client(b, 'subscriber');
+    subscriber.send({ type: 'subscribe', id: 1, pattern: 'stock.>' });
+    await subscriber.nextOf('subscribed');
+    const publisher = await client(a, 'publisher');
+    for (let i = 1; i <= 3; i++) publisher.send({ type: 'publish', id: i, topic: 'stock.x' }, `{"json":${i}}`);
+    const before = await messages(subscriber, 3);
+    expect(before.map((m) => m.offset)).toEqual([1, 2, 3]);
+    const oldEpoch = before[0]!.epoch;
+
+    const downA = availability(engineA, false);
+    const downB = availability(engineB, false);
+    await redis.kill();
+    await Promise.all([downA, downB]);
+    expect(a.engineAvailable).toBe(false);
+    publisher.send({ type: 'publish', id: 10, topic: 'stock.x' }, '{"json":"lost?"}');
+    const refused = await publisher.nextOf('error');
+    expect(refused).toMatchObject({ id: 10, code: ErrorCode.ENGINE_UNAVAILABLE, retryAfterMs: expect.any(Number) });
+    publisher.send({ type: 'subscribe', id: 11, pattern: 'other' });
+    expect(await publisher.nextOf('error')).toMatchObject({ id: 11, code: ErrorCode.ENGINE_UNAVAILABLE });
+    // Both clients are still connected.
+    expect(a.clients().map((c) => c.name)).toEqual(['publisher']);
+    expect(b.clients().map((c) => c.name)).toEqual(['subscriber']);
+
+    await redis.restart();
+    await Promise.all([availability(engineA, true), availability(engineB, true)]);
+    publisher.send({ type: 'publish', id: 12, topic: 'stock.x' }, '{"json":4}');
+    const [after] = await messages(subscriber, 1);
+    expect(after).toMatchObject({ topic: 'stock.x', offset: 1, payload: '{"json":4}' });
+    expect(after!.epoch).not.toBe(oldEpoch);
+    // A client that recovers from the old epoch is told, and gets the new epoch's messages.
+    const late = await client(a, 'late');
+    late.send({ type: 'subscribe', id: 1, pattern: 'stock.>', positions: [['stock.x', oldEpoch, 3]], since: 0 });
+    expect(await late.next()).toMatchObject({ type: 'message', topic: 'stock.x', epoch: after!.epoch, offset: 1, replay: 1 });
+    expect(await late.next()).toMatchObject({ type: 'subscribed', id: 1, recovered: false, reason: 'epoch_changed', gaps: ['stock.x'] });
+    expect(await subscriber.drain()).toEqual([]);
+  });
+});
