@@ -14,7 +14,7 @@ import { expect, it } from 'vitest';
  * there yet (see bench/README.md, "Browser client size"), so the test prints the distance to it.
  * Lower it whenever the client shrinks.
  */
-const BUDGET_BYTES = 14.75 * 1024;
+const BUDGET_BYTES = 17.75 * 1024; // issue 11: superjson itself is the codec now; the split budget follows
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));

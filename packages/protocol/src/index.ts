@@ -49,8 +49,15 @@ export type {
   Segments,
   SubscribeData,
 } from './schema.js';
-export { type SuperjsonCodecOptions, createSuperjsonCodec, superjsonCodec } from './superjson-codec.js';
-export { type SuperjsonRegistry, registerBinaryTypes } from './superjson-interop.js';
+export {
+  DEFAULT_MAX_BIGINT_LENGTH,
+  DEFAULT_MAX_WORK_PER_BYTE,
+  type SuperjsonCodecOptions,
+  createSuperjsonCodec,
+  superjsonCodec,
+} from './superjson-codec.js';
+export { type GuardReport, type SuperjsonGuardLimits, guardSuperjsonEnvelope } from './superjson-guard.js';
+export { BINARY_TYPE_NAMES, type SuperjsonRegistry, registerBinaryTypes } from './superjson-interop.js';
 export {
   MAX_TOPIC_LENGTH,
   SINGLE_WILDCARD,

@@ -3,7 +3,7 @@ import { ErrorCode, ProtocolError } from './errors.js';
 import { inexactNumberIn, inexactNumberProblem } from './json-numbers.js';
 import { isPlainJson, jsonTreeProblem } from './payload-guard.js';
 import { type Result, err, ok } from './result.js';
-import { serialize } from './superjson-format.js';
+import { stringifyJsonProjection } from './json-projection.js';
 
 /**
  * The plain JSON codec (`herald.v1.json`), for peers without superjson such as a Python or shell
@@ -34,7 +34,7 @@ export function createJsonCodec(options: DecodeLimits = {}): Codec {
     encode(value) {
       if (isPlainJson(value, maxDepth)) return JSON.stringify(value);
       try {
-        return JSON.stringify(serialize(value, { maxDepth, maxAnnotations: Infinity }, false).json) ?? 'null';
+        return stringifyJsonProjection(value, maxDepth);
       } catch (cause) {
         throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value as JSON: ${(cause as Error).message}`, { cause });
       }

@@ -33,30 +33,6 @@ export function jsonTreeProblem(root: unknown, maxDepth: number): string | undef
 }
 
 /**
- * Why a value about to be sent as JSON would not arrive as it is, or undefined when it would: a
- * function, symbol, bigint, undefined or non-finite number that JSON.stringify would drop or
- * break on, nesting deeper than `maxDepth`, or a forbidden key. Used on codecs' JSON projections;
- * `depth` is how deep `root` sits in the payload.
- */
-export function jsonValueProblem(root: unknown, maxDepth: number, depth = 0): string | undefined {
-  const stack: Array<[unknown, number]> = [[root, depth]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) {
-      if (!isPlainScalar(value)) return `a value JSON cannot carry (${typeof value})`;
-      continue;
-    }
-    if (depth + 1 > maxDepth) return `nesting deeper than ${maxDepth} levels`;
-    const entries = Array.isArray(value) ? value : Object.values(value);
-    if (!Array.isArray(value)) {
-      for (const key of Object.keys(value)) if (FORBIDDEN_KEYS.has(key)) return `forbidden key "${key}"`;
-    }
-    for (const item of entries) stack.push([item, depth + 1]);
-  }
-  return undefined;
-}
-
-/**
  * Whether `value` survives `JSON.stringify` → `JSON.parse` unchanged: only strings, booleans, null,
  * finite numbers other than -0, arrays and plain objects, no forbidden keys, no object seen twice,
  * nesting within `maxDepth`. Such values need no superjson annotations.

@@ -1,24 +1,89 @@
+import { SuperJSON } from 'superjson';
 import { type Codec, DEFAULT_MAX_ANNOTATIONS, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
-import { isPlainJson, jsonTreeProblem } from './payload-guard.js';
 import { type Result, err, ok } from './result.js';
-import { deserialize, serialize } from './superjson-format.js';
+import { encodeRich } from './superjson-fast-encode.js';
+import { guardSuperjsonEnvelope, type SuperjsonGuardLimits } from './superjson-guard.js';
+import { BINARY_TYPE_NAMES, BINARY_TYPE_TESTS, registerBinaryTypes } from './superjson-interop.js';
+
+/** Default of {@link SuperjsonCodecOptions.maxWorkPerByte}. */
+export const DEFAULT_MAX_WORK_PER_BYTE = 16;
+/** Default of {@link SuperjsonCodecOptions.maxBigIntLength}. */
+export const DEFAULT_MAX_BIGINT_LENGTH = 4096;
 
 /** Options of {@link createSuperjsonCodec}. */
-export type SuperjsonCodecOptions = DecodeLimits;
+export interface SuperjsonCodecOptions extends DecodeLimits {
+  /**
+   * The superjson instance that encodes and decodes: yours, with your `registerCustom`,
+   * `registerClass`, `registerSymbol` and `allowErrorProps` registrations. Herald registers its
+   * binary types on it (see `registerBinaryTypes`) unless custom types of those names are already
+   * there. Default: an instance of Herald's own, with only the binary types.
+   */
+  superjson?: SuperJSON;
+  /**
+   * Most steps superjson's `deserialize` may take per byte of payload (JSON nodes, path segments,
+   * Set and Map elements stepped through), counted before it runs. Default 16.
+   */
+  maxWorkPerByte?: number;
+  /** Longest decimal text of a BigInt in a payload. Default 4096. */
+  maxBigIntLength?: number;
+}
+
+/** The parts of a superjson instance that decide whether the fast paths give its exact bytes. */
+interface Registries {
+  customTransformerRegistry: unknown;
+  classRegistry: unknown;
+}
 
 /**
- * The superjson codec (`herald.v1.superjson`): Date, Map, Set, BigInt, undefined, RegExp, Error,
- * URL, NaN, ±Infinity, -0, Uint8Array, ArrayBuffer and the other typed arrays keep their types, and
- * shared references and cycles survive. Payloads are superjson's `{"json":…,"meta":…}`, written and
- * read by Herald's own implementation of superjson's format (`superjson-format.ts`): the same bytes
- * as superjson 2.2.6, with `meta` checked as it is applied. Plain-JSON values are one
- * `JSON.stringify` / `JSON.parse`.
+ * Whether `instance` has no registration that could change the bytes {@link encodeRich} writes:
+ * no custom types but Herald's binary ones, and no registered class. (Registered symbols and
+ * Error properties do not matter: the fast path leaves symbols and Errors to the library.) Read
+ * from superjson 2.2.6's registries (pinned); anything unexpected turns the fast path off.
+ */
+function hasOnlyHeraldRegistrations(instance: SuperJSON): boolean {
+  const registries = instance as unknown as Registries;
+  const transformers = (registries.customTransformerRegistry as { transfomers?: unknown }).transfomers;
+  if (typeof transformers !== 'object' || transformers === null) return false;
+  for (const name in transformers) {
+    if (BINARY_TYPE_TESTS.get(name) !== (transformers as Record<string, { isApplicable?: unknown }>)[name]!.isApplicable) return false;
+  }
+  const classes = (registries.classRegistry as { kv?: { valueToKey?: unknown } }).kv?.valueToKey;
+  return classes instanceof Map && classes.size === 0;
+}
+
+/**
+ * The superjson codec (`herald.v1.superjson`): the superjson library (2.2.6) is the codec. Payloads
+ * are exactly `instance.stringify(value)`, and decode to what `instance.parse(text)` gives: Date,
+ * Map, Set, BigInt, undefined, RegExp, Error, URL, NaN, ±Infinity, -0, shared references, cycles,
+ * and whatever the instance registers (custom types, classes, symbols, Error properties). Binary
+ * values travel as base64 (`registerBinaryTypes`).
+ *
+ * Before superjson decodes anything, a guard checks the payload in time linear in its length
+ * (shape, depth, prototype keys, annotation and reference counts, the work superjson would do):
+ * `decode` and `check` refuse with `PAYLOAD_INVALID`, never throw, never stall. `check` (what a
+ * router runs on payloads it forwards) does not run superjson, so a forwarding router needs none of
+ * its clients' registrations. Plain-JSON values skip superjson's walk both ways (byte-identical by
+ * construction), and common rich values are written by a fast path proved byte-identical to the
+ * library by a differential test.
+ *
+ * @example
+ * const superjson = new SuperJSON();
+ * superjson.registerCustom<Decimal, string>({ isApplicable: (v) => v instanceof Decimal, serialize: String, deserialize: (s) => new Decimal(s) }, 'Decimal');
+ * const client = await connect(url, { codec: createSuperjsonCodec({ superjson }) });
  */
 export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec {
-  const limits = { maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH, maxAnnotations: options.maxAnnotations ?? DEFAULT_MAX_ANNOTATIONS };
+  const instance = options.superjson ?? new SuperJSON();
+  const finder = instance.customTransformerRegistry;
+  if (BINARY_TYPE_NAMES.every((name) => finder.findByName(name) === undefined)) registerBinaryTypes(instance);
+  const limits: SuperjsonGuardLimits = {
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    maxAnnotations: options.maxAnnotations ?? DEFAULT_MAX_ANNOTATIONS,
+    maxWorkPerByte: options.maxWorkPerByte ?? DEFAULT_MAX_WORK_PER_BYTE,
+    maxBigIntLength: options.maxBigIntLength ?? DEFAULT_MAX_BIGINT_LENGTH,
+  };
 
-  /** The envelope of `text`, checked for shape, depth and keys; its `meta` is not looked at yet. */
+  /** The envelope of `text`, checked by the guard. */
   const parse = (text: string): Result<{ json: unknown; meta?: unknown }, ProtocolError> => {
     let envelope: unknown;
     try {
@@ -26,54 +91,58 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     } catch {
       return invalid('the payload is not JSON');
     }
-    if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope) || !('json' in envelope)) {
-      return invalid('a superjson payload is an object {"json": …, "meta"?: …}');
-    }
-    for (const key in envelope) {
-      if (key !== 'json' && key !== 'meta') return invalid(`unexpected key "${key}" in the payload envelope`);
-    }
-    const problem = jsonTreeProblem(envelope.json, limits.maxDepth);
-    return problem === undefined ? ok(envelope) : invalid(`the payload has ${problem}`);
+    const report = guardSuperjsonEnvelope(envelope, text.length, limits);
+    return report.problem === undefined ? ok(envelope as { json: unknown; meta?: unknown }) : invalid(`the payload is refused: ${report.problem}`);
   };
 
   const decode = (text: string): Result<unknown, ProtocolError> => {
     const parsed = parse(text);
-    if (!parsed.ok || parsed.value.meta === undefined) return parsed.ok ? ok(parsed.value.json) : parsed;
+    if (!parsed.ok) return parsed;
+    const envelope = parsed.value;
+    // Without meta, superjson's parse returns `json` as parsed: nothing to run.
+    if (envelope.meta === undefined || envelope.meta === null) return ok(envelope.json);
     try {
-      return ok(deserialize(parsed.value.json, parsed.value.meta, limits));
+      return ok(instance.deserialize(envelope as Parameters<SuperJSON['deserialize']>[0], { inPlace: true }));
     } catch (cause) {
-      return invalid(`the payload's meta is refused: ${(cause as Error).message}`);
+      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `superjson cannot decode the payload: ${(cause as Error).message}`, { cause }));
     }
-  };
-
-  // A router checks what it forwards by decoding it once per publish: the same rules, one code path.
-  const check = (text: string): ProtocolError | undefined => {
-    const decoded = decode(text);
-    return decoded.ok ? undefined : decoded.error;
   };
 
   return {
     name: 'superjson',
     encode(value) {
-      if (isPlainJson(value, limits.maxDepth)) return `{"json":${JSON.stringify(value)}}`;
+      let text: string;
       try {
-        return JSON.stringify(serialize(value, limits));
+        if (hasOnlyHeraldRegistrations(instance)) {
+          // The fast path keeps to the limits itself: it writes nothing a receiver refuses.
+          const fast = encodeRich(value, limits);
+          if (fast !== undefined) return fast;
+        }
+        text = instance.stringify(value);
       } catch (cause) {
         throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value: ${(cause as Error).message}`, { cause });
       }
+      // Never write what receivers refuse: nesting, counts, prototype keys, a root JSON drops...
+      // (checked on the text: superjson's own output object shares the JSON of shared values).
+      const problem = guardSuperjsonEnvelope(JSON.parse(text), text.length, limits).problem;
+      if (problem !== undefined) throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value: ${problem}`);
+      return text;
     },
     decode,
-    check,
+    check(text) {
+      const parsed = parse(text);
+      return parsed.ok ? undefined : parsed.error;
+    },
     toPlainJson(text) {
-      const problem = check(text);
-      if (problem !== undefined) throw problem;
-      return JSON.stringify((JSON.parse(text) as { json: unknown }).json) ?? 'null';
+      const parsed = parse(text);
+      if (!parsed.ok) throw parsed.error;
+      return JSON.stringify(parsed.value.json) ?? 'null';
     },
     fromPlainJson: (text) => `{"json":${text}}`,
   };
 }
 
-/** The default superjson codec. */
+/** The default superjson codec: an instance of Herald's own, with the binary types and the default limits. */
 export const superjsonCodec: Codec = createSuperjsonCodec();
 
 function invalid(message: string): Result<never, ProtocolError> {

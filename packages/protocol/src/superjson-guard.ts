@@ -1,0 +1,267 @@
+/**
+ * The check that runs before superjson's `deserialize` on every payload Herald decodes (issue 11).
+ *
+ * superjson trusts `meta`: it recurses over the annotation tree, walks every path from the root,
+ * and reaches the n-th element of a Set or Map by stepping through the n before it, once per path.
+ * A 700 KB payload could thus cost seconds. This guard walks the parsed envelope once, in the order
+ * superjson would apply it, and counts the steps superjson's `deserialize` will take: nodes of the
+ * JSON, path segments parsed, copied and walked, and Set/Map elements stepped through. It refuses a
+ * payload whose count passes `maxWorkPerByte` times its length, so what superjson then does is
+ * linear in the payload, and stops counting there, so the guard is linear too. It also refuses what
+ * would make superjson misbehave whatever the count: nesting past `maxDepth`, prototype keys,
+ * paths that name nothing (superjson would write there, for instance at index 4294967294 of an
+ * array), annotation paths through a value an earlier annotation converted, and BigInts longer than
+ * `maxBigIntLength` digits (V8 parses them in superlinear time).
+ *
+ * It never builds a value and never throws: the verdict is a {@link GuardReport}.
+ */
+import { FORBIDDEN_KEYS } from './payload-guard.js';
+
+/** Limits of the guard (PROTOCOL.md, section 4). */
+export interface SuperjsonGuardLimits {
+  /** Deepest nesting of arrays and objects in `json` (a scalar is 0); also the longest path. */
+  maxDepth: number;
+  /** Most type annotations in `meta.values`, and most paths in `meta.referentialEqualities`. */
+  maxAnnotations: number;
+  /** Most steps of superjson's `deserialize` per byte of payload text. */
+  maxWorkPerByte: number;
+  /** Longest decimal text of a `bigint` annotation, sign included. */
+  maxBigIntLength: number;
+}
+
+/** What the guard found: a reason to refuse, or none, and the steps it counted. */
+export interface GuardReport {
+  /** Why the payload is refused, or undefined when superjson may decode it. */
+  problem: string | undefined;
+  /** Steps superjson's `deserialize` would take (up to where the guard stopped). */
+  work: number;
+}
+
+const SIMPLE_TYPES: ReadonlySet<string> = new Set(['undefined', 'bigint', 'Date', 'Error', 'regexp', 'set', 'map', 'number', 'URL']);
+const COMPOSITE_TYPES: ReadonlySet<string> = new Set(['symbol', 'class', 'custom', 'typed-array']);
+
+/** Thrown inside the guard only, to unwind to {@link guardSuperjsonEnvelope}. */
+class Refusal {
+  constructor(readonly problem: string) {}
+}
+
+/**
+ * superjson 2.2.6's `parsePath`: dot-separated, `\.` and `\\` escaped (before meta.v 1, `legacy`:
+ * only `\.`). Throws a {@link Refusal} where superjson throws.
+ */
+export function parseSuperjsonPath(text: string, legacy: boolean): string[] {
+  const result: string[] = [];
+  let segment = '';
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charAt(i);
+    if (!legacy && char === '\\') {
+      const escaped = text.charAt(i + 1);
+      if (escaped === '\\') {
+        segment += '\\';
+        i++;
+        continue;
+      }
+      if (escaped !== '.') throw new Refusal('a path has an invalid escape');
+    }
+    if (char === '\\' && text.charAt(i + 1) === '.') {
+      segment += '.';
+      i++;
+      continue;
+    }
+    if (char === '.') {
+      result.push(segment);
+      segment = '';
+      continue;
+    }
+    segment += char;
+  }
+  result.push(segment);
+  return result;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Checks a parsed superjson envelope `{json, meta?}` whose text was `bytes` long. Linear in
+ * `bytes`: it stops as soon as the count passes the budget.
+ */
+export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits: SuperjsonGuardLimits): GuardReport {
+  const guard = new Guard(bytes, limits);
+  try {
+    guard.envelope(envelope);
+    return { problem: undefined, work: guard.work };
+  } catch (error) {
+    if (error instanceof Refusal) return { problem: error.problem, work: guard.work };
+    throw error;
+  }
+}
+
+class Guard {
+  work = 0;
+  readonly #budget: number;
+  readonly #limits: SuperjsonGuardLimits;
+  #root: unknown;
+  #legacy = false;
+  #annotations = 0;
+  #referencePaths = 0;
+  /** JSON arrays and objects that an annotation converts, with the annotation's type. */
+  readonly #converted = new Map<object, string>();
+
+  constructor(bytes: number, limits: SuperjsonGuardLimits) {
+    this.#budget = limits.maxWorkPerByte * bytes;
+    this.#limits = limits;
+  }
+
+  #spend(steps: number): void {
+    this.work += steps;
+    if (this.work > this.#budget) {
+      throw new Refusal(`decoding it would take more than ${this.#limits.maxWorkPerByte} steps per byte (superjson walks every path from the root)`);
+    }
+  }
+
+  envelope(envelope: unknown): void {
+    if (!isRecord(envelope) || !Object.hasOwn(envelope, 'json')) throw new Refusal('a superjson payload is an object {"json": …, "meta"?: …}');
+    for (const key in envelope) if (key !== 'json' && key !== 'meta') throw new Refusal(`unexpected key "${key}" in the payload envelope`);
+    this.#root = envelope.json;
+    this.#json(envelope.json);
+    if (!Object.hasOwn(envelope, 'meta')) return;
+    const meta = envelope.meta;
+    if (!isRecord(meta)) throw new Refusal('meta must be an object');
+    for (const key in meta) {
+      if (key !== 'values' && key !== 'referentialEqualities' && key !== 'v') throw new Refusal(`unexpected key "${key}" in meta`);
+    }
+    if (meta.v !== undefined && typeof meta.v !== 'number') throw new Refusal('meta.v must be a number');
+    this.#legacy = ((meta.v as number | undefined) ?? 0) < 1;
+    if (meta.values) this.#tree(meta.values, []);
+    if (meta.referentialEqualities) this.#references(meta.referentialEqualities);
+  }
+
+  /** Depth and prototype keys of `json`, one step per node and key. */
+  #json(root: unknown): void {
+    if (typeof root !== 'object' || root === null) return;
+    const stack: Array<[object, number]> = [[root, 1]];
+    while (stack.length > 0) {
+      const [value, depth] = stack.pop()!;
+      if (depth > this.#limits.maxDepth) throw new Refusal(`the payload nests deeper than ${this.#limits.maxDepth} levels`);
+      if (Array.isArray(value)) {
+        this.#spend(1 + value.length);
+        for (const item of value) if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
+        continue;
+      }
+      this.#spend(1);
+      for (const key in value) {
+        this.#spend(1);
+        if (FORBIDDEN_KEYS.has(key)) throw new Refusal(`forbidden key "${key}"`);
+        const item = (value as Record<string, unknown>)[key];
+        if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
+      }
+    }
+  }
+
+  #path(origin: readonly string[], key: string): string[] {
+    this.#spend(key.length + origin.length + 1);
+    const path = origin.concat(parseSuperjsonPath(key, this.#legacy));
+    if (path.length > this.#limits.maxDepth) throw new Refusal(`a path is longer than ${this.#limits.maxDepth} keys`);
+    return path;
+  }
+
+  /** superjson's `traverse`, children before their node; recursion is bounded by the path length. */
+  #tree(tree: unknown, origin: readonly string[]): void {
+    if (!tree) return;
+    if (Array.isArray(tree)) {
+      if (tree.length < 1 || tree.length > 2) throw new Refusal('an annotation is [type] or [type, children]');
+      const children: unknown = tree[1];
+      if (children) {
+        if (!isRecord(children)) throw new Refusal("an annotation's children must be an object");
+        for (const key in children) this.#tree(children[key], this.#path(origin, key));
+      }
+      this.#annotate(tree[0], origin);
+      return;
+    }
+    if (!isRecord(tree)) throw new Refusal('an annotation tree node must be an array or an object');
+    for (const key in tree) this.#tree(tree[key], this.#path(origin, key));
+  }
+
+  #annotate(type: unknown, path: readonly string[]): void {
+    if (++this.#annotations > this.#limits.maxAnnotations) throw new Refusal(`more than ${this.#limits.maxAnnotations} annotations`);
+    let name: string;
+    if (typeof type === 'string' && SIMPLE_TYPES.has(type)) name = type;
+    else if (Array.isArray(type) && type.length === 2 && COMPOSITE_TYPES.has(type[0] as string) && typeof type[1] === 'string') name = type[0] as string;
+    else throw new Refusal('unknown annotation type');
+    // Annotations apply to the JSON as parsed: never through a value an earlier one converted
+    // (superjson would step through a Set or Map element by element, once per path).
+    let node = this.#root;
+    for (const key of path) {
+      if (typeof node === 'object' && node !== null && this.#converted.has(node)) throw new Refusal('an annotation path passes through a converted value');
+      node = this.#child(node, key);
+    }
+    this.#spend(2 * path.length + 1);
+    if (typeof node === 'object' && node !== null) {
+      if (this.#converted.has(node)) throw new Refusal('a value is annotated twice');
+      this.#converted.set(node, name);
+    }
+    if (name === 'bigint' && typeof node === 'string' && node.length > this.#limits.maxBigIntLength) {
+      throw new Refusal(`a bigint longer than ${this.#limits.maxBigIntLength} digits`);
+    }
+  }
+
+  /** The child of a JSON array or object that `key` names, as superjson's setDeep reads it. */
+  #child(node: unknown, key: string): unknown {
+    if (FORBIDDEN_KEYS.has(key)) throw new Refusal(`forbidden key "${key}" in a path`);
+    if (Array.isArray(node)) {
+      const index = +key;
+      if (!Number.isInteger(index) || index < 0 || index >= node.length) throw new Refusal('a path names something that is not in the value');
+      return node[index];
+    }
+    if (isRecord(node) && Object.hasOwn(node, key)) return node[key];
+    throw new Refusal('a path names something that is not in the value');
+  }
+
+  #references(references: unknown): void {
+    if (Array.isArray(references)) {
+      const [root, others] = references as unknown[];
+      if (references.length > 2 || !Array.isArray(root)) throw new Refusal('malformed referentialEqualities');
+      for (const path of root) this.#reference(path);
+      if (others) this.#referenceGroups(others);
+      return;
+    }
+    this.#referenceGroups(references);
+  }
+
+  #referenceGroups(groups: unknown): void {
+    if (!isRecord(groups)) throw new Refusal('malformed referentialEqualities');
+    for (const original in groups) {
+      const copies = groups[original];
+      if (!Array.isArray(copies)) throw new Refusal('malformed referentialEqualities');
+      this.#reference(original);
+      for (const copy of copies) this.#reference(copy);
+    }
+  }
+
+  /**
+   * A shared-reference path, applied after every conversion: through a converted Set superjson
+   * steps through `index + 1` elements, through a Map `row + 1` entries, twice (read and write).
+   */
+  #reference(text: unknown): void {
+    if (typeof text !== 'string') throw new Refusal('malformed referentialEqualities');
+    if (++this.#referencePaths > this.#limits.maxAnnotations) throw new Refusal(`more than ${this.#limits.maxAnnotations} shared-reference paths`);
+    const path = this.#path([], text);
+    let node = this.#root;
+    for (let i = 0; i < path.length; i++) {
+      const kind = typeof node === 'object' && node !== null ? this.#converted.get(node) : undefined;
+      const key = path[i]!;
+      if (kind === 'set' || kind === 'map') {
+        node = this.#child(node, key);
+        this.#spend(2 * (+key + 1));
+        if (kind === 'map') {
+          if (i + 1 === path.length) throw new Refusal('a path names a whole Map entry');
+          if (!Array.isArray(node)) throw new Refusal('a Map entry is not a [key, value] pair');
+          node = node[+path[++i]! === 0 ? 0 : 1];
+        }
+      } else {
+        node = this.#child(node, key);
+        this.#spend(2);
+      }
+    }
+  }
+}
