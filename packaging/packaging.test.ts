@@ -155,6 +155,12 @@ describe('installed with npm in an empty project', () => {
     expect(result.code).toBe(0);
   });
 
+  it('installs the herald command', async () => {
+    const result = await run(join(project, 'node_modules', '.bin', 'herald'), ['--help'], project);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^herald: serve a Herald router/);
+  });
+
   it('loads from CommonJS with require(), without a warning', async () => {
     const result = await run('node', ['require.cjs'], project);
     expect(result.stderr).toBe('');

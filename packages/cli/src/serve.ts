@@ -1,0 +1,144 @@
+/**
+ * `herald serve`: a router from flags and/or a config file, logs readable or JSON, stopped
+ * gracefully (close code 1001, clients reconnect elsewhere) on SIGINT or SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { redisEngine } from '@herald/redis';
+import { type HistoryRule, type Logger, type Router, type RouterOptions, createConsoleLogger, createRouter } from '@herald/server';
+import { type HeraldConfig, loadConfig } from './config.js';
+import { createJsonLogger } from './json-logger.js';
+import { UsageError, durationMs, intFlag } from './usage.js';
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** Parses `--history 100,5m` (limit, age), or `off`. */
+function historyFlag(value: string): HistoryRule | false {
+  if (value === 'off' || value === 'false' || value === '0') return false;
+  const [limit, age] = value.split(',');
+  const n = intFlag(limit, '--history limit');
+  if (n === undefined || age === undefined) throw new UsageError(`--history takes "limit,age" (e.g. 100,5m) or "off", not "${value}"`);
+  return { limit: n, ttlMs: durationMs(age, '--history age') };
+}
+
+/** The settings of `herald serve`: the config file, then the flags over it. */
+export async function serveConfig(argv: string[]): Promise<HeraldConfig> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      path: { type: 'string' },
+      name: { type: 'string' },
+      redis: { type: 'string' },
+      'redis-prefix': { type: 'string' },
+      history: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'max-payload': { type: 'string' },
+      'max-subscriptions': { type: 'string' },
+      metrics: { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'log-format': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const config: HeraldConfig = values.config === undefined ? {} : await loadConfig(values.config);
+  const port = intFlag(values.port, '--port');
+  if (port !== undefined) config.port = port;
+  if (values.host !== undefined) config.host = values.host;
+  if (values.path !== undefined) config.path = values.path;
+  if (values.name !== undefined) config.name = values.name;
+  if (values.redis !== undefined) config.redis = { url: values.redis, ...(values['redis-prefix'] !== undefined && { prefix: values['redis-prefix'] }) };
+  else if (values['redis-prefix'] !== undefined) {
+    if (config.redis === undefined) throw new UsageError('--redis-prefix needs --redis (or redis in the config file)');
+    config.redis = { ...(typeof config.redis === 'string' ? { url: config.redis } : config.redis), prefix: values['redis-prefix'] };
+  }
+  if (values.history !== undefined) config.history = historyFlag(values.history);
+  const limits = { ...config.limits };
+  const maxConnections = intFlag(values['max-connections'], '--max-connections', 1);
+  const maxPayload = intFlag(values['max-payload'], '--max-payload', 1);
+  const maxSubscriptions = intFlag(values['max-subscriptions'], '--max-subscriptions', 1);
+  if (maxConnections !== undefined) limits.maxConnections = maxConnections;
+  if (maxPayload !== undefined) limits.maxPayload = maxPayload;
+  if (maxSubscriptions !== undefined) limits.maxSubscriptions = maxSubscriptions;
+  config.limits = limits;
+  const metricsPort = intFlag(values['metrics-port'], '--metrics-port');
+  if (metricsPort !== undefined) config.metrics = { ...(typeof config.metrics === 'object' ? config.metrics : {}), port: metricsPort };
+  else if (values.metrics === true) config.metrics ??= true;
+  if (values['log-format'] !== undefined) {
+    if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`--log-format is text or json, not "${values['log-format']}"`);
+    config.logFormat = values['log-format'];
+  }
+  if (values['log-level'] !== undefined) {
+    const level = values['log-level'] as (typeof LOG_LEVELS)[number];
+    if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LOG_LEVELS.join(', ')}, not "${values['log-level']}"`);
+    config.logLevel = level;
+  }
+  return config;
+}
+
+/** The `createRouter` options for a config (without the engine). */
+export function routerOptions(config: HeraldConfig, logger: Logger): RouterOptions {
+  return {
+    ...config.limits,
+    port: config.port ?? 8080,
+    host: config.host ?? '127.0.0.1',
+    ...(config.path !== undefined && { path: config.path }),
+    ...(config.name !== undefined && { name: config.name }),
+    ...(config.history !== undefined && { history: config.history }),
+    ...(config.metrics !== undefined && config.metrics !== false && { metrics: config.metrics }),
+    logger,
+  };
+}
+
+/** Runs `herald serve` until SIGINT or SIGTERM; resolves with the exit code. */
+export async function serve(argv: string[]): Promise<number> {
+  const config = await serveConfig(argv);
+  const level = config.logLevel ?? 'info';
+  const json = config.logFormat === 'json';
+  const logger = json ? createJsonLogger({ level }) : createConsoleLogger({ level });
+  const options = routerOptions(config, logger);
+  if (config.redis !== undefined) {
+    const redis = typeof config.redis === 'string' ? { url: config.redis } : config.redis;
+    options.engine = redisEngine({
+      url: redis.url,
+      ...(redis.prefix !== undefined && { prefix: redis.prefix }),
+      ...(config.history !== undefined && { history: config.history }),
+      logger,
+    });
+  }
+  let router: Router;
+  try {
+    router = await createRouter(options);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    logger.log('error', 'the router could not start', { code: typeof code === 'string' ? code : undefined, error: error instanceof Error ? error.message : String(error) });
+    return 1;
+  }
+  const ready = {
+    event: 'listening',
+    url: router.url,
+    engine: config.redis === undefined ? 'memory' : 'redis',
+    ...(router.metricsUrl !== undefined
+      ? { metrics: router.metricsUrl }
+      : router.metrics !== undefined && { metrics: `${router.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')}/metrics` }),
+  };
+  // One line on stdout that tools (and tests) wait for; the rest goes to the log on stderr.
+  process.stdout.write(json ? `${JSON.stringify(ready)}\n` : `herald: listening on ${ready.url} (${ready.engine} engine)${'metrics' in ready ? `, metrics at ${ready.metrics}` : ''}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.log('info', `${signal}: closing the router (clients are told 1001 and reconnect)`, { clients: router.clients().length });
+  const forced = () => {
+    logger.log('warn', `${signal} again: exiting without waiting`);
+    process.exit(1);
+  };
+  process.once('SIGINT', forced);
+  process.once('SIGTERM', forced);
+  await router.close();
+  logger.log('info', 'stopped');
+  return 0;
+}

@@ -1,0 +1,26 @@
+/** A mistake on the command line: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads a whole number flag; `what` names it in the error. */
+export function intFlag(value: string | undefined, what: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${what} must be a whole number ≥ ${min}, not "${value}"`);
+  return n;
+}
+
+/** Reads a duration: `500ms`, `30s`, `5m`, `2h`, or plain milliseconds. */
+export function durationMs(value: string, what: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (match === null) throw new UsageError(`${what} must be a duration like 500ms, 30s, 5m or 2h, not "${value}"`);
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * scale);
+}
