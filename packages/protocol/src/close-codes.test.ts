@@ -17,6 +17,7 @@ describe('isRetryableClose', () => {
     CODEC_UNSUPPORTED: false,
     HELLO_TIMEOUT: true,
     SLOW_CONSUMER: true,
+    RESYNC: true,
   };
 
   it('covers every CloseCode', () => {

@@ -26,6 +26,11 @@ export const CloseCode = {
   HELLO_TIMEOUT: 4002,
   /** The client read too slowly: its outbound buffer passed `maxBufferedBytes`. Reconnect and recover. */
   SLOW_CONSUMER: 4200,
+  /**
+   * The router's engine lost messages of the client's subscriptions that it could not read back
+   * (Redis lost them, or history no longer held them). Reconnect and recover: recovery reports the gap.
+   */
+  RESYNC: 4201,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -374,6 +374,12 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     return true;
   }
 
+  /** Tells the router that the local subscribers of `topic` missed messages nobody can read back. */
+  gap(topic: string): void {
+    const subscribers = this.#index.match(topic);
+    if (subscribers.size > 0) this.#listener?.onGap?.(topic, subscribers);
+  }
+
   /** Whether any local subscriber matches the topic. */
   wanted(topic: string): boolean {
     return this.#index.match(topic).size > 0;

@@ -73,11 +73,12 @@ export class Repair {
         let page = seen === undefined
           ? await engine.history(topic, { since: since ?? 0 })
           : await engine.history(topic, { after: seen.offset, epoch: seen.epoch });
-        if (seen !== undefined && page.epoch !== undefined && page.epoch !== seen.epoch) {
-          engine.logger.log('warn', 'redis engine: a topic changed epoch while this node was away (Redis lost data)', { topic });
-          page = await engine.history(topic, { last: Number.MAX_SAFE_INTEGER });
-        } else if (!page.complete) {
-          engine.logger.log('warn', 'redis engine: history no longer holds what this node missed', { topic });
+        if (seen !== undefined && !page.complete) {
+          // Lost for good (Redis lost data, or history no longer holds it): the subscribers must
+          // learn it from their own recovery, so the router makes them reconnect (4201).
+          engine.logger.log('warn', 'redis engine: messages this node missed are gone', { topic, epoch: page.epoch ?? null });
+          engine.gap(topic);
+          if (page.epoch !== undefined && page.epoch !== seen.epoch) page = await engine.history(topic, { last: Number.MAX_SAFE_INTEGER });
         }
         for (const publication of page.messages) {
           const seenBefore = engine.seen.get(topic);

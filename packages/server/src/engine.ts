@@ -99,6 +99,12 @@ export interface EngineListener {
   onPublication(publication: StampedPublication, subscribers: ReadonlySet<string>): void;
   /** A member joined or left a topic's presence, on any router. */
   onPresence(event: PresenceEvent): void;
+  /**
+   * Messages of `topic` were lost for these local subscribers and cannot be read back (a remote
+   * engine lost them while its connection was away): the router closes those clients with 4201
+   * (`RESYNC`) so that they reconnect and their recovery reports the gap. Optional.
+   */
+  onGap?(topic: string, subscribers: ReadonlySet<string>): void;
 }
 
 /** Routing state behind a router. See the contract above. */

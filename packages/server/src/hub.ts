@@ -570,6 +570,17 @@ export class Hub implements EngineListener {
     this.#watchers.publish(event);
   }
 
+  onGap(topic: string, subscribers: ReadonlySet<string>): void {
+    for (const id of subscribers) {
+      const connection = this.connections.get(id);
+      if (connection === undefined) {
+        this.logger.log('warn', 'an in-process subscriber missed messages the engine lost', { topic, id });
+        continue;
+      }
+      connection.close(CloseCode.RESYNC, 'RESYNC', `messages of ${topic} were lost by the engine: reconnect and recover`);
+    }
+  }
+
   /** The delivery frame for one codec, or null when the payload cannot be transcoded to it. */
   #messageFrame(publication: StampedPublication, codec: Codec): Uint8Array | null {
     try {

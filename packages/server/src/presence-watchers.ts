@@ -42,7 +42,16 @@ export class PresenceWatchers {
     connection.sendMessage({ type: 'presence_state', id, topic, members: members.map((m) => this.#frames.member(m, connection.codec)) });
     const pending = watch.pending ?? [];
     watch.pending = undefined;
-    for (const event of pending) connection.sendMessage(this.#frames.presence(event, connection.codec));
+    // With a remote engine (Redis) an event held here may already be in the snapshot: replay the
+    // held events over the snapshot and send only those that change it (no join twice).
+    const present = new Set(members.map((m) => m.id));
+    for (const event of pending) {
+      const id = event.member.id;
+      if (event.type === 'join' ? present.has(id) : !present.has(id)) continue;
+      if (event.type === 'join') present.add(id);
+      else present.delete(id);
+      connection.sendMessage(this.#frames.presence(event, connection.codec));
+    }
   }
 
   remove(connection: Connection, topic: string): void {
