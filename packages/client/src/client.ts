@@ -64,8 +64,13 @@ export interface ConnectOptions {
   heartbeatTimeoutMs?: number;
   /** A WebSocket implementation. Default: the browser's `WebSocket`, or `ws` in Node. */
   WebSocket?: WebSocketConstructor;
-  /** Random numbers in [0, 1) for the backoff jitter. Default `Math.random`. */
+  /** Random numbers in [0, 1) for the backoff jitter and `randomizeUrls`. Default `Math.random`. */
   random?: () => number;
+  /**
+   * With several URLs: shuffle them once, when the client is made, so that the clients of a router
+   * that dies spread over the others (as NATS clients do). `false` keeps the order given. Default true.
+   */
+  randomizeUrls?: boolean;
 }
 
 /** Events of a client. */
@@ -136,13 +141,20 @@ const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError, handlerFailure
  * `CONNECT_TIMEOUT`, `ROUTER_FULL`, `CODEC_UNSUPPORTED`, `HELLO_INVALID` or `CONNECTION_REFUSED`.
  * Once connected, the client reconnects by itself (see `reconnect`).
  *
+ * `urls` may be one URL or a list of routers that act as one (a cluster): the first connect tries
+ * each in turn until one welcomes the client, and every reconnect attempt dials the next one, so a
+ * client whose router died reaches another. `client.url` and `client.router` tell which it is on.
+ *
  * @example
  * const client = await connect('ws://127.0.0.1:8080/', { name: 'Kirk', info: { role: 'dashboard' } });
  * await client.subscribe('sensors.>', (reading, meta) => console.log(meta.topic, reading));
  * await client.publish('sensors.kitchen.temp', { at: new Date(), celsius: 21.5 });
  */
-export async function connect<S extends HeraldSchema = DefaultSchema>(url: string, options: ConnectOptions = {}): Promise<Client<S>> {
-  const client = new Client<S>(url, options);
+export async function connect<S extends HeraldSchema = DefaultSchema>(
+  urls: string | readonly string[],
+  options: ConnectOptions = {},
+): Promise<Client<S>> {
+  const client = new Client<S>(urls, options);
   await client.opened;
   return client;
 }
@@ -151,7 +163,7 @@ export async function connect<S extends HeraldSchema = DefaultSchema>(url: strin
 export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<ClientEvents> {
   /** @internal Settles when the router welcomed the client, or the first attempt failed. */
   readonly opened: Promise<void>;
-  readonly #url: string;
+  readonly #urls: readonly string[];
   readonly #codec: Codec;
   readonly #link: Link;
   readonly #outbox: Outbox;
@@ -171,9 +183,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #settleOpened: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   /** @internal Use {@link connect}. */
-  constructor(url: string, options: ConnectOptions) {
+  constructor(urls: string | readonly string[], options: ConnectOptions) {
     super();
-    this.#url = url;
+    this.#urls = urlList(urls, options);
     this.#codec = options.codec ?? superjsonCodec;
     this.#outbox = new Outbox(options.maxQueued ?? 1000, () => this.state, (frame) => this.#link.send(frame));
     this.opened = new Promise((resolve, reject) => (this.#settleOpened = { resolve, reject }));
@@ -207,7 +219,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const { reconnect } = options;
     this.#link = new Link(
       {
-        url,
+        urls: this.#urls,
         protocol: subprotocolFor(this.#codec),
         hello: this.#hello(options),
         connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -258,9 +270,14 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     return this.#link.state;
   }
 
-  /** The URL this client connects to. */
+  /** The URL of the router this client is connected to (or last tried). */
   get url(): string {
-    return this.#url;
+    return this.#link.url;
+  }
+
+  /** Every router URL this client may connect to, in the order it tries them. */
+  get urls(): readonly string[] {
+    return this.#urls;
   }
 
   /**
@@ -609,6 +626,20 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (this.listenerCount('error') === 0) console.error('herald client:', herald);
     else this.emit('error', herald);
   };
+}
+
+/** The URL list, shuffled unless `randomizeUrls` is false (Fisher–Yates with the client's `random`). */
+function urlList(urls: string | readonly string[], options: ConnectOptions): readonly string[] {
+  const list = typeof urls === 'string' ? [urls] : [...urls];
+  if (list.length === 0) throw new ConnectionError(ErrorCode.CONNECTION_FAILED, 'connect() needs at least one URL');
+  if (options.randomizeUrls !== false) {
+    const random = options.random ?? Math.random;
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [list[i], list[j]] = [list[j]!, list[i]!];
+    }
+  }
+  return Object.freeze(list);
 }
 
 /** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */

@@ -29,7 +29,8 @@ export interface ReconnectOptions {
 }
 
 export interface LinkOptions {
-  url: string;
+  /** The routers to dial, in order: each attempt after a failure or a lost connection tries the next. */
+  urls: readonly string[];
   protocol: string;
   hello: string;
   connectTimeoutMs: number;
@@ -75,10 +76,20 @@ export class Link {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #heard = false;
   #socketGone: Promise<void> = Promise.resolve();
+  /** Which of `urls` the current (or last) attempt dials. */
+  #urlIndex = 0;
+  /** URLs the first connect may still try before it fails (each once, at once). */
+  #untried: number;
 
   constructor(options: LinkOptions, handlers: LinkHandlers) {
     this.#options = options;
     this.#handlers = handlers;
+    this.#untried = options.urls.length - 1;
+  }
+
+  /** The URL of the current (or last) connection attempt. */
+  get url(): string {
+    return this.#options.urls[this.#urlIndex]!;
   }
 
   get state(): ClientState {
@@ -117,12 +128,18 @@ export class Link {
     return this.#socketGone;
   }
 
+  /** Moves to the next URL of the list (round robin, as NATS clients do). */
+  #rotate(): void {
+    this.#urlIndex = (this.#urlIndex + 1) % this.#options.urls.length;
+  }
+
   #dial(): void {
+    const url = this.url;
     let socket: SocketLike;
     try {
-      socket = new this.#options.WebSocket(this.#options.url, this.#options.protocol);
+      socket = new this.#options.WebSocket(url, this.#options.protocol);
     } catch (cause) {
-      this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, `cannot open a WebSocket to ${this.#options.url}: ${String(cause)}`, { cause }));
+      this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, `cannot open a WebSocket to ${url}: ${String(cause)}`, { cause }));
       return;
     }
     const attempt: Attempt = {
@@ -134,7 +151,7 @@ export class Link {
         if (this.#attempt !== attempt) return;
         this.#abandon(attempt);
         this.#attemptFailed(
-          new ConnectionError(ErrorCode.CONNECT_TIMEOUT, `no welcome from ${this.#options.url} within ${this.#options.connectTimeoutMs} ms`, { retryable: true }),
+          new ConnectionError(ErrorCode.CONNECT_TIMEOUT, `no welcome from ${url} within ${this.#options.connectTimeoutMs} ms`, { retryable: true }),
         );
       }, this.#options.connectTimeoutMs),
     };
@@ -144,7 +161,7 @@ export class Link {
       if (this.#attempt !== attempt) return;
       if (socket.protocol !== this.#options.protocol) {
         this.#abandon(attempt);
-        this.#attemptFailed(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, `the router at ${this.#options.url} did not accept subprotocol ${this.#options.protocol}`));
+        this.#attemptFailed(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, `the router at ${url} did not accept subprotocol ${this.#options.protocol}`));
         return;
       }
       socket.send(this.#options.hello);
@@ -162,7 +179,7 @@ export class Link {
       this.#attempt = undefined;
       clearTimeout(attempt.timer);
       if (attempt.welcomed) this.#lost(event.code, event.reason);
-      else this.#attemptFailed(connectError(this.#options.url, event, attempt.refusal, attempt.failure));
+      else this.#attemptFailed(connectError(url, event, attempt.refusal, attempt.failure));
     };
   }
 
@@ -194,7 +211,12 @@ export class Link {
 
   /** A connection attempt failed before the welcome. */
   #attemptFailed(error: HeraldError): void {
-    if (this.#state === 'connecting') {
+    if (this.#state === 'connecting' && error.retryable && this.#untried > 0) {
+      // The first connect tries each URL of the list once, at once, before it gives up.
+      this.#untried--;
+      this.#rotate();
+      this.#dial();
+    } else if (this.#state === 'connecting') {
       this.#transition('closed', 'connect_failed');
       this.#handlers.closed(error);
     } else if (this.#state === 'reconnecting') {
@@ -234,7 +256,9 @@ export class Link {
     this.#handlers.reconnect(previous === undefined ? { attempt: this.#retries, delayMs } : { attempt: this.#retries, delayMs, error: previous });
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      if (this.#state === 'reconnecting') this.#dial();
+      if (this.#state !== 'reconnecting') return;
+      this.#rotate();
+      this.#dial();
     }, delayMs);
   }
 
