@@ -135,7 +135,7 @@ async function start(): Promise<void> {
   });
   const presence = new PresencePanel(
     { list: byId('presence-list'), count: byId('presence-count'), empty: byId('presence-empty'), activity: byId('presence-activity') },
-    // The client gets a new id with each connection.
+    // The client keeps its id across reconnects when the router resumes its session, else gets a new one.
     () => client.id,
   );
   presence.attach(await client.presence(FEED_PATTERN));

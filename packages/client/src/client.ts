@@ -180,6 +180,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #maxPayload = Number.POSITIVE_INFINITY;
   #errorStacks = false;
   #welcomed = false;
+  /** The last welcome's resume token: the next hello sends it back to keep this client's id. */
+  #resume: string | undefined;
   #settleOpened: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   /** @internal Use {@link connect}. */
@@ -250,7 +252,11 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#link.start();
   }
 
-  /** The id the router gave this connection (a new one after each reconnect). */
+  /**
+   * The id the router gave this client. It stays the same across reconnects when the router accepts
+   * the client's resume token (any router of a cluster sharing a `resumeSecret`); otherwise the
+   * client gets a new one.
+   */
   get id(): string {
     return this.#id;
   }
@@ -425,6 +431,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   #onWelcome(message: WelcomeMsg): void {
     this.#id = message.id;
+    this.#resume = message.resume;
     this.#name = message.name;
     this.#router = message.router;
     this.#maxPayload = message.maxPayload;
@@ -546,11 +553,15 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   // ---- sending ----
 
-  #hello(options: ConnectOptions): string {
-    const hello: { type: 'hello'; name?: string; info?: string } = { type: 'hello' };
+  /** The hello of each attempt: name and info, and after a welcome its resume token (same id again). */
+  #hello(options: ConnectOptions): () => string {
+    const hello: { type: 'hello'; name?: string; info?: string; resume?: string } = { type: 'hello' };
     if (options.name !== undefined) hello.name = options.name;
     if (options.info !== undefined) hello.info = this.#codec.encode(options.info);
-    return encodeFrame(hello) as string;
+    return () => {
+      if (this.#resume !== undefined) hello.resume = this.#resume;
+      return encodeFrame(hello) as string;
+    };
   }
 
   /** Sends a request whose reply settles a Promise; refused at once unless the link is open. */

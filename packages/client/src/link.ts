@@ -32,7 +32,8 @@ export interface LinkOptions {
   /** The routers to dial, in order: each attempt after a failure or a lost connection tries the next. */
   urls: readonly string[];
   protocol: string;
-  hello: string;
+  /** The hello frame for the next attempt (it carries the resume token of the last welcome). */
+  hello: () => string;
   connectTimeoutMs: number;
   WebSocket: WebSocketConstructor;
   reconnect: Required<ReconnectOptions> | false;
@@ -164,7 +165,7 @@ export class Link {
         this.#attemptFailed(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, `the router at ${url} did not accept subprotocol ${this.#options.protocol}`));
         return;
       }
-      socket.send(this.#options.hello);
+      socket.send(this.#options.hello());
     };
     socket.onerror = (event) => {
       attempt.failure = describeSocketError(event);

@@ -37,8 +37,8 @@ interface Subscriber {
   /** Stream positions (after publishing message n) at which to cut it, ascending. */
   plan: number[];
   cuts: number;
-  /** The connection id cut last: the router may still list it until its socket is gone. */
-  lastCut: string | undefined;
+  /** `reconnects` when it was cut last: until it is back, the router may still list the cut socket (same id: resumed). */
+  lastCut: number | undefined;
   reconnects: number;
   /** Resolves at the subscription's next `recovery` event. */
   nextRecovery: () => Promise<void>;
@@ -122,9 +122,9 @@ describe('chaos', () => {
         acked++;
         for (const s of subscribers) {
           // A cut is due; a subscriber still reconnecting from its last cut is cut once it is back.
-          if (s.cuts === s.plan.length || s.plan[s.cuts]! > seq || s.client.state !== 'open' || s.client.id === s.lastCut) continue;
+          if (s.cuts === s.plan.length || s.plan[s.cuts]! > seq || s.client.state !== 'open' || s.reconnects === s.lastCut) continue;
           if (router.disconnect(s.client.id, { terminate: true })) {
-            s.lastCut = s.client.id;
+            s.lastCut = s.reconnects;
             s.cuts++;
           }
         }

@@ -151,7 +151,7 @@ function deliveries(): { log: Log<[unknown, MessageMeta]>; handler: (data: unkno
 // ---- tests ----
 
 describe('a network cut', () => {
-  it('open → reconnecting (connection_lost, 1006), one attempt after the jittered delay, then open with a new id', async () => {
+  it('open → reconnecting (connection_lost, 1006), one attempt after the jittered delay, then open with its id resumed', async () => {
     await using router = await startRouter();
     const counting = countingWebSocket();
     await using client = await connect(router.url, halfJitter(1000, 8000, { WebSocket: counting.WebSocket }));
@@ -170,7 +170,7 @@ describe('a network cut', () => {
     expect(counting.dials()).toBe(2);
     expect((await states.until(2))[1]).toStrictEqual({ from: 'reconnecting', to: 'open', reason: 'welcomed' });
     expect(client.state).toBe('open');
-    expect(client.id).not.toBe(oldId);
+    expect(client.id).toBe(oldId); // hello.resume: the same client, for presence and publish dedupe
     expect(router.clients().map((c) => c.id)).toStrictEqual([client.id]);
     expect(reconnects.values).toHaveLength(1);
 
@@ -183,15 +183,16 @@ describe('a network cut', () => {
     ]);
   });
 
-  it('the statechange to open already shows the new id', async () => {
-    await using router = await startRouter();
-    await using client = await connect(router.url, { random: () => 0 });
+  it('the statechange to open already shows the new id (a router that cannot resume the session)', async () => {
+    await using first = await startRouter();
+    await using second = await startRouter(); // another resumeSecret: the session cannot resume there
+    await using client = await connect([first.url, second.url], { random: () => 0, randomizeUrls: false });
     const oldId = client.id;
     const seen = deferred<string>();
     client.on('statechange', (change) => {
       if (change.to === 'open') seen.resolve(client.id);
     });
-    router.disconnect(oldId, { terminate: true });
+    await first.close();
     const idInListener = await seen.promise;
     expect(client.id).not.toBe(oldId);
     expect(idInListener).toBe(client.id);
@@ -407,7 +408,7 @@ describe('giving up', () => {
       { from: 'reconnecting', to: 'open', reason: 'welcomed' },
     ]);
     expect(reconnects.values).toStrictEqual([{ attempt: 1, delayMs: 0 }]);
-    expect(client.id).not.toBe(oldId);
+    expect(client.id).toBe(oldId);
   });
 
   it('a router at maxConnections (1013) during a reconnect: the attempt fails ROUTER_FULL (retryable) and the next one gets in', async () => {
@@ -518,7 +519,7 @@ describe('what survives a reconnect', () => {
     router.disconnect(oldId, { terminate: true });
     expect(await recovered).toStrictEqual({ recovered: true, gaps: [] });
     expect(subscriber.state).toBe('open');
-    expect(subscriber.id).not.toBe(oldId);
+    expect(subscriber.id).toBe(oldId);
     expect(sub.state).toBe('subscribed');
     expect(router.clients().find((c) => c.id === subscriber.id)?.subscriptions).toStrictEqual(['news.>']);
 

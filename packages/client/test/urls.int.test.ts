@@ -46,7 +46,7 @@ describe('connect(urls): a list of routers', () => {
       expect(firstId).not.toBe(second.id);
 
       const received: string[] = [];
-      await client.subscribe('news', (data: string, meta: MessageMeta) => received.push(`${meta.publisher.id}:${data}`));
+      await client.subscribe('news', (data, meta: MessageMeta) => received.push(`${meta.publisher.id}:${String(data)}`));
       const reconnected = reachState(client, 'reconnecting');
       const back = reachState(client, 'open');
       await first.kill();

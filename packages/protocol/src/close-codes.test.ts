@@ -16,6 +16,7 @@ describe('isRetryableClose', () => {
     PROTOCOL_VIOLATION: false,
     CODEC_UNSUPPORTED: false,
     HELLO_TIMEOUT: true,
+    SESSION_RESUMED: false,
     SLOW_CONSUMER: true,
     RESYNC: true,
   };

@@ -24,6 +24,8 @@ export const CloseCode = {
   CODEC_UNSUPPORTED: 4001,
   /** The client did not send `hello` within the router's `helloTimeoutMs`. */
   HELLO_TIMEOUT: 4002,
+  /** The client resumed this session (`hello.resume`) on another connection: this one is stale. Fatal, so the two never chase each other. */
+  SESSION_RESUMED: 4003,
   /** The client read too slowly: its outbound buffer passed `maxBufferedBytes`. Reconnect and recover. */
   SLOW_CONSUMER: 4200,
   /**

@@ -72,6 +72,8 @@ export const ErrorCode = {
    * `retryAfterMs`, a hint of when to try again.
    */
   ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
+  /** (close reason, 4003) The client resumed its session on another connection; this one was closed. */
+  SESSION_RESUMED: 'SESSION_RESUMED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

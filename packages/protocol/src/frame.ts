@@ -63,6 +63,7 @@ export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpe
     heartbeatMs: 'u',
     heartbeatTimeoutMs: 'u',
     errorStacks: 'b?',
+    resume: 's?',
   }),
   subscribed: /* @__PURE__ */ spec({ id: 'i', pattern: 's', at: 'n', recovered: 'b?', reason: 's?', gaps: 'strings?' }),
   unsubscribed: /* @__PURE__ */ spec({ id: 'i', pattern: 's' }),

@@ -68,7 +68,7 @@ export interface HelloMsg {
   info?: string;
   /** Reserved for authentication. */
   token?: string;
-  /** Reserved for session resumption. */
+  /** The `resume` token of an earlier `welcome`: keep that session's id (PROTOCOL.md §2). */
   resume?: string;
 }
 /** Where a subscriber stands in a topic: `[topic, epoch, offset of the last message it has]`. */
@@ -198,6 +198,8 @@ export interface WelcomeMsg {
   maxPayload: number;
   /** Whether the router passes providers' error stacks on to callers (providers send them only then). */
   errorStacks?: boolean;
+  /** A secret token: sent back as `hello.resume` after a reconnect, it keeps this `id`. */
+  resume?: string;
 }
 /** Why a subscription could not recover everything it missed. */
 export const RecoveryReason = {

@@ -53,7 +53,8 @@ export const NO_PATTERNS: Set<string> = new Set();
 
 /** One WebSocket connection to the router, from upgrade to close. */
 export class Connection {
-  readonly id: string;
+  /** Random at accept; a client that resumes its session (`hello.resume`) gets its old id back. */
+  id: string;
   readonly socket: WebSocket;
   readonly codec: Codec;
   readonly address: string;

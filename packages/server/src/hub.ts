@@ -35,6 +35,7 @@ import type { TopicStats } from './topic-budget.js';
 import { replay } from './replay.js';
 import type { RouterObserver } from './observer.js';
 import { Requests } from './requests.js';
+import { ResumeTokens, takeOver } from './resume.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
 export interface HubOptions {
@@ -53,6 +54,8 @@ export interface HubOptions {
   maxBufferedBytes: number;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** The key of resume tokens; undefined: a random one (only this router accepts its tokens). */
+  resumeSecret: string | Uint8Array | undefined;
 }
 
 /** Why a client disconnected, as the `disconnect` event tells it. */
@@ -112,6 +115,9 @@ export class Hub implements EngineListener {
   readonly #watchers: PresenceWatchers;
   #onEmpty: (() => void) | undefined;
   readonly #cleanups = new Set<Promise<void>>();
+  /** Resolves once a closed connection's engine cleanup is done (for a session taken over). */
+  readonly #cleanupOf = new WeakMap<Connection, Promise<void>>();
+  readonly #resume: ResumeTokens;
   #stopHeartbeat: () => void = () => {};
   /** One function for every connection, rather than a closure each. */
   readonly #slow = (connection: Connection): void => this.#onSlow(connection);
@@ -125,6 +131,7 @@ export class Hub implements EngineListener {
     readonly events: HubEvents,
   ) {
     this.frames = new Frames(codecs);
+    this.#resume = new ResumeTokens(options.resumeSecret);
     this.#watchers = new PresenceWatchers(this.frames);
     this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
     this.requests = new Requests(peer, options, logger, () => this.observer, (connection, codec) =>
@@ -224,7 +231,8 @@ export class Hub implements EngineListener {
     const wasOpen = connection.state === 'open';
     connection.state = 'closed';
     clearTimeout(connection.helloTimer);
-    this.connections.delete(connection.id);
+    // A session resumed by another connection holds the id now: that entry is not ours to delete.
+    if (this.connections.get(connection.id) === connection) this.connections.delete(connection.id);
     this.requests.closed(connection);
     this.#watchers.removeAll(connection);
     const leave = connection.leaveReason(code);
@@ -239,6 +247,7 @@ export class Hub implements EngineListener {
     let cleaned!: () => void;
     const cleanup = new Promise<void>((resolve) => (cleaned = resolve));
     this.#cleanups.add(cleanup);
+    this.#cleanupOf.set(connection, cleanup);
     void cleanup.then(() => this.#cleanups.delete(cleanup));
     connection.serial(async () => {
       try {
@@ -283,8 +292,8 @@ export class Hub implements EngineListener {
     }
     const message = decoded.value;
     if (connection.state === 'hello') {
-      if (message.type === 'hello') this.#onHello(connection, message);
-      else connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
+      if (message.type === 'hello') return this.#onHello(connection, message);
+      connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
       return;
     }
     return this.#dispatch(connection, message);
@@ -365,8 +374,8 @@ export class Hub implements EngineListener {
     connection.sendError(code, message, id);
   }
 
-  #onHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): void {
-    const name = hello.name ?? connection.id;
+  async #onHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): Promise<void> {
+    let name = hello.name ?? connection.id;
     const { maxNameLength, maxInfoBytes } = this.options;
     const characters = [...name].length;
     let problem: string | undefined;
@@ -379,6 +388,12 @@ export class Hub implements EngineListener {
       connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.HELLO_INVALID, problem);
       return;
     }
+    if (hello.resume !== undefined) {
+      const resumed = await takeOver(this.#resume.verify(hello.resume), connection, this.connections, (old) => this.#cleanupOf.get(old));
+      if (resumed) this.logger.log('debug', 'session resumed', { id: connection.id });
+      if (hello.name === undefined) name = connection.id;
+      if (connection.state !== 'hello') return; // it closed (or timed out) while the old one went
+    }
     clearTimeout(connection.helloTimer);
     connection.helloTimer = undefined;
     connection.state = 'open';
@@ -389,6 +404,7 @@ export class Hub implements EngineListener {
       version: 1,
       id: connection.id,
       name,
+      resume: this.#resume.issue(connection.id),
       router: this.peer,
       maxPayload: this.options.maxPayload,
       heartbeatMs: this.options.heartbeatIntervalMs,

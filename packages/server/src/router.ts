@@ -118,6 +118,13 @@ export interface RouterOptions {
    * Default 256 MiB. Ignored when `engine` is given.
    */
   maxTopicBytes?: number;
+  /**
+   * The key that signs the resume tokens of `welcome` (`hello.resume` keeps a client's id across
+   * reconnects). Routers that act as one (a cluster) must share it, so that a client resumes on any
+   * of them; at least 16 bytes, e.g. 32 random bytes. Default: random per router process, so only
+   * this router (until it restarts) accepts its tokens.
+   */
+  resumeSecret?: string | Uint8Array;
   /** How long `close()` waits for clients to finish the close handshake before cutting them. Default 2,000 ms. */
   shutdownTimeoutMs?: number;
   /** Where log lines go; `false` for none. Default: stderr, from `logLevel` up. */
@@ -249,6 +256,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 30_000,
+        resumeSecret: options.resumeSecret,
       },
       this.#logger,
       {

@@ -59,6 +59,7 @@ describe('welcome', () => {
       maxPayload: 65_536,
       heartbeatMs: 10_000,
       heartbeatTimeoutMs: 30_000,
+      resume: expect.stringMatching(/^\S+$/),
     });
     expect(anonymous.welcome!.name).toBe(anonymous.welcome!.id);
     expect(anonymous.welcome!.id).not.toBe(named.welcome!.id);

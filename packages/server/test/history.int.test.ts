@@ -465,7 +465,7 @@ describe('history through the client API', () => {
     const [recovery] = await recovered;
     await until(25);
     expect(recovery).toEqual({ recovered: true, gaps: [] });
-    expect(client.id).not.toBe(oldId);
+    expect(client.id).toBe(oldId); // resumed (hello.resume)
     expect(got).toEqual(range(1, 25).map((i) => [i, i > 5]));
   });
 

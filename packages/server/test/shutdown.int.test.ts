@@ -169,7 +169,7 @@ describe('router.disconnect()', () => {
     expect(router.clients()).toEqual([]);
   });
 
-  it('with terminate: true, cuts the socket (1006); the client reconnects and presence shows its new id', async () => {
+  it('with terminate: true, cuts the socket (1006); the client reconnects (its id resumed) and presence shows it', async () => {
     await using router = await startRouter();
     await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
     watcher.send({ type: 'presence_watch', id: 1, topic: 'room' });
@@ -196,7 +196,7 @@ describe('router.disconnect()', () => {
       { from: 'open', to: 'reconnecting', reason: 'connection_lost', code: 1006 },
       { from: 'reconnecting', to: 'open', reason: 'welcomed' },
     ]);
-    expect(client.id).not.toBe(oldId);
+    expect(client.id).toBe(oldId); // hello.resume
     expect(info.id).toBe(client.id);
     expect((await router.presence('room')).map((m) => m.id)).toEqual([client.id]);
     const events = [await watcher.next(), await watcher.next()];

@@ -1,0 +1,89 @@
+/**
+ * Session resumption (`hello.resume`, PROTOCOL.md §2): a reconnecting client keeps its id, so that
+ * presence, dedupe of retried publishes and `router.clients()` see one client, not one per socket.
+ *
+ * The router cannot trust an id a client merely names (anyone could name another client's id and
+ * take over its presence and its publish dedupe), so `welcome.resume` hands the client a token,
+ * `<id>.<HMAC-SHA256(secret, id)>`, and `hello.resume` must bring it back. Every router holding the
+ * same `resumeSecret` accepts it: in a cluster, give them all one secret, and a client whose router
+ * died resumes on another. A token that does not verify is not an error: the client simply starts a
+ * new session under a new id (`welcome.id` tells it).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { CloseCode, ErrorCode } from '@herald/protocol';
+
+/** The ids a router hands out (ids.ts) and so the only ones a token may carry. */
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A token is an id, a dot and 43 base64url characters. */
+const MAX_TOKEN_LENGTH = 64 + 1 + 43;
+const MIN_SECRET_BYTES = 16;
+
+export class ResumeTokens {
+  readonly #key: Buffer;
+
+  /** `secret`: shared by the routers of a cluster; default: random, so only this router accepts its tokens. */
+  constructor(secret: string | Uint8Array | undefined) {
+    this.#key = secret === undefined ? randomBytes(32) : Buffer.from(secret);
+    if (this.#key.length < MIN_SECRET_BYTES) throw new TypeError(`createRouter: resumeSecret must be at least ${MIN_SECRET_BYTES} bytes`);
+  }
+
+  /** The token that lets the client of `id` resume it. */
+  issue(id: string): string {
+    return `${id}.${this.#mac(id)}`;
+  }
+
+  /** The id a token proves, or undefined when it is not one of ours (forged, another secret, garbage). */
+  verify(token: string): string | undefined {
+    if (token.length > MAX_TOKEN_LENGTH) return undefined;
+    const dot = token.lastIndexOf('.');
+    const id = token.slice(0, dot);
+    if (dot <= 0 || !ID.test(id)) return undefined;
+    const given = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.#mac(id));
+    return given.length === expected.length && timingSafeEqual(given, expected) ? id : undefined;
+  }
+
+  #mac(id: string): string {
+    return createHmac('sha256', this.#key).update('herald.resume.v1\0').update(id).digest('base64url');
+  }
+}
+
+/** The parts of a connection a takeover touches. */
+interface Session {
+  id: string;
+  state: string;
+  socket: { once(event: 'close', listener: () => void): unknown; terminate(): void };
+  close(closeCode: number, errorCode: string, explanation: string): void;
+}
+
+/** How long a session taken over may take to close before its socket is cut. */
+const TAKEOVER_CLOSE_MS = 1000;
+
+/**
+ * Gives `connection` the resumed id. A connection of this router holding that id still (a socket
+ * whose loss the router has not noticed yet) is closed with 4003 `SESSION_RESUMED`, and its engine
+ * cleanup (unsubscribes, presence leaves) finishes before the new connection goes on, so that none
+ * of it undoes what the new one does under the same id. Returns whether the id was resumed.
+ */
+export async function takeOver<C extends Session>(
+  id: string | undefined,
+  connection: C,
+  connections: Map<string, C>,
+  cleanupOf: (old: C) => Promise<void> | undefined,
+): Promise<boolean> {
+  if (id === undefined || id === connection.id) return false;
+  const previous = connections.get(id);
+  connections.delete(connection.id);
+  connection.id = id;
+  connections.set(id, connection);
+  if (previous === undefined) return true;
+  if (previous.state !== 'closed') {
+    const closed = new Promise<void>((resolve) => previous.socket.once('close', resolve));
+    previous.close(CloseCode.SESSION_RESUMED, ErrorCode.SESSION_RESUMED, 'the client resumed this session on another connection');
+    const cut = setTimeout(() => previous.socket.terminate(), TAKEOVER_CLOSE_MS);
+    await closed;
+    clearTimeout(cut);
+  }
+  await cleanupOf(previous);
+  return true;
+}
