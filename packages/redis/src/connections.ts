@@ -15,6 +15,10 @@ export function backoffMs(attempt: number, backoff: { minMs: number; maxMs: numb
 /** The ioredis options every connection of the engine uses, over the user's. */
 export function connectionOptions(user: RedisOptions, backoff: { minMs: number; maxMs: number }, onRetry: (delayMs: number) => void): RedisOptions {
   return {
+    // A Redis that stops answering (paused, swapping, partitioned without a reset) must not hold
+    // publishes for minutes: after 5 s the call fails with ENGINE_UNAVAILABLE (its outcome is then
+    // unknown: a retry with the same pid is safe).
+    commandTimeout: 5000,
     ...user,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -49,5 +53,5 @@ export function unavailable(retryAfterMs: number, cause?: unknown): HeraldError 
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'MaxRetriesPerRequestError') return true;
-  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNRE|EPIPE|ETIMEDOUT|socket/i.test(error.message);
+  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|ECONNRE|EPIPE|ETIMEDOUT|socket/i.test(error.message);
 }
