@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, redisEngine } from '../src/index.js';
 
 const redis = await startRedisServer();
-afterAll(() => redis.kill().catch(() => {}));
+afterAll(() => redis[Symbol.asyncDispose]());
 
 let cluster = 0;
 let routers: Router[] = [];

@@ -5,7 +5,7 @@ import { afterAll } from 'vitest';
 import { redisEngine } from '../src/index.js';
 
 const redis = await startRedisServer();
-afterAll(() => redis.kill().catch(() => {}));
+afterAll(() => redis[Symbol.asyncDispose]());
 
 let n = 0;
 // A prefix per test: each starts from an empty cluster.

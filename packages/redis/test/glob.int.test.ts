@@ -16,7 +16,7 @@ const redis = new Redis(server.url, { lazyConnect: true });
 await redis.connect();
 afterAll(async () => {
   redis.disconnect();
-  await server.kill().catch(() => {});
+  await server[Symbol.asyncDispose]();
 });
 
 const literal = fc.stringMatching(/^[a-c\\*?[\]^-]{1,3}$/).map((s) => s.replaceAll('*', '?')); // '*' is not allowed inside a topic segment

@@ -12,7 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 type Message = Extract<ServerMessage, { type: 'message' }>;
 
 const redis = await startRedisServer();
-afterAll(() => redis.kill().catch(() => {}));
+afterAll(() => redis[Symbol.asyncDispose]());
 
 let cluster = 0;
 let nodes: RouterProcess[] = [];

@@ -21,7 +21,7 @@ let cluster = 0;
 afterEach(async () => {
   for (const c of clients) await c[Symbol.asyncDispose]();
   await Promise.all(routers.map((r) => r.close()));
-  await redis?.kill();
+  await redis?.[Symbol.asyncDispose]();
   clients = [];
   routers = [];
   redis = undefined;
@@ -137,5 +137,32 @@ describe('Redis trouble under a cluster', () => {
     late.send({ type: 'subscribe', id: 1, pattern: 'stock.>', positions: [['stock.x', oldEpoch, 3]], since: 0 });
     expect(await late.next()).toMatchObject({ type: 'message', topic: 'stock.x', epoch: after.epoch, offset: 1, replay: 1 });
     expect(await late.next()).toMatchObject({ type: 'subscribed', id: 1, recovered: false, reason: 'epoch_changed', gaps: ['stock.x'] });
+  });
+
+  it('Redis back from an older snapshot: offsets are never reused within an epoch (new run_id → new epoch)', async () => {
+    redis = await startRedisServer({ own: true });
+    cluster++;
+    const [a, engineA] = await node('a');
+    for (let i = 1; i <= 3; i++) await a.publish('ledger', i);
+    expect(await redis.command('SAVE')).toMatch(/^\+OK/);
+    // Acknowledged, then lost: the snapshot holds offsets 1–3 only.
+    const lost = [await a.publish('ledger', 4), await a.publish('ledger', 5)];
+    expect(lost.map((s) => s.offset)).toEqual([4, 5]);
+    const { epoch } = lost[0]!;
+    const down = availability(engineA, false);
+    await redis.restart();
+    await down;
+    await availability(engineA, true);
+    // Redis came back from the snapshot: the topic's last offset there is 3.
+    expect(await redis.command('HGET', `outage${cluster}:m:ledger`, 'o')).toBe('$1\r\n3\r\n');
+    // Without the generation check this publish would be offset 4 of the same epoch, and a
+    // subscriber that saw the lost 4 and 5 would drop it (and the next) as duplicates.
+    const next = await a.publish('ledger', 6);
+    expect(next.epoch).not.toBe(epoch);
+    expect(next.offset).toBe(1);
+    const recovering = await client(a, 'recovering');
+    recovering.send({ type: 'subscribe', id: 1, pattern: 'ledger', positions: [['ledger', epoch, 5]], since: 0 });
+    expect(await recovering.next()).toMatchObject({ type: 'message', epoch: next.epoch, offset: 1, payload: '{"json":6}', replay: 1 });
+    expect(await recovering.next()).toMatchObject({ type: 'subscribed', recovered: false, reason: 'epoch_changed' });
   });
 });

@@ -8,7 +8,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A redis-server for a test. Dispose it with `await using`. */
 export interface RedisServer {
@@ -17,12 +20,13 @@ export interface RedisServer {
   readonly port: number;
   /** Whether this helper started the server (false with `REDIS_URL`): only then can it stop or restart it. */
   readonly owned: boolean;
-  /** Kills the server (SIGKILL): every connection drops, and without persistence all data is gone. */
+  /** Kills the server (SIGKILL): every connection drops; what was not saved is gone. `restart` brings it back. */
   kill(): Promise<void>;
-  /** Starts it again on the same port (after `kill`), empty. */
+  /** Kills it and starts it again on the same port: empty, or from the snapshot of the last `SAVE`. */
   restart(): Promise<void>;
   /** Sends one command on a short-lived connection and resolves with the raw RESP reply. */
   command(...args: string[]): Promise<string>;
+  /** Kills it for good and removes its directory. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -54,11 +58,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts redis-server on `port`; resolves once it accepts connections, rejects if it exits first. */
-async function launch(port: number): Promise<ChildProcess> {
+/**
+ * Starts redis-server on `port`; resolves once it accepts connections, rejects if it exits first.
+ * Its directory is a temporary one of its own: only an explicit `SAVE` writes a snapshot there,
+ * which a restart on the same port loads.
+ */
+async function launch(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn(
     BINARY,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning', '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -120,12 +128,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     };
   }
   checkBinary();
+  const dir = mkdtempSync(join(tmpdir(), 'herald-redis-'));
   let port = 0;
   let child: ChildProcess | undefined;
   for (let attempt = 0; child === undefined; attempt++) {
     port = await freePort();
     try {
-      child = await launch(port);
+      child = await launch(port, dir);
     } catch (error) {
       if (attempt >= 5) throw error; // the port was taken meanwhile: try another
     }
@@ -139,6 +148,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     running.kill('SIGKILL');
     await exited;
   };
+  const dispose = async (): Promise<void> => {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -146,9 +159,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     kill,
     restart: async () => {
       await kill();
-      current = await launch(port);
+      current = await launch(port, dir);
     },
     command: (...args) => rawCommand(port, args),
-    [Symbol.asyncDispose]: kill,
+    [Symbol.asyncDispose]: dispose,
   };
 }
