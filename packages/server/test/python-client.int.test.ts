@@ -84,6 +84,7 @@ describe('a Python client written from PROTOCOL.md', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Record<string, unknown>;
     expect(report).toEqual({
+      refusedConnections: { codec: [4001, 'CODEC_UNSUPPORTED'], infoObject: [4000, 'HELLO_INVALID'], infoNotJson: [4000, 'HELLO_INVALID'] },
       welcome: { version: 1, name: 'py', maxPayload: 1024 * 1024, heartbeatMs: 10_000 },
       members: [['js', { lang: 'ts' }]],
       selfJoin: 'py',

@@ -310,9 +310,24 @@ async def next_presence(client, kind, name):
             return event
 
 
+async def refused_connection(url, protocols, hello):
+    """Opens a socket the router will refuse; returns the close code and the reason's error code."""
+    ws = await WebSocket.connect(url, protocols)
+    await ws.send_text(encode(hello))
+    while await ws.receive() is not None:
+        pass
+    return [ws.close_code, ws.close_reason.partition(": ")[0]]
+
+
 async def scenario(url):
     """Runs the conversation python-client.int.test.ts expects, and returns what it saw."""
     report = {}
+    # Refusals before the welcome come as close codes with a `CODE: ...` reason (PROTOCOL.md §2).
+    report["refusedConnections"] = {
+        "codec": await refused_connection(url, ["herald.v2.cbor"], {"type": "hello"}),
+        "infoObject": await refused_connection(url, [SUBPROTOCOL], {"type": "hello", "info": {"lang": "python"}}),
+        "infoNotJson": await refused_connection(url, [SUBPROTOCOL], {"type": "hello", "info": "python"}),
+    }
     py = await Herald.connect(url, "py", {"lang": "python"})
     report["welcome"] = {k: py.welcome[k] for k in ("version", "name", "maxPayload", "heartbeatMs")}
 
