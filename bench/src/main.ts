@@ -10,6 +10,7 @@ import { type Measurement, type RunContext, describeError } from './context.js';
 import { type BenchOptions, type ScenarioName, USAGE, parseOptions } from './options.js';
 import { type ProfileSummary, renderProfile, summarizeProfile } from './profile.js';
 import { buildRows, evaluateTargets, renderTable, renderTargets } from './report.js';
+import { clusterCase, runCluster } from './scenarios/cluster.js';
 import { runCodec } from './scenarios/codec.js';
 import { formatSize, runFanout, runPayloadSizes } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
@@ -131,6 +132,10 @@ async function runAll(ctx: RunContext, options: BenchOptions): Promise<Measureme
         break;
       case 'codec':
         measurements.push(...runCodec(ctx));
+        break;
+      case 'cluster':
+        if (!options.systems.includes('herald')) break;
+        await attemptCases('cluster', scenario, 'herald', [clusterCase(1, 0), clusterCase(3, 0)], () => runCluster(ctx, 'cluster · Herald'));
         break;
     }
   }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SYSTEMS, type SystemName, isSystemName } from './systems/system.js';
 
-export const SCENARIOS = ['fanout', 'latency', 'requests', 'idle', 'payload', 'recovery', 'codec'] as const;
+export const SCENARIOS = ['fanout', 'latency', 'requests', 'idle', 'payload', 'recovery', 'codec', 'cluster'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -50,7 +50,7 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [options]
 
-  --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec (default: all)
+  --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec,cluster (default: all)
   --systems LIST       herald,socketio,ws-json,ws-superjson (default: all; recovery is Herald only)
   --quick              short runs (about a minute in all), for development
   --subscribers LIST   subscriber counts (fan-out default 100,1000; latency 100; payload 50)

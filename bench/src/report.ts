@@ -126,6 +126,13 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
         `${(f.routerCores ?? 0).toFixed(2)}+${(f.callerCores ?? 0).toFixed(2)}+${(f.providerCores ?? 0).toFixed(2)} (${(f.otherCores ?? 0).toFixed(2)})`,
     },
   ],
+  cluster: [
+    { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
+    { key: 'routerCpuUsPerDelivery', label: 'routers CPU µs per delivery (all routers) ↓', better: 'lower', format: sig },
+    { key: 'p50Ms', label: 'latency p50 ms ↓', better: 'lower', format: sig },
+    { key: 'p99Ms', label: 'latency p99 ms ↓', better: 'lower', format: sig },
+    { key: 'redisHopP50Ms', label: 'p50 added by the Redis hop (other routers vs one router) ms', better: 'info', format: sig },
+  ],
   recovery: [
     { key: 'recoverMs', label: 'cut to all recovered ms ↓', better: 'lower', format: ms },
     { key: 'publishMs', label: 'router publishing the missed ms ↓', better: 'lower', format: ms },

@@ -1,0 +1,143 @@
+/**
+ * Cross-node (Herald only): a publisher on router A, subscribers spread over three routers in
+ * separate processes sharing one Redis (a private redis-server started for the run), against the
+ * same clients on one router (in-memory engine, also in a process of its own).
+ *
+ * Reported per setup: deliveries per second (a burst of messages until every subscriber has every
+ * one), the routers' CPU per delivery (user + system of every router process, from /proc), and the
+ * one-way latency p50/p99 at a low rate (publisher and subscribers in this process, so one clock);
+ * the difference of the p50s is the latency the Redis hop adds. Subscribers run in this process:
+ * the machine's cores are shared by everything, so the figures are indicative.
+ */
+import { readFileSync } from 'node:fs';
+import { type Client, connect } from '@herald/client';
+import { type RouterProcess, spawnRouter, startRedisServer } from '@herald/testkit';
+import type { Measurement, RunContext } from '../context.js';
+
+const TOPIC = 'bench.cluster';
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU ms (user + system) a process has used, from /proc/<pid>/stat. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+interface SetupResult {
+  deliveriesPerSec: number;
+  routerCpuUsPerDelivery: number;
+  p50Ms: number;
+  p99Ms: number;
+  remoteP50Ms: number;
+}
+
+async function measure(routers: RouterProcess[], subscribers: number, burst: number, latencyMessages: number): Promise<SetupResult> {
+  const clients: Client[] = [];
+  try {
+    const publisher = await connect(routers[0]!.url, { name: 'publisher' });
+    clients.push(publisher);
+    let received = 0;
+    let waiting: { target: number; resolve: () => void } | undefined;
+    const latencies: Array<{ ms: number; remote: boolean }> = [];
+    for (let i = 0; i < subscribers; i++) {
+      const node = i % routers.length;
+      const client = await connect(routers[node]!.url, { name: `s${i}` });
+      clients.push(client);
+      await client.subscribe(TOPIC, (data) => {
+        received++;
+        const sent = (data as { t?: number }).t;
+        if (sent !== undefined) latencies.push({ ms: performance.now() - sent, remote: node !== 0 });
+        if (waiting !== undefined && received >= waiting.target) waiting.resolve();
+      });
+    }
+    const until = (target: number): Promise<void> =>
+      received >= target ? Promise.resolve() : new Promise((resolve) => (waiting = { target, resolve }));
+    const payload = 'x'.repeat(150);
+
+    // Warm-up, then the burst: 32 publishes in flight.
+    const publishBurst = async (count: number): Promise<void> => {
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < count) {
+          next++;
+          await publisher.publish(TOPIC, { p: payload });
+        }
+      };
+      await Promise.all(Array.from({ length: 32 }, lane));
+    };
+    await publishBurst(200);
+    await until(200 * subscribers);
+    const cpuBefore = routers.reduce((sum, r) => sum + cpuMs(r.child.pid!), 0);
+    const started = performance.now();
+    const base = received;
+    await publishBurst(burst);
+    await until(base + burst * subscribers);
+    const elapsedMs = performance.now() - started;
+    const cpu = routers.reduce((sum, r) => sum + cpuMs(r.child.pid!), 0) - cpuBefore;
+    const deliveries = burst * subscribers;
+
+    // Latency at 100 messages per second.
+    latencies.length = 0;
+    const target = received + latencyMessages * subscribers;
+    for (let i = 0; i < latencyMessages; i++) {
+      void publisher.publish(TOPIC, { t: performance.now(), p: payload });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await until(target);
+    const all = latencies.map((l) => l.ms).sort((a, b) => a - b);
+    const remote = latencies.filter((l) => l.remote).map((l) => l.ms).sort((a, b) => a - b);
+    return {
+      deliveriesPerSec: deliveries / (elapsedMs / 1000),
+      routerCpuUsPerDelivery: (cpu * 1000) / deliveries,
+      p50Ms: percentile(all, 50),
+      p99Ms: percentile(all, 99),
+      remoteP50Ms: remote.length > 0 ? percentile(remote, 50) : percentile(all, 50),
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
+export function clusterCase(nodes: number, subscribers: number): string {
+  return nodes === 1 ? `1 router, ${subscribers} subscribers` : `${nodes} routers over Redis, ${subscribers} subscribers`;
+}
+
+export async function runCluster(ctx: RunContext, label: string): Promise<Measurement[]> {
+  const quick = ctx.options.quick;
+  const subscribers = quick ? 30 : 150;
+  const burst = quick ? 500 : 2000;
+  const latencyMessages = quick ? 100 : 300;
+  const results: Measurement[] = [];
+  ctx.log(`${label}: one router (in-memory engine), ${subscribers} subscribers`);
+  const single = await spawnRouter(0, { HERALD_ROUTER_NAME: 'single' });
+  let one: SetupResult;
+  try {
+    one = await measure([single], subscribers, burst, latencyMessages);
+  } finally {
+    await single.kill();
+  }
+  results.push({ scenario: 'cluster', case: clusterCase(1, subscribers), system: 'herald', figures: { ...one }, details: { burst, latencyMessages } });
+
+  ctx.log(`${label}: three routers over a private redis-server, ${subscribers} subscribers spread over them`);
+  await using redis = await startRedisServer({ own: true });
+  const env = { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: 'bench:' };
+  const nodes = await Promise.all(['a', 'b', 'c'].map((name) => spawnRouter(0, { ...env, HERALD_ROUTER_NAME: name })));
+  try {
+    const three = await measure(nodes, subscribers, burst, latencyMessages);
+    results.push({
+      scenario: 'cluster',
+      case: clusterCase(3, subscribers),
+      system: 'herald',
+      figures: { ...three, redisHopP50Ms: three.remoteP50Ms - one.p50Ms },
+      details: { burst, latencyMessages, redisPid: 'own' },
+    });
+  } finally {
+    await Promise.all(nodes.map((n) => n.kill()));
+  }
+  return results;
+}
