@@ -41,6 +41,8 @@ export interface HeraldConfig {
   limits?: LimitOptions;
   /** Prometheus metrics at `/metrics` (or on `metrics.port`). */
   metrics?: boolean | Omit<MetricsOptions, 'registry'>;
+  /** The admin page at `/admin`: `true` (a token is generated and printed) or `{ token, path }`. */
+  admin?: boolean | { token?: string; path?: string };
   /** `text` (readable, the default) or `json` (one object per line, for log shippers). */
   logFormat?: 'text' | 'json';
   logLevel?: LogLevel;

@@ -50,6 +50,8 @@ reconnect). Prints "herald: listening on ws://…" on stdout once it listens (a 
       --max-connections <n>  --max-payload <bytes>  --max-subscriptions <n>   (more limits: config "limits")
       --metrics              Prometheus metrics at /metrics on the router's port
       --metrics-port <n>     ... on a port of their own instead
+      --admin                the admin page at /admin (a token is generated and printed on stderr)
+      --admin-token <t>      ... with this token (or $HERALD_ADMIN_TOKEN; at least 16 characters)
       --log-format text|json readable lines (default) or one JSON object per line
       --log-level <level>    debug, info (default), warn, error
 Health: GET /healthz (alive) and GET /readyz (listening and the engine reachable) on the router's port.

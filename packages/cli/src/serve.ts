@@ -2,6 +2,7 @@
  * `herald serve`: a router from flags and/or a config file, logs readable or JSON, stopped
  * gracefully (close code 1001, clients reconnect elsewhere) on SIGINT or SIGTERM.
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { redisEngine } from '@herald/redis';
 import { type HistoryRule, type Logger, type Router, type RouterOptions, createConsoleLogger, createRouter } from '@herald/server';
@@ -37,6 +38,8 @@ export async function serveConfig(argv: string[]): Promise<HeraldConfig> {
       'max-payload': { type: 'string' },
       'max-subscriptions': { type: 'string' },
       metrics: { type: 'boolean' },
+      admin: { type: 'boolean' },
+      'admin-token': { type: 'string' },
       'metrics-port': { type: 'string' },
       'log-format': { type: 'string' },
       'log-level': { type: 'string' },
@@ -67,6 +70,10 @@ export async function serveConfig(argv: string[]): Promise<HeraldConfig> {
   const metricsPort = intFlag(values['metrics-port'], '--metrics-port');
   if (metricsPort !== undefined) config.metrics = { ...(typeof config.metrics === 'object' ? config.metrics : {}), port: metricsPort };
   else if (values.metrics === true) config.metrics ??= true;
+  const adminToken = values['admin-token'] ?? process.env.HERALD_ADMIN_TOKEN;
+  if (values.admin === true || values['admin-token'] !== undefined) {
+    config.admin = { ...(typeof config.admin === 'object' ? config.admin : {}), ...(adminToken !== undefined && { token: adminToken }) };
+  }
   if (values['log-format'] !== undefined) {
     if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`--log-format is text or json, not "${values['log-format']}"`);
     config.logFormat = values['log-format'];
@@ -89,8 +96,17 @@ export function routerOptions(config: HeraldConfig, logger: Logger): RouterOptio
     ...(config.name !== undefined && { name: config.name }),
     ...(config.history !== undefined && { history: config.history }),
     ...(config.metrics !== undefined && config.metrics !== false && { metrics: config.metrics }),
+    ...(config.admin !== undefined && config.admin !== false && { admin: adminOptions(config.admin) }),
     logger,
   };
+}
+
+/** The admin options; without a token, a random one (printed at start). */
+function adminOptions(admin: true | { token?: string; path?: string }): { token: string; path?: string } {
+  const given = admin === true ? {} : admin;
+  const token = given.token ?? randomBytes(18).toString('base64url');
+  if (token.length < 16) throw new UsageError('the admin token must be at least 16 characters');
+  return { token, ...(given.path !== undefined && { path: given.path }) };
 }
 
 /** Runs `herald serve` until SIGINT or SIGTERM; resolves with the exit code. */
@@ -124,9 +140,12 @@ export async function serve(argv: string[]): Promise<number> {
     ...(router.metricsUrl !== undefined
       ? { metrics: router.metricsUrl }
       : router.metrics !== undefined && { metrics: `${router.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')}/metrics` }),
+    ...(router.adminUrl !== undefined && { admin: router.adminUrl }),
   };
+  const generatedToken = config.admin === true || (typeof config.admin === 'object' && config.admin.token === undefined) ? options.admin?.token : undefined;
+  if (generatedToken !== undefined) process.stderr.write(`herald: admin page at ${router.adminUrl}, token ${generatedToken} (set one with --admin-token or HERALD_ADMIN_TOKEN)\n`);
   // One line on stdout that tools (and tests) wait for; the rest goes to the log on stderr.
-  process.stdout.write(json ? `${JSON.stringify(ready)}\n` : `herald: listening on ${ready.url} (${ready.engine} engine)${'metrics' in ready ? `, metrics at ${ready.metrics}` : ''}\n`);
+  process.stdout.write(json ? `${JSON.stringify(ready)}\n` : `herald: listening on ${ready.url} (${ready.engine} engine)${'metrics' in ready ? `, metrics at ${ready.metrics}` : ''}${'admin' in ready ? `, admin at ${ready.admin}` : ''}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -501,10 +501,10 @@ export class Hub implements EngineListener {
     try {
       const stamp = await this.engine.publish(publication);
       this.counters.publications++;
-      observer.enginePublish((performance.now() - started) / 1000, true);
+      observer.enginePublish((performance.now() - started) / 1000, true, publication.topic);
       return stamp;
     } catch (error) {
-      observer.enginePublish((performance.now() - started) / 1000, false);
+      observer.enginePublish((performance.now() - started) / 1000, false, publication.topic);
       throw error;
     }
   }

@@ -8,6 +8,6 @@ export interface RouterObserver {
   requestSettled(outcome: string, seconds: number): void;
   /** A request was refused before reaching a provider (`NO_HANDLER`, `REQUEST_LIMIT`, …). */
   requestRefused(code: string): void;
-  /** The engine stamped a publication (or failed to) after `seconds`. */
-  enginePublish(seconds: number, ok: boolean): void;
+  /** The engine stamped a publication on `topic` (or failed to) after `seconds`. */
+  enginePublish(seconds: number, ok: boolean, topic: string): void;
 }

@@ -1,6 +1,7 @@
 /**
  * The router's operations side over HTTP: `/healthz`, `/readyz`, `/metrics` (health.ts,
- * metrics.ts), on the router's own HTTP server or on a separate metrics port. Router.ts calls
+ * metrics.ts), on the router's own HTTP server or on a separate metrics port, and the admin page
+ * (admin.ts) on the router's own server. Router.ts calls
  * `start`, `serve` and `close`; everything else about operations lives here.
  */
 import { once } from 'node:events';
@@ -9,21 +10,34 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Hub } from './hub.js';
 import { Health, type HealthReport } from './health.js';
-import type { MetricsOptions } from './metrics.js';
-import type { MetricsSource } from './metrics.js';
+import { Admin, type AdminOptions, type AdminSource } from './admin.js';
+import type { MetricsOptions, MetricsSource } from './metrics.js';
+import type { RouterObserver } from './observer.js';
 
 export class Operations {
   readonly health: Health;
   #registry: Registry | undefined;
   #server: Server | undefined;
   #host = '127.0.0.1';
+  #admin: Admin | undefined;
+  readonly #adminOptions: AdminOptions | undefined;
 
   constructor(
     readonly hub: Hub,
     state: () => { listening: boolean; closing: boolean },
     readonly options: boolean | MetricsOptions | undefined,
+    admin: AdminOptions | undefined,
   ) {
     this.health = new Health(hub.engine, state);
+    if (admin !== undefined && (typeof admin.token !== 'string' || admin.token.length < 16)) {
+      throw new TypeError('createRouter: admin.token must be a string of at least 16 characters');
+    }
+    this.#adminOptions = admin;
+  }
+
+  /** The admin page's path, when it is on. */
+  get adminPath(): string | undefined {
+    return this.#admin?.path;
   }
 
   get registry(): Registry | undefined {
@@ -39,13 +53,22 @@ export class Operations {
   }
 
   /** Loads prom-client (only when metrics are on), registers the metrics, opens the metrics port. */
-  async start(router: MetricsSource, routerHost: string): Promise<void> {
+  async start(router: MetricsSource & AdminSource, routerHost: string): Promise<void> {
+    if (this.#adminOptions !== undefined) this.#admin = new Admin(router, this.hub.engine, this.#adminOptions);
+    await this.#startMetrics(router, routerHost);
+    const observers = [this.#registryObserver, this.#admin && adminObserver(this.#admin)].filter((o): o is RouterObserver => o !== undefined);
+    this.hub.observer = observers.length <= 1 ? observers[0] : combine(observers);
+  }
+
+  #registryObserver: RouterObserver | undefined;
+
+  async #startMetrics(router: MetricsSource, routerHost: string): Promise<void> {
     if (this.options === undefined || this.options === false) return;
     const options: MetricsOptions = this.options === true ? {} : this.options;
     const { RouterMetrics } = await import('./metrics.js');
     const metrics = new RouterMetrics(router, this.health, options);
     this.#registry = metrics.registry;
-    this.hub.observer = metrics.observer;
+    this.#registryObserver = metrics.observer;
     if (options.port !== undefined) {
       this.#host = options.host ?? routerHost;
       const server = createServer((request, response) => {
@@ -61,6 +84,9 @@ export class Operations {
   serve(request: IncomingMessage, response: ServerResponse): boolean {
     const ownPort = this.#server === undefined;
     const registry = ownPort || request.socket.localPort === (this.#server!.address() as AddressInfo).port ? this.#registry : undefined;
+    if (ownPort || request.socket.localPort !== (this.#server!.address() as AddressInfo).port) {
+      if (this.#admin?.serve(request, response) === true) return true;
+    }
     return this.health.serve(request, response, registry);
   }
 
@@ -76,6 +102,25 @@ export class Operations {
     server.closeAllConnections();
     await closed;
   }
+}
+
+/** The admin page counts publishes per topic; it needs nothing else from the hot path. */
+function adminObserver(admin: Admin): RouterObserver {
+  return {
+    requestSettled() {},
+    requestRefused() {},
+    enginePublish(_seconds, ok, topic) {
+      if (ok) admin.published(topic);
+    },
+  };
+}
+
+function combine(observers: RouterObserver[]): RouterObserver {
+  return {
+    requestSettled: (outcome, seconds) => observers.forEach((o) => o.requestSettled(outcome, seconds)),
+    requestRefused: (code) => observers.forEach((o) => o.requestRefused(code)),
+    enginePublish: (seconds, ok, topic) => observers.forEach((o) => o.enginePublish(seconds, ok, topic)),
+  };
 }
 
 function notFound(response: ServerResponse): void {

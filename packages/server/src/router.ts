@@ -33,6 +33,7 @@ import type { EncodedValue, Engine, HistoryRule, PresenceMember } from './engine
 import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
 import { randomId } from './ids.js';
 import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
+import type { AdminOptions } from './admin.js';
 import type { HealthReport } from './health.js';
 import { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 import type { MetricsOptions } from './metrics.js';
@@ -137,6 +138,12 @@ export interface RouterOptions {
    * serve them yourself. Default off. `/healthz` and `/readyz` are always served (README, "Operations").
    */
   metrics?: boolean | MetricsOptions;
+  /**
+   * The admin page at `admin.path` (default `/admin`) on the router's own HTTP server: live
+   * connections, topics with rates and history, presence, methods, and a disconnect button,
+   * behind `admin.token` (README, "Operations"). Default off.
+   */
+  admin?: AdminOptions;
 }
 
 /** Events of a router, with their listener signatures (tinyproto's lifecycle hooks). */
@@ -267,7 +274,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         error: (error, client) => this.emit('error', error, client),
       },
     );
-    this.#ops = new Operations(this.#hub, () => ({ listening: this.#server?.listening === true, closing: this.#hub.closing }), options.metrics);
+    this.#ops = new Operations(this.#hub, () => ({ listening: this.#server?.listening === true, closing: this.#hub.closing }), options.metrics, options.admin);
   }
 
   /** @internal Called by {@link createRouter}. */
@@ -480,6 +487,12 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   /** `http://host:port/metrics` when metrics have their own port (`metrics.port`). */
   get metricsUrl(): string | undefined {
     return this.#ops.metricsUrl;
+  }
+
+  /** `http://host:port/admin` when the admin page is on (`admin`). */
+  get adminUrl(): string | undefined {
+    const path = this.#ops.adminPath;
+    return path === undefined ? undefined : `${this.url.replace(/^ws/, 'http').replace(/^(https?:\/\/[^/]+).*$/, '$1')}${path}`;
   }
 
   /** What `/readyz` answers: listening, not shutting down, and the engine reachable (probed now). */
