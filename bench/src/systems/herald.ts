@@ -23,6 +23,11 @@ export const herald: SystemAdapter = {
       port: 0,
       logger: false,
       maxConnections: 100_000,
+      // Every bench client comes from 127.0.0.1 and floods on purpose: no per-address or rate limits.
+      maxConnectionsPerAddress: 100_000,
+      maxPendingPerAddress: 100_000,
+      connectionsPerAddress: false,
+      limits: { publishes: false, publishBytes: false, subscribes: false, calls: false },
       ...(historyLimit === undefined ? {} : { history: { limit: historyLimit, ttlMs: HISTORY_TTL_MS } }),
     });
     router.on('error', onError);

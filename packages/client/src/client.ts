@@ -543,12 +543,12 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   #onError(message: Extract<ServerMessage, { type: 'error' }>): void {
     if (message.id === undefined) {
-      this.#report(new HeraldError(message.code, `the router reported: ${message.message}`));
+      this.#report(new HeraldError(message.code, `the router reported: ${message.message}`, { retryAfterMs: message.retryAfterMs }));
       return;
     }
     // A refusal for an id no longer pending (the call timed out or was cancelled) is ignored, like
     // any other reply to an unknown id.
-    this.#outbox.refuse(message.id, message.code, message.message);
+    this.#outbox.refuse(message.id, message.code, message.message, message.retryAfterMs);
   }
 
   // ---- sending ----

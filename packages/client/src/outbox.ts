@@ -52,7 +52,7 @@ export interface PendingReply {
   survival: Survival;
 }
 
-const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT, ErrorCode.ENGINE_UNAVAILABLE]);
+const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT, ErrorCode.ENGINE_UNAVAILABLE, ErrorCode.RATE_LIMITED]);
 
 interface Queued {
   /** Sends the frame built for the given id; called once the link is open again. */
@@ -105,14 +105,17 @@ export class Outbox {
     return sent;
   }
 
-  /** The router refused request `id`: it rejects with the error class of what was refused. */
-  refuse(id: number, code: string, message: string): void {
+  /**
+   * The router refused request `id`: it rejects with the error class of what was refused, and the
+   * router's `retryAfterMs` hint (`RATE_LIMITED`) as the error's.
+   */
+  refuse(id: number, code: string, message: string, retryAfterMs?: number): void {
     const pending = this.take(id);
     if (pending === undefined) return; // a call that timed out or was cancelled: ignored
-    const options = { retryable: RETRYABLE.has(code) };
+    const options = { retryable: RETRYABLE.has(code), retryAfterMs };
     if (code === ErrorCode.TIMEOUT) pending.reject(new TimeoutError(code, message, { retryable: true }));
     else if (pending.kind === 'subscription') pending.reject(new SubscriptionError(code, message, options));
-    else if (pending.kind === 'publish' && !options.retryable) pending.reject(new ProtocolError(code, message));
+    else if (pending.kind === 'publish' && !options.retryable) pending.reject(new ProtocolError(code, message, options));
     else pending.reject(new HeraldError(code, message, options));
   }
 

@@ -19,6 +19,8 @@ describe('isRetryableClose', () => {
     SESSION_RESUMED: false,
     SLOW_CONSUMER: true,
     RESYNC: true,
+    RATE_LIMITED: true,
+    ADDRESS_LIMIT: true,
   };
 
   it('covers every CloseCode', () => {

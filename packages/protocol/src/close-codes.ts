@@ -1,7 +1,7 @@
 /**
  * WebSocket close codes used by Herald, one table for both sides.
  * Ranges: 1000–1015 standard; 4000–4099 protocol violation (fatal); 4100–4199 auth (reserved);
- * 4200–4299 transient router trouble (reconnect with backoff); 4300–4399 rate limits (reserved).
+ * 4200–4299 transient router trouble (reconnect with backoff); 4300–4399 rate limits.
  */
 export const CloseCode = {
   /** The client or router closed on purpose. */
@@ -33,6 +33,16 @@ export const CloseCode = {
    * (Redis lost them, or history no longer held them). Reconnect and recover: recovery reports the gap.
    */
   RESYNC: 4201,
+  /**
+   * The client kept going over its rate limits after being told `RATE_LIMITED`. Reconnect after a
+   * delay (with backoff).
+   */
+  RATE_LIMITED: 4300,
+  /**
+   * Refused at once: the client's address has `maxConnectionsPerAddress` connections open, or
+   * opened connections faster than `connectionsPerAddress` allows. Reconnect with backoff.
+   */
+  ADDRESS_LIMIT: 4301,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

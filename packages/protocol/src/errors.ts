@@ -74,6 +74,17 @@ export const ErrorCode = {
   ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
   /** (close reason, 4003) The client resumed its session on another connection; this one was closed. */
   SESSION_RESUMED: 'SESSION_RESUMED',
+  /**
+   * The connection went over one of its rate limits (publishes, bytes, subscribes, watches, calls);
+   * nothing was done. Try again after `retryAfterMs`. Also the close reason of close code 4300.
+   */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** A pattern has more than `maxPatternSegments` segments, or the connection's patterns total more than `maxPatternBytes`. */
+  PATTERN_LIMIT: 'PATTERN_LIMIT',
+  /** The connection handles `maxHandlers` methods already, or the router `maxMethods`. */
+  HANDLER_LIMIT: 'HANDLER_LIMIT',
+  /** (close reason) Too many connections from one address, or opened too fast from it. */
+  ADDRESS_LIMIT: 'ADDRESS_LIMIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -83,6 +94,8 @@ export interface HeraldErrorOptions {
   cause?: unknown;
   /** Whether trying the same thing again later may succeed. */
   retryable?: boolean;
+  /** How long to wait before trying again, in milliseconds (`RATE_LIMITED`). */
+  retryAfterMs?: number;
 }
 
 /** Base class of every error Herald throws or rejects with. */
@@ -90,11 +103,14 @@ export class HeraldError extends Error {
   override name = 'HeraldError';
   readonly code: string;
   readonly retryable: boolean;
+  /** How long to wait before trying again, in milliseconds, when the router said (`RATE_LIMITED`). */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: string, message: string, options: HeraldErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -159,6 +175,7 @@ export class TimeoutError extends HeraldError {
 export interface WireError {
   code: string;
   message: string;
+  retryAfterMs?: number;
 }
 
 /** Whether `value` is a HeraldError with the given code (works across package copies). */

@@ -279,7 +279,7 @@ export interface ErrorMsg {
   id?: number;
   code: string;
   message: string;
-  /** With `ENGINE_UNAVAILABLE`: when trying again may succeed, in milliseconds. */
+  /** With `ENGINE_UNAVAILABLE` or `RATE_LIMITED`: milliseconds until trying again may succeed. */
   retryAfterMs?: number;
 }
 

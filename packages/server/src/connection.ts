@@ -2,6 +2,7 @@ import { type Codec, LeaveReason, clampCloseReason, encodeFrame } from '@herald/
 import type { ServerMessage } from '@herald/protocol';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
+import type { Quota } from './connection-limits.js';
 import type { EncodedValue, PresenceMember } from './engine.js';
 
 /** A connected client as the router shows it: `router.clients()`, events, `router.presence()`. */
@@ -70,6 +71,10 @@ export class Connection {
    * with it, since that is the `at` a later `since` must count from (issue 11). Allocated on first use.
    */
   subscribedAt: Map<string, number> | undefined;
+  /** The length of all `patterns` together (bounded by `maxPatternBytes`). */
+  patternBytes = 0;
+  /** Its rate limits and counts, from the welcome on (see connection-limits.ts). */
+  quota: Quota | undefined;
   /** Topics whose presence this connection watches (allocated on the first watch: most never do). */
   watching: Set<string> = NO_WATCHES;
   protocolErrors = 0;

@@ -30,7 +30,10 @@ import { firstFrameRefusalCode } from './hello.js';
 import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
 import { PresenceWatchers } from './presence-watchers.js';
 import { randomId } from './ids.js';
+import { AddressLimits } from './address-limits.js';
+import { type ConnectionLimits, Quota, patternRefusal, refuseOverLimit } from './connection-limits.js';
 import type { Logger } from './logger.js';
+import type { RateLimit } from './rate-limit.js';
 import type { TopicStats } from './topic-budget.js';
 import { replay } from './replay.js';
 import type { RouterObserver } from './observer.js';
@@ -56,6 +59,13 @@ export interface HubOptions {
   heartbeatTimeoutMs: number;
   /** The key of resume tokens; undefined: a random one (only this router accepts its tokens). */
   resumeSecret: string | Uint8Array | undefined;
+  /** Every connection's limits (see connection-limits.ts). */
+  limits: ConnectionLimits;
+  /** Most methods handled by clients, over all connections. */
+  maxMethods: number;
+  maxConnectionsPerAddress: number;
+  maxPendingPerAddress: number;
+  connectionsPerAddress: RateLimit | false;
 }
 
 /** Why a client disconnected, as the `disconnect` event tells it. */
@@ -113,6 +123,7 @@ export class Hub implements EngineListener {
   closing = false;
   readonly #local: LocalSubscribers;
   readonly #watchers: PresenceWatchers;
+  readonly #addresses: AddressLimits;
   #onEmpty: (() => void) | undefined;
   readonly #cleanups = new Set<Promise<void>>();
   /** Resolves once a closed connection's engine cleanup is done (for a session taken over). */
@@ -133,6 +144,7 @@ export class Hub implements EngineListener {
     this.frames = new Frames(codecs);
     this.#resume = new ResumeTokens(options.resumeSecret);
     this.#watchers = new PresenceWatchers(this.frames);
+    this.#addresses = new AddressLimits(options);
     this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
     this.requests = new Requests(peer, options, logger, () => this.observer, (connection, codec) =>
       connection.info === undefined ? undefined : this.frames.transcode(connection.info.text, connection.info.codec, codec),
@@ -169,10 +181,16 @@ export class Hub implements EngineListener {
       this.logger.log('warn', 'connection refused: router full', { address, maxConnections: this.options.maxConnections });
       return refuse(CloseCode.TRY_AGAIN_LATER, `ROUTER_FULL: the router is at maxConnections (${this.options.maxConnections})`);
     }
+    const limited = this.#addresses.admit(address);
+    if (limited !== undefined) {
+      this.logger.log('warn', 'connection refused: address limit', { address, limit: limited });
+      return refuse(CloseCode.ADDRESS_LIMIT, `${ErrorCode.ADDRESS_LIMIT}: ${limited}`);
+    }
     const connection = new Connection(randomId(), socket, codec, address, this.options.maxBufferedBytes, this.#slow);
     this.connections.set(connection.id, connection);
     this.#bySocket.set(socket, connection);
     connection.helloTimer = setTimeout(this.#helloTimeout, this.options.helloTimeoutMs, connection);
+    allowFrames(socket, MAX_HELLO_FRAME);
     for (const [event, listener] of this.#socketListeners) socket.on(event, listener);
   }
 
@@ -230,6 +248,7 @@ export class Hub implements EngineListener {
     if (connection.state === 'closed') return;
     const wasOpen = connection.state === 'open';
     connection.state = 'closed';
+    this.#addresses.closed(connection.address, !wasOpen);
     clearTimeout(connection.helloTimer);
     // A session resumed by another connection holds the id now: that entry is not ours to delete.
     if (this.connections.get(connection.id) === connection) this.connections.delete(connection.id);
@@ -294,8 +313,12 @@ export class Hub implements EngineListener {
     if (connection.state === 'hello') {
       if (message.type === 'hello') return this.#onHello(connection, message);
       connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
+      if (data.length > MAX_HELLO_FRAME) return connection.close(CloseCode.MESSAGE_TOO_BIG, ErrorCode.HELLO_INVALID, `frames before the welcome are at most ${MAX_HELLO_FRAME} bytes`);
+      if (message.type === 'hello') this.#onHello(connection, message);
+      else connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
       return;
     }
+    if (refuseOverLimit(connection, message, data.length)) return;
     return this.#dispatch(connection, message);
   }
 
@@ -320,8 +343,9 @@ export class Hub implements EngineListener {
         return;
       case 'handle': {
         const problem = this.requests.provide(connection, message.method);
-        if (problem !== undefined) this.#protocolError(connection, ErrorCode.METHOD_INVALID, problem, message.id);
-        else connection.sendMessage({ type: 'handled', id: message.id, method: message.method });
+        if (problem === undefined) connection.sendMessage({ type: 'handled', id: message.id, method: message.method });
+        else if (problem.code === ErrorCode.HANDLER_LIMIT) connection.sendError(problem.code, problem.message, message.id);
+        else this.#protocolError(connection, problem.code, problem.message, message.id);
         return;
       }
       case 'unhandle':
@@ -397,6 +421,9 @@ export class Hub implements EngineListener {
     clearTimeout(connection.helloTimer);
     connection.helloTimer = undefined;
     connection.state = 'open';
+    this.#addresses.welcomed(connection.address);
+    allowFrames(connection.socket, this.options.maxPayload);
+    connection.quota = new Quota(this.options.limits);
     connection.name = name;
     if (hello.info !== undefined) connection.info = { codec: connection.codec.name, text: hello.info };
     connection.sendMessage({
@@ -426,6 +453,8 @@ export class Hub implements EngineListener {
     const problem = patternProblem(pattern);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
     if (connection.state !== 'open') return;
+    const limited = patternRefusal(connection, pattern, true);
+    if (limited !== undefined) return connection.sendError(ErrorCode.PATTERN_LIMIT, limited, id);
     const fresh = !connection.patterns.has(pattern);
     if (fresh && connection.patterns.size >= this.options.maxSubscriptions) {
       return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} subscriptions per connection`, id);
@@ -433,6 +462,7 @@ export class Hub implements EngineListener {
     if (fresh) {
       if (connection.patterns === NO_PATTERNS) connection.patterns = new Set();
       connection.patterns.add(pattern);
+      connection.patternBytes += pattern.length;
       let subscribed = false;
       try {
         await this.engine.subscribe(connection.id, pattern);
@@ -440,6 +470,7 @@ export class Hub implements EngineListener {
         await this.engine.join(pattern, connection.member());
       } catch (cause) {
         connection.patterns.delete(pattern);
+        connection.patternBytes -= pattern.length;
         // Leave nothing half made: a subscription without its presence would deliver unseen.
         if (subscribed) await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
         return this.#internalError(connection, 'subscribe', cause, id);
@@ -462,6 +493,7 @@ export class Hub implements EngineListener {
   async #onUnsubscribe(connection: Connection, id: number, pattern: string): Promise<void> {
     if (!connection.patterns.delete(pattern)) return connection.sendMessage({ type: 'unsubscribed', id, pattern });
     connection.subscribedAt?.delete(pattern);
+    connection.patternBytes -= pattern.length;
     try {
       await this.engine.unsubscribe(connection.id, pattern);
       await this.engine.leave(pattern, connection.id, 'unsubscribed');
@@ -512,6 +544,8 @@ export class Hub implements EngineListener {
   async #onWatch(connection: Connection, id: number, topic: string): Promise<void> {
     const problem = patternProblem(topic);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
+    const limited = patternRefusal(connection, topic, false);
+    if (limited !== undefined) return connection.sendError(ErrorCode.PATTERN_LIMIT, limited, id);
     if (!connection.watching.has(topic) && connection.watching.size >= this.options.maxSubscriptions) {
       return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} presence watches per connection`, id);
     }
@@ -614,6 +648,19 @@ export class Hub implements EngineListener {
     }
   }
 
+}
+
+/** Largest frame accepted before the welcome (a hello with a long name and the largest info fits). */
+export const MAX_HELLO_FRAME = 16 * 1024;
+
+/**
+ * Sets the largest frame the socket's receiver takes: before the welcome a socket may not make the
+ * router buffer a 1 MiB frame. ws keeps its receiver and limit in private fields; without them (another
+ * WebSocket implementation) the check in #onFrame still closes the connection after the frame.
+ */
+function allowFrames(socket: WebSocket, maxPayload: number): void {
+  const receiver = (socket as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+  if (receiver != null && typeof receiver._maxPayload === 'number') receiver._maxPayload = maxPayload;
 }
 
 /** Refusals of a request that are the caller's fault: they count towards `maxProtocolErrors`. */

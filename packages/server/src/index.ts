@@ -34,3 +34,5 @@ export {
   createRouter,
 } from './router.js';
 export { SubscriptionIndex } from './subscription-index.js';
+export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits } from './connection-limits.js';
+export type { RateLimit } from './rate-limit.js';

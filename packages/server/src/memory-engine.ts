@@ -95,7 +95,7 @@ export class MemoryEngine implements Engine {
 
   /** What the engine holds, by its own accounting. */
   stats(): TopicStats {
-    return { topics: this.#topics.size, ...this.#stats };
+    return { topics: this.#topics.size, ...this.#stats, subscriptionNodes: this.#index.nodes, matchVisits: this.#index.visits };
   }
 
   async start(listener: EngineListener): Promise<void> {

@@ -45,6 +45,8 @@ export interface RequestLimits {
   requestTimeoutMs: number;
   maxRequestTimeoutMs: number;
   maxPendingRequests: number;
+  /** Most distinct methods handled by clients, over all connections. */
+  maxMethods: number;
   exposeErrorStacks: boolean;
   validatePayloads: boolean;
 }
@@ -87,6 +89,10 @@ export class Requests {
   readonly #cursor = new Map<string, number>();
   readonly #inFlight = new Map<number, InFlight>();
   readonly #byCaller = new Map<Connection, Map<number, InFlight>>();
+  /** The methods each connection provides: a disconnect reads its own, not every method (issue #12). */
+  readonly #byProvider = new Map<Connection, Set<string>>();
+  /** `methods()`, sorted once per change rather than once per `list_methods`. */
+  #listed: MethodWire[] | undefined;
   #nextKey = 1;
 
   constructor(
@@ -99,19 +105,32 @@ export class Requests {
 
   // ---- providers ----
 
-  /** Registers a connection as provider. Returns an error message, or undefined when done. */
-  provide(connection: Connection, method: string): string | undefined {
+  /**
+   * Registers a connection as provider. Returns the refusal (`METHOD_INVALID`, or `HANDLER_LIMIT`
+   * past the connection's `maxHandlers` or the router's `maxMethods`), or undefined when done.
+   */
+  provide(connection: Connection, method: string): { code: string; message: string } | undefined {
     const problem = methodProblem(method);
-    if (problem !== undefined) return problem;
-    const providers = this.#providersOf(method);
-    if (!providers.some((p) => p.kind === 'connection' && p.connection === connection)) {
-      providers.push({ kind: 'connection', connection, inFlight: 0 });
-      this.logger.log('info', 'provider registered', { method, id: connection.id, name: connection.name, providers: providers.length });
+    if (problem !== undefined) return { code: ErrorCode.METHOD_INVALID, message: problem };
+    let mine = this.#byProvider.get(connection);
+    if (mine?.has(method)) return undefined;
+    const maxHandlers = connection.quota?.limits.maxHandlers ?? Number.POSITIVE_INFINITY;
+    if ((mine?.size ?? 0) >= maxHandlers) return { code: ErrorCode.HANDLER_LIMIT, message: `at most ${maxHandlers} handlers per connection` };
+    if (!this.#providers.has(method) && this.#providers.size >= this.limits.maxMethods) {
+      return { code: ErrorCode.HANDLER_LIMIT, message: `the router serves at most ${this.limits.maxMethods} methods` };
     }
+    if (mine === undefined) this.#byProvider.set(connection, (mine = new Set()));
+    mine.add(method);
+    const providers = this.#providersOf(method);
+    providers.push({ kind: 'connection', connection, inFlight: 0 });
+    this.logger.log('info', 'provider registered', { method, id: connection.id, name: connection.name, providers: providers.length });
     return undefined;
   }
 
   unprovide(connection: Connection, method: string): void {
+    const mine = this.#byProvider.get(connection);
+    if (mine?.delete(method) !== true) return;
+    if (mine.size === 0) this.#byProvider.delete(connection);
     this.#remove(method, (p) => p.kind === 'connection' && p.connection === connection);
   }
 
@@ -126,8 +145,12 @@ export class Requests {
     return () => this.#remove(method, (p) => p === provider);
   }
 
-  /** The methods provided and by whom, sorted by method. */
+  /** The methods provided and by whom, sorted by method (built once per change). */
   methods(): MethodWire[] {
+    return (this.#listed ??= this.#list());
+  }
+
+  #list(): MethodWire[] {
     return [...this.#providers.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([method, providers]) => ({
@@ -200,7 +223,7 @@ export class Requests {
 
   /** A connection closed: its providers go, its requests end, requests it serves fail HANDLER_GONE. */
   closed(connection: Connection): void {
-    for (const [method] of this.#providers) this.unprovide(connection, method);
+    for (const method of [...(this.#byProvider.get(connection) ?? [])]) this.unprovide(connection, method);
     for (const flight of this.#byCaller.get(connection)?.values() ?? []) {
       this.#finish(flight);
       this.#cancelProvider(flight, CancelReason.CALLER_GONE);
@@ -244,6 +267,7 @@ export class Requests {
   // ---- internals ----
 
   #providersOf(method: string): Provider[] {
+    this.#listed = undefined;
     let providers = this.#providers.get(method);
     if (providers === undefined) this.#providers.set(method, (providers = []));
     return providers;
@@ -253,6 +277,7 @@ export class Requests {
     const providers = this.#providers.get(method);
     const index = providers?.findIndex(match) ?? -1;
     if (index === -1) return;
+    this.#listed = undefined;
     const [removed] = providers!.splice(index, 1);
     if (removed?.kind === 'connection') {
       this.logger.log('info', 'provider unregistered', { method, id: removed.connection.id, providers: providers!.length });

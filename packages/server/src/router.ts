@@ -29,6 +29,8 @@ import {
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { ClientInfo } from './connection.js';
+import { type ConnectionLimits, resolveConnectionLimits } from './connection-limits.js';
+import type { RateLimit } from './rate-limit.js';
 import type { EncodedValue, Engine, HistoryRule, PresenceMember } from './engine.js';
 import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
 import { randomId } from './ids.js';
@@ -63,8 +65,29 @@ export interface RouterOptions {
   maxPayload?: number;
   /** Most simultaneous connections; one more is closed with 1013 (`ROUTER_FULL`). Default 10,000. */
   maxConnections?: number;
-  /** How long a new connection may take to send `hello` before close 4002. Default 10,000 ms. */
+  /** How long a new connection may take to send `hello` before close 4002. Default 5,000 ms. */
   helloTimeoutMs?: number;
+  /**
+   * Per-connection rate limits and counts, over the defaults (see `ConnectionLimits`): publishes,
+   * publish bytes, subscribes, watches and calls per second (over one: error `RATE_LIMITED` with
+   * `retryAfterMs`; going on regardless: close 4300), `maxHandlers`, `maxPatternSegments`,
+   * `maxPatternBytes`.
+   */
+  limits?: Partial<ConnectionLimits>;
+  /** Most distinct methods handled by clients, over all connections; one more fails `HANDLER_LIMIT`. Default 10,000. */
+  maxMethods?: number;
+  /** Most connections open from one IP address; one more is closed with 4301 (`ADDRESS_LIMIT`). Default 1,000. */
+  maxConnectionsPerAddress?: number;
+  /**
+   * How fast one IP address may open connections (a token bucket); faster ones are closed with
+   * 4301 (`ADDRESS_LIMIT`). `false` for no limit. Default 20/s, burst 200.
+   */
+  connectionsPerAddress?: RateLimit | false;
+  /**
+   * Most connections from one IP address that have not been welcomed yet (no `hello`); one more is
+   * closed with 4301. Default 32.
+   */
+  maxPendingPerAddress?: number;
   /** Longest client name, in characters (Unicode code points, as topics are counted). Default 128. */
   maxNameLength?: number;
   /** Largest encoded client info, in bytes. Default 4,096. */
@@ -250,7 +273,12 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       {
         maxPayload: options.maxPayload ?? 1024 * 1024,
         maxConnections: options.maxConnections ?? 10_000,
-        helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+        helloTimeoutMs: options.helloTimeoutMs ?? 5_000,
+        limits: resolveConnectionLimits(options.limits),
+        maxMethods: options.maxMethods ?? 10_000,
+        maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 1000,
+        connectionsPerAddress: options.connectionsPerAddress ?? { perSec: 20, burst: 200 },
+        maxPendingPerAddress: options.maxPendingPerAddress ?? 32,
         maxNameLength: options.maxNameLength ?? 128,
         maxInfoBytes: options.maxInfoBytes ?? 4096,
         maxProtocolErrors: options.maxProtocolErrors ?? 100,
@@ -378,7 +406,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
 
   /** The methods provided and by whom (clients, and the router itself), as hein's ping() lists listeners. */
   methods(): MethodInfo[] {
-    return this.#hub.requests.methods();
+    return this.#hub.requests.methods().map(({ method, providers }) => ({ method, providers: providers.map((p) => ({ ...p })) }));
   }
 
   /**

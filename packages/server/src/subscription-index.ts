@@ -25,6 +25,10 @@ export class SubscriptionIndex {
   readonly #patterns = new Map<string, Set<string>>();
   #cache = new Map<string, ReadonlySet<string>>();
   readonly #cached = new TopicTrie();
+  /** Trie nodes held (the index's memory, counted). */
+  nodes = 1;
+  /** Trie nodes read by `match` since the index was made (its work, counted). */
+  visits = 0;
 
   /** How many topics have their answer cached. */
   get cachedTopics(): number {
@@ -47,10 +51,14 @@ export class SubscriptionIndex {
         return true;
       }
       if (segment === SINGLE_WILDCARD) {
+        if (node.star === undefined) this.nodes++;
         node = node.star ??= newNode();
       } else {
         let next = node.literal.get(segment);
-        if (next === undefined) node.literal.set(segment, (next = newNode()));
+        if (next === undefined) {
+          node.literal.set(segment, (next = newNode()));
+          this.nodes++;
+        }
         node = next;
       }
     }
@@ -79,7 +87,7 @@ export class SubscriptionIndex {
     const cached = this.#cache.get(topic);
     if (cached !== undefined) return cached;
     const found = new Set<string>();
-    collect(this.#root, topic.split('.'), 0, found);
+    this.visits += collect(this.#root, topic.split('.'), 0, found);
     const result = found.size === 0 ? EMPTY : found;
     if (this.#cache.size >= CACHE_LIMIT) {
       this.#cache = new Map();
@@ -106,22 +114,31 @@ export class SubscriptionIndex {
     if (segment === undefined) node.here.delete(subscriber);
     else if (segment === TAIL_WILDCARD) node.tail.delete(subscriber);
     else if (segment === SINGLE_WILDCARD) {
-      if (node.star !== undefined && this.#removePath(node.star, segments, i + 1, subscriber)) node.star = undefined;
+      if (node.star !== undefined && this.#removePath(node.star, segments, i + 1, subscriber)) {
+        node.star = undefined;
+        this.nodes--;
+      }
     } else {
       const next = node.literal.get(segment);
-      if (next !== undefined && this.#removePath(next, segments, i + 1, subscriber)) node.literal.delete(segment);
+      if (next !== undefined && this.#removePath(next, segments, i + 1, subscriber)) {
+        node.literal.delete(segment);
+        this.nodes--;
+      }
     }
     return node.here.size === 0 && node.tail.size === 0 && node.star === undefined && node.literal.size === 0;
   }
 }
 
-function collect(node: Node, segments: string[], i: number, found: Set<string>): void {
+/** Adds the subscribers below `node` matching the topic; returns the nodes it read. */
+function collect(node: Node, segments: string[], i: number, found: Set<string>): number {
   if (i === segments.length) {
     for (const id of node.here) found.add(id);
-    return;
+    return 1;
   }
   for (const id of node.tail) found.add(id);
+  let visits = 1;
   const next = node.literal.get(segments[i]!);
-  if (next !== undefined) collect(next, segments, i + 1, found);
-  if (node.star !== undefined) collect(node.star, segments, i + 1, found);
+  if (next !== undefined) visits += collect(next, segments, i + 1, found);
+  if (node.star !== undefined) visits += collect(node.star, segments, i + 1, found);
+  return visits;
 }

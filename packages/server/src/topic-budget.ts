@@ -43,4 +43,8 @@ export interface TopicStats {
   evictions: number;
   /** Topic states examined by pattern lookups (`topics()`) and the idle sweep: work, not time. */
   lookups: number;
+  /** Nodes of the subscription index (its memory, counted): bounded by the patterns' segments. */
+  subscriptionNodes: number;
+  /** Subscription index nodes read to match published topics (their work, counted). */
+  matchVisits: number;
 }
