@@ -311,11 +311,9 @@ export class Hub implements EngineListener {
     }
     const message = decoded.value;
     if (connection.state === 'hello') {
+      if (data.length > MAX_HELLO_FRAME) return connection.close(CloseCode.MESSAGE_TOO_BIG, ErrorCode.HELLO_INVALID, `frames before the welcome are at most ${MAX_HELLO_FRAME} bytes`);
       if (message.type === 'hello') return this.#onHello(connection, message);
       connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
-      if (data.length > MAX_HELLO_FRAME) return connection.close(CloseCode.MESSAGE_TOO_BIG, ErrorCode.HELLO_INVALID, `frames before the welcome are at most ${MAX_HELLO_FRAME} bytes`);
-      if (message.type === 'hello') this.#onHello(connection, message);
-      else connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
       return;
     }
     if (refuseOverLimit(connection, message, data.length)) return;
