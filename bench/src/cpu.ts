@@ -34,13 +34,14 @@ export interface CpuSample {
   machineBusyMs: number;
 }
 
-export function sampleCpu(): CpuSample {
-  return { at: wallNow(), cpu: process.cpuUsage(), machineBusyMs: machineBusyMs() };
+/** A sample now; `cpu` is the CPU to count (default: this process's). */
+export function sampleCpu(cpu: () => NodeJS.CpuUsage = () => process.cpuUsage()): CpuSample {
+  return { at: wallNow(), cpu: cpu(), machineBusyMs: machineBusyMs() };
 }
 
 /** Takes a sample at wall time `at` (at once if it has passed); a busy process may take it a little late. */
-export function sampleAt(at: number): Promise<CpuSample> {
-  return new Promise((resolve) => setTimeout(() => resolve(sampleCpu()), Math.max(0, at - wallNow())));
+export function sampleAt(at: number, cpu?: () => NodeJS.CpuUsage): Promise<CpuSample> {
+  return new Promise((resolve) => setTimeout(() => resolve(sampleCpu(cpu)), Math.max(0, at - wallNow())));
 }
 
 /** This process's CPU between two samples. */

@@ -226,7 +226,7 @@ async function main(): Promise<number> {
     for (const m of errors) console.log(`error: ${m.scenario} ${m.case} ${SYSTEM_LABELS[m.system]}: ${m.error}`);
   }
   console.log('');
-  console.log('Targets (issue 6; a benchmark, not a test: noisy on a busy machine):');
+  console.log('Targets (issues 6 and 16; a benchmark, not a test: noisy on a busy machine):');
   console.log(renderTargets(targets));
   for (const summary of profiles) {
     console.log('');

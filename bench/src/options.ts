@@ -51,7 +51,8 @@ export interface BenchOptions {
 export const USAGE = `Usage: pnpm bench [options]
 
   --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec,cluster (default: all)
-  --systems LIST       herald,socketio,ws-json,ws-superjson (default: all; recovery is Herald only)
+  --systems LIST       herald,socketio,ws-json,ws-superjson,ws-superjson-corked,ws-json-frame-once,nats
+                       (default: all; recovery is Herald only)
   --quick              short runs (about a minute in all), for development
   --subscribers LIST   subscriber counts (fan-out default 100,1000; latency 100; payload 50)
   --seconds S          measured seconds of each fan-out, latency, payload and requests run

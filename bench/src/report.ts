@@ -150,7 +150,18 @@ export interface TableRow {
   raw: Partial<Record<SystemName, number>>;
   heraldVsWsSuperjson?: number;
   heraldVsSocketio?: number;
+  /** Herald's figure divided by each baseline's (RATIO_BASELINES) in this row. */
+  ratios: Partial<Record<SystemName, number>>;
 }
+
+/** The systems Herald is divided by, each in a column of its own when it ran, with the column's title. */
+const RATIO_BASELINES: ReadonlyArray<{ system: SystemName; title: string }> = [
+  { system: 'ws-superjson', title: 'Herald/ws+sj' },
+  { system: 'socketio', title: 'Herald/S.IO' },
+  { system: 'ws-superjson-corked', title: 'Herald/sj corked' },
+  { system: 'ws-json-frame-once', title: 'Herald/frame-once' },
+  { system: 'nats', title: 'Herald/NATS' },
+];
 
 const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined || b === undefined || b === 0 ? undefined : a / b;
@@ -164,7 +175,7 @@ export function buildRows(measurements: Measurement[]): TableRow[] {
   for (const { scenario, case: caseName } of cases) {
     const ofCase = measurements.filter((m) => m.scenario === scenario && m.case === caseName);
     for (const metric of METRICS[scenario]) {
-      const row: TableRow = { scenario, case: caseName, metric: metric.label, values: {}, raw: {} };
+      const row: TableRow = { scenario, case: caseName, metric: metric.label, values: {}, raw: {}, ratios: {} };
       for (const m of ofCase) {
         const value = m.figures[metric.key];
         if (m.error !== undefined) row.values[m.system] = 'error';
@@ -179,6 +190,10 @@ export function buildRows(measurements: Measurement[]): TableRow[] {
       const heraldVsSocketio = ratio(row.raw.herald, row.raw.socketio);
       if (heraldVsWsSuperjson !== undefined) row.heraldVsWsSuperjson = heraldVsWsSuperjson;
       if (heraldVsSocketio !== undefined) row.heraldVsSocketio = heraldVsSocketio;
+      for (const { system } of RATIO_BASELINES) {
+        const value = ratio(row.raw.herald, row.raw[system]);
+        if (value !== undefined) row.ratios[system] = value;
+      }
       rows.push(row);
     }
   }
@@ -188,14 +203,14 @@ export function buildRows(measurements: Measurement[]): TableRow[] {
 /** The table as aligned text (or Markdown with `markdown`). */
 export function renderTable(rows: TableRow[], systems: SystemName[], markdown = false): string {
   const header = ['scenario', 'case', 'metric', ...systems.map((s) => SYSTEM_LABELS[s])];
-  const withWs = systems.includes('herald') && systems.includes('ws-superjson');
-  const withSio = systems.includes('herald') && systems.includes('socketio');
-  if (withWs) header.push('Herald/ws+sj');
-  if (withSio) header.push('Herald/S.IO');
+  const baselines = systems.includes('herald') ? RATIO_BASELINES.filter(({ system }) => systems.includes(system)) : [];
+  for (const { title } of baselines) header.push(title);
   const body = rows.map((row) => {
     const cells = [row.scenario, row.case, row.metric, ...systems.map((s) => row.values[s] ?? '—')];
-    if (withWs) cells.push(row.heraldVsWsSuperjson === undefined ? '—' : `${row.heraldVsWsSuperjson.toFixed(2)}×`);
-    if (withSio) cells.push(row.heraldVsSocketio === undefined ? '—' : `${row.heraldVsSocketio.toFixed(2)}×`);
+    for (const { system } of baselines) {
+      const value = row.ratios[system];
+      cells.push(value === undefined ? '—' : `${value.toFixed(2)}×`);
+    }
     return cells;
   });
   if (markdown) {
@@ -277,6 +292,27 @@ export function evaluateTargets(measurements: Measurement[]): TargetResult[] {
     'ws-superjson',
     (h, o) => h <= 1.1 * o,
     (h, o) => `${sig(h)} vs ${sig(o)} CPU s per M deliveries = ${(h / o).toFixed(2)}×`,
+    atN,
+  );
+  // Issue 16: the limits of a router on `ws`, and a Go broker.
+  for (const [other, limit] of [['ws-superjson-corked', 1.0], ['ws-json-frame-once', 1.2]] as const) {
+    compare(
+      `fan-out N=1000: router CPU per delivery ≤ ${limit.toFixed(1)}× ${SYSTEM_LABELS[other]}${nNote}`,
+      'fanout',
+      'cpuSecPerMillion',
+      other,
+      (h, o) => h <= limit * o,
+      (h, o) => `${sig(h)} vs ${sig(o)} CPU s per M deliveries = ${(h / o).toFixed(2)}×`,
+      atN,
+    );
+  }
+  compare(
+    `fan-out N=1000: Herald ≥ 1.0× NATS deliveries/s${nNote}`,
+    'fanout',
+    'deliveriesPerSec',
+    'nats',
+    (h, o) => h >= o,
+    (h, o) => `${count(h)}/s vs ${count(o)}/s = ${(h / o).toFixed(2)}×`,
     atN,
   );
   compare(

@@ -1,12 +1,14 @@
 /**
  * The server child process: `node --expose-gc dist/server-process.js <system>`. Starts the system's
  * server, then publishes on command (the server is also the publisher, for every system) and
- * measures itself: CPU with `process.cpuUsage()`, memory with `process.memoryUsage()` after GC.
+ * measures itself: CPU with `process.cpuUsage()`, memory with `process.memoryUsage()` after GC. When
+ * the system routes in another process (NATS' broker), that process's CPU and RSS are added.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { startChild } from './child-runtime.js';
 import { between, machineBusyMs, sampleAt } from './cpu.js';
+import { processCpu, processRss } from './external-process.js';
 import type { CutCommand, CutResult, FanoutCommand, FanoutResult, LatencyCommand, MemoryReport, ServerCommand, ServerReport, WindowCommand } from './ipc.js';
 import { makePayload, wallNow } from './payload.js';
 import { type BenchServer, type ServerOptions, isSystemName, loadSystem } from './systems/system.js';
@@ -24,6 +26,17 @@ const onError = (error: unknown): void => {
 
 const adapter = await loadSystem(systemName);
 const server: BenchServer = await adapter.startServer({ ...settings, onError });
+
+const externalPid = server.externalPid;
+
+/** Router CPU so far (or since `previous`): this process's, plus the external router's if any. */
+function routerCpu(previous?: NodeJS.CpuUsage): NodeJS.CpuUsage {
+  const own = process.cpuUsage();
+  const other = externalPid === undefined ? { user: 0, system: 0 } : processCpu(externalPid);
+  const user = own.user + other.user - (previous?.user ?? 0);
+  const system = own.system + other.system - (previous?.system ?? 0);
+  return { user, system };
+}
 
 /** Messages published so far by this process; each payload carries its number. */
 let seq = 0;
@@ -52,7 +65,7 @@ function totalSubscriberCpuMs(procs: number): number {
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
+  const used = routerCpu(start);
   return (used.user + used.system) / 1000;
 }
 
@@ -67,7 +80,7 @@ function fanout(command: FanoutCommand): Promise<FanoutResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let phase: 'warmup' | 'measure' | 'drain' | 'done' = 'warmup';
-    let mark = { time: 0, cpu: process.cpuUsage(), received: 0, seq: 0, subscriberCpuMs: 0, machineBusyMs: 0 };
+    let mark = { time: 0, cpu: routerCpu(), received: 0, seq: 0, subscriberCpuMs: 0, machineBusyMs: 0 };
     let profiler: Promise<Session> | undefined;
     let lastMin = minCompleted(procs);
     let lastProgressAt = started;
@@ -77,7 +90,7 @@ function fanout(command: FanoutCommand): Promise<FanoutResult> {
       onProgress = undefined;
       clearInterval(watchdog);
       if (error !== undefined) return reject(error);
-      const cpu = process.cpuUsage(mark.cpu);
+      const cpu = routerCpu(mark.cpu);
       const result: FanoutResult = {
         type: 'fanout-result',
         messages: seq - mark.seq,
@@ -102,7 +115,7 @@ function fanout(command: FanoutCommand): Promise<FanoutResult> {
         if (command.profilePath !== undefined) profiler = startProfiler();
         mark = {
           time: now,
-          cpu: process.cpuUsage(),
+          cpu: routerCpu(),
           received: totalReceived(procs),
           seq,
           subscriberCpuMs: totalSubscriberCpuMs(procs),
@@ -145,7 +158,7 @@ function latency(command: LatencyCommand): Promise<{ type: 'latency-result'; pub
   const intervalMs = 1000 / command.rate;
   return new Promise((resolve) => {
     const started = performance.now();
-    const cpu = process.cpuUsage();
+    const cpu = routerCpu();
     let sent = 0;
     const tick = (): void => {
       const now = performance.now();
@@ -166,9 +179,9 @@ function latency(command: LatencyCommand): Promise<{ type: 'latency-result'; pub
 
 /** The server's CPU over a window of wall time, while the clients drive the load (requests). */
 async function cpuWindow(command: WindowCommand): Promise<ServerReport> {
-  const start = await sampleAt(command.startAt);
+  const start = await sampleAt(command.startAt, routerCpu);
   const profiler = command.profilePath === undefined ? undefined : startProfiler();
-  const end = await sampleAt(command.endAt);
+  const end = await sampleAt(command.endAt, routerCpu);
   if (profiler !== undefined) await stopProfiler(profiler, command.profilePath!);
   return { type: 'window-result', ...between(start, end) };
 }
@@ -194,10 +207,10 @@ async function memory(): Promise<MemoryReport> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   const usage = process.memoryUsage();
-  const cpu = process.cpuUsage();
+  const cpu = routerCpu();
   return {
     type: 'memory',
-    rss: usage.rss,
+    rss: usage.rss + (externalPid === undefined ? 0 : processRss(externalPid)),
     heapUsed: usage.heapUsed,
     heapTotal: usage.heapTotal,
     external: usage.external,
@@ -246,7 +259,7 @@ channel.onMessage(async (command) => {
       channel.send(cut(command));
       return;
     case 'cpu': {
-      const cpu = process.cpuUsage();
+      const cpu = routerCpu();
       channel.send({ type: 'cpu', cpuMs: (cpu.user + cpu.system) / 1000, cpuSystemMs: cpu.system / 1000, at: wallNow() });
       return;
     }

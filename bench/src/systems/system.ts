@@ -5,7 +5,7 @@
  * each system runs the same code path.
  */
 
-export const SYSTEMS = ['herald', 'socketio', 'ws-json', 'ws-superjson'] as const;
+export const SYSTEMS = ['herald', 'socketio', 'ws-json', 'ws-superjson', 'ws-superjson-corked', 'ws-json-frame-once', 'nats'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const SYSTEM_LABELS: Readonly<Record<SystemName, string>> = {
@@ -13,6 +13,9 @@ export const SYSTEM_LABELS: Readonly<Record<SystemName, string>> = {
   socketio: 'Socket.IO',
   'ws-json': 'ws+JSON',
   'ws-superjson': 'ws+superjson',
+  'ws-superjson-corked': 'ws+sj corked',
+  'ws-json-frame-once': 'ws+JSON frame-once',
+  nats: 'NATS',
 };
 
 export function isSystemName(name: string): name is SystemName {
@@ -39,6 +42,11 @@ export interface BenchServer {
    * they reconnect and recover. Only systems with recovery have it (Herald). Returns how many.
    */
   cutAll?(): number;
+  /**
+   * The pid of the process that routes, when it is not this one (NATS: the broker). Its CPU is
+   * added to this process's as router CPU, and its RSS to this process's.
+   */
+  readonly externalPid?: number | undefined;
   close(): Promise<void>;
 }
 
@@ -96,6 +104,12 @@ export async function loadSystem(name: SystemName): Promise<SystemAdapter> {
       return (await import('./ws-raw.js')).wsJson;
     case 'ws-superjson':
       return (await import('./ws-raw.js')).wsSuperjson;
+    case 'ws-superjson-corked':
+      return (await import('./ws-raw.js')).wsSuperjsonCorked;
+    case 'ws-json-frame-once':
+      return (await import('./ws-raw.js')).wsJsonFrameOnce;
+    case 'nats':
+      return (await import('./nats.js')).nats;
   }
 }
 

@@ -1,8 +1,14 @@
 /**
  * Raw `ws`: the practical limit of a router built on `ws`. The server keeps a set of sockets per
  * topic; a publish encodes `{topic, data}` once (`JSON.stringify` or `superjson.stringify`) and
- * sends that same string to every socket of the set. No protocol, no validation, no acks, and no
- * corking: one `socket.send()`, so one write, per message per socket.
+ * sends that same string to every socket of the set. No protocol, no validation, no acks.
+ *
+ * Three ways to send (issue 16): `send`, one `socket.send()`, so one write, per message per socket
+ * (the naive loop); `corked`, the same `socket.send()` with the socket's net.Socket corked on the
+ * first send of a tick and uncorked once after the tick (what Herald's router does), so a burst of
+ * messages to a socket goes out in one write; and `frame-once`, corked too, and the WebSocket frame
+ * (header and payload bytes) built once per publish with `ws`'s `Sender.frame` and the same buffers
+ * written to every socket's net.Socket: the upper bound of any router on `ws`.
  *
  * Wire: the client sends `{"type":"subscribe","topic":...}`, the server answers
  * `{"type":"subscribed"}`, then every message is `{"topic":...,"data":...}` in the codec.
@@ -17,7 +23,9 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import superjson from 'superjson';
-import WebSocket, { WebSocketServer } from 'ws';
+import type { Duplex } from 'node:stream';
+import WebSocket, * as wsModule from 'ws';
+import { WebSocketServer } from 'ws';
 import { type BenchCaller, type BenchPayload, ECHO_METHOD, type SystemAdapter, withTimeout } from './system.js';
 
 interface TextCodec {
@@ -79,7 +87,41 @@ async function control(socket: WebSocket, message: object, answer: string, timeo
   await withTimeout(answered, timeoutMs, what);
 }
 
-function rawWs(codec: TextCodec): SystemAdapter {
+/** How the server sends a publish to its sockets (see the top of the file). */
+export type SendMode = 'send' | 'corked' | 'frame-once';
+
+/** `ws`'s frame builder; exported by `ws` at run time but not in its type definitions. */
+interface SenderStatic {
+  frame(
+    data: Buffer,
+    options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean },
+  ): Buffer[];
+}
+const { Sender } = wsModule as unknown as { Sender: SenderStatic };
+
+const corked = new Set<Duplex>();
+let uncorkScheduled = false;
+
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const raw of corked) raw.uncork();
+  corked.clear();
+}
+
+/** The socket's net.Socket, corked until the end of this tick (the same scheme as Herald's router). */
+function corkForThisTick(socket: WebSocket): Duplex | undefined {
+  const raw = (socket as unknown as { _socket?: Duplex })._socket;
+  if (raw === undefined || corked.has(raw)) return raw;
+  raw.cork();
+  corked.add(raw);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    process.nextTick(uncorkAll);
+  }
+  return raw;
+}
+
+function rawWs(codec: TextCodec, mode: SendMode = 'send'): SystemAdapter {
   return {
     async startServer({ onError }) {
       const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 2 * 1024 * 1024 });
@@ -152,7 +194,24 @@ function rawWs(codec: TextCodec): SystemAdapter {
             onError(error);
             return;
           }
-          for (const socket of set) if (socket.readyState === WebSocket.OPEN) socket.send(text);
+          if (mode === 'send') {
+            for (const socket of set) if (socket.readyState === WebSocket.OPEN) socket.send(text);
+          } else if (mode === 'corked') {
+            for (const socket of set) {
+              if (socket.readyState !== WebSocket.OPEN) continue;
+              corkForThisTick(socket);
+              socket.send(text);
+            }
+          } else {
+            // One text frame, unmasked, no compression (the server has perMessageDeflate off).
+            const frame = Sender.frame(Buffer.from(text), { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false });
+            for (const socket of set) {
+              if (socket.readyState !== WebSocket.OPEN) continue;
+              const raw = corkForThisTick(socket);
+              if (raw === undefined) socket.send(text);
+              else for (const buffer of frame) raw.write(buffer);
+            }
+          }
         },
         close: () =>
           new Promise<void>((resolve) => {
@@ -231,3 +290,5 @@ function rawWs(codec: TextCodec): SystemAdapter {
 
 export const wsJson = rawWs(jsonText);
 export const wsSuperjson = rawWs(superjsonText);
+export const wsSuperjsonCorked = rawWs(superjsonText, 'corked');
+export const wsJsonFrameOnce = rawWs(jsonText, 'frame-once');
