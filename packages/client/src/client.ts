@@ -182,6 +182,12 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #welcomed = false;
   /** The last welcome's resume token: the next hello sends it back to keep this client's id. */
   #resume: string | undefined;
+  /** Whether the last welcome kept the previous id (the session resumed). */
+  #resumed = false;
+  /** How long the router remembers a publish id (`welcome.dedupeMs`); undefined: it does not. */
+  #dedupeMs: number | undefined;
+  /** The last publish id used: ids are unique within the session (the router scopes them by client id). */
+  #pids = 0;
   #settleOpened: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   /** @internal Use {@link connect}. */
@@ -321,20 +327,25 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /**
    * Publishes a message. Resolves when the router accepted it, with its place in the topic. While
    * reconnecting, it waits in the offline queue and goes out, in order, after the reconnect.
-   * Rejects with a ProtocolError `TOPIC_INVALID`, `PAYLOAD_UNENCODABLE`, `PAYLOAD_TOO_LARGE` or
-   * `PAYLOAD_INVALID`, or a ConnectionError `OFFLINE_QUEUE_FULL` or `CONNECTION_CLOSED` (also when
-   * the connection dropped before the ack: the router may or may not have accepted it).
+   * A publish whose connection dropped before the ack is sent again, with the same publish id, once
+   * the client is back on a router that resumed its session: the router acknowledges the original
+   * publication instead of publishing twice (within its `dedupeMs` window; the client resends only
+   * within half of it). Rejects with a ProtocolError `TOPIC_INVALID`, `PAYLOAD_UNENCODABLE`,
+   * `PAYLOAD_TOO_LARGE` or `PAYLOAD_INVALID`, or a ConnectionError `OFFLINE_QUEUE_FULL` or
+   * `CONNECTION_CLOSED` (also when the connection dropped before the ack and the publish cannot be
+   * resent safely: the router may or may not have accepted it).
    */
   async publish<T extends string>(topic: T & Covered<S, T>, data: PublishData<S, T>): Promise<PublishAck> {
     const problem = topicProblem(topic);
     if (problem !== undefined) throw new ProtocolError(ErrorCode.TOPIC_INVALID, problem);
     this.#assertUsable();
     const payload = this.#codec.encode(data);
-    this.#checkSize(encodeFrame({ type: 'publish', id: Number.MAX_SAFE_INTEGER, topic, payload }) as string);
-    const ack = await this.#outbox.sendOrQueue(
-      (id) => encodeFrame({ type: 'publish', id, topic, payload }) as string,
-      'publish',
-    ).promise;
+    // A publish id, so that the offline queue can send it again after a dropped connection and
+    // the router acknowledges the original instead of publishing twice (exactly-once publish).
+    const pid = (++this.#pids).toString(36);
+    const build = (id: number): string => encodeFrame({ type: 'publish', id, topic, pid, payload }) as string;
+    this.#checkSize(build(Number.MAX_SAFE_INTEGER));
+    const ack = await this.#outbox.sendOrQueue(build, 'publish', true).promise;
     return ack.type === 'publish_ack' ? { topic: ack.topic, epoch: ack.epoch, offset: ack.offset } : unexpected(ack);
   }
 
@@ -430,8 +441,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   // ---- link events ----
 
   #onWelcome(message: WelcomeMsg): void {
+    this.#resumed = message.id === this.#id;
     this.#id = message.id;
     this.#resume = message.resume;
+    this.#dedupeMs = message.dedupeMs;
     this.#name = message.name;
     this.#router = message.router;
     this.#maxPayload = message.maxPayload;
@@ -448,11 +461,11 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     for (const method of this.#provider?.methods() ?? []) this.#sendHandle(method);
     for (const [subscription] of this.#subscriptions.entries()) this.#sendSubscribe(subscription);
     this.#presence.resume();
-    this.#outbox.flush();
+    this.#outbox.flush(this.#resumed ? this.#dedupeMs : undefined);
   }
 
   #onDown(error: ConnectionError): void {
-    this.#outbox.dropped(error);
+    this.#outbox.dropped(error, this.#dedupeMs);
     this.#subscriptions.clearRequests();
     for (const [, sink] of this.#subscriptions.entries()) sink.suspend();
     this.#provider?.abortAll();

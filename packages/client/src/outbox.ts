@@ -50,6 +50,16 @@ export interface PendingReply {
   /** Which error class the router's refusal becomes. */
   kind: 'publish' | 'subscription' | 'request' | 'other';
   survival: Survival;
+  /** A publish with a `pid`: sent again after a resumed reconnect (exactly-once publish). */
+  retry?: Unacked;
+}
+
+/** A publish the connection dropped before its ack: resent with the same `pid` if the session resumes. */
+interface Unacked {
+  send: (id: number) => void;
+  reject: (error: HeraldError) => void;
+  /** When it was first sent (Date.now()): the router's dedupe window runs from about then. */
+  sentAt: number;
 }
 
 const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT, ErrorCode.ENGINE_UNAVAILABLE, ErrorCode.RATE_LIMITED]);
@@ -63,6 +73,7 @@ interface Queued {
 export class Outbox {
   readonly #pending = new Map<number, PendingReply>();
   #queue: Queued[] = [];
+  #unacked: Unacked[] = [];
   #nextId = 1;
   readonly #maxQueued: number;
   readonly #state: () => ClientState;
@@ -88,16 +99,21 @@ export class Outbox {
     });
   }
 
-  /** Sends now if open, or queues for after the reconnect. `cancel` takes it back if still unsettled. */
-  sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent {
+  /**
+   * Sends now if open, or queues for after the reconnect. `cancel` takes it back if still unsettled.
+   * `retry`: the frame carries a publish id, so it may be sent again after a resumed reconnect.
+   */
+  sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request', retry = false): Sent {
     let resolve!: (message: ServerMessage) => void;
     let reject!: (error: HeraldError) => void;
     const promise = new Promise<ServerMessage>((res, rej) => ((resolve = res), (reject = rej)));
     const sent: Sent = { promise, id: undefined, reject, cancel: () => false };
+    let unacked: Unacked | undefined;
     const send = (id: number): void => {
       sent.id = id;
       sent.cancel = () => this.forget(id);
-      this.expect(id, { resolve, reject, kind, survival: 'fail' });
+      if (retry) unacked ??= { send, reject, sentAt: Date.now() };
+      this.expect(id, { resolve, reject, kind, survival: 'fail', ...(unacked && { retry: unacked }) });
       this.#send(build(id));
     };
     if (this.#state() === 'open') send(this.nextId());
@@ -157,18 +173,32 @@ export class Outbox {
     };
   }
 
-  /** Sends everything queued, in order. */
-  flush(): void {
+  /**
+   * Sends everything queued, in order, after the publishes the drop left unacknowledged: those go
+   * again with their `pid` when the session resumed (`dedupeMs`: the router's window) and less than
+   * half that window has passed since they were first sent; otherwise they reject CONNECTION_CLOSED.
+   */
+  flush(dedupeMs: number | undefined): void {
+    const unacked = this.#unacked;
     const queue = this.#queue;
+    this.#unacked = [];
     this.#queue = [];
+    for (const item of unacked) {
+      if (dedupeMs !== undefined && Date.now() - item.sentAt < dedupeMs / 2) item.send(this.nextId());
+      else item.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the connection dropped before the ack and the publish cannot be retried safely: it may or may not have been published', { retryable: true }));
+    }
     for (const item of queue) item.send(this.nextId());
   }
 
-  /** The connection dropped: fail what the router may have half handled, drop what is resent. */
-  dropped(error: HeraldError): void {
+  /**
+   * The connection dropped: fail what the router may have half handled, drop what is resent, keep
+   * the publishes with a `pid` for `flush` when the router dedupes (`dedupeMs` defined).
+   */
+  dropped(error: HeraldError, dedupeMs: number | undefined): void {
     for (const [id, pending] of this.#pending) {
       this.#pending.delete(id);
-      if (pending.survival === 'fail') pending.reject(error);
+      if (pending.retry !== undefined && dedupeMs !== undefined) this.#unacked.push(pending.retry);
+      else if (pending.survival === 'fail') pending.reject(error);
     }
   }
 
@@ -176,6 +206,7 @@ export class Outbox {
   closed(error: HeraldError): void {
     const queue = this.#queue;
     this.#queue = [];
+    for (const item of this.#unacked.splice(0)) item.reject(error);
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
     for (const item of queue) item.reject(error);

@@ -14,9 +14,9 @@ import { expect, it } from 'vitest';
  * there yet (see bench/README.md, "Browser client size"), so the test prints the distance to it.
  * Lower it whenever the client shrinks.
  */
-// issue 11: superjson itself is the codec now; the split budget follows. Issue 13: +0.25 KB for a
-// list of router URLs, session resumption and exactly-once publish ids.
-const BUDGET_BYTES = 18 * 1024;
+// issue 11: superjson itself is the codec now; the split budget follows. Issue 13: +0.5 KB for a
+// list of router URLs, session resumption and exactly-once publish (ids, resend after a drop).
+const BUDGET_BYTES = 18.25 * 1024;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));

@@ -97,6 +97,11 @@ export interface PublishMsg {
   /** Omit for fire-and-forget: no `publish_ack`, errors still come back without an id. */
   id?: number;
   topic: string;
+  /**
+   * The publish's idempotency key, unique within the client's session (1–64 characters): sent again
+   * after a reconnect, the router acknowledges the original publication instead of publishing twice.
+   */
+  pid?: string;
   payload: RawPayload;
 }
 export interface PresenceWatchMsg {
@@ -200,6 +205,8 @@ export interface WelcomeMsg {
   errorStacks?: boolean;
   /** A secret token: sent back as `hello.resume` after a reconnect, it keeps this `id`. */
   resume?: string;
+  /** How long the router remembers a publish `pid` (exactly-once publish), in ms; absent: it does not. */
+  dedupeMs?: number;
 }
 /** Why a subscription could not recover everything it missed. */
 export const RecoveryReason = {

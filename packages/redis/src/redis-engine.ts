@@ -123,6 +123,11 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   }
 
   /** Whether Redis is reachable: publishes and subscribes reject `ENGINE_UNAVAILABLE` while it is not. */
+  /** How long a publication's `pid` is remembered (routers tell clients in `welcome.dedupeMs`). */
+  get dedupeMs(): number {
+    return this.#options.dedupeMs ?? 120_000;
+  }
+
   get available(): boolean {
     return this.#cmdReady && this.#subReady && !this.#closed;
   }

@@ -153,6 +153,11 @@ export interface Engine {
   trackClient?(id: string, client: ClusterClient | undefined): void;
   /** Every client of every router sharing this engine. Optional: one router's engines omit it. */
   clients?(): Promise<ClusterClient[]>;
+  /**
+   * How long the engine remembers a publication's `pid` (exactly-once publish), in milliseconds;
+   * routers tell clients in `welcome.dedupeMs`. Engines that ignore `pid` omit it.
+   */
+  readonly dedupeMs?: number;
   /** Releases the engine's resources. The router calls it last, from `router.close()`. */
   close(): Promise<void>;
 }

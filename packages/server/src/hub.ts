@@ -38,7 +38,7 @@ import type { TopicStats } from './topic-budget.js';
 import { replay } from './replay.js';
 import type { RouterObserver } from './observer.js';
 import { Requests } from './requests.js';
-import { ResumeTokens, takeOver } from './resume.js';
+import { ResumeTokens, pidProblem, takeOver } from './resume.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
 export interface HubOptions {
@@ -330,7 +330,7 @@ export class Hub implements EngineListener {
       case 'unsubscribe':
         return this.#onUnsubscribe(connection, message.id, message.pattern);
       case 'publish':
-        this.#onPublish(connection, message.topic, message.payload as Uint8Array, message.id);
+        this.#onPublish(connection, message.topic, message.payload as Uint8Array, message.id, message.pid);
         return;
       case 'presence_watch':
         return this.#onWatch(connection, message.id, message.topic);
@@ -430,6 +430,7 @@ export class Hub implements EngineListener {
       id: connection.id,
       name,
       resume: this.#resume.issue(connection.id),
+      ...(this.engine.dedupeMs !== undefined && { dedupeMs: this.engine.dedupeMs }),
       router: this.peer,
       maxPayload: this.options.maxPayload,
       heartbeatMs: this.options.heartbeatIntervalMs,
@@ -503,15 +504,20 @@ export class Hub implements EngineListener {
     this.events.unsubscribe(connection.snapshot(), pattern);
   }
 
-  #onPublish(connection: Connection, topic: string, payload: Uint8Array, id: number | undefined): void {
+  #onPublish(connection: Connection, topic: string, payload: Uint8Array, id: number | undefined, pid: string | undefined): void {
     const problem = topicProblem(topic);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.TOPIC_INVALID, problem, id);
+    const badPid = pidProblem(pid);
+    if (badPid !== undefined) return this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_MESSAGE, badPid, id);
     if (this.options.validatePayloads) {
       const invalid = connection.codec.check(bytesToText(payload));
       if (invalid !== undefined) return this.#protocolError(connection, invalid.code, invalid.message, id);
     }
     const from = { id: connection.id, name: connection.name };
-    this.publish({ topic, codec: connection.codec.name, payload, from, at: Date.now() }).then(
+    // Scoped by the session's id (which only its resume token can claim): a client cannot collide
+    // with, or learn, the publishes of another.
+    const publication = { topic, codec: connection.codec.name, payload, from, at: Date.now(), ...(pid !== undefined && { pid: `${connection.id}:${pid}` }) };
+    this.publish(publication).then(
       (stamp) => {
         if (id !== undefined) connection.sendMessage({ type: 'publish_ack', id, topic, epoch: stamp.epoch, offset: stamp.offset });
       },

@@ -237,3 +237,35 @@ describe('MemoryEngine idle sweep', () => {
     expect((await e.publish('recent')).epoch).toBe(recent.epoch);
   });
 });
+
+describe('MemoryEngine exactly-once publish: bounded memory', () => {
+  async function deduping(options: { dedupeMs?: number; maxDedupe?: number }) {
+    const clock = { now: 1_000_000 };
+    const engine = new MemoryEngine({ ...options, now: () => clock.now });
+    await engine.start(listener);
+    const publish = (pid: string) =>
+      engine.publish({ topic: 't', codec: 'superjson', payload: encoder.encode('{"json":1}'), from: { id: 'p', name: 'P' }, at: clock.now, pid });
+    return { clock, engine, publish, [Symbol.asyncDispose]: () => engine.close() };
+  }
+
+  it('defaults to a 120 s window', async () => {
+    await using e = await deduping({});
+    expect(e.engine.dedupeMs).toBe(120_000);
+  });
+
+  it('remembers a pid for dedupeMs, then publishes it again', async () => {
+    await using e = await deduping({ dedupeMs: 1000 });
+    const first = await e.publish('a');
+    e.clock.now += 999;
+    expect(await e.publish('a')).toEqual(first);
+    e.clock.now += 1;
+    expect((await e.publish('a')).offset).toBe(2);
+  });
+
+  it('remembers at most maxDedupe pids: the oldest go first', async () => {
+    await using e = await deduping({ maxDedupe: 3 });
+    for (const pid of ['a', 'b', 'c', 'd']) await e.publish(pid);
+    expect((await e.publish('a')).offset).toBe(5); // forgotten: published again
+    expect((await e.publish('d')).offset).toBe(4); // remembered
+  });
+});

@@ -11,6 +11,7 @@ import type {
   StampedPublication,
 } from './engine.js';
 import { randomId } from './ids.js';
+import { DEFAULT_DEDUPE_MS, DEFAULT_MAX_DEDUPE, PublishDedupe } from './publish-dedupe.js';
 import { SubscriptionIndex } from './subscription-index.js';
 import { DEFAULT_TOPIC_LIMITS, type TopicLimits, type TopicStats, messageCost, topicCost } from './topic-budget.js';
 import { TopicTrie } from './topic-trie.js';
@@ -36,6 +37,13 @@ export interface MemoryEngineOptions {
    * forgotten; a single topic larger than the budget drops its oldest messages. Default 256 MiB.
    */
   maxBytes?: number;
+  /**
+   * How long a publication's `pid` is remembered (exactly-once publish: the same `pid` on the same
+   * topic again returns the original stamp and publishes nothing). Default 120,000 ms.
+   */
+  dedupeMs?: number;
+  /** Most `pid`s remembered; past it the oldest are forgotten before their window ends. Default 100,000. */
+  maxDedupe?: number;
 }
 
 /** The default history: the last 100 messages of every topic, for 5 minutes. */
@@ -78,6 +86,7 @@ export class MemoryEngine implements Engine {
   readonly #presence = new Map<string, Map<string, PresenceMember>>();
   readonly #rules: readonly HistoryRule[];
   readonly #now: () => number;
+  readonly #dedupe: PublishDedupe;
   #listener: EngineListener | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   /** The last publish time of the topics the sweep forgot: recovery from before it is unsure. */
@@ -87,10 +96,16 @@ export class MemoryEngine implements Engine {
     const { history = DEFAULT_HISTORY } = options;
     this.#rules = history === false ? [] : Array.isArray(history) ? history : [history as HistoryRule];
     this.#now = options.now ?? Date.now;
+    this.#dedupe = new PublishDedupe(options.dedupeMs ?? DEFAULT_DEDUPE_MS, options.maxDedupe ?? DEFAULT_MAX_DEDUPE, this.#now);
     this.#limits = {
       maxTopics: options.maxTopics ?? DEFAULT_TOPIC_LIMITS.maxTopics,
       maxBytes: options.maxBytes ?? DEFAULT_TOPIC_LIMITS.maxBytes,
     };
+  }
+
+  /** How long a publication's `pid` is remembered, in milliseconds. */
+  get dedupeMs(): number {
+    return this.#dedupe.windowMs;
   }
 
   /** What the engine holds, by its own accounting. */
@@ -114,6 +129,11 @@ export class MemoryEngine implements Engine {
   }
 
   async publish(publication: Publication): Promise<Stamp> {
+    const { pid } = publication;
+    if (pid !== undefined) {
+      const original = this.#dedupe.seen(publication.topic, pid);
+      if (original !== undefined) return original;
+    }
     const state = this.#state(publication.topic);
     state.offset++;
     state.lastPublishAt = publication.at;
@@ -129,7 +149,9 @@ export class MemoryEngine implements Engine {
     }
     const subscribers = this.#index.match(publication.topic);
     if (subscribers.size > 0) this.#started().onPublication(stamped, subscribers);
-    return { epoch: state.epoch, offset: state.offset };
+    const stamp = { epoch: state.epoch, offset: state.offset };
+    if (pid !== undefined) this.#dedupe.remember(publication.topic, pid, stamp);
+    return stamp;
   }
 
   async join(topic: string, member: PresenceMember): Promise<void> {

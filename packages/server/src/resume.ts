@@ -87,3 +87,12 @@ export async function takeOver<C extends Session>(
   await cleanupOf(previous);
   return true;
 }
+
+/** Longest publish id (`publish.pid`) a client may send. */
+export const MAX_PID_LENGTH = 64;
+
+/** Why a publish id is refused (`PROTOCOL_INVALID_MESSAGE`), or undefined when it is fine or absent. */
+export function pidProblem(pid: string | undefined): string | undefined {
+  if (pid === undefined || (pid.length > 0 && pid.length <= MAX_PID_LENGTH)) return undefined;
+  return `pid must be 1 to ${MAX_PID_LENGTH} characters`;
+}

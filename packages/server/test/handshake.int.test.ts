@@ -60,6 +60,7 @@ describe('welcome', () => {
       heartbeatMs: 10_000,
       heartbeatTimeoutMs: 30_000,
       resume: expect.stringMatching(/^\S+$/),
+      dedupeMs: 120_000,
     });
     expect(anonymous.welcome!.name).toBe(anonymous.welcome!.id);
     expect(anonymous.welcome!.id).not.toBe(named.welcome!.id);

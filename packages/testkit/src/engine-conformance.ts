@@ -175,6 +175,33 @@ export function describeEngineConformance(name: string, makeEngine: () => Engine
       expect(await engine.history('hist.never', { last: 3 })).toEqual({ epoch: undefined, messages: [], complete: true });
     });
 
+    it('exactly-once publish: the same pid on the same topic returns the original stamp and publishes nothing', async () => {
+      await engine.subscribe('s1', 'once.>');
+      const first = await engine.publish({ ...publication('once.a', '{"json":1}'), pid: 'client-1:1' });
+      const again = await engine.publish({ ...publication('once.a', '{"json":"again"}'), pid: 'client-1:1' });
+      const otherPid = await engine.publish({ ...publication('once.a', '{"json":2}'), pid: 'client-1:2' });
+      const otherTopic = await engine.publish({ ...publication('once.b', '{"json":3}'), pid: 'client-1:1' });
+      const noPid = await engine.publish(publication('once.a', '{"json":4}'));
+      const noPidAgain = await engine.publish(publication('once.a', '{"json":4}'));
+      expect(again).toEqual(first);
+      expect([first.offset, otherPid.offset, noPid.offset, noPidAgain.offset]).toEqual([1, 2, 3, 4]);
+      expect(otherTopic.offset).toBe(1);
+      await recorder.until(() => recorder.publications.length === 5);
+      // A later publication proves nothing else is on its way.
+      await engine.publish(publication('once.end'));
+      await recorder.until(() => recorder.publications.length === 6);
+      expect(recorder.publications.map((d) => [d.publication.topic, text(d.publication.payload)])).toEqual([
+        ['once.a', '{"json":1}'],
+        ['once.a', '{"json":2}'],
+        ['once.b', '{"json":3}'],
+        ['once.a', '{"json":4}'],
+        ['once.a', '{"json":4}'],
+        ['once.end', '{"json":1}'],
+      ]);
+      expect((await engine.history('once.a', { last: 10 })).messages.map((m) => m.offset)).toEqual([1, 2, 3, 4]);
+      if (engine.dedupeMs !== undefined) expect(engine.dedupeMs).toBeGreaterThan(0);
+    });
+
     it('lists the topics with history that match a pattern', async () => {
       for (const topic of ['t.x.1', 't.x.2', 't.y.1', 'other']) await engine.publish(publication(topic));
       expect((await engine.topics('t.x.*')).sort()).toEqual(['t.x.1', 't.x.2']);

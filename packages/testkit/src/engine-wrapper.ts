@@ -20,6 +20,9 @@ export class EngineWrapper implements Engine {
     this.inner = inner;
   }
 
+  get dedupeMs(): number | undefined {
+    return this.inner.dedupeMs;
+  }
   start(listener: EngineListener): Promise<void> {
     return this.inner.start(listener);
   }
