@@ -38,10 +38,12 @@ export class NodeLease {
   }
 
   async #tick(): Promise<void> {
-    if (!this.engine.available || this.#beating) return;
+    // The lease needs only the command connection: a node whose Pub/Sub connection is away is
+    // alive (its members stay), and repairs when it is back.
+    if (!this.engine.commandsAvailable || this.#beating) return;
     this.#beating = true;
     try {
-      if (this.#unanswered >= WEDGED_AFTER) {
+      if (this.engine.available && this.#unanswered >= WEDGED_AFTER) {
         this.engine.logger.log('warn', 'redis engine: our own heartbeats stopped coming back; reconnecting Pub/Sub', { node: this.engine.nodeId });
         this.#unanswered = 0;
         this.engine.reconnectSub();
@@ -62,7 +64,7 @@ export class NodeLease {
     const now = Number(
       await this.engine.run('HEARTBEAT', [keys.nodes], [keys.node, this.leaseMs, this.#registered ? 1 : 0, keys.inbox]),
     );
-    this.#unanswered++;
+    if (this.engine.available) this.#unanswered++;
     if (now === -1) {
       this.engine.logger.log('warn', 'redis engine: this node was declared dead (lease lapsed); joining its members again', { node: keys.node });
       this.#registered = false;

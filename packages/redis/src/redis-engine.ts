@@ -132,6 +132,11 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     return this.#cmdReady && this.#subReady && !this.#closed;
   }
 
+  /** Whether the command connection is up (publishes and presence work; subscribing may not). */
+  get commandsAvailable(): boolean {
+    return this.#cmdReady && !this.#closed;
+  }
+
   get cmd(): Redis {
     return this.#cmd;
   }
@@ -201,6 +206,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       return;
     }
     this.#cmdReady = true;
+    this.lease.start();
     await this.#becomeAvailable();
   }
 
@@ -218,12 +224,12 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       return;
     }
     this.#subReady = true;
+    this.lease.onTick(); // ticks missed while `sub` was away say nothing about the new connection
     await this.#becomeAvailable();
   }
 
   async #becomeAvailable(): Promise<void> {
     if (!this.available) return;
-    this.lease.start();
     // Whatever was published while `sub` was away comes from history, before any later live frame.
     await this.repair.afterOutage();
     if (this.available) this.emit('available', true);
@@ -254,7 +260,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
 
   /** Throws `ENGINE_UNAVAILABLE` unless the command connection is up (publish and presence need no more). */
   checkCommands(): void {
-    if (!this.#cmdReady || this.#closed) throw unavailable(this.#retryAfterMs);
+    if (!this.commandsAvailable) throw unavailable(this.#retryAfterMs);
   }
 
   /** Runs one of the scripts; a connection failure becomes `ENGINE_UNAVAILABLE`. */
