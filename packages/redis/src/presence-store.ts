@@ -46,7 +46,7 @@ export class PresenceStore {
     return this.engine.run(
       'JOIN',
       [keys.members(topic), keys.version(topic), keys.nodeMembers],
-      [member.id, JSON.stringify(member), topic, keys.node, keys.presenceChannel],
+      [member.id, JSON.stringify(member), topic, keys.node, keys.presenceChannel, keys.prefix],
     );
   }
 
@@ -65,7 +65,7 @@ export class PresenceStore {
 
   #leave({ topic, id, reason }: PendingLeave): Promise<unknown> {
     const { keys } = this.engine;
-    return this.engine.run('LEAVE', [], [keys.prefix, topic, id, reason, keys.presenceChannel]);
+    return this.engine.run('LEAVE', [], [keys.prefix, topic, id, reason, keys.presenceChannel, keys.node]);
   }
 
   async members(topic: string): Promise<PresenceMember[]> {

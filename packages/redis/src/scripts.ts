@@ -74,11 +74,23 @@ return {e, o, first, entries, redis.call('ZSCORE', KEYS[4], ARGV[4])}
 `;
 
 /**
- * KEYS: members, version, nodeMembers. ARGV: id, member-json, topic, node, channel.
- * Returns 1 when the member joined, 0 when it was there already.
+ * KEYS: members, version, nodeMembers. ARGV: id, member-json, topic, node, channel, prefix.
+ * Returns 1 when the member joined, 0 when it was there already. A member that another node holds
+ * (the same client resumed its session here) moves to this node silently: only this node's leave,
+ * or its death, ends it now.
  */
 export const JOIN = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local prior = redis.call('HGET', KEYS[1], ARGV[1])
+if prior then
+  local a = string.find(prior, '\\n', 1, true)
+  local b = string.find(prior, '\\n', a + 1, true)
+  local node = string.sub(prior, a + 1, b - 1)
+  if node == ARGV[4] then return 0 end
+  redis.call('HSET', KEYS[1], ARGV[1], string.sub(prior, 1, a) .. ARGV[4] .. '\\n' .. ARGV[2])
+  redis.call('SREM', ARGV[6] .. 'node:' .. node .. ':pm', ARGV[3] .. '\\n' .. ARGV[1])
+  redis.call('SADD', KEYS[3], ARGV[3] .. '\\n' .. ARGV[1])
+  return 0
+end
 local v = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], ARGV[1], v .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3] .. '\\n' .. ARGV[1])
@@ -107,9 +119,12 @@ local function leaveOne(prefix, topic, id, reason, channel, onlyNode)
 end
 `;
 
-/** ARGV: prefix, topic, id, reason, channel. Returns 1 when the member left, 0 when it was not there. */
+/**
+ * ARGV: prefix, topic, id, reason, channel, node. Returns 1 when the member left, 0 when it was not
+ * there or another node holds it now (its session resumed there).
+ */
 export const LEAVE = `${LEAVE_ONE}
-return leaveOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], false)
+return leaveOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 `;
 
 /**

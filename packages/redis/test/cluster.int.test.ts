@@ -5,7 +5,7 @@
  */
 import type { ServerMessage } from '@herald/protocol';
 import { type Router, silentLogger } from '@herald/server';
-import { RawClient, startRedisServer, startRouter } from '@herald/testkit';
+import { Log, RawClient, startRedisServer, startRouter } from '@herald/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, redisEngine } from '../src/index.js';
 
@@ -137,6 +137,27 @@ describe('three routers over one Redis', () => {
     await alice.close();
     expect(await watcher.nextOf('presence_leave')).toMatchObject({ topic: 'room', member: { name: 'alice' }, reason: 'closed' });
     expect((await b.presence('room')).map((m) => m.name)).toEqual(['bob']);
+  });
+
+  it('a member whose client resumed on another node moves there: the old node cannot end it', async () => {
+    const prefix = `resume${++cluster}:`;
+    const events = new Log<string>();
+    const listener = { onPublication: () => {}, onPresence: (e: { type: string; member: { id: string } }) => events.push(`${e.type}:${e.member.id}`) };
+    const [one, two] = [redisEngine({ url: redis.url, prefix, logger: silentLogger }), redisEngine({ url: redis.url, prefix, logger: silentLogger })];
+    await one.start(listener);
+    await two.start({ onPublication: () => {}, onPresence: () => {} });
+    try {
+      const member = { id: 'm1', name: 'Mia', connectedAt: 1 };
+      await one.join('room', member);
+      await two.join('room', member); // the same client, resumed on node two: no second join
+      await one.leave('room', 'm1', 'dropped'); // node one notices its old socket died: not its member any more
+      expect((await two.members('room')).map((m) => m.id)).toEqual(['m1']);
+      await two.leave('room', 'm1', 'closed');
+      await one.join('room', { id: 'm2', name: 'Max', connectedAt: 2 }); // a marker: events come in order
+      expect(await events.until(3)).toEqual(['join:m1', 'leave:m1', 'join:m2']);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 
   it('reports whether Redis is reachable', async () => {
