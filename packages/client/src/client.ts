@@ -2,6 +2,7 @@ import {
   type ClientMessage,
   type Codec,
   ConnectionError,
+  type Contract,
   type Covered,
   type DefaultSchema,
   Emitter,
@@ -44,7 +45,7 @@ import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscript
 import { SubscriptionTable } from './subscription-table.js';
 
 /** Options of {@link connect}. */
-export interface ConnectOptions {
+export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
   /** How others see this client in presence and as a publisher. Default: the id the router assigns. */
   name?: string;
   /** Anything the codec can carry (at most 4 KiB encoded by default): shown to presence watchers. */
@@ -71,6 +72,18 @@ export interface ConnectOptions {
    * that dies spread over the others (as NATS clients do). `false` keeps the order given. Default true.
    */
   randomizeUrls?: boolean;
+  /**
+   * Schemas (`defineContract`) to check what this client publishes and the params it sends before
+   * sending (`VALIDATION_FAILED`, a `ValidationError` with `issues`). Also types the client:
+   * `connect(url, { contract })` is a `Client<SchemaOf<typeof contract>>`.
+   */
+  contract?: Contract<S>;
+  /**
+   * Also check what arrives against the contract: a message that fails is dropped and reported on
+   * `error` (`VALIDATION_FAILED`); a result that fails rejects the request. Synchronous schemas only
+   * for messages (an asynchronous one is not awaited). Default false.
+   */
+  validateIncoming?: boolean;
 }
 
 /** Events of a client. */
@@ -152,7 +165,7 @@ const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError, handlerFailure
  */
 export async function connect<S extends HeraldSchema = DefaultSchema>(
   urls: string | readonly string[],
-  options: ConnectOptions = {},
+  options: ConnectOptions<S> = {},
 ): Promise<Client<S>> {
   const client = new Client<S>(urls, options);
   await client.opened;
@@ -189,12 +202,16 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** The last publish id used: ids are unique within the session (the router scopes them by client id). */
   #pids = 0;
   #settleOpened: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  readonly #contract: Contract | undefined;
+  readonly #incoming: Contract | undefined;
 
   /** @internal Use {@link connect}. */
-  constructor(urls: string | readonly string[], options: ConnectOptions) {
+  constructor(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>) {
     super();
     this.#urls = urlList(urls, options);
     this.#codec = options.codec ?? superjsonCodec;
+    this.#contract = options.contract;
+    this.#incoming = options.validateIncoming === true ? options.contract : undefined;
     this.#outbox = new Outbox(options.maxQueued ?? 1000, () => this.state, (frame) => this.#link.send(frame));
     this.opened = new Promise((resolve, reject) => (this.#settleOpened = { resolve, reject }));
     const client = this;
@@ -339,6 +356,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const problem = topicProblem(topic);
     if (problem !== undefined) throw new ProtocolError(ErrorCode.TOPIC_INVALID, problem);
     this.#assertUsable();
+    const refused = this.#contract?.checkSend('topic', topic, data);
+    if (refused !== undefined && (await refused) !== undefined) throw await refused;
     const payload = this.#codec.encode(data);
     // A publish id, so that the offline queue can send it again after a dropped connection and
     // the router acknowledges the original instead of publishing twice (exactly-once publish).
@@ -398,6 +417,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (!(timeout >= 0 && timeout <= Number.MAX_SAFE_INTEGER)) {
       throw new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `timeout must be a number of milliseconds ≥ 0, not ${options.timeout}`);
     }
+    const refused = this.#contract?.checkSend('params', method, params);
+    if (refused !== undefined && (await refused) !== undefined) throw await refused;
     const payload = this.#codec.encode(params);
     const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
     this.#checkSize(build(Number.MAX_SAFE_INTEGER));
@@ -406,7 +427,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     // A refusal (NO_HANDLER) can arrive before requests.js loaded: `settle` handles it, not Node.
     sent.promise.catch(() => undefined);
     const { settle } = await this.#requests();
-    return (await settle(this.#core, sent, method, timeout, signal)) as ResultOf<S, M>;
+    const result = await settle(this.#core, sent, method, timeout, signal);
+    const invalid = await this.#incoming?.checkReceived('result', method, result);
+    if (invalid !== undefined) throw invalid;
+    return result as ResultOf<S, M>;
   }
 
   /** The methods provided through the router and by whom. */
@@ -543,6 +567,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       this.#report(new ProtocolError(decoded.error.code, `dropped a message on "${message.topic}": ${decoded.error.message}`));
       return;
     }
+    // Synchronous schemas only: order matters more than an asynchronous schema's say.
+    const invalid = this.#incoming?.checkReceived('topic', message.topic, decoded.value);
+    if (invalid !== undefined && !(invalid instanceof Promise)) return this.#report(invalid);
     const meta: MessageMeta = {
       topic: message.topic,
       publisher: message.from,
@@ -567,7 +594,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   // ---- sending ----
 
   /** The hello of each attempt: name and info, and after a welcome its resume token (same id again). */
-  #hello(options: ConnectOptions): () => string {
+  #hello(options: ConnectOptions<HeraldSchema>): () => string {
     const hello: { type: 'hello'; name?: string; info?: string; resume?: string } = { type: 'hello' };
     if (options.name !== undefined) hello.name = options.name;
     if (options.info !== undefined) hello.info = this.#codec.encode(options.info);

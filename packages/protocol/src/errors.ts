@@ -85,6 +85,8 @@ export const ErrorCode = {
   HANDLER_LIMIT: 'HANDLER_LIMIT',
   /** (close reason) Too many connections from one address, or opened too fast from it. */
   ADDRESS_LIMIT: 'ADDRESS_LIMIT',
+  /** A payload, request params or a result breaks the contract's schema; the message names the issues. */
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

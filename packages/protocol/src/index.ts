@@ -9,6 +9,20 @@ export {
   subprotocolFor,
   transcode,
 } from './codec.js';
+export {
+  type Contract,
+  type ContractDefinition,
+  MAX_NAMED_ISSUES,
+  type MethodContract,
+  type Refusal,
+  type SchemaOf,
+  type SchemaOfDefinition,
+  ValidationError,
+  type ValidationIssue,
+  type ValidationOutcome,
+  defineContract,
+  describeIssues,
+} from './contract.js';
 export { Emitter, type EventMap } from './emitter.js';
 export {
   ConnectionError,

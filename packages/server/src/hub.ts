@@ -7,6 +7,7 @@ import {
   type ClientMessage,
   type Codec,
   CloseCode,
+  type Contract,
   ErrorCode,
   HeraldError,
   type PeerRef,
@@ -22,6 +23,7 @@ import {
 } from '@herald/protocol';
 import type { RawData, default as WebSocket } from 'ws';
 import { type ClientInfo, Connection, NO_PATTERNS } from './connection.js';
+import { ContractGate } from './contract-gate.js';
 import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPublication } from './engine.js';
 export type { LocalHandler, MessageMeta } from './local-subscribers.js';
 import { Frames, bytesToText } from './frames.js';
@@ -49,6 +51,8 @@ export interface HubOptions {
   maxInfoBytes: number;
   maxProtocolErrors: number;
   validatePayloads: boolean;
+  /** Schemas that publishes and request params must satisfy (contract-gate.ts). */
+  contract: Contract | undefined;
   requestTimeoutMs: number;
   maxRequestTimeoutMs: number;
   maxPendingRequests: number;
@@ -120,6 +124,7 @@ export class Hub implements EngineListener {
   observer: RouterObserver | undefined;
   readonly requests: Requests;
   readonly frames: Frames;
+  readonly contracts: ContractGate;
   closing = false;
   readonly #local: LocalSubscribers;
   readonly #watchers: PresenceWatchers;
@@ -143,6 +148,7 @@ export class Hub implements EngineListener {
   ) {
     this.frames = new Frames(codecs);
     this.#resume = new ResumeTokens(options.resumeSecret);
+    this.contracts = new ContractGate(options.contract);
     this.#watchers = new PresenceWatchers(this.frames);
     this.#addresses = new AddressLimits(options);
     this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
@@ -352,11 +358,8 @@ export class Hub implements EngineListener {
         return;
       case 'request': {
         const payload = bytesToText(message.payload as Uint8Array);
-        const refusal = this.requests.request(connection, message.id, message.method, message.timeout, payload);
-        if (refusal === undefined) return;
-        this.observer?.requestRefused(refusal.code);
-        if (PROTOCOL_REFUSALS.has(refusal.code)) this.#protocolError(connection, refusal.code, refusal.message, message.id);
-        else connection.sendError(refusal.code, refusal.message, message.id);
+        const refuse = (error: HeraldError): void => connection.sendError(error.code, error.message, message.id);
+        this.contracts.request(connection, message.method, payload, () => this.#onRequest(connection, message, payload), refuse);
         return;
       }
       case 'cancel':
@@ -504,15 +507,31 @@ export class Hub implements EngineListener {
     this.events.unsubscribe(connection.snapshot(), pattern);
   }
 
+  #onRequest(connection: Connection, message: Extract<ClientMessage, { type: 'request' }>, payload: string): void {
+    if (connection.state === 'closed') return;
+    const refusal = this.requests.request(connection, message.id, message.method, message.timeout, payload);
+    if (refusal === undefined) return;
+    this.observer?.requestRefused(refusal.code);
+    if (PROTOCOL_REFUSALS.has(refusal.code)) this.#protocolError(connection, refusal.code, refusal.message, message.id);
+    else connection.sendError(refusal.code, refusal.message, message.id);
+  }
+
   #onPublish(connection: Connection, topic: string, payload: Uint8Array, id: number | undefined, pid: string | undefined): void {
     const problem = topicProblem(topic);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.TOPIC_INVALID, problem, id);
     const badPid = pidProblem(pid);
     if (badPid !== undefined) return this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_MESSAGE, badPid, id);
+    const text = this.options.validatePayloads || this.options.contract !== undefined ? bytesToText(payload) : '';
     if (this.options.validatePayloads) {
-      const invalid = connection.codec.check(bytesToText(payload));
+      const invalid = connection.codec.check(text);
       if (invalid !== undefined) return this.#protocolError(connection, invalid.code, invalid.message, id);
     }
+    const refuse = (error: HeraldError): void => connection.sendError(error.code, error.message, id);
+    this.contracts.publish(connection, topic, text, () => this.#accept(connection, topic, payload, id, pid), refuse);
+  }
+
+  #accept(connection: Connection, topic: string, payload: Uint8Array, id: number | undefined, pid: string | undefined): void {
+    if (connection.state === 'closed') return;
     const from = { id: connection.id, name: connection.name };
     // Scoped by the session's id (which only its resume token can claim): a client cannot collide
     // with, or learn, the publishes of another.

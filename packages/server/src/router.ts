@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import {
   type Codec,
   CloseCode,
+  type Contract,
   type Covered,
   type DefaultSchema,
   Emitter,
@@ -43,7 +44,7 @@ import { Operations } from './operations.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 
 /** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
-export interface RouterOptions {
+export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   /** Port to listen on; 0 picks a free one (read it back from `router.port`). Default 0. Ignored with `server`. */
   port?: number;
   /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients. */
@@ -100,6 +101,12 @@ export interface RouterOptions {
    * per publish, not per subscriber. Default true.
    */
   validatePayloads?: boolean;
+  /**
+   * Schemas (`defineContract`) that publishes and request params must satisfy, checked after
+   * decoding; a refusal is `VALIDATION_FAILED` and nobody receives the message (PROTOCOL.md 9.1).
+   * Only what the contract names is decoded for it. Also types the router (`createRouter({ contract })`).
+   */
+  contract?: Contract<S>;
   /** Default timeout of requests, in milliseconds, when the caller names none. Default 10,000. */
   requestTimeoutMs?: number;
   /** Longest timeout a caller may ask for. Default 300,000 ms. */
@@ -233,7 +240,7 @@ export interface RouterSubscription {
  * router.on('connect', (client) => console.log(`${client.name} joined`));
  * await router.publish('sensors.kitchen.temp', { at: new Date(), celsius: 21.5 });
  */
-export async function createRouter<S extends HeraldSchema = DefaultSchema>(options: RouterOptions = {}): Promise<Router<S>> {
+export async function createRouter<S extends HeraldSchema = DefaultSchema>(options: RouterOptions<S> = {}): Promise<Router<S>> {
   const router = new Router<S>(options);
   await router.start();
   return router;
@@ -244,7 +251,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   /** This router's id: the publisher id of `router.publish` messages. */
   readonly id = randomId();
   readonly name: string;
-  readonly #options: RouterOptions;
+  readonly #options: RouterOptions<HeraldSchema>;
   readonly #hub: Hub;
   readonly #codecs: readonly Codec[];
   readonly #logger: Logger;
@@ -256,7 +263,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   readonly #ops: Operations;
 
   /** @internal Use {@link createRouter}. */
-  constructor(options: RouterOptions) {
+  constructor(options: RouterOptions<HeraldSchema>) {
     super();
     this.#options = options;
     this.name = options.name ?? 'router';
@@ -283,6 +290,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         maxInfoBytes: options.maxInfoBytes ?? 4096,
         maxProtocolErrors: options.maxProtocolErrors ?? 100,
         validatePayloads: options.validatePayloads ?? true,
+        contract: options.contract,
         requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
         maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
         maxPendingRequests: options.maxPendingRequests ?? 10_000,
@@ -358,6 +366,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
    */
   async publish<T extends string>(topic: T & Covered<S, T>, data: PublishData<S, T>): Promise<PublishAck> {
     assertTopic(topic);
+    await this.#hub.contracts.checkValue(topic, data);
     const codec = this.#codecs[0]!;
     const payload = Buffer.from(codec.encode(data));
     const stamp = await this.#hub.publish({ topic, codec: codec.name, payload, from: { id: this.id, name: this.name }, at: Date.now() });
@@ -610,7 +619,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   }
 }
 
-function memoryEngineOptions(options: RouterOptions): MemoryEngineOptions {
+function memoryEngineOptions(options: RouterOptions<HeraldSchema>): MemoryEngineOptions {
   return {
     ...(options.history !== undefined && { history: options.history }),
     ...(options.maxTopics !== undefined && { maxTopics: options.maxTopics }),
