@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { SYSTEMS, type SystemName, isSystemName } from './systems/system.js';
+import { DEFAULT_SYSTEMS, SYSTEMS, type SystemName, isSystemName } from './systems/system.js';
 
 export const SCENARIOS = ['fanout', 'latency', 'requests', 'idle', 'payload', 'recovery', 'codec', 'cluster'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -52,7 +52,8 @@ export const USAGE = `Usage: pnpm bench [options]
 
   --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec,cluster (default: all)
   --systems LIST       herald,socketio,ws-json,ws-superjson,ws-superjson-corked,ws-json-frame-once,nats
-                       (default: all; recovery is Herald only)
+                       (default: all of these), herald-contract (Herald with a zod contract
+                       on the bench topics); recovery is Herald only
   --quick              short runs (about a minute in all), for development
   --subscribers LIST   subscriber counts (fan-out default 100,1000; latency 100; payload 50)
   --seconds S          measured seconds of each fan-out, latency, payload and requests run
@@ -120,7 +121,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   for (const scenario of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario "${scenario}"; use ${SCENARIOS.join(', ')}`);
   }
-  const systems = list(values.systems) ?? [...SYSTEMS];
+  const systems = list(values.systems) ?? [...DEFAULT_SYSTEMS];
   for (const system of systems) if (!isSystemName(system)) throw new Error(`unknown system "${system}"; use ${SYSTEMS.join(', ')}`);
 
   const subscribers = integers('subscribers', values.subscribers);

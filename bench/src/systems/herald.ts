@@ -4,7 +4,8 @@
  * to the provider's `client.handle()` and the reply back.
  */
 import { type Client, type ConnectOptions, connect } from '@herald/client';
-import { createRouter } from '@herald/server';
+import { type Contract, createRouter, defineContract } from '@herald/server';
+import { z } from 'zod';
 import { type BenchPayload, ECHO_METHOD, type SystemAdapter, withTimeout } from './system.js';
 
 /** History kept for the recovery scenario: long enough that nothing expires during a run. */
@@ -16,9 +17,21 @@ async function open(url: string, timeoutMs: number, onError: ((error: unknown) =
   return client;
 }
 
-export const herald: SystemAdapter = {
-  async startServer({ onError, historyLimit }) {
+/**
+ * The contract of `herald-contract`: every topic (`>`) carries the bench payload, checked by zod on
+ * each publish (the router checks `router.publish` values as they are; a client's publish would
+ * be decoded once first).
+ */
+const BENCH_CONTRACT = defineContract({
+  topics: { '>': z.object({ seq: z.number().int(), sentAt: z.number(), at: z.date(), text: z.string() }) },
+});
+
+async function startHerald(
+  { onError, historyLimit }: Parameters<SystemAdapter['startServer']>[0],
+  contract: Contract | undefined,
+): ReturnType<SystemAdapter['startServer']> {
     const router = await createRouter({
+      ...(contract === undefined ? {} : { contract }),
       host: '127.0.0.1',
       port: 0,
       logger: false,
@@ -43,7 +56,10 @@ export const herald: SystemAdapter = {
       },
       close: () => router.close(),
     };
-  },
+}
+
+export const herald: SystemAdapter = {
+  startServer: (options) => startHerald(options, undefined),
 
   async connect(url, { topic, onMessage, onError, onReconnected }, timeoutMs) {
     // Reconnect at once (a jitter of 0) when someone waits for it; otherwise the defaults.
@@ -88,3 +104,6 @@ export const herald: SystemAdapter = {
     };
   },
 };
+
+/** Herald with a contract on every topic: the fan-out beside plain `herald` shows what checking costs. */
+export const heraldContract: SystemAdapter = { ...herald, startServer: (options) => startHerald(options, BENCH_CONTRACT) };

@@ -5,7 +5,9 @@
  * each system runs the same code path.
  */
 
-export const SYSTEMS = ['herald', 'socketio', 'ws-json', 'ws-superjson', 'ws-superjson-corked', 'ws-json-frame-once', 'nats'] as const;
+export const SYSTEMS = ['herald', 'socketio', 'ws-json', 'ws-superjson', 'ws-superjson-corked', 'ws-json-frame-once', 'nats', 'herald-contract'] as const;
+/** What runs without `--systems`: every system but `herald-contract` (the cost of a contract, only when asked for). */
+export const DEFAULT_SYSTEMS: readonly SystemName[] = ['herald', 'socketio', 'ws-json', 'ws-superjson', 'ws-superjson-corked', 'ws-json-frame-once', 'nats'];
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const SYSTEM_LABELS: Readonly<Record<SystemName, string>> = {
@@ -16,6 +18,7 @@ export const SYSTEM_LABELS: Readonly<Record<SystemName, string>> = {
   'ws-superjson-corked': 'ws+sj corked',
   'ws-json-frame-once': 'ws+JSON frame-once',
   nats: 'NATS',
+  'herald-contract': 'Herald+contract',
 };
 
 export function isSystemName(name: string): name is SystemName {
@@ -110,6 +113,8 @@ export async function loadSystem(name: SystemName): Promise<SystemAdapter> {
       return (await import('./ws-raw.js')).wsJsonFrameOnce;
     case 'nats':
       return (await import('./nats.js')).nats;
+    case 'herald-contract':
+      return (await import('./herald.js')).heraldContract;
   }
 }
 

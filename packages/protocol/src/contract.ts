@@ -13,6 +13,7 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ErrorCode, HeraldError } from './errors.js';
+import type { HeraldSchema } from './schema.js';
 import { matchPattern } from './topic.js';
 
 /** A method's schemas: either may be left out (that side is not checked, and typed `unknown`). */
@@ -72,7 +73,7 @@ export function describeIssues(issues: readonly ValidationIssue[]): string {
  * Checks return `undefined` (passed) or the issues, synchronously when every schema involved is
  * synchronous, as a Promise otherwise.
  */
-export interface Contract<S = unknown> {
+export interface Contract<S extends HeraldSchema = HeraldSchema> {
   /** The definition, as given. */
   readonly definition: ContractDefinition;
   /** Type only (never set): the Schema this contract gives. */
