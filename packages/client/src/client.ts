@@ -680,7 +680,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 }
 
 /** The URL list, shuffled unless `randomizeUrls` is false (Fisher–Yates with the client's `random`). */
-function urlList(urls: string | readonly string[], options: ConnectOptions): readonly string[] {
+function urlList(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>): readonly string[] {
   const list = typeof urls === 'string' ? [urls] : [...urls];
   if (list.length === 0) throw new ConnectionError(ErrorCode.CONNECTION_FAILED, 'connect() needs at least one URL');
   if (options.randomizeUrls !== false) {
