@@ -58,7 +58,7 @@ async function publish(c: RawClient, topic: string, values: number[], firstId: n
   return acks;
 }
 
-describe('three router processes over one Redis', () => {
+describe('three router processes over one Redis', { timeout: 60_000 }, () => {
   it('fan out across processes once per subscriber, patterns included, in order', async () => {
     const [n1, n2, n3] = await threeNodes();
     const both = await client(n2, 'both');
