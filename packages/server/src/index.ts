@@ -37,3 +37,4 @@ export { SubscriptionIndex } from './subscription-index.js';
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits } from './connection-limits.js';
 export type { RateLimit } from './rate-limit.js';
 export { type Contract, type ContractDefinition, type SchemaOf, ValidationError, type ValidationIssue, defineContract } from '@herald/protocol';
+export { DEFAULT_LOG_RATE_LIMIT, type LogRateLimit, limitLogRate } from './log-limiter.js';

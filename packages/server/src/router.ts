@@ -36,6 +36,7 @@ import type { EncodedValue, Engine, HistoryRule, PresenceMember } from './engine
 import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
 import { randomId } from './ids.js';
 import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
+import { type LogRateLimit, limitLogRate } from './log-limiter.js';
 import type { AdminOptions } from './admin.js';
 import type { HealthReport } from './health.js';
 import { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
@@ -160,6 +161,11 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   shutdownTimeoutMs?: number;
   /** Where log lines go; `false` for none. Default: stderr, from `logLevel` up. */
   logger?: Logger | false;
+  /**
+   * Warnings and errors of one kind written per window; the rest are counted and summarised in
+   * one line (`… 1,352 more in the last 10 s`). `false` writes them all. Default 10 per 10 s.
+   */
+  logRateLimit?: LogRateLimit | false;
   /** The default logger's threshold. Default `warn`. */
   logLevel?: LogLevel;
   /**
@@ -270,8 +276,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     this.#path = options.path ?? '/';
     this.#codecs = options.codecs ?? [superjsonCodec, jsonCodec];
     if (this.#codecs.length === 0) throw new TypeError('createRouter: codecs must name at least one codec');
-    this.#logger =
-      options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
+    const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
+    this.#logger = options.logRateLimit === false || logger === silentLogger ? logger : limitLogRate(logger, options.logRateLimit);
     const peer: PeerRef = { id: this.id, name: this.name };
     this.#hub = new Hub(
       options.engine ?? new MemoryEngine(memoryEngineOptions(options)),
