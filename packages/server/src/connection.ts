@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { Quota } from './connection-limits.js';
 import type { EncodedValue, PresenceMember } from './engine.js';
+import { type SharedFrame, writeShared } from './frame-once.js';
 
 /** A connected client as the router shows it: `router.clients()`, events, `router.presence()`. */
 export interface ClientInfo {
@@ -147,6 +148,14 @@ export class Connection {
     if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;
     corkForThisTick(this.socket);
     this.socket.send(frame, TEXT);
+    if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
+  }
+
+  /** As `send`, for a delivery framed once for many sockets (frame-once.ts): same bytes, no framing here. */
+  sendShared(frame: SharedFrame): void {
+    if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;
+    corkForThisTick(this.socket);
+    if (!writeShared(this.socket, frame)) this.socket.send(frame.payload, TEXT);
     if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
   }
 

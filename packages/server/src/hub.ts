@@ -27,6 +27,7 @@ import { ContractGate } from './contract-gate.js';
 import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPublication } from './engine.js';
 export type { LocalHandler, MessageMeta } from './local-subscribers.js';
 import { Frames, bytesToText } from './frames.js';
+import { type SharedFrame, shareFrame } from './frame-once.js';
 import { startHeartbeat } from './heartbeat.js';
 import { firstFrameRefusalCode } from './hello.js';
 import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
@@ -621,7 +622,7 @@ export class Hub implements EngineListener {
 
   onPublication(publication: StampedPublication, subscribers: ReadonlySet<string>): void {
     // One frame per receiving codec, built on first use: encode once, however many subscribers.
-    const frames = new Map<string, Uint8Array | null>();
+    const frames = new Map<string, SharedFrame | null>();
     let local: string[] | undefined;
     for (const id of subscribers) {
       const connection = this.connections.get(id);
@@ -633,7 +634,7 @@ export class Hub implements EngineListener {
       let frame = frames.get(connection.codec.name);
       if (frame === undefined) frames.set(connection.codec.name, (frame = this.#messageFrame(publication, connection.codec)));
       if (frame === null) continue;
-      connection.send(frame);
+      connection.sendShared(frame);
       this.counters.deliveries++;
     }
     if (local !== undefined) this.counters.deliveries += this.#local.deliver(publication, local);
@@ -655,9 +656,9 @@ export class Hub implements EngineListener {
   }
 
   /** The delivery frame for one codec, or null when the payload cannot be transcoded to it. */
-  #messageFrame(publication: StampedPublication, codec: Codec): Uint8Array | null {
+  #messageFrame(publication: StampedPublication, codec: Codec): SharedFrame | null {
     try {
-      const frame = this.frames.message(publication, codec);
+      const frame = shareFrame(this.frames.message(publication, codec));
       this.counters.framesEncoded++;
       return frame;
     } catch (error) {

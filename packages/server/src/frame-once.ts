@@ -1,0 +1,110 @@
+/**
+ * Frame once (issue 16): a delivery to N sockets of one codec builds its WebSocket frame (header
+ * and payload bytes) once and writes the same buffers to every socket's net.Socket, instead of
+ * N `socket.send()` calls that each frame the message again (as Socket.IO's adapter does for its
+ * broadcasts). The sockets are corked by the caller as for any send, so a socket still gets one
+ * write per tick.
+ *
+ * This relies on `ws` internals, checked here (and by test/frame-once.int.test.ts):
+ * - `Sender.frame(data, { fin, opcode, mask, readOnly, rsv1 })`, exported by `ws` at run time,
+ *   returning `[header, data]` for an unmasked frame; probed once at load with a known frame;
+ * - a WebSocket's `_socket` (its net.Socket), `_sender` (idle: `_state` 0 and an empty `_queue`,
+ *   so that nothing `ws` holds back could be overtaken) and `_extensions` (none negotiated: the
+ *   router turns permessage-deflate off, and a compressed socket never takes a shared frame).
+ * When any of this is missing or different, the delivery goes through `socket.send()` as before:
+ * slower, never wrong. Bytes written this way count in `socket.bufferedAmount` (it reads the
+ * net.Socket's write queue), so the slow-consumer bound still applies.
+ */
+import type { Duplex } from 'node:stream';
+import type WebSocket from 'ws';
+import * as ws from 'ws';
+
+/** A delivery's bytes, and its WebSocket frame built once when `ws` allows it. */
+export interface SharedFrame {
+  /** The message bytes, for `socket.send()` when the frame cannot be shared. */
+  readonly payload: Uint8Array;
+  /** Header and payload buffers of one unmasked text frame; undefined when framing once is off. */
+  readonly parts: readonly Buffer[] | undefined;
+}
+
+interface FrameOptions {
+  fin: boolean;
+  opcode: number;
+  mask: boolean;
+  readOnly: boolean;
+  rsv1: boolean;
+}
+
+interface SenderStatic {
+  frame(data: Buffer, options: FrameOptions): unknown;
+}
+
+/** The `ws` internals a socket must show to take a shared frame. */
+interface WsInternals {
+  _socket?: Duplex | null;
+  _sender?: { _state?: unknown; _queue?: { length: number } } | null;
+  _extensions?: Record<string, unknown> | null;
+}
+
+/** One final text frame, unmasked (server to client), not compressed; `data` is never copied. */
+const TEXT_FRAME: FrameOptions = { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false };
+
+/** ws's Sender class when its `frame` behaves as this module expects, else undefined. */
+function probeSender(): SenderStatic | undefined {
+  const module = ws as unknown as { Sender?: Partial<SenderStatic>; default?: { Sender?: Partial<SenderStatic> } };
+  const sender = module.Sender ?? module.default?.Sender;
+  if (sender === undefined || typeof sender.frame !== 'function') return undefined;
+  const checked = sender as SenderStatic;
+  try {
+    const data = Buffer.from('hello');
+    const parts = checked.frame(data, TEXT_FRAME);
+    if (!Array.isArray(parts) || parts.length !== 2 || parts[1] !== data) return undefined;
+    const header: unknown = parts[0];
+    if (!Buffer.isBuffer(header) || header.length !== 2 || header[0] !== 0x81 || header[1] !== 5) return undefined;
+    return checked;
+  } catch {
+    return undefined;
+  }
+}
+
+const Sender = probeSender();
+
+/** Whether this `ws` lets the router frame a delivery once (its `Sender.frame` passed the probe). */
+export const frameOnceAvailable: boolean = Sender !== undefined;
+
+/** The delivery `payload` with its frame built once (or not, when `ws` does not allow it). */
+export function shareFrame(payload: Uint8Array): SharedFrame {
+  if (Sender === undefined) return { payload, parts: undefined };
+  const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const parts = Sender.frame(data, TEXT_FRAME) as Buffer[];
+  return { payload, parts };
+}
+
+/**
+ * The net.Socket a shared frame may be written to: `ws`'s internals are there, its sender holds
+ * nothing back, and no extension (permessage-deflate) was negotiated. Undefined otherwise.
+ */
+export function frameTarget(socket: WebSocket): Duplex | undefined {
+  const internals = socket as unknown as WsInternals;
+  const raw = internals._socket;
+  const sender = internals._sender;
+  const extensions = internals._extensions;
+  if (raw === undefined || raw === null || typeof raw.write !== 'function') return undefined;
+  if (sender === undefined || sender === null || sender._state !== 0 || sender._queue?.length !== 0) return undefined;
+  if (extensions === undefined || extensions === null) return undefined;
+  for (const _ in extensions) return undefined;
+  return raw;
+}
+
+/**
+ * Writes a shared frame to the socket's net.Socket; false (nothing written) when the socket must
+ * take it through `socket.send()` instead. No allocation per socket beyond Node's write requests.
+ */
+export function writeShared(socket: WebSocket, frame: SharedFrame): boolean {
+  const parts = frame.parts;
+  if (parts === undefined) return false;
+  const raw = frameTarget(socket);
+  if (raw === undefined) return false;
+  for (let i = 0; i < parts.length; i++) raw.write(parts[i]);
+  return true;
+}
