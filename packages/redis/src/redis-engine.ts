@@ -122,12 +122,12 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     this.repair = new Repair(this);
   }
 
-  /** Whether Redis is reachable: publishes and subscribes reject `ENGINE_UNAVAILABLE` while it is not. */
   /** How long a publication's `pid` is remembered (routers tell clients in `welcome.dedupeMs`). */
   get dedupeMs(): number {
     return this.#options.dedupeMs ?? 120_000;
   }
 
+  /** Whether Redis is reachable: publishes and subscribes reject `ENGINE_UNAVAILABLE` while it is not. */
   get available(): boolean {
     return this.#cmdReady && this.#subReady && !this.#closed;
   }
@@ -336,7 +336,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
         Math.max(1, rule.ttlMs),
         newEpoch(),
         publication.at,
-        this.#options.dedupeMs ?? 120_000,
+        this.dedupeMs,
         Math.max(TOPIC_MEMORY_MS, rule.ttlMs),
       ],
     )) as [string, number];

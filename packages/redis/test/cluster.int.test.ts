@@ -116,6 +116,25 @@ describe('three routers over one Redis', () => {
     await engineA.close();
   });
 
+  it('acknowledges a retried publish (same pid) with the original stamp, and delivers it once', async () => {
+    const [a, b] = await threeRouters();
+    const subscriber = await client(b, 'subscriber');
+    await subscribe(subscriber, 1, 'orders.>');
+    const publisher = await client(a, 'publisher');
+    expect(publisher.welcome?.dedupeMs).toBe(120_000);
+    publisher.send({ type: 'publish', id: 1, pid: 'p1', topic: 'orders.new' }, '{"json":1}');
+    const first = await publisher.nextOf('publish_ack');
+    publisher.send({ type: 'publish', id: 2, pid: 'p1', topic: 'orders.new' }, '{"json":1}');
+    const retry = await publisher.nextOf('publish_ack');
+    publisher.send({ type: 'publish', id: 3, pid: 'p2', topic: 'orders.new' }, '{"json":"end"}');
+    await publisher.nextOf('publish_ack');
+    expect([retry.epoch, retry.offset]).toEqual([first.epoch, first.offset]);
+    expect((await messagesUntil(subscriber, '{"json":"end"}')).map((m) => [m.offset, m.payload])).toEqual([
+      [1, '{"json":1}'],
+      [2, '{"json":"end"}'],
+    ]);
+  });
+
   it('shares presence and the client list across nodes', async () => {
     const [a, b, c] = await threeRouters();
     const watcher = await client(a, 'watcher');
