@@ -323,7 +323,7 @@ export class Hub implements EngineListener {
       connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
       return;
     }
-    if (refuseOverLimit(connection, message, data.length)) return;
+    if (refuseOverLimit(connection, message, data.length)) return this.observer?.rateLimited(message.type);
     return this.#dispatch(connection, message);
   }
 

@@ -138,6 +138,12 @@ export class RouterMetrics {
     gaugeFrom('engine_up', 'Whether the engine answered a probe at this scrape (1) or not (0).', async () => ((await probeOnce()).up ? 1 : 0));
     gaugeFrom('engine_probe_seconds', 'Time the engine took to answer the probe at this scrape.', async () => (await probeOnce()).seconds);
 
+    const rateLimited = new Counter({
+      name: p + 'rate_limited_total',
+      help: 'Client messages refused RATE_LIMITED (or whose connection was closed 4300), by message type.',
+      labelNames: ['operation'],
+      registers,
+    });
     // Pre-create the common outcomes so that a dashboard sees zeros, not missing series.
     requests.inc({ outcome: 'ok' }, 0);
     this.observer = {
@@ -147,6 +153,9 @@ export class RouterMetrics {
       },
       requestRefused(code) {
         requests.inc({ outcome: code });
+      },
+      rateLimited(operation) {
+        rateLimited.inc({ operation });
       },
       enginePublish(seconds, ok) {
         enginePublish.observe({ result: ok ? 'ok' : 'error' }, seconds);

@@ -8,6 +8,8 @@ export interface RouterObserver {
   requestSettled(outcome: string, seconds: number): void;
   /** A request was refused before reaching a provider (`NO_HANDLER`, `REQUEST_LIMIT`, …). */
   requestRefused(code: string): void;
+  /** A client's `operation` (a message type) was refused RATE_LIMITED (or its connection closed 4300). */
+  rateLimited(operation: string): void;
   /** The engine stamped a publication on `topic` (or failed to) after `seconds`. */
   enginePublish(seconds: number, ok: boolean, topic: string): void;
 }

@@ -109,6 +109,7 @@ function adminObserver(admin: Admin): RouterObserver {
   return {
     requestSettled() {},
     requestRefused() {},
+    rateLimited() {},
     enginePublish(_seconds, ok, topic) {
       if (ok) admin.published(topic);
     },
@@ -119,6 +120,7 @@ function combine(observers: RouterObserver[]): RouterObserver {
   return {
     requestSettled: (outcome, seconds) => observers.forEach((o) => o.requestSettled(outcome, seconds)),
     requestRefused: (code) => observers.forEach((o) => o.requestRefused(code)),
+    rateLimited: (operation) => observers.forEach((o) => o.rateLimited(operation)),
     enginePublish: (seconds, ok, topic) => observers.forEach((o) => o.enginePublish(seconds, ok, topic)),
   };
 }

@@ -102,6 +102,17 @@ describe('/metrics', () => {
     expect(m.get('herald_connections')).toBe(0);
   });
 
+  it('counts rate-limit refusals by operation', async () => {
+    await using router = await startRouter({ metrics: true, limits: { publishes: { perSec: 1, burst: 2 } } });
+    await using client = await connect(router.url, { reconnect: false });
+    await client.publish('a.b', 1);
+    await client.publish('a.b', 2);
+    expectError(await rejection(client.publish('a.b', 3)), HeraldError, 'RATE_LIMITED');
+    const m = await scrape(`${httpOf(router)}/metrics`);
+    expect(m.get('herald_rate_limited_total{operation="publish"}')).toBe(1);
+    expect(m.get('herald_publications_total')).toBe(2);
+  });
+
   it('registers into the application’s own registry, and serves on a separate port', async () => {
     const registry = new Registry();
     await using router = await startRouter({ metrics: { registry, port: 0, prefix: 'chat_' } });
