@@ -105,7 +105,26 @@ export interface EngineListener {
    * (`RESYNC`) so that they reconnect and their recovery reports the gap. Optional.
    */
   onGap?(topic: string, subscribers: ReadonlySet<string>): void;
+  /** A message for this node's request router from node `from` (see `Engine.route`). Optional. */
+  onRouted?(from: string, message: RoutedMessage): void;
+  /**
+   * Node `node` is gone (it stopped renewing its lease): requests routed to it fail `HANDLER_GONE`,
+   * requests it routed here are cancelled. Optional.
+   */
+  onNodeLost?(node: string): void;
 }
+
+/**
+ * A message between the request routers of two nodes of a cluster (`Engine.route`): a request for a
+ * provider on the target node, its reply, a `nack` (the target has no provider left: try another),
+ * or a `cancel` (the caller gave up). `key` is the caller node's id for the request.
+ */
+export type RoutedMessage =
+  | { type: 'request'; key: number; method: string; codec: string; params: string; caller: PeerRef; info?: EncodedValue; timeoutMs: number }
+  | { type: 'response'; key: number; codec: string; result: string }
+  | { type: 'error'; key: number; code: string; message: string; remote: boolean; data?: EncodedValue; stack?: string }
+  | { type: 'nack'; key: number }
+  | { type: 'cancel'; key: number; reason: string };
 
 /** Routing state behind a router. See the contract above. */
 export interface Engine {
@@ -153,6 +172,17 @@ export interface Engine {
   trackClient?(id: string, client: ClusterClient | undefined): void;
   /** Every client of every router sharing this engine. Optional: one router's engines omit it. */
   clients?(): Promise<ClusterClient[]>;
+  /**
+   * Requests across routers (optional; engines that serve one router omit all four). `node` is
+   * this router's node id; `provide` tells the cluster how many local providers of `method` this
+   * node has now (0: none), fire and forget; `remoteProviders` is the engine's mirror of the other
+   * nodes' counts for `method` (synchronous: consulted on every request); `route` hands a message to
+   * another node's `onRouted` and resolves false when that node is gone (nothing was delivered).
+   */
+  readonly node?: string;
+  provide?(method: string, providers: number): void;
+  remoteProviders?(method: string): ReadonlyMap<string, number>;
+  route?(node: string, message: RoutedMessage): Promise<boolean>;
   /**
    * How long the engine remembers a publication's `pid` (exactly-once publish), in milliseconds;
    * routers tell clients in `welcome.dedupeMs`. Engines that ignore `pid` omit it.

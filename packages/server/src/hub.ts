@@ -24,7 +24,7 @@ import {
 import type { RawData, default as WebSocket } from 'ws';
 import { type ClientInfo, Connection, NO_PATTERNS } from './connection.js';
 import { ContractGate } from './contract-gate.js';
-import type { Engine, EngineListener, PresenceEvent, PresenceMember, StampedPublication } from './engine.js';
+import type { Engine, EngineListener, PresenceEvent, PresenceMember, RoutedMessage, StampedPublication } from './engine.js';
 export type { LocalHandler, MessageMeta } from './local-subscribers.js';
 import { Frames, bytesToText } from './frames.js';
 import { type SharedFrame, shareFrame } from './frame-once.js';
@@ -156,6 +156,9 @@ export class Hub implements EngineListener {
     this.requests = new Requests(peer, options, logger, () => this.observer, (connection, codec) =>
       connection.info === undefined ? undefined : this.frames.transcode(connection.info.text, connection.info.codec, codec),
     );
+    if (engine.route !== undefined) {
+      this.requests.cluster = { engine, codec: (name) => (name === '' ? codecs[0] : codecs.find((c) => c.name === name)) };
+    }
   }
 
   /** Starts the heartbeat (see heartbeat.ts). */
@@ -638,6 +641,14 @@ export class Hub implements EngineListener {
       this.counters.deliveries++;
     }
     if (local !== undefined) this.counters.deliveries += this.#local.deliver(publication, local);
+  }
+
+  onRouted(from: string, message: RoutedMessage): void {
+    this.requests.routed(from, message);
+  }
+
+  onNodeLost(node: string): void {
+    this.requests.nodeLost(node);
   }
 
   onPresence(event: PresenceEvent): void {

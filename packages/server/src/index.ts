@@ -10,6 +10,7 @@ export type {
   PresenceEvent,
   PresenceMember,
   Publication,
+  RoutedMessage,
   Stamp,
   StampedPublication,
 } from './engine.js';

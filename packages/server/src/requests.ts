@@ -20,6 +20,7 @@ import {
   transcode,
 } from '@herald/protocol';
 import type { Connection } from './connection.js';
+import type { Engine, RoutedMessage } from './engine.js';
 import type { Logger } from './logger.js';
 import type { RouterObserver } from './observer.js';
 
@@ -51,13 +52,25 @@ export interface RequestLimits {
   validatePayloads: boolean;
 }
 
+/** Another node of the cluster, as a provider: `weight` is its provider count for the method. */
+type NodeProvider = { kind: 'node'; node: string; inFlight: number; weight: number };
+
 type Provider =
   | { kind: 'connection'; connection: Connection; inFlight: number }
-  | { kind: 'local'; handler: RequestHandler; inFlight: number };
+  | { kind: 'local'; handler: RequestHandler; inFlight: number }
+  | NodeProvider;
 
 type Caller =
   | { kind: 'connection'; connection: Connection; id: number }
-  | { kind: 'local'; resolve: (value: unknown) => void; reject: (error: HeraldError) => void };
+  | { kind: 'local'; resolve: (value: unknown) => void; reject: (error: HeraldError) => void }
+  /** A caller on another node: `key` is that node's id for the request. */
+  | { kind: 'node'; node: string; key: number };
+
+/** What routing across routers needs (cluster-requests.ts): the engine and the codecs by name. */
+export interface RequestCluster {
+  engine: Engine;
+  codec(name: string): Codec | undefined;
+}
 
 /** A value on its way: encoded text in some codec, or an in-process value. */
 type Carried = { codec: Codec; text: string } | { value: unknown };
@@ -75,6 +88,8 @@ interface InFlight {
   abort: AbortController | undefined;
   /** `performance.now()` when it reached a provider, for the latency metric. */
   startedAt: number;
+  /** Sent to another node: what a retry elsewhere needs (after a `nack`, or a node that is gone). */
+  routed?: { params: Carried; caller: PeerRef; connection: Connection | undefined; tried: Set<string> };
 }
 
 interface Failure {
@@ -94,6 +109,11 @@ export class Requests {
   /** `methods()`, sorted once per change rather than once per `list_methods`. */
   #listed: MethodWire[] | undefined;
   #nextKey = 1;
+  /** Set by the hub when the engine routes requests across routers. */
+  cluster: RequestCluster | undefined;
+  /** The other nodes as providers (their in-flight counts), and requests they routed here by their key. */
+  readonly #nodes = new Map<string, NodeProvider>();
+  readonly #byNode = new Map<string, Map<number, InFlight>>();
 
   constructor(
     readonly routerPeer: PeerRef,
@@ -124,6 +144,7 @@ export class Requests {
     const providers = this.#providersOf(method);
     providers.push({ kind: 'connection', connection, inFlight: 0 });
     this.logger.log('info', 'provider registered', { method, id: connection.id, name: connection.name, providers: providers.length });
+    this.#announce(method);
     return undefined;
   }
 
@@ -142,6 +163,7 @@ export class Requests {
     }
     const provider: Provider = { kind: 'local', handler, inFlight: 0 };
     providers.push(provider);
+    this.#announce(method);
     return () => this.#remove(method, (p) => p === provider);
   }
 
@@ -156,7 +178,7 @@ export class Requests {
       .map(([method, providers]) => ({
         method,
         providers: providers.map((p) =>
-          p.kind === 'local' ? { ...this.routerPeer } : { id: p.connection.id, name: p.connection.name },
+          p.kind === 'connection' ? { id: p.connection.id, name: p.connection.name } : { ...this.routerPeer },
         ),
       }));
   }
@@ -286,17 +308,39 @@ export class Requests {
       this.#providers.delete(method);
       this.#cursor.delete(method);
     }
+    this.#announce(method);
   }
 
-  /** The provider with the fewest requests in flight, starting after the last one picked. */
-  #pick(method: string): Provider | undefined {
-    const providers = this.#providers.get(method);
-    if (providers === undefined || providers.length === 0) return undefined;
+  /** Tells the cluster how many providers of `method` this node has now. */
+  #announce(method: string): void {
+    this.cluster?.engine.provide?.(method, this.#providers.get(method)?.length ?? 0);
+  }
+
+  /**
+   * The provider with the fewest requests in flight, starting after the last one picked: this
+   * router's providers and (unless `localOnly`) the other nodes that provide the method, a node's
+   * load being its requests in flight from here divided by its provider count.
+   */
+  #pick(method: string, localOnly = false, exclude?: ReadonlySet<string>): Provider | undefined {
+    let providers: Provider[] = this.#providers.get(method) ?? [];
+    const remote = localOnly ? undefined : this.cluster?.engine.remoteProviders?.(method);
+    if (remote !== undefined && remote.size > 0) {
+      providers = [...providers];
+      for (const [node, count] of remote) {
+        if (count <= 0 || exclude?.has(node)) continue;
+        let provider = this.#nodes.get(node);
+        if (provider === undefined) this.#nodes.set(node, (provider = { kind: 'node', node, inFlight: 0, weight: count }));
+        provider.weight = count;
+        providers.push(provider);
+      }
+    }
+    if (providers.length === 0) return undefined;
+    const load = (p: Provider): number => (p.kind === 'node' ? p.inFlight / p.weight : p.inFlight);
     const start = (this.#cursor.get(method) ?? 0) % providers.length;
     let best = start;
     for (let step = 1; step < providers.length; step++) {
       const i = (start + step) % providers.length;
-      if (providers[i]!.inFlight < providers[best]!.inFlight) best = i;
+      if (load(providers[i]!) < load(providers[best]!)) best = i;
     }
     this.#cursor.set(method, best + 1);
     return providers[best];
@@ -325,8 +369,12 @@ export class Requests {
     return flight;
   }
 
-  #dispatch(flight: InFlight, params: Carried, caller: PeerRef, callerConnection: Connection | undefined): void {
+  #dispatch(flight: InFlight, params: Carried, caller: PeerRef, callerConnection: Connection | undefined, remoteInfo?: { codec: string; text: string }): void {
     const { provider } = flight;
+    if (provider.kind === 'node') {
+      this.#dispatchToNode(flight, provider, params, caller, callerConnection);
+      return;
+    }
     if (provider.kind === 'connection') {
       const { codec } = provider.connection;
       let text: string;
@@ -337,7 +385,7 @@ export class Requests {
         this.#failCaller(flight, asFailure(error, ErrorCode.PAYLOAD_UNENCODABLE));
         return;
       }
-      const info = callerConnection === undefined ? undefined : this.memberInfo(callerConnection, codec);
+      const info = callerConnection !== undefined ? this.memberInfo(callerConnection, codec) : this.#remoteInfo(remoteInfo, codec);
       provider.connection.sendMessage({
         type: 'request',
         id: flight.key,
@@ -392,11 +440,17 @@ export class Requests {
       const mine = this.#byCaller.get(flight.caller.connection);
       mine?.delete(flight.caller.id);
       if (mine?.size === 0) this.#byCaller.delete(flight.caller.connection);
+    } else if (flight.caller.kind === 'node') {
+      const theirs = this.#byNode.get(flight.caller.node);
+      theirs?.delete(flight.caller.key);
+      if (theirs?.size === 0) this.#byNode.delete(flight.caller.node);
     }
   }
 
   #cancelProvider(flight: InFlight, reason: CancelReason): void {
-    if (flight.provider.kind === 'connection') {
+    if (flight.provider.kind === 'node') {
+      this.#route(flight.provider.node, { type: 'cancel', key: flight.key, reason });
+    } else if (flight.provider.kind === 'connection') {
       flight.provider.connection.sendMessage({ type: 'cancel', id: flight.key, reason });
     } else {
       flight.abort?.abort(new HeraldError(reason === CancelReason.TIMEOUT ? ErrorCode.TIMEOUT : ErrorCode.REQUEST_CANCELLED, `request ${reason}`));
@@ -405,6 +459,13 @@ export class Requests {
 
   #succeedCaller(flight: InFlight, result: Carried): void {
     const { caller } = flight;
+    if (caller.kind === 'node') {
+      this.#settled(flight, 'ok');
+      const carried = this.#portable(result);
+      if (carried === undefined) return this.#failCaller(flight, { code: ErrorCode.PAYLOAD_UNENCODABLE, message: 'the result cannot be encoded' }, true);
+      this.#route(caller.node, { type: 'response', key: caller.key, codec: carried.codec, result: carried.text });
+      return;
+    }
     if (caller.kind === 'local') {
       this.#settled(flight, 'ok');
       const value = valueOf(result);
@@ -431,6 +492,20 @@ export class Requests {
   #failCaller(flight: InFlight, failure: Failure, remote = false): void {
     this.#settled(flight, remote ? 'remote_error' : failure.code);
     const { caller } = flight;
+    if (caller.kind === 'node') {
+      // The caller's node decides what it exposes (stacks): the failure travels whole.
+      const data = failure.data === undefined ? undefined : this.#portable(failure.data);
+      this.#route(caller.node, {
+        type: 'error',
+        key: caller.key,
+        code: failure.code,
+        message: failure.message,
+        remote,
+        ...(data !== undefined && { data }),
+        ...(failure.stack !== undefined && { stack: failure.stack }),
+      });
+      return;
+    }
     const stack = this.limits.exposeErrorStacks ? failure.stack : undefined;
     if (caller.kind === 'local') {
       const data = failure.data === undefined ? undefined : valueOf(failure.data);
@@ -461,6 +536,126 @@ export class Requests {
       ...(data !== undefined && { data }),
       ...(stack !== undefined && { stack }),
     });
+  }
+
+  // ---- across routers (the engine's route/onRouted; PROTOCOL.md, "Requests") ----
+
+  /** A message from another node's request router. */
+  routed(from: string, message: RoutedMessage): void {
+    switch (message.type) {
+      case 'request':
+        return this.#routedRequest(from, message);
+      case 'response':
+      case 'error':
+      case 'nack': {
+        const flight = this.#inFlight.get(message.key);
+        if (flight?.provider.kind !== 'node' || flight.provider.node !== from) return; // late, or not asked
+        if (message.type === 'nack') return this.#retryElsewhere(flight);
+        this.#finish(flight);
+        if (message.type === 'response') {
+          const codec = this.cluster?.codec(message.codec);
+          if (codec === undefined) return this.#failCaller(flight, { code: ErrorCode.PAYLOAD_INVALID, message: `unknown codec ${message.codec}` });
+          return this.#succeedCaller(flight, { codec, text: message.result });
+        }
+        const dataCodec = message.data === undefined ? undefined : this.cluster?.codec(message.data.codec);
+        const data = dataCodec === undefined ? undefined : { codec: dataCodec, text: message.data!.text };
+        this.#failCaller(flight, { code: message.code, message: message.message, ...(data && { data }), ...(message.stack !== undefined && { stack: message.stack }) }, message.remote);
+        return;
+      }
+      case 'cancel': {
+        const flight = this.#byNode.get(from)?.get(message.key);
+        if (flight === undefined) return;
+        this.#finish(flight);
+        this.#cancelProvider(flight, message.reason === CancelReason.TIMEOUT ? CancelReason.TIMEOUT : CancelReason.CANCELLED);
+        return;
+      }
+    }
+  }
+
+  /** Node `node` is gone: what it serves for us fails HANDLER_GONE, what we serve for it is cancelled. */
+  nodeLost(node: string): void {
+    this.#nodes.delete(node);
+    for (const flight of [...this.#inFlight.values()]) {
+      if (flight.provider.kind === 'node' && flight.provider.node === node) {
+        this.#finish(flight);
+        this.#failCaller(flight, { code: ErrorCode.HANDLER_GONE, message: `the router serving "${flight.method}" is gone` });
+      } else if (flight.caller.kind === 'node' && flight.caller.node === node) {
+        this.#finish(flight);
+        this.#cancelProvider(flight, CancelReason.CALLER_GONE);
+      }
+    }
+  }
+
+  #routedRequest(from: string, message: Extract<RoutedMessage, { type: 'request' }>): void {
+    const codec = this.cluster?.codec(message.codec);
+    const provider = codec === undefined ? undefined : this.#pick(message.method, true);
+    if (provider === undefined || codec === undefined) {
+      this.#route(from, { type: 'nack', key: message.key }); // nothing was delivered: safe to try elsewhere
+      return;
+    }
+    const flight = this.#start(message.method, provider, { kind: 'node', node: from, key: message.key }, message.timeoutMs);
+    let theirs = this.#byNode.get(from);
+    if (theirs === undefined) this.#byNode.set(from, (theirs = new Map()));
+    theirs.set(message.key, flight);
+    this.#dispatch(flight, { codec, text: message.params }, message.caller, undefined, message.info);
+  }
+
+  #dispatchToNode(flight: InFlight, provider: NodeProvider, params: Carried, caller: PeerRef, connection: Connection | undefined): void {
+    flight.routed ??= { params, caller, connection, tried: new Set() };
+    flight.routed.tried.add(provider.node);
+    const carried = this.#portable(params);
+    if (carried === undefined) {
+      this.#finish(flight);
+      this.#failCaller(flight, { code: ErrorCode.PAYLOAD_UNENCODABLE, message: 'the params cannot be encoded' });
+      return;
+    }
+    const info = connection?.info;
+    const message: RoutedMessage = { type: 'request', key: flight.key, method: flight.method, codec: carried.codec, params: carried.text, caller, timeoutMs: flight.timeoutMs, ...(info && { info }) };
+    this.cluster!.engine.route!(provider.node, message).then(
+      (delivered) => {
+        if (!delivered && this.#inFlight.get(flight.key) === flight) this.#retryElsewhere(flight);
+      },
+      () => {
+        if (this.#inFlight.get(flight.key) === flight) this.#retryElsewhere(flight);
+      },
+    );
+  }
+
+  /** The node asked could not take the request (gone, or no provider left): another one, or NO_HANDLER. */
+  #retryElsewhere(flight: InFlight): void {
+    this.#finish(flight);
+    const routed = flight.routed!;
+    const next = this.#pick(flight.method, false, routed.tried);
+    if (next === undefined) return this.#failCaller(flight, { code: ErrorCode.NO_HANDLER, message: `nobody provides "${flight.method}"` });
+    const again = this.#start(flight.method, next, flight.caller, flight.timeoutMs);
+    again.routed = routed;
+    if (flight.caller.kind === 'connection') this.#byCaller.get(flight.caller.connection)?.set(flight.caller.id, again) ?? this.#byCaller.set(flight.caller.connection, new Map([[flight.caller.id, again]]));
+    this.#dispatch(again, routed.params, routed.caller, routed.connection);
+  }
+
+  #route(node: string, message: RoutedMessage): void {
+    this.cluster?.engine.route?.(node, message).catch((error: unknown) => this.logger.log('warn', 'routing to another router failed', { node, type: message.type, error: String(error) }));
+  }
+
+  /** A value as text in a codec the other node knows (in-process values in the first codec). */
+  #portable(carried: Carried): { codec: string; text: string } | undefined {
+    if (!('value' in carried)) return { codec: carried.codec.name, text: carried.text };
+    const codec = this.cluster?.codec('');
+    try {
+      return codec === undefined ? undefined : { codec: codec.name, text: codec.encode(carried.value) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  #remoteInfo(info: { codec: string; text: string } | undefined, codec: Codec): string | undefined {
+    const from = info === undefined ? undefined : this.cluster?.codec(info.codec);
+    if (from === undefined) return undefined;
+    try {
+      return transcode(info!.text, from, codec);
+    } catch {
+      return undefined;
+    }
   }
 }
 
