@@ -2,11 +2,13 @@
  * Three routers in separate processes (the test kit's router process on the Redis engine) over
  * one real redis-server: fan-out across processes exactly once with patterns; a node killed with
  * SIGKILL has its presence members leave everywhere once, with `node_lost`; a client whose node
- * died resumes on another node with no gap and no duplicate. The processes run the built packages
+ * died resumes on another node with no gap and no duplicate (raw frames, and the client SDK given
+ * the three URLs, keeping its id through hello.resume). The processes run the built packages
  * (`pnpm build` first; `pnpm test` does).
  */
+import { connect } from '@herald/client';
 import type { ServerMessage } from '@herald/protocol';
-import { RawClient, type RouterProcess, spawnRouter, startRedisServer } from '@herald/testkit';
+import { Log, RawClient, type RouterProcess, spawnRouter, startRedisServer } from '@herald/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 type Message = Extract<ServerMessage, { type: 'message' }>;
@@ -27,9 +29,8 @@ afterEach(async () => {
 
 async function threeNodes(): Promise<[RouterProcess, RouterProcess, RouterProcess]> {
   const prefix = `nodes${++cluster}:`;
-  nodes = await Promise.all(
-    ['n1', 'n2', 'n3'].map((name) => spawnRouter(0, { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: prefix, HERALD_ROUTER_NAME: name })),
-  );
+  const env = { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: prefix, HERALD_RESUME_SECRET: 'a shared secret of the test cluster' };
+  nodes = await Promise.all(['n1', 'n2', 'n3'].map((name) => spawnRouter(0, { ...env, HERALD_ROUTER_NAME: name })));
   return nodes as [RouterProcess, RouterProcess, RouterProcess];
 }
 
@@ -105,6 +106,29 @@ describe('three router processes over one Redis', { timeout: 60_000 }, () => {
     late.send({ type: 'presence_watch', id: 1, topic: 'room' });
     const state = await late.nextOf('presence_state');
     expect(state.members.map((m) => m.name)).toEqual(['bob']);
+  });
+
+  it('the client SDK with the three URLs: its node dies, it resumes on the next with its id, no gap, no duplicate', async () => {
+    const [n1, n2, n3] = await threeNodes();
+    const received = new Log<unknown>();
+    const subscriber = await connect([n1.url, n2.url, n3.url], { name: 'sdk', reconnect: { minDelayMs: 5, maxDelayMs: 50 } });
+    try {
+      const id = subscriber.id;
+      await subscriber.subscribe('ticks', (data) => received.push(data));
+      const publisher = await client(n2, 'publisher');
+      const send = (from: number, to: number): Promise<unknown> =>
+        publish(publisher, 'ticks', Array.from({ length: to - from + 1 }, (_, i) => from + i), from * 10);
+      await send(1, 5);
+      await received.until(5);
+      await n1.kill();
+      await send(6, 10);
+      expect(await received.until(10)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+      await send(11, 12);
+      expect(await received.until(12)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect(subscriber.id).toBe(id); // hello.resume: the same client on the new node
+    } finally {
+      await subscriber.close();
+    }
   });
 
   it('a client whose node died resumes on another node: no gap, no duplicate', async () => {

@@ -3,7 +3,7 @@
  * port. Run the built file: `node packages/testkit/dist/router-process.js [--port N]`. It prints one
  * line of JSON, `{"port":N,"url":"ws://..."}`, once it listens, and closes on SIGTERM.
  * With `HERALD_REDIS_URL` (and `HERALD_REDIS_PREFIX`) it runs on the Redis engine, as one node of a
- * cluster; `HERALD_ROUTER_NAME` names it.
+ * cluster; `HERALD_ROUTER_NAME` names it; `HERALD_RESUME_SECRET` is the resume key the nodes share.
  */
 import { redisEngine } from '@herald/redis';
 import { createRouter, silentLogger } from '@herald/server';
@@ -17,6 +17,7 @@ const router = await createRouter({
   logger: false,
   heartbeatIntervalMs: Number(process.env.HERALD_HEARTBEAT_MS ?? 10_000),
   ...(process.env.HERALD_ROUTER_NAME !== undefined && { name: process.env.HERALD_ROUTER_NAME }),
+  ...(process.env.HERALD_RESUME_SECRET !== undefined && { resumeSecret: process.env.HERALD_RESUME_SECRET }),
   ...(redisUrl !== undefined && {
     engine: redisEngine({ url: redisUrl, prefix: process.env.HERALD_REDIS_PREFIX ?? 'herald:', logger: silentLogger }),
   }),
