@@ -51,8 +51,11 @@ async function startBroker(): Promise<{ child: ChildProcess; url: string; dir: s
   // 8 MB payloads for the 1 MB rows (superjson adds a little); the client port is unused but required.
   writeFileSync(config, 'host: 127.0.0.1\nport: -1\nmax_payload: 8MB\nwebsocket {\n  host: 127.0.0.1\n  port: -1\n  no_tls: true\n}\n');
   const child = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  // The server process exits with process.exit(): take the broker down with it.
-  process.once('exit', () => child.kill());
+  // The server process exits with process.exit(): take the broker and its config down with it.
+  process.once('exit', () => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const url = await withTimeout(
     new Promise<string>((resolve, reject) => {
       let log = '';
