@@ -3,7 +3,8 @@ import { type Codec, DEFAULT_MAX_ANNOTATIONS, DEFAULT_MAX_DEPTH, type DecodeLimi
 import { ErrorCode, ProtocolError } from './errors.js';
 import { type Result, err, ok } from './result.js';
 import { encodeRich } from './superjson-fast-encode.js';
-import { guardSuperjsonEnvelope, type SuperjsonGuardLimits } from './superjson-guard.js';
+import { type GuardResult, guardSuperjsonEnvelope, plainEnvelopeProblem, type SuperjsonGuardLimits } from './superjson-guard.js';
+import { untransformer } from './superjson-untransform.js';
 import { BINARY_TYPE_NAMES, BINARY_TYPE_TESTS, registerBinaryTypes } from './superjson-interop.js';
 
 /** Default of {@link SuperjsonCodecOptions.maxWorkPerByte}. */
@@ -83,26 +84,40 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     maxBigIntLength: options.maxBigIntLength ?? DEFAULT_MAX_BIGINT_LENGTH,
   };
 
-  /** The envelope of `text`, checked by the guard. */
-  const parse = (text: string): Result<{ json: unknown; meta?: unknown }, ProtocolError> => {
-    let envelope: unknown;
+  const apply = untransformer(instance);
+
+  /** The envelope of `text`, checked by the guard; with `convert`, its value annotations applied. */
+  const parse = (text: string, convert: boolean): Result<{ json: unknown; meta?: { referentialEqualities?: unknown; v?: number } }, ProtocolError> => {
+    let envelope: { json: unknown; meta?: { referentialEqualities?: unknown; v?: number } };
     try {
-      envelope = JSON.parse(text);
+      envelope = JSON.parse(text) as typeof envelope;
     } catch {
       return invalid('the payload is not JSON');
     }
-    const report = guardSuperjsonEnvelope(envelope, text.length, limits);
-    return report.problem === undefined ? ok(envelope as { json: unknown; meta?: unknown }) : invalid(`the payload is refused: ${report.problem}`);
+    // The commonest payload, plain JSON: superjson's parse returns it as parsed.
+    const plain = plainEnvelopeProblem(envelope, limits.maxDepth, text);
+    if (plain === undefined) return ok(envelope);
+    if (plain !== null) return invalid(`the payload is refused: ${plain}`);
+    let report: GuardResult;
+    try {
+      report = guardSuperjsonEnvelope(envelope, text.length, limits, { text, apply: convert ? apply : undefined });
+    } catch (cause) {
+      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `superjson cannot decode the payload: ${(cause as Error).message}`, { cause }));
+    }
+    if (report.problem !== undefined) return invalid(`the payload is refused: ${report.problem}`);
+    return ok(convert ? { json: report.value, meta: envelope.meta } : envelope);
   };
 
   const decode = (text: string): Result<unknown, ProtocolError> => {
-    const parsed = parse(text);
+    const parsed = parse(text, true);
     if (!parsed.ok) return parsed;
-    const envelope = parsed.value;
-    // Without meta, superjson's parse returns `json` as parsed: nothing to run.
-    if (envelope.meta === undefined || envelope.meta === null) return ok(envelope.json);
+    const { json, meta } = parsed.value;
+    if (meta === undefined) return ok(json);
+    // The guard applied the value annotations; superjson applies the shared references.
+    if (meta?.referentialEqualities === undefined) return ok(json);
     try {
-      return ok(instance.deserialize(envelope as Parameters<SuperJSON['deserialize']>[0], { inPlace: true }));
+      const references = { json, meta: { referentialEqualities: meta.referentialEqualities, v: meta.v } };
+      return ok(instance.deserialize(references as Parameters<SuperJSON['deserialize']>[0], { inPlace: true }));
     } catch (cause) {
       return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `superjson cannot decode the payload: ${(cause as Error).message}`, { cause }));
     }
@@ -124,17 +139,17 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
       }
       // Never write what receivers refuse: nesting, counts, prototype keys, a root JSON drops...
       // (checked on the text: superjson's own output object shares the JSON of shared values).
-      const problem = guardSuperjsonEnvelope(JSON.parse(text), text.length, limits).problem;
+      const problem = guardSuperjsonEnvelope(JSON.parse(text), text.length, limits, { text }).problem;
       if (problem !== undefined) throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value: ${problem}`);
       return text;
     },
     decode,
     check(text) {
-      const parsed = parse(text);
+      const parsed = parse(text, false);
       return parsed.ok ? undefined : parsed.error;
     },
     toPlainJson(text) {
-      const parsed = parse(text);
+      const parsed = parse(text, false);
       if (!parsed.ok) throw parsed.error;
       return JSON.stringify(parsed.value.json) ?? 'null';
     },

@@ -82,34 +82,110 @@ export function parseSuperjsonPath(text: string, legacy: boolean): string[] {
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * Applies one value annotation to the JSON it names (superjson's `untransformValue`), for a caller
+ * that wants the guard to convert as it checks. Throws when the JSON is not what the type needs.
+ */
+export type ApplyAnnotation = (type: string | [string, string], json: unknown) => unknown;
+
+/** Extras of {@link guardSuperjsonEnvelope}. */
+export interface GuardOptions {
+  /**
+   * The payload text the envelope was parsed from: when it holds no `\u` escape and none of the
+   * prototype keys as a quoted string, the JSON's keys need not be looked at one by one.
+   */
+  text?: string;
+  /** Converts each annotated value in place, in superjson's order, as the guard accepts it. */
+  apply?: ApplyAnnotation;
+}
+
+/** What the guard found, and with `apply`, the converted value (before shared references). */
+export interface GuardResult extends GuardReport {
+  /** With `apply` and no problem: `json` with every value annotation applied. */
+  value?: unknown;
+}
+
+const PROTOTYPE_KEY_TEXT = /"(?:__proto__|constructor|prototype)"|\\u/;
+
+/**
  * Checks a parsed superjson envelope `{json, meta?}` whose text was `bytes` long. Linear in
  * `bytes`: it stops as soon as the count passes the budget.
  */
-export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits: SuperjsonGuardLimits): GuardReport {
-  const guard = new Guard(bytes, limits);
+export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits: SuperjsonGuardLimits, options: GuardOptions = {}): GuardResult {
+  const guard = new Guard(bytes, limits, options);
   try {
     guard.envelope(envelope);
-    return { problem: undefined, work: guard.work };
+    return { problem: undefined, work: guard.work, value: guard.root };
   } catch (error) {
     if (error instanceof Refusal) return { problem: error.problem, work: guard.work };
     throw error;
   }
 }
 
+/**
+ * The guard for the commonest payload, `{"json": …}` without meta, without the machinery: why it
+ * is refused (nesting past `maxDepth`, a prototype key), `undefined` when it is fine, or `null`
+ * when it is not that shape (the full guard then decides). `checkKeys: false` when the text shows
+ * no prototype key could be there.
+ */
+export function plainEnvelopeProblem(envelope: unknown, maxDepth: number, text: string): string | undefined | null {
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) return null;
+  let hasJson = false;
+  for (const key in envelope) {
+    if (key !== 'json') return null;
+    hasJson = true;
+  }
+  if (!hasJson) return null;
+  const checkKeys = text.length < 2048 || PROTOTYPE_KEY_TEXT.test(text);
+  return plainJsonProblem((envelope as { json: unknown }).json, maxDepth, checkKeys) ? plainJsonVerdict(maxDepth) : undefined;
+}
+
+let lastProblem = '';
+const plainJsonVerdict = (maxDepth: number): string => lastProblem || `the payload nests deeper than ${maxDepth} levels`;
+
+/** Whether `value` nests deeper than `depthLeft` or (with `checkKeys`) has a prototype key; the reason in `lastProblem`. */
+function plainJsonProblem(value: unknown, depthLeft: number, checkKeys: boolean): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  lastProblem = '';
+  if (depthLeft === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null && plainJsonProblem(item, depthLeft - 1, checkKeys)) return true;
+    }
+    return false;
+  }
+  for (const key in value) {
+    if (checkKeys && (key === '__proto__' || key === 'constructor' || key === 'prototype')) {
+      lastProblem = `forbidden key "${key}"`;
+      return true;
+    }
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null && plainJsonProblem(item, depthLeft - 1, checkKeys)) return true;
+  }
+  return false;
+}
+
 class Guard {
   work = 0;
   readonly #budget: number;
   readonly #limits: SuperjsonGuardLimits;
-  #root: unknown;
+  /** The JSON as parsed, then as converted (with `apply`). */
+  root: unknown;
+  readonly #apply: ApplyAnnotation | undefined;
+  readonly #checkKeys: boolean;
   #legacy = false;
   #annotations = 0;
   #referencePaths = 0;
   /** JSON arrays and objects that an annotation converts, with the annotation's type. */
   readonly #converted = new Map<object, string>();
+  /** With `apply`: each converted value's JSON, to follow reference paths through it. */
+  readonly #sources = new Map<unknown, unknown>();
 
-  constructor(bytes: number, limits: SuperjsonGuardLimits) {
+  constructor(bytes: number, limits: SuperjsonGuardLimits, options: GuardOptions) {
     this.#budget = limits.maxWorkPerByte * bytes;
     this.#limits = limits;
+    this.#apply = options.apply;
+    this.#checkKeys = options.text === undefined || PROTOTYPE_KEY_TEXT.test(options.text);
   }
 
   #spend(steps: number): void {
@@ -122,8 +198,8 @@ class Guard {
   envelope(envelope: unknown): void {
     if (!isRecord(envelope) || !Object.hasOwn(envelope, 'json')) throw new Refusal('a superjson payload is an object {"json": …, "meta"?: …}');
     for (const key in envelope) if (key !== 'json' && key !== 'meta') throw new Refusal(`unexpected key "${key}" in the payload envelope`);
-    this.#root = envelope.json;
-    this.#json(envelope.json);
+    this.root = envelope.json;
+    this.#json(envelope.json, this.#limits.maxDepth);
     if (!Object.hasOwn(envelope, 'meta')) return;
     const meta = envelope.meta;
     if (!isRecord(meta)) throw new Refusal('meta must be an object');
@@ -136,25 +212,24 @@ class Guard {
     if (meta.referentialEqualities) this.#references(meta.referentialEqualities);
   }
 
-  /** Depth and prototype keys of `json`, one step per node and key. */
-  #json(root: unknown): void {
-    if (typeof root !== 'object' || root === null) return;
-    const stack: Array<[object, number]> = [[root, 1]];
-    while (stack.length > 0) {
-      const [value, depth] = stack.pop()!;
-      if (depth > this.#limits.maxDepth) throw new Refusal(`the payload nests deeper than ${this.#limits.maxDepth} levels`);
-      if (Array.isArray(value)) {
-        this.#spend(1 + value.length);
-        for (const item of value) if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
-        continue;
+  /**
+   * Depth and prototype keys of `json`. superjson takes no step on the JSON itself (it is parsed
+   * in place), so nothing is counted; recursion stops at `maxDepth`.
+   */
+  #json(value: unknown, depthLeft: number): void {
+    if (typeof value !== 'object' || value === null) return;
+    if (depthLeft === 0) throw new Refusal(`the payload nests deeper than ${this.#limits.maxDepth} levels`);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (typeof item === 'object' && item !== null) this.#json(item, depthLeft - 1);
       }
-      this.#spend(1);
-      for (const key in value) {
-        this.#spend(1);
-        if (FORBIDDEN_KEYS.has(key)) throw new Refusal(`forbidden key "${key}"`);
-        const item = (value as Record<string, unknown>)[key];
-        if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
-      }
+      return;
+    }
+    for (const key in value) {
+      if (this.#checkKeys && FORBIDDEN_KEYS.has(key)) throw new Refusal(`forbidden key "${key}"`);
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) this.#json(item, depthLeft - 1);
     }
   }
 
@@ -190,9 +265,11 @@ class Guard {
     else throw new Refusal('unknown annotation type');
     // Annotations apply to the JSON as parsed: never through a value an earlier one converted
     // (superjson would step through a Set or Map element by element, once per path).
-    let node = this.#root;
+    let parent: unknown;
+    let node = this.root;
     for (const key of path) {
       if (typeof node === 'object' && node !== null && this.#converted.has(node)) throw new Refusal('an annotation path passes through a converted value');
+      parent = node;
       node = this.#child(node, key);
     }
     this.#spend(2 * path.length + 1);
@@ -202,6 +279,16 @@ class Guard {
     }
     if (name === 'bigint' && typeof node === 'string' && node.length > this.#limits.maxBigIntLength) {
       throw new Refusal(`a bigint longer than ${this.#limits.maxBigIntLength} digits`);
+    }
+    if (this.#apply !== undefined) {
+      const converted = this.#apply(type as string | [string, string], node);
+      if (typeof converted === 'object' && converted !== null) {
+        this.#converted.set(converted, name);
+        this.#sources.set(converted, node);
+      }
+      if (path.length === 0) this.root = converted;
+      else if (Array.isArray(parent)) parent[+path[path.length - 1]!] = converted;
+      else (parent as Record<string, unknown>)[path[path.length - 1]!] = converted;
     }
   }
 
@@ -246,8 +333,9 @@ class Guard {
     if (typeof text !== 'string') throw new Refusal('malformed referentialEqualities');
     if (++this.#referencePaths > this.#limits.maxAnnotations) throw new Refusal(`more than ${this.#limits.maxAnnotations} shared-reference paths`);
     const path = this.#path([], text);
-    let node = this.#root;
+    let node = this.root;
     for (let i = 0; i < path.length; i++) {
+      if (this.#sources.has(node)) node = this.#sources.get(node);
       const kind = typeof node === 'object' && node !== null ? this.#converted.get(node) : undefined;
       const key = path[i]!;
       if (kind === 'set' || kind === 'map') {
