@@ -29,7 +29,6 @@ import {
   methodProblem,
   patternProblem,
   subprotocolFor,
-  superjsonCodec,
   topicProblem,
 } from '@herald/protocol';
 import type { HandlerRegistration, Provider, RequestHandler } from './handlers.js';
@@ -44,13 +43,16 @@ import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription } from './subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
 
-/** Options of {@link connect}. */
+/** Options of `connect`. */
 export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
   /** How others see this client in presence and as a publisher. Default: the id the router assigns. */
   name?: string;
   /** Anything the codec can carry (at most 4 KiB encoded by default): shown to presence watchers. */
   info?: unknown;
-  /** The payload codec, negotiated as subprotocol `herald.v1.<name>`. Default: superjson. */
+  /**
+   * The payload codec, negotiated as subprotocol `herald.v1.<name>`. Default: superjson from
+   * `@herald/client`, json from `@herald/client/json` (a page that imports only that entry ships no superjson).
+   */
   codec?: Codec;
   /** How long a connection attempt may wait for the router's welcome (`CONNECT_TIMEOUT`). Default 10,000 ms. */
   connectTimeoutMs?: number;
@@ -149,30 +151,22 @@ export interface FeatureLib {
 const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError, handlerFailure };
 
 /**
- * Connects to a router and resolves once the router has welcomed the client.
- * Rejects with a `ConnectionError`: `CONNECTION_FAILED` (unreachable, handshake refused),
- * `CONNECT_TIMEOUT`, `ROUTER_FULL`, `CODEC_UNSUPPORTED`, `HELLO_INVALID` or `CONNECTION_REFUSED`.
- * Once connected, the client reconnects by itself (see `reconnect`).
- *
- * `urls` may be one URL or a list of routers that act as one (a cluster): the first connect tries
- * each in turn until one welcomes the client, and every reconnect attempt dials the next one, so a
- * client whose router died reaches another. `client.url` and `client.router` tell which it is on.
- *
- * @example
- * const client = await connect('ws://127.0.0.1:8080/', { name: 'Kirk', info: { role: 'dashboard' } });
- * await client.subscribe('sensors.>', (reading, meta) => console.log(meta.topic, reading));
- * await client.publish('sensors.kitchen.temp', { at: new Date(), celsius: 21.5 });
+ * {@link connect} with `defaultCodec` when the options name none: each entry point picks its own
+ * (`@herald/client`: superjson; `@herald/client/json`: json), so a page that uses the json codec
+ * never loads superjson.
+ * @internal
  */
-export async function connect<S extends HeraldSchema = DefaultSchema>(
+export async function connectWith<S extends HeraldSchema = DefaultSchema>(
+  defaultCodec: Codec,
   urls: string | readonly string[],
   options: ConnectOptions<S> = {},
 ): Promise<Client<S>> {
-  const client = new Client<S>(urls, options);
+  const client = new Client<S>(urls, options, defaultCodec);
   await client.opened;
   return client;
 }
 
-/** A connection to a Herald router. Create one with {@link connect}. */
+/** A connection to a Herald router. Create one with `connect`. */
 export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<ClientEvents> {
   /** @internal Settles when the router welcomed the client, or the first attempt failed. */
   readonly opened: Promise<void>;
@@ -205,11 +199,11 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   readonly #contract: Contract | undefined;
   readonly #incoming: Contract | undefined;
 
-  /** @internal Use {@link connect}. */
-  constructor(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>) {
+  /** @internal Use `connect`. */
+  constructor(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>, defaultCodec: Codec) {
     super();
     this.#urls = urlList(urls, options);
-    this.#codec = options.codec ?? superjsonCodec;
+    this.#codec = options.codec ?? defaultCodec;
     this.#contract = options.contract;
     this.#incoming = options.validateIncoming === true ? options.contract : undefined;
     this.#outbox = new Outbox(options.maxQueued ?? 1000, () => this.state, (frame) => this.#link.send(frame));

@@ -1,11 +1,5 @@
-export {
-  Client,
-  type ClientEvents,
-  type ConnectOptions,
-  type MethodInfo,
-  type PublishAck,
-  connect,
-} from './client.js';
+export { Client, type ClientEvents, type ConnectOptions, type MethodInfo, type PublishAck } from './client.js';
+export { connect } from './connect.js';
 export type { RequestOptions } from './requests.js';
 export { backoffDelay } from './backoff.js';
 export type { HandlerRegistration, RequestContext, RequestHandler } from './handlers.js';

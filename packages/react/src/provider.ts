@@ -1,4 +1,4 @@
-import { Client, type ConnectOptions, type DefaultSchema, type HeraldSchema } from '@herald/client';
+import { Client, type ConnectOptions, type DefaultSchema, type HeraldSchema, superjsonCodec } from '@herald/client';
 import { type ReactNode, createContext, createElement, useEffect, useRef, useState } from 'react';
 
 /** What the provider shares: the client, once there is one (never during server rendering). */
@@ -53,7 +53,7 @@ export function HeraldProvider<S extends HeraldSchema = DefaultSchema>(props: He
     if (holder !== undefined && holder.url === url && holder.closing) {
       holder.closing = false; // StrictMode's remount: keep the connection
     } else {
-      holder = { client: new Client(url, options.current ?? {}), url, closing: false };
+      holder = { client: new Client(url, options.current ?? {}, superjsonCodec), url, closing: false };
       owned.current = holder;
       // A failed first attempt shows in the client's state (`closed`) and in the hooks' errors.
       holder.client.opened.catch(() => undefined);

@@ -1,0 +1,24 @@
+import { type DefaultSchema, type HeraldSchema, superjsonCodec } from '@herald/protocol';
+import { type Client, type ConnectOptions, connectWith } from './client.js';
+
+/**
+ * Connects to a router and resolves once the router has welcomed the client. Payloads use the
+ * superjson codec unless `options.codec` names another (`createSuperjsonCodec({ superjson })` for
+ * your own superjson instance and its registered types; `jsonCodec`, or the `@herald/client/json`
+ * entry, for plain JSON without superjson in the page).
+ * Rejects with a `ConnectionError`: `CONNECTION_FAILED` (unreachable, handshake refused),
+ * `CONNECT_TIMEOUT`, `ROUTER_FULL`, `CODEC_UNSUPPORTED`, `HELLO_INVALID` or `CONNECTION_REFUSED`.
+ * Once connected, the client reconnects by itself (see `reconnect`).
+ *
+ * `urls` may be one URL or a list of routers that act as one (a cluster): the first connect tries
+ * each in turn until one welcomes the client, and every reconnect attempt dials the next one, so a
+ * client whose router died reaches another. `client.url` and `client.router` tell which it is on.
+ *
+ * @example
+ * const client = await connect('ws://127.0.0.1:8080/', { name: 'Kirk', info: { role: 'dashboard' } });
+ * await client.subscribe('sensors.>', (reading, meta) => console.log(meta.topic, reading));
+ * await client.publish('sensors.kitchen.temp', { at: new Date(), celsius: 21.5 });
+ */
+export function connect<S extends HeraldSchema = DefaultSchema>(urls: string | readonly string[], options: ConnectOptions<S> = {}): Promise<Client<S>> {
+  return connectWith<S>(superjsonCodec, urls, options);
+}
