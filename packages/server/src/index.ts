@@ -39,3 +39,4 @@ export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, resolveConnectionLimi
 export type { RateLimit } from './rate-limit.js';
 export { type Contract, type ContractDefinition, type SchemaOf, ValidationError, type ValidationIssue, defineContract } from '@herald/protocol';
 export { DEFAULT_LOG_RATE_LIMIT, type LogRateLimit, limitLogRate } from './log-limiter.js';
+export type { AcceptedSocket } from './socket-seam.js';

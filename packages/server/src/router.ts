@@ -30,6 +30,7 @@ import {
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { ClientInfo } from './connection.js';
+import type { AcceptedSocket } from './socket-seam.js';
 import { type ConnectionLimits, resolveConnectionLimits } from './connection-limits.js';
 import type { RateLimit } from './rate-limit.js';
 import type { EncodedValue, Engine, HistoryRule, PresenceMember } from './engine.js';
@@ -585,6 +586,15 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     await this.#ops.close();
     await hub.engine.close();
     this.#logger.log('info', 'router closed', { clients: online });
+  }
+
+  /**
+   * Serves a socket that did not come through this router's HTTP upgrade: an in-memory socket in
+   * tests (`@herald/testkit`'s memory transport), which then speaks the protocol like any client.
+   * `protocols` are the subprotocols it offers; the codec is chosen as for an upgrade.
+   */
+  acceptSocket(socket: AcceptedSocket, protocols: readonly string[], address = 'memory'): void {
+    this.#hub.accept(socket as unknown as Parameters<Hub['accept']>[0], address, selectCodec(protocols, this.#codecs));
   }
 
   #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {

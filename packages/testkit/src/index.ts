@@ -8,3 +8,5 @@ export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.j
 export { startRouter } from './router.js';
 export { type RouterProcess, spawnRouter } from './spawn-router.js';
 export { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server.js';
+export { type Direction, type FaultRule, type Frame, MemoryTransport, memoryTransport } from './memory-transport.js';
+export { settle } from './settle.js';
