@@ -2,7 +2,7 @@
  * The memory transport: clients reach a router with no socket at all, on fake timers, and the
  * switchboard drops, delays, cuts and partitions frames. Written the way a user's test would be.
  */
-import { type Client, connect } from '@herald/client';
+import { type Client, type ConnectOptions, connect } from '@herald/client';
 import type { ClientInfo, DisconnectDetail, Router } from '@herald/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Log, type MemoryTransport, memoryTransport, settle, startRouter } from '../src/index.js';
@@ -23,7 +23,7 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-async function client(name: string, options: Parameters<typeof connect>[1] = {}): Promise<Client> {
+async function client(name: string, options: ConnectOptions = {}): Promise<Client> {
   const c = await settle(connect('memory://router', { name, WebSocket: net.WebSocket, random: () => 0.5, ...options }));
   clients.push(c);
   return c;
