@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { type Client, type SchemaOf, connect, defineContract } from '../src/index.js';
+import { type Client, type ConnectOptions, type SchemaOf, connect, defineContract } from '../src/index.js';
 
 const contract = defineContract({
   topics: { 'sensors.*.temp': z.object({ at: z.date(), celsius: z.number() }) },
@@ -17,5 +17,12 @@ describe('connect typed by a contract', () => {
     // @ts-expect-error: the contract names no such topic
     await client.publish('chat.lobby', 'hi');
     expectTypeOf(await client.request('stats.get', { since: new Date() })).toEqualTypeOf<{ clients: number }>();
+  });
+
+  it('still takes plain ConnectOptions with an explicit Schema', async () => {
+    type Schema = { topics: { 'a.b': number }; methods: {} };
+    const options: ConnectOptions = { name: 'x' };
+    const client: Client<Schema> = await connect<Schema>('ws://127.0.0.1:1/', options);
+    await client.publish('a.b', 1);
   });
 });

@@ -76,8 +76,11 @@ export function describeIssues(issues: readonly ValidationIssue[]): string {
 export interface Contract<S extends HeraldSchema = HeraldSchema> {
   /** The definition, as given. */
   readonly definition: ContractDefinition;
-  /** Type only (never set): the Schema this contract gives. */
-  readonly __schema?: S;
+  /**
+   * Type only (never set): the Schema this contract gives. A method, so that it is compared
+   * bivariantly: options typed for one Schema still pass where another is expected.
+   */
+  __schema?(schema: S): void;
   /** Whether some topic entry covers `topic` (a publish to it is checked). */
   coversTopic(topic: string): boolean;
   /** Checks a payload for `topic` against every entry whose pattern matches it. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { z } from 'zod';
-import { createRouter, defineContract } from '../src/index.js';
+import { type Router, type RouterOptions, createRouter, defineContract } from '../src/index.js';
 
 const contract = defineContract({ topics: { 'sensors.*.temp': z.object({ at: z.date(), celsius: z.number() }) } });
 
@@ -12,5 +12,12 @@ describe('createRouter typed by a contract', () => {
     await router.publish('sensors.hall.temp', { at: 0, celsius: 1 });
     // @ts-expect-error: the contract names no such topic
     await router.publish('chat.lobby', 'hi');
+  });
+
+  it('still takes plain RouterOptions with an explicit Schema', async () => {
+    type Schema = { topics: { 'a.b': number }; methods: {} };
+    const options: RouterOptions = { port: 0 };
+    const router: Router<Schema> = await createRouter<Schema>(options);
+    await router.publish('a.b', 1);
   });
 });
