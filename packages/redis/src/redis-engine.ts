@@ -16,6 +16,7 @@ import {
   type Logger,
   type PresenceMember,
   type Publication,
+  type RoutedMessage,
   type Stamp,
   type StampedPublication,
   SubscriptionIndex,
@@ -26,6 +27,7 @@ import { connectionOptions, isConnectionError, openRedis, unavailable } from './
 import { patternGlob } from './glob.js';
 import { Keys } from './keys.js';
 import { NodeLease } from './node-lease.js';
+import { Rpc } from './rpc.js';
 import { PresenceStore } from './presence-store.js';
 import { decodeChannelMessage, decodeRecord, encodeRecord } from './records.js';
 import { Repair } from './repair.js';
@@ -108,6 +110,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   #closed = false;
   readonly lease: NodeLease;
   readonly presence: PresenceStore;
+  readonly rpc: Rpc;
   readonly repair: Repair;
 
   constructor(options: RedisEngineOptions = {}) {
@@ -120,6 +123,25 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     this.presence = new PresenceStore(this);
     this.lease = new NodeLease(this, options.heartbeatIntervalMs ?? 1000, options.leaseMs ?? 3000);
     this.repair = new Repair(this);
+    this.rpc = new Rpc(this);
+  }
+
+  // ---- requests across routers (rpc.ts) ----
+
+  get node(): string {
+    return this.nodeId;
+  }
+
+  provide(method: string, providers: number): void {
+    this.rpc.provide(method, providers);
+  }
+
+  remoteProviders(method: string): ReadonlyMap<string, number> {
+    return this.rpc.remoteProviders(method);
+  }
+
+  route(node: string, message: RoutedMessage): Promise<boolean> {
+    return this.rpc.route(node, message);
   }
 
   /** How long a publication's `pid` is remembered (routers tell clients in `welcome.dedupeMs`). */
@@ -222,6 +244,11 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       this.#logger.log('warn', 'redis engine: resubscribing failed', { error: String(error) });
       this.#sub.disconnect(true);
       return;
+    }
+    try {
+      await this.rpc.load(); // after subscribing: no provider change falls between the two
+    } catch (error) {
+      this.#logger.log('warn', 'redis engine: loading the request providers failed', { error: String(error) });
     }
     this.#subReady = true;
     this.lease.onTick(); // ticks missed while `sub` was away say nothing about the new connection
@@ -362,8 +389,15 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       return;
     }
     if (channel === this.keys.presenceChannel) return this.presence.onEvent(message.toString());
-    if (channel === this.keys.inbox) return this.lease.onTick();
-    if (channel === this.keys.events) this.#logger.log('info', 'redis engine: cluster event', { event: message.toString() });
+    if (channel === this.keys.inbox) {
+      if (!this.rpc.onInbox(message)) this.lease.onTick();
+      return;
+    }
+    if (channel === this.keys.events) {
+      const event = message.toString();
+      this.#logger.log('debug', 'redis engine: cluster event', { event });
+      this.rpc.onEvent(event);
+    }
   }
 
   /**

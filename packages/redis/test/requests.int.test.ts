@@ -1,0 +1,108 @@
+/**
+ * Requests across routers over Redis (issue 13): three routers in separate processes on one real
+ * redis-server. A provider on node 2 serves a caller on node 1; the load spreads over the providers
+ * of all three nodes; when the provider's node is SIGKILLed, the call it was serving fails
+ * HANDLER_GONE once the reaper declares the node dead (lease 3 s + heartbeat 1 s); nobody providing
+ * the method anywhere is NO_HANDLER at once. The processes run the built packages (`pnpm build`).
+ */
+import type { ServerMessage } from '@herald/protocol';
+import { Log, RawClient, type RouterProcess, spawnRouter, startRedisServer } from '@herald/testkit';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+const redis = await startRedisServer();
+afterAll(() => redis[Symbol.asyncDispose]());
+
+let cluster = 0;
+let nodes: RouterProcess[] = [];
+let clients: RawClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients) await c[Symbol.asyncDispose]();
+  await Promise.all(nodes.map((n) => n.kill()));
+  clients = [];
+  nodes = [];
+});
+
+async function threeNodes(): Promise<[RouterProcess, RouterProcess, RouterProcess]> {
+  const prefix = `rpc${++cluster}:`;
+  nodes = await Promise.all(
+    ['n1', 'n2', 'n3'].map((name) => spawnRouter(0, { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: prefix, HERALD_ROUTER_NAME: name })),
+  );
+  return nodes as [RouterProcess, RouterProcess, RouterProcess];
+}
+
+async function client(node: RouterProcess, name: string): Promise<RawClient> {
+  const c = await RawClient.welcomed(node.url, { name });
+  clients.push(c);
+  return c;
+}
+
+/** A provider of `methods` that answers each request with its own name, except `silent` ones. */
+async function provider(node: RouterProcess, name: string, methods: string[], silent?: string): Promise<{ client: RawClient; served: () => number; requests: Log<string> }> {
+  const c = await client(node, name);
+  const requests = new Log<string>();
+  for (const [i, method] of methods.entries()) {
+    c.send({ type: 'handle', id: i + 1, method });
+    expect(await c.nextOf('handled')).toMatchObject({ id: i + 1, method });
+  }
+  void (async () => {
+    for (;;) {
+      let request: Extract<ServerMessage, { type: 'request' }>;
+      try {
+        request = await c.nextOf('request');
+      } catch {
+        return; // closed
+      }
+      requests.push(request.method);
+      if (request.method !== silent) c.send({ type: 'response', id: request.id }, JSON.stringify({ json: name }));
+    }
+  })();
+  return { client: c, served: () => requests.values.length, requests };
+}
+
+/** Calls until the caller's node knows a provider (the registry travels as a Redis event). */
+async function call(caller: RawClient, id: number, method: string): Promise<ServerMessage> {
+  for (;;) {
+    caller.send({ type: 'request', id, method, timeout: 10_000 }, '{"json":null}');
+    const reply = await caller.next();
+    if (reply.type === 'error' && reply.code === 'NO_HANDLER') continue;
+    return reply;
+  }
+}
+
+describe('requests across routers (Redis)', () => {
+  it('a provider on node 2 serves a caller on node 1; nobody anywhere is NO_HANDLER at once', async () => {
+    const [n1, n2] = await threeNodes();
+    const caller = await client(n1, 'caller');
+    caller.send({ type: 'request', id: 1, method: 'nobody.home' }, '{"json":null}');
+    expect(await caller.next()).toMatchObject({ type: 'error', id: 1, code: 'NO_HANDLER' });
+    await provider(n2, 'p2', ['stats.get']);
+    expect(await call(caller, 2, 'stats.get')).toEqual({ type: 'response', id: 2, payload: '{"json":"p2"}' });
+  });
+
+  it('spreads the load over the providers of all three nodes', async () => {
+    const [n1, n2, n3] = await threeNodes();
+    const providers = [await provider(n1, 'p1', ['work.do']), await provider(n2, 'p2', ['work.do']), await provider(n3, 'p3', ['work.do'])];
+    const caller = await client(n1, 'caller');
+    // Until every node's providers are known to node 1: each answer names its provider.
+    const seen = new Set<string>();
+    let id = 1;
+    while (seen.size < 3) seen.add(String((await call(caller, id++, 'work.do') as { payload?: string }).payload));
+    const before = providers.map((p) => p.served());
+    for (let i = 0; i < 30; i++) expect(await call(caller, id++, 'work.do')).toMatchObject({ type: 'response' });
+    expect(providers.map((p, i) => p.served() - before[i]!)).toEqual([10, 10, 10]);
+  });
+
+  it("SIGKILL of the provider's node: its in-flight call fails HANDLER_GONE (lease + heartbeat), the next goes to a live node", async () => {
+    const [n1, n2, n3] = await threeNodes();
+    const caller = await client(n1, 'caller');
+    const doomed = await provider(n2, 'p2', ['ready.check', 'slow.op'], 'slow.op');
+    expect(await call(caller, 1, 'ready.check')).toMatchObject({ type: 'response' }); // node 1 knows node 2 now
+    caller.send({ type: 'request', id: 2, method: 'slow.op', timeout: 60_000 }, '{"json":null}');
+    await doomed.requests.until(2);
+    await provider(n3, 'p3', ['slow.op']);
+    await n2.kill();
+    expect(await caller.next()).toMatchObject({ type: 'error', id: 2, code: 'HANDLER_GONE' });
+    expect(await call(caller, 3, 'slow.op')).toEqual({ type: 'response', id: 3, payload: '{"json":"p3"}' });
+  });
+});
