@@ -178,6 +178,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** Settles each subscription's `subscribe()` call at its first confirmation. */
   readonly #firstConfirm = new Map<Subscription<unknown>, { resolve: () => void; reject: (error: unknown) => void }>();
   readonly #presence: PresenceWatches;
+  /** Pages of presence snapshots still coming, by request id. */
+  #pages: Map<number, MemberWire[]> | undefined;
   #provider: Provider | undefined;
   #features: Promise<typeof import('./requests.js')> | undefined;
   readonly #core: ClientCore;
@@ -525,10 +527,19 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       case 'presence_leave':
         this.#presence.leave(message.topic, message.member.id, message.reason);
         return;
+      case 'presence_state': {
+        // A big snapshot comes in pages with the same id: gather them, resolve with them all.
+        const pages = (this.#pages ??= new Map<number, MemberWire[]>());
+        const earlier = pages.get(message.id) ?? [];
+        earlier.push(...message.members);
+        if (message.more === true) pages.set(message.id, earlier);
+        else pages.delete(message.id);
+        if (message.more !== true) this.#outbox.take(message.id)?.resolve({ ...message, members: earlier });
+        return;
+      }
       case 'subscribed':
       case 'unsubscribed':
       case 'publish_ack':
-      case 'presence_state':
       case 'presence_unwatched':
       case 'pong':
       case 'handled':

@@ -70,7 +70,7 @@ export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpe
   unsubscribed: /* @__PURE__ */ spec({ id: 'i', pattern: 's' }),
   publish_ack: /* @__PURE__ */ spec({ id: 'i', topic: 's', epoch: 's', offset: 'u' }),
   message: /* @__PURE__ */ spec({ topic: 's', epoch: 's', offset: 'u', at: 'n', from: 'peer', replay: 'i?' }, true),
-  presence_state: /* @__PURE__ */ spec({ id: 'i', topic: 's', members: 'members' }),
+  presence_state: /* @__PURE__ */ spec({ id: 'i', topic: 's', members: 'members', count: 'u?', more: 'b?' }),
   presence_join: /* @__PURE__ */ spec({ topic: 's', member: 'member' }),
   presence_leave: /* @__PURE__ */ spec({ topic: 's', member: 'member', reason: 's' }),
   presence_unwatched: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),

@@ -258,7 +258,12 @@ export interface PresenceStateMsg {
   type: 'presence_state';
   id: number;
   topic: string;
+  /** The members (of this page, when the snapshot comes in pages), in the order they joined. */
   members: MemberWire[];
+  /** How many members the topic has in all (every page carries it). */
+  count?: number;
+  /** More pages of this snapshot follow: the members arrive in several `presence_state` with the same `id`. */
+  more?: boolean;
 }
 export interface PresenceJoinMsg {
   type: 'presence_join';

@@ -160,7 +160,7 @@ export class Connection {
   }
 
   /** Sends a frame and resolves once the socket has taken it (for long replays). */
-  sendAndFlush(frame: Uint8Array): Promise<void> {
+  sendAndFlush(frame: string | Uint8Array): Promise<void> {
     if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return Promise.resolve();
     return new Promise((resolve) => this.socket.send(frame, TEXT, () => resolve()));
   }

@@ -584,7 +584,7 @@ export class Hub implements EngineListener {
       this.#watchers.remove(connection, topic);
       return this.#internalError(connection, 'presence', cause, id);
     }
-    this.#watchers.snapshot(watch, id, members);
+    return this.#watchers.snapshot(watch, id, members);
   }
 
   #onUnwatch(connection: Connection, id: number, topic: string): void {
