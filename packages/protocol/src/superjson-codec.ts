@@ -95,7 +95,7 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
       return invalid('the payload is not JSON');
     }
     // The commonest payload, plain JSON: superjson's parse returns it as parsed.
-    const plain = plainEnvelopeProblem(envelope, limits.maxDepth, text);
+    const plain = plainEnvelopeProblem(envelope, limits.maxDepth);
     if (plain === undefined) return ok(envelope);
     if (plain !== null) return invalid(`the payload is refused: ${plain}`);
     let report: GuardResult;
