@@ -86,6 +86,16 @@ export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
    * for messages (an asynchronous one is not awaited). Default false.
    */
   validateIncoming?: boolean;
+  /**
+   * Credentials for the router's `authenticate` (sent in `hello`, never in the URL): a string, or a
+   * function returning one (or a Promise of one). The function is called before every connection
+   * attempt and again before the token expires (the router's `welcome.expiresAt`), to refresh it
+   * in band without reconnecting. After an authentication close (4100–4102), a client with a
+   * function fetches a fresh token and reconnects; with a string it stops.
+   */
+  token?: string | (() => string | Promise<string>);
+  /** Authentication refusals in a row (closes 4100–4199) after which reconnecting stops. Default 3. */
+  maxAuthFailures?: number;
 }
 
 /** Events of a client. */
@@ -243,6 +253,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         urls: this.#urls,
         protocol: subprotocolFor(this.#codec),
         hello: this.#hello(options),
+        refetchesToken: typeof options.token === 'function',
+        maxAuthFailures: options.maxAuthFailures ?? 3,
         connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
         WebSocket: options.WebSocket ?? defaultWebSocket,
         reconnect:
@@ -598,14 +610,24 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   // ---- sending ----
 
-  /** The hello of each attempt: name and info, and after a welcome its resume token (same id again). */
-  #hello(options: ConnectOptions<HeraldSchema>): () => string {
-    const hello: { type: 'hello'; name?: string; info?: string; resume?: string } = { type: 'hello' };
+  /**
+   * The hello of each attempt: name and info, after a welcome its resume token (same id again),
+   * and the token; with a token function, a fresh token is fetched first.
+   */
+  #hello(options: ConnectOptions<HeraldSchema>): () => string | Promise<string> {
+    const hello: { type: 'hello'; name?: string; info?: string; resume?: string; token?: string } = { type: 'hello' };
     if (options.name !== undefined) hello.name = options.name;
     if (options.info !== undefined) hello.info = this.#codec.encode(options.info);
-    return () => {
+    const { token } = options;
+    if (typeof token === 'string') hello.token = token;
+    const frame = (): string => {
       if (this.#resume !== undefined) hello.resume = this.#resume;
       return encodeFrame(hello) as string;
+    };
+    if (typeof token !== 'function') return frame;
+    return async () => {
+      hello.token = await token();
+      return frame();
     };
   }
 

@@ -12,6 +12,7 @@ import {
   type ServerMessage,
   type WelcomeMsg,
   decodeServerFrame,
+  isAuthClose,
   isRetryableClose,
 } from '@herald/protocol';
 import { backoffDelay } from './backoff.js';
@@ -32,8 +33,15 @@ export interface LinkOptions {
   /** The routers to dial, in order: each attempt after a failure or a lost connection tries the next. */
   urls: readonly string[];
   protocol: string;
-  /** The hello frame for the next attempt (it carries the resume token of the last welcome). */
-  hello: () => string;
+  /** The hello frame of each attempt: built anew each time when it carries a token from a function. */
+  hello: () => string | Promise<string>;
+  /**
+   * Whether an authentication close (4100–4199) is worth a reconnect: true when the token comes
+   * from a function (a fresh one is fetched before each attempt).
+   */
+  refetchesToken: boolean;
+  /** Authentication refusals in a row after which reconnecting stops. */
+  maxAuthFailures: number;
   connectTimeoutMs: number;
   WebSocket: WebSocketConstructor;
   reconnect: Required<ReconnectOptions> | false;
@@ -73,6 +81,7 @@ export class Link {
   #state: ClientState = 'connecting';
   #attempt: Attempt | undefined;
   #retries = 0;
+  #authFailures = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #heard = false;
@@ -134,7 +143,31 @@ export class Link {
     this.#urlIndex = (this.#urlIndex + 1) % this.#options.urls.length;
   }
 
+  /** Builds this attempt's hello (fetching a token first, when it comes from a function), then dials. */
   #dial(): void {
+    let hello: string | Promise<string>;
+    try {
+      hello = this.#options.hello();
+    } catch (cause) {
+      this.#tokenFailed(cause);
+      return;
+    }
+    if (typeof hello === 'string') return this.#open(hello);
+    hello.then(
+      (frame) => {
+        if (this.#state === 'connecting' || this.#state === 'reconnecting') this.#open(frame);
+      },
+      (cause: unknown) => {
+        if (this.#state === 'connecting' || this.#state === 'reconnecting') this.#tokenFailed(cause);
+      },
+    );
+  }
+
+  #tokenFailed(cause: unknown): void {
+    this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, `the token function failed: ${String(cause)}`, { cause, retryable: true }));
+  }
+
+  #open(hello: string): void {
     const url = this.url;
     let socket: SocketLike;
     try {
@@ -165,7 +198,7 @@ export class Link {
         this.#attemptFailed(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, `the router at ${url} did not accept subprotocol ${this.#options.protocol}`));
         return;
       }
-      socket.send(this.#options.hello());
+      socket.send(hello);
     };
     socket.onerror = (event) => {
       attempt.failure = describeSocketError(event);
@@ -200,6 +233,7 @@ export class Link {
       attempt.welcomed = true;
       clearTimeout(attempt.timer);
       this.#retries = 0;
+      this.#authFailures = 0;
       // Identity first, so that statechange listeners see the new id; sends after 'open'.
       this.#handlers.welcome(message);
       this.#transition('open', 'welcomed');
@@ -212,6 +246,10 @@ export class Link {
 
   /** A connection attempt failed before the welcome. */
   #attemptFailed(error: HeraldError): void {
+    if (this.#state === 'reconnecting' && error instanceof ConnectionError && this.#retriesAuth(error.closeCode)) {
+      this.#schedule(error);
+      return;
+    }
     if (this.#state === 'connecting' && error.retryable && this.#untried > 0) {
       // The first connect tries each URL of the list once, at once, before it gives up.
       this.#untried--;
@@ -236,7 +274,7 @@ export class Link {
       cause === 'router_closed' ? `the router closed the connection (${code}${reason === '' ? '' : ` ${reason}`})` : `the connection to the router was lost (${cause})`,
       { closeCode: code, closeReason: reason, retryable },
     );
-    if (this.#options.reconnect !== false && retryable) {
+    if (this.#options.reconnect !== false && (retryable || this.#retriesAuth(code))) {
       this.#transition('reconnecting', cause, code);
       this.#handlers.down(error);
       this.#schedule(undefined);
@@ -244,6 +282,17 @@ export class Link {
       this.#transition('closed', cause, code);
       this.#handlers.closed(error);
     }
+  }
+
+  /**
+   * After an authentication close, a client whose token comes from a function reconnects with a
+   * fresh token, up to `maxAuthFailures` refusals in a row (counted here); others stop.
+   */
+  #retriesAuth(code: number | undefined): boolean {
+    if (code === undefined || !isAuthClose(code) || !this.#options.refetchesToken || this.#options.reconnect === false) return false;
+    if (this.#authFailures >= this.#options.maxAuthFailures) return false;
+    this.#authFailures++;
+    return true;
   }
 
   #schedule(previous: Error | undefined): void {

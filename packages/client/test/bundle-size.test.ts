@@ -18,7 +18,9 @@ import { expect, it } from 'vitest';
  */
 // Issue 13 added a list of router URLs, session resumption and exactly-once publish (ids, resend);
 // issue 15 +128 B for the contract hooks.
-const OWN_BUDGET_BYTES = 15.875 * 1024;
+// Issue 12: +0.75 KB for the token option, auth-close retries, in-band refresh, revocations
+// and the auth codes.
+const OWN_BUDGET_BYTES = 16.625 * 1024;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));

@@ -1,8 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CloseCode, clampCloseReason, isRetryableClose } from './close-codes.js';
+import { CloseCode, clampCloseReason, isAuthClose, isRetryableClose } from './close-codes.js';
 
 const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+
+describe('isAuthClose', () => {
+  it.each([
+    [4099, false],
+    [CloseCode.AUTH_INVALID, true],
+    [CloseCode.TOKEN_EXPIRED, true],
+    [CloseCode.AUTH_REVOKED, true],
+    [4199, true],
+    [4200, false],
+    [1000, false],
+  ])('%i → %s', (code, expected) => {
+    expect(isAuthClose(code)).toBe(expected);
+  });
+});
 
 describe('isRetryableClose', () => {
   const EXPECTED: Record<keyof typeof CloseCode, boolean> = {
@@ -21,6 +35,9 @@ describe('isRetryableClose', () => {
     RESYNC: true,
     RATE_LIMITED: true,
     ADDRESS_LIMIT: true,
+    AUTH_INVALID: false,
+    TOKEN_EXPIRED: false,
+    AUTH_REVOKED: false,
   };
 
   it('covers every CloseCode', () => {

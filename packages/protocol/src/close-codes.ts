@@ -1,7 +1,8 @@
 /**
  * WebSocket close codes used by Herald, one table for both sides.
- * Ranges: 1000–1015 standard; 4000–4099 protocol violation (fatal); 4100–4199 auth (reserved);
- * 4200–4299 transient router trouble (reconnect with backoff); 4300–4399 rate limits.
+ * Ranges: 1000–1015 standard; 4000–4099 protocol violation (fatal); 4100–4199 auth (retried only
+ * with a token function, after fetching a fresh token); 4200–4299 transient router trouble
+ * (reconnect with backoff); 4300–4399 rate limits.
  */
 export const CloseCode = {
   /** The client or router closed on purpose. */
@@ -26,6 +27,12 @@ export const CloseCode = {
   HELLO_TIMEOUT: 4002,
   /** The client resumed this session (`hello.resume`) on another connection: this one is stale. Fatal, so the two never chase each other. */
   SESSION_RESUMED: 4003,
+  /** The router's `authenticate` refused the credentials: no retry without a new token. */
+  AUTH_INVALID: 4100,
+  /** The token expired (past a short grace) and was not refreshed in band: fetch a new one, reconnect. */
+  TOKEN_EXPIRED: 4101,
+  /** The router revoked the user's access (`router.disconnectUser`). */
+  AUTH_REVOKED: 4102,
   /** The client read too slowly: its outbound buffer passed `maxBufferedBytes`. Reconnect and recover. */
   SLOW_CONSUMER: 4200,
   /**
@@ -61,6 +68,14 @@ export function isRetryableClose(code: number): boolean {
       // 4200–4299: transient router trouble; 4300–4399: rate limited (retry after the hint).
       return code >= 4200 && code < 4400;
   }
+}
+
+/**
+ * Whether `code` is an authentication close (4100–4199): a client with a token function fetches a
+ * fresh token and reconnects, up to a bounded number of refusals in a row; others stop.
+ */
+export function isAuthClose(code: number): boolean {
+  return code >= 4100 && code < 4200;
 }
 
 /**

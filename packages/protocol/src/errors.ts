@@ -87,6 +87,18 @@ export const ErrorCode = {
   ADDRESS_LIMIT: 'ADDRESS_LIMIT',
   /** A payload, request params or a result breaks the contract's schema; the message names the issues. */
   VALIDATION_FAILED: 'VALIDATION_FAILED',
+  /** The identity may not do this operation on this subject; the error names both. The connection stays. */
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  /** A `refresh` token was refused (invalid, expired, another user); the connection keeps its old token. */
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  /** (HTTP 403 header) The upgrade's `Origin` is not in the router's `allowedOrigins`. */
+  ORIGIN_FORBIDDEN: 'ORIGIN_FORBIDDEN',
+  /** (close reason, 4100) The router's `authenticate` refused the connection's credentials. */
+  AUTH_INVALID: 'AUTH_INVALID',
+  /** (close reason, 4101) The connection's token expired and was not refreshed in time. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  /** (close reason, 4102) The router revoked the user's access (`router.disconnectUser`). */
+  AUTH_REVOKED: 'AUTH_REVOKED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

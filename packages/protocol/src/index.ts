@@ -1,5 +1,5 @@
 export { toBase64, fromBase64 } from './base64.js';
-export { CloseCode, isRetryableClose, clampCloseReason } from './close-codes.js';
+export { CloseCode, isAuthClose, isRetryableClose, clampCloseReason } from './close-codes.js';
 export {
   type Codec,
   type DecodeLimits,

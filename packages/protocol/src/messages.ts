@@ -13,12 +13,16 @@ export type RawPayload = string | Uint8Array;
 export interface PeerRef {
   id: string;
   name: string;
+  /** The verified user, on routers with `authenticate` (never claimed by the client itself). */
+  user?: string;
 }
 
 /** A presence member as it travels. `info` is the member's hello info, encoded in the receiver's codec. */
 export interface MemberWire {
   id: string;
   name: string;
+  /** The verified user, on routers with `authenticate`. */
+  user?: string;
   info?: string;
   /** Milliseconds since the Unix epoch. */
   connectedAt: number;
@@ -39,6 +43,8 @@ export type LeaveReason = (typeof LeaveReason)[keyof typeof LeaveReason];
 export interface CallerWire {
   id: string;
   name: string;
+  /** The verified user, on routers with `authenticate`. */
+  user?: string;
   info?: string;
 }
 
@@ -66,7 +72,7 @@ export interface HelloMsg {
   name?: string;
   /** The client's info, encoded with the negotiated codec. */
   info?: string;
-  /** Reserved for authentication. */
+  /** Credentials for the router's `authenticate` hook (a JWT with `jwtAuthenticator`). */
   token?: string;
   /** The `resume` token of an earlier `welcome`: keep that session's id (PROTOCOL.md §2). */
   resume?: string;
@@ -207,6 +213,10 @@ export interface WelcomeMsg {
   resume?: string;
   /** How long the router remembers a publish `pid` (exactly-once publish), in ms; absent: it does not. */
   dedupeMs?: number;
+  /** The verified user, on routers with `authenticate`. */
+  user?: string;
+  /** When the connection's credentials expire, ms since the Unix epoch: refresh before then. */
+  expiresAt?: number;
 }
 /** Why a subscription could not recover everything it missed. */
 export const RecoveryReason = {
@@ -293,6 +303,10 @@ export interface ErrorMsg {
   message: string;
   /** With `ENGINE_UNAVAILABLE` or `RATE_LIMITED`: milliseconds until trying again may succeed. */
   retryAfterMs?: number;
+  /** With `PERMISSION_DENIED`: the operation refused (`publish`, `subscribe`, `history`...). */
+  operation?: string;
+  /** With `PERMISSION_DENIED`: the topic, pattern or method it was refused on. */
+  subject?: string;
 }
 
 export interface HandledMsg {

@@ -1,15 +1,19 @@
 import { type Codec, LeaveReason, clampCloseReason, encodeFrame } from '@herald/protocol';
-import type { ServerMessage } from '@herald/protocol';
+import type { PeerRef, ServerMessage } from '@herald/protocol';
+import type { UpgradeInfo } from './authentication.js';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { Quota } from './connection-limits.js';
 import type { EncodedValue, PresenceMember } from './engine.js';
 import { type SharedFrame, writeShared } from './frame-once.js';
+import type { CompiledPermissions } from './permissions.js';
 
 /** A connected client as the router shows it: `router.clients()`, events, `router.presence()`. */
 export interface ClientInfo {
   id: string;
   name: string;
+  /** The verified user, on a router with `authenticate`. */
+  user?: string;
   /** The info the client connected with, decoded. */
   info: unknown;
   /** The remote IP address. */
@@ -65,6 +69,15 @@ export class Connection {
   state: 'hello' | 'open' | 'closed' = 'hello';
   name = '';
   info: EncodedValue | undefined;
+  /** The verified user (routers with `authenticate`). */
+  user: string | undefined;
+  /** What this connection may do: its identity's permissions, or the router's defaults. */
+  permissions!: CompiledPermissions;
+  /** When its credentials expire (ms since the Unix epoch), and the timer that closes it then. */
+  expiresAt: number | undefined;
+  expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The upgrade request, kept for `authenticate` on refresh (routers with `authenticate` only). */
+  upgrade: UpgradeInfo | undefined;
   /** Subscriptions, in the order they were made. */
   patterns: Set<string> = NO_PATTERNS;
   /**
@@ -194,15 +207,22 @@ export class Connection {
   }
 
   member(): PresenceMember {
-    return this.info === undefined
-      ? { id: this.id, name: this.name, connectedAt: this.connectedAt }
-      : { id: this.id, name: this.name, info: this.info, connectedAt: this.connectedAt };
+    const member: PresenceMember = { id: this.id, name: this.name, connectedAt: this.connectedAt };
+    if (this.user !== undefined) member.user = this.user;
+    if (this.info !== undefined) member.info = this.info;
+    return member;
+  }
+
+  /** Who this connection is, as publisher or caller. */
+  peer(): PeerRef {
+    return this.user === undefined ? { id: this.id, name: this.name } : { id: this.id, name: this.name, user: this.user };
   }
 
   snapshot(): ClientInfo {
     return {
       id: this.id,
       name: this.name,
+      ...(this.user !== undefined && { user: this.user }),
       info: this.decodedInfo(),
       address: this.address,
       connectedAt: new Date(this.connectedAt),

@@ -53,6 +53,8 @@ export interface EncodedValue {
 export interface PresenceMember {
   id: string;
   name: string;
+  /** The verified user, on routers with `authenticate`. */
+  user?: string;
   info?: EncodedValue;
   /** Milliseconds since the Unix epoch. */
   connectedAt: number;

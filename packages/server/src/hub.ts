@@ -17,11 +17,14 @@ import {
   clampCloseReason,
   decodeClientFrame,
   isHeraldError,
+  isTopic,
   patternProblem,
   subprotocolFor,
   topicProblem,
 } from '@herald/protocol';
 import type { RawData, default as WebSocket } from 'ws';
+import { Access, type AccessOptions } from './access.js';
+import type { UpgradeInfo } from './authentication.js';
 import { type ClientInfo, Connection, NO_PATTERNS } from './connection.js';
 import { ContractGate } from './contract-gate.js';
 import type { Engine, EngineListener, PresenceEvent, PresenceMember, RoutedMessage, StampedPublication } from './engine.js';
@@ -71,6 +74,7 @@ export interface HubOptions {
   maxConnectionsPerAddress: number;
   maxPendingPerAddress: number;
   connectionsPerAddress: RateLimit | false;
+  access: AccessOptions;
 }
 
 /** Why a client disconnected, as the `disconnect` event tells it. */
@@ -126,6 +130,7 @@ export class Hub implements EngineListener {
   readonly requests: Requests;
   readonly frames: Frames;
   readonly contracts: ContractGate;
+  readonly access: Access;
   closing = false;
   readonly #local: LocalSubscribers;
   readonly #watchers: PresenceWatchers;
@@ -150,6 +155,7 @@ export class Hub implements EngineListener {
     this.frames = new Frames(codecs);
     this.#resume = new ResumeTokens(options.resumeSecret);
     this.contracts = new ContractGate(options.contract);
+    this.access = new Access(options.access, logger);
     this.#watchers = new PresenceWatchers(this.frames);
     this.#addresses = new AddressLimits(options);
     this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
@@ -177,7 +183,7 @@ export class Hub implements EngineListener {
 
   // ---- connection lifecycle ----
 
-  accept(socket: WebSocket, address: string, codec: Codec | undefined): void {
+  accept(socket: WebSocket, address: string, codec: Codec | undefined, upgrade?: UpgradeInfo): void {
     const refuse = (code: number, reason: string): void => {
       socket.on('error', (error) => this.logger.log('debug', 'socket error', { address, error: error.message }));
       socket.close(code, reason);
@@ -197,6 +203,8 @@ export class Hub implements EngineListener {
       return refuse(CloseCode.ADDRESS_LIMIT, `${ErrorCode.ADDRESS_LIMIT}: ${limited}`);
     }
     const connection = new Connection(randomId(), socket, codec, address, this.options.maxBufferedBytes, this.#slow);
+    this.access.accepted(connection);
+    if (this.options.access.authenticate !== undefined) connection.upgrade = upgrade;
     this.connections.set(connection.id, connection);
     this.#bySocket.set(socket, connection);
     connection.helloTimer = setTimeout(this.#helloTimeout, this.options.helloTimeoutMs, connection);
@@ -260,6 +268,7 @@ export class Hub implements EngineListener {
     connection.state = 'closed';
     this.#addresses.closed(connection.address, !wasOpen);
     clearTimeout(connection.helloTimer);
+    this.access.closed(connection);
     // A session resumed by another connection holds the id now: that entry is not ours to delete.
     if (this.connections.get(connection.id) === connection) this.connections.delete(connection.id);
     this.requests.closed(connection);
@@ -350,6 +359,7 @@ export class Hub implements EngineListener {
         connection.sendMessage({ type: 'pong', id: message.id });
         return;
       case 'handle': {
+        if (isTopic(message.method) && !this.access.allowed(connection, 'handle', message.method, message.id)) return;
         const problem = this.requests.provide(connection, message.method);
         if (problem === undefined) connection.sendMessage({ type: 'handled', id: message.id, method: message.method });
         else if (problem.code === ErrorCode.HANDLER_LIMIT) connection.sendError(problem.code, problem.message, message.id);
@@ -361,6 +371,7 @@ export class Hub implements EngineListener {
         connection.sendMessage({ type: 'unhandled', id: message.id, method: message.method });
         return;
       case 'request': {
+        if (isTopic(message.method) && !this.access.allowed(connection, 'call', message.method, message.id)) return;
         const payload = bytesToText(message.payload as Uint8Array);
         const refuse = (error: HeraldError): void => connection.sendError(error.code, error.message, message.id);
         this.contracts.request(connection, message.method, payload, () => this.#onRequest(connection, message, payload), refuse);
@@ -376,7 +387,11 @@ export class Hub implements EngineListener {
         this.requests.respondError(connection, message.id, message);
         return;
       case 'list_methods':
-        connection.sendMessage({ type: 'methods', id: message.id, methods: this.requests.methods() });
+        connection.sendMessage({
+          type: 'methods',
+          id: message.id,
+          methods: this.requests.methods().filter(({ method }) => connection.permissions.allows('call', method)),
+        });
         return;
       default:
         assertNever(message);
@@ -417,10 +432,18 @@ export class Hub implements EngineListener {
       connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.HELLO_INVALID, problem);
       return;
     }
+    connection.name = name;
+    if (hello.info !== undefined) connection.info = { codec: connection.codec.name, text: hello.info };
+    // With `authenticate`, the identity's name and info replace the hello's; it runs before a
+    // resume, so that a session still open is resumed only by the user it belongs to.
+    if (!(await this.access.admit(connection, hello)) || connection.state !== 'hello') return;
     if (hello.resume !== undefined) {
-      const resumed = await takeOver(this.#resume.verify(hello.resume), connection, this.connections, (old) => this.#cleanupOf.get(old));
+      let id = this.#resume.verify(hello.resume);
+      const previous = id === undefined ? undefined : this.connections.get(id);
+      if (previous !== undefined && previous.user !== connection.user) id = undefined; // another user's session
+      const resumed = await takeOver(id, connection, this.connections, (old) => this.#cleanupOf.get(old));
       if (resumed) this.logger.log('debug', 'session resumed', { id: connection.id });
-      if (hello.name === undefined) name = connection.id;
+      if (hello.name === undefined && connection.user === undefined) connection.name = connection.id;
       if (connection.state !== 'hello') return; // it closed (or timed out) while the old one went
     }
     clearTimeout(connection.helloTimer);
@@ -429,15 +452,15 @@ export class Hub implements EngineListener {
     this.#addresses.welcomed(connection.address);
     allowFrames(connection.socket, this.options.maxPayload);
     connection.quota = new Quota(this.options.limits);
-    connection.name = name;
-    if (hello.info !== undefined) connection.info = { codec: connection.codec.name, text: hello.info };
     connection.sendMessage({
       type: 'welcome',
       version: 1,
       id: connection.id,
-      name,
+      name: connection.name,
       resume: this.#resume.issue(connection.id),
       ...(this.engine.dedupeMs !== undefined && { dedupeMs: this.engine.dedupeMs }),
+      ...(connection.user !== undefined && { user: connection.user }),
+      ...(connection.expiresAt !== undefined && { expiresAt: connection.expiresAt }),
       router: this.peer,
       maxPayload: this.options.maxPayload,
       heartbeatMs: this.options.heartbeatIntervalMs,
@@ -446,7 +469,8 @@ export class Hub implements EngineListener {
     });
     this.logger.log('info', 'client connected', {
       id: connection.id,
-      name,
+      name: connection.name,
+      user: connection.user,
       address: connection.address,
       codec: connection.codec.name,
       online: this.connections.size,
@@ -459,6 +483,9 @@ export class Hub implements EngineListener {
     const problem = patternProblem(pattern);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
     if (connection.state !== 'open') return;
+    if (!this.access.allowed(connection, 'subscribe', pattern, id)) return;
+    const replays = request.rewind !== undefined || request.positions !== undefined || request.since !== undefined;
+    if (replays && !this.access.allowed(connection, 'history', pattern, id)) return;
     const limited = patternRefusal(connection, pattern, true);
     if (limited !== undefined) return connection.sendError(ErrorCode.PATTERN_LIMIT, limited, id);
     const fresh = !connection.patterns.has(pattern);
@@ -473,7 +500,8 @@ export class Hub implements EngineListener {
       try {
         await this.engine.subscribe(connection.id, pattern);
         subscribed = true;
-        await this.engine.join(pattern, connection.member());
+        // Being a member is an operation of its own: without it, the subscription is silent.
+        if (connection.permissions.allows('presence', pattern)) await this.engine.join(pattern, connection.member());
       } catch (cause) {
         connection.patterns.delete(pattern);
         connection.patternBytes -= pattern.length;
@@ -525,6 +553,7 @@ export class Hub implements EngineListener {
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.TOPIC_INVALID, problem, id);
     const badPid = pidProblem(pid);
     if (badPid !== undefined) return this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_MESSAGE, badPid, id);
+    if (!this.access.allowed(connection, 'publish', topic, id)) return;
     const text = this.options.validatePayloads || this.options.contract !== undefined ? bytesToText(payload) : '';
     if (this.options.validatePayloads) {
       const invalid = connection.codec.check(text);
@@ -536,7 +565,7 @@ export class Hub implements EngineListener {
 
   #accept(connection: Connection, topic: string, payload: Uint8Array, id: number | undefined, pid: string | undefined): void {
     if (connection.state === 'closed') return;
-    const from = { id: connection.id, name: connection.name };
+    const from = connection.peer();
     // Scoped by the session's id (which only its resume token can claim): a client cannot collide
     // with, or learn, the publishes of another.
     const publication = { topic, codec: connection.codec.name, payload, from, at: Date.now(), ...(pid !== undefined && { pid: `${connection.id}:${pid}` }) };
@@ -571,6 +600,7 @@ export class Hub implements EngineListener {
   async #onWatch(connection: Connection, id: number, topic: string): Promise<void> {
     const problem = patternProblem(topic);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
+    if (!this.access.allowed(connection, 'watch', topic, id)) return;
     const limited = patternRefusal(connection, topic, false);
     if (limited !== undefined) return connection.sendError(ErrorCode.PATTERN_LIMIT, limited, id);
     if (!connection.watching.has(topic) && connection.watching.size >= this.options.maxSubscriptions) {

@@ -1,3 +1,4 @@
+export type { AuthContext, Authenticate, Identity } from './authentication.js';
 export type { ClientInfo } from './connection.js';
 export type {
   ClusterClient,
@@ -21,6 +22,7 @@ export type { AdminOptions, AdminState } from './admin.js';
 export { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
 export { DEFAULT_HISTORY, MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 export { DEFAULT_TOPIC_LIMITS, type TopicLimits, type TopicStats } from './topic-budget.js';
+export { ALLOW_EVERYTHING, OPERATIONS, type Operation, type PermissionRules, type Permissions } from './permissions.js';
 export type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 export {
   type ClusterClientInfo,

@@ -28,7 +28,7 @@ import type { RouterObserver } from './observer.js';
 export interface RequestContext {
   method: string;
   /** Who asked: a client, or the router itself (`router.request`). */
-  caller: { id: string; name: string; info: unknown };
+  caller: { id: string; name: string; user?: string; info: unknown };
   /** Aborts when the caller gives up, times out or drops; the reply is then dropped. */
   signal: AbortSignal;
 }
@@ -178,7 +178,7 @@ export class Requests {
       .map(([method, providers]) => ({
         method,
         providers: providers.map((p) =>
-          p.kind === 'connection' ? { id: p.connection.id, name: p.connection.name } : { ...this.routerPeer },
+          p.kind === 'connection' ? p.connection.peer() : { ...this.routerPeer },
         ),
       }));
   }
@@ -203,7 +203,7 @@ export class Requests {
     if (mine === undefined) this.#byCaller.set(connection, (mine = new Map()));
     const flight = this.#start(method, provider, { kind: 'connection', connection, id }, timeout);
     mine.set(id, flight);
-    this.#dispatch(flight, { codec: connection.codec, text: payload }, { id: connection.id, name: connection.name }, connection);
+    this.#dispatch(flight, { codec: connection.codec, text: payload }, connection.peer(), connection);
     return undefined;
   }
 

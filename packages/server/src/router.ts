@@ -29,6 +29,7 @@ import {
 } from '@herald/protocol';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
+import { type Authenticate, upgradeInfo } from './authentication.js';
 import type { ClientInfo } from './connection.js';
 import type { AcceptedSocket } from './socket-seam.js';
 import { type ConnectionLimits, resolveConnectionLimits } from './connection-limits.js';
@@ -43,6 +44,7 @@ import type { HealthReport } from './health.js';
 import { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 import type { MetricsOptions } from './metrics.js';
 import { Operations } from './operations.js';
+import { ALLOW_EVERYTHING, CompiledPermissions, type Permissions } from './permissions.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 
 /** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
@@ -181,6 +183,26 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
    * behind `admin.token` (README, "Operations"). Default off.
    */
   admin?: AdminOptions;
+  /**
+   * Decides who each connection is, from its hello's `token` (or the upgrade request's headers
+   * and cookies): resolves an `Identity` whose permissions every operation is checked against;
+   * throws or rejects to refuse (close 4100 `AUTH_INVALID`). Also runs for each in-band `refresh`.
+   * See `jwtAuthenticator`. Reading `ctx.cookies` needs `allowedOrigins`.
+   */
+  authenticate?: Authenticate;
+  /**
+   * Permissions of every connection on a router without `authenticate`. Default: everything
+   * (`{ allow: { '>': ['*'] } }`), with a warning at start.
+   */
+  defaultPermissions?: Permissions;
+  /**
+   * Origins (`https://app.example.com`) browsers may connect from; an upgrade with another
+   * `Origin` header is refused with HTTP 403. Requests without `Origin` (non-browser clients)
+   * pass. Required for `authenticate` to read cookies. Default: every origin.
+   */
+  allowedOrigins?: readonly string[];
+  /** How long past its `expiresAt` an unrefreshed connection may stay before close 4101. Default 10,000 ms. */
+  tokenExpiryGraceMs?: number;
 }
 
 /** Events of a router, with their listener signatures (tinyproto's lifecycle hooks). */
@@ -207,6 +229,8 @@ export interface ClusterClientInfo extends ClientInfo {
 export interface Member {
   id: string;
   name: string;
+  /** The verified user, on routers with `authenticate`. */
+  user?: string;
   info: unknown;
   connectedAt: Date;
 }
@@ -307,6 +331,13 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 30_000,
         resumeSecret: options.resumeSecret,
+        access: {
+          authenticate: options.authenticate,
+          defaultPermissions: new CompiledPermissions(options.defaultPermissions ?? ALLOW_EVERYTHING),
+          checksOrigin: options.allowedOrigins !== undefined,
+          tokenExpiryGraceMs: options.tokenExpiryGraceMs ?? 10_000,
+          maxNameLength: options.maxNameLength ?? 128,
+        },
       },
       this.#logger,
       {
@@ -349,6 +380,9 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     }
     this.#hub.startHeartbeat();
     this.#logger.log('info', 'router listening', { url: this.url, engine: this.#hub.engine.constructor.name });
+    if (this.#options.authenticate === undefined && this.#options.defaultPermissions === undefined) {
+      this.#logger.log('warn', 'no authenticate: every client may do everything (set authenticate, or defaultPermissions)', { url: this.url });
+    }
   }
 
   /** The URL to give clients: `ws://host:port/path` (`wss://` on an https server). */
@@ -498,6 +532,14 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     });
   }
 
+  /**
+   * Closes every connection of `user` with 4102 (`AUTH_REVOKED: reason`); the client does not
+   * come back on its own with the same token. Returns how many connections were closed.
+   */
+  disconnectUser(user: string, options: { reason?: string } = {}): number {
+    return this.#hub.access.disconnectUser(this.#hub.connections.values(), user, options.reason ?? 'access revoked');
+  }
+
   /** The members of a topic's (or pattern's) presence: the clients subscribed to exactly it. */
   async presence(topic: string): Promise<Member[]> {
     assertPattern(topic);
@@ -603,6 +645,13 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       if (this.#ownsServer) rejectUpgrade(socket, 404, 'Not Found', ErrorCode.CONNECTION_FAILED, `no Herald router at ${pathname}; use ${this.#path}`);
       return; // on a shared server, other upgrade listeners own other paths
     }
+    const origin = request.headers.origin;
+    const allowed = this.#options.allowedOrigins;
+    if (allowed !== undefined && origin !== undefined && !allowed.includes(origin)) {
+      this.#logger.log('info', 'handshake refused: origin not allowed', { origin, address: request.socket.remoteAddress });
+      rejectUpgrade(socket, 403, 'Forbidden', ErrorCode.ORIGIN_FORBIDDEN, `origin ${origin} may not connect`);
+      return;
+    }
     const offered = (request.headers['sec-websocket-protocol'] ?? '')
       .split(',')
       .map((protocol) => protocol.trim())
@@ -612,7 +661,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: offered.join(','), address: request.socket.remoteAddress });
     }
     this.#wss!.handleUpgrade(request, socket, head, (ws) => {
-      this.#hub.accept(ws, request.socket.remoteAddress ?? '', codec);
+      this.#hub.accept(ws, request.socket.remoteAddress ?? '', codec, upgradeInfo(request));
     });
   };
 
@@ -626,7 +675,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
 
   #decodeMember(member: PresenceMember): Member {
     const info = member.info === undefined ? undefined : this.#decodeValue(member.info);
-    return { id: member.id, name: member.name, info, connectedAt: new Date(member.connectedAt) };
+    return { id: member.id, name: member.name, ...(member.user !== undefined && { user: member.user }), info, connectedAt: new Date(member.connectedAt) };
   }
 
   #decodeValue(value: EncodedValue): unknown {

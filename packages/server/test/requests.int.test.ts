@@ -7,7 +7,7 @@ import { type Client, ErrorCode, HeraldError, TimeoutError, connect } from '@her
 import type { DefaultSchema, ServerMessage } from '@herald/protocol';
 import { deferred, expectError, RawClient, recordingWebSocket, rejection, startRouter, track } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { LogLevel, Logger } from '../src/index.js';
+import { ALLOW_EVERYTHING, type LogLevel, type Logger } from '../src/index.js';
 
 /** The router type `startRouter` returns (the testkit sees the server through its build). */
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
@@ -289,7 +289,8 @@ describe('a provider that drops mid-request', () => {
 
   it('a caller that drops: the provider’s signal aborts and its reply is dropped quietly', async () => {
     const { logger, lines } = capturingLogger();
-    await using router = await startRouter({ logger });
+    // Everything allowed on purpose, so the router does not warn about it.
+    await using router = await startRouter({ logger, defaultPermissions: ALLOW_EVERYTHING });
     const sent: string[] = [];
     await using provider = await connect(router.url, { name: 'provider', WebSocket: recordingWebSocket(sent) });
     const errors: HeraldError[] = [];

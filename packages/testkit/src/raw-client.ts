@@ -9,6 +9,8 @@ import WebSocket from 'ws';
 export interface RawClientOptions {
   /** Subprotocols to offer. Default `herald.v1.superjson`; `[]` offers none. */
   protocols?: string[];
+  /** Extra headers of the upgrade request (`origin`, `cookie`...). */
+  headers?: Record<string, string>;
 }
 
 export interface CloseInfo {
@@ -39,7 +41,7 @@ export class RawClient {
 
   /** Opens a socket (no hello sent). Rejects if the handshake fails. */
   static async open(url: string, options: RawClientOptions = {}): Promise<RawClient> {
-    const socket = new WebSocket(url, options.protocols ?? ['herald.v1.superjson']);
+    const socket = new WebSocket(url, options.protocols ?? ['herald.v1.superjson'], options.headers === undefined ? {} : { headers: options.headers });
     const client = new RawClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
