@@ -42,6 +42,7 @@ import { type WebSocketConstructor, defaultWebSocket } from './socket.js';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription } from './subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
+import { TokenRefresh } from './token-refresh.js';
 
 /** Options of `connect`. */
 export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
@@ -183,6 +184,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   readonly #urls: readonly string[];
   readonly #codec: Codec;
   readonly #link: Link;
+  readonly #refresh: TokenRefresh | undefined;
   readonly #outbox: Outbox;
   readonly #subscriptions = new SubscriptionTable();
   /** Settles each subscription's `subscribe()` call at its first confirmation. */
@@ -247,7 +249,13 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       unwatch: (topic) => this.#outbox.request({ type: 'presence_unwatch', topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
       report: (error) => this.#report(error),
     });
-    const { reconnect } = options;
+    const { reconnect, token } = options;
+    if (typeof token === 'function') {
+      this.#refresh = new TokenRefresh(token, {
+        request: (fresh) => this.#outbox.request({ type: 'refresh', token: fresh }, 'other', 'fail'),
+        report: (error) => this.#report(error),
+      });
+    }
     this.#link = new Link(
       {
         urls: this.#urls,
@@ -473,6 +481,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   // ---- link events ----
 
   #onWelcome(message: WelcomeMsg): void {
+    this.#refresh?.schedule(message.expiresAt);
     this.#resumed = message.id === this.#id;
     this.#id = message.id;
     this.#resume = message.resume;
@@ -497,6 +506,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   }
 
   #onDown(error: ConnectionError): void {
+    this.#refresh?.stop();
     this.#outbox.dropped(error, this.#dedupeMs);
     this.#subscriptions.clearRequests();
     for (const [, sink] of this.#subscriptions.entries()) sink.suspend();
@@ -504,6 +514,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   }
 
   #onClosed(error: HeraldError | undefined): void {
+    this.#refresh?.stop();
     if (!this.#welcomed) this.#settleOpened?.reject(error ?? new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed while connecting'));
     // Calls still waiting fail CONNECTION_CLOSED, whatever ended the link (the cause says what).
     const closed =
@@ -554,6 +565,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       case 'publish_ack':
       case 'presence_unwatched':
       case 'pong':
+      case 'refreshed':
       case 'handled':
       case 'unhandled':
       case 'methods':
@@ -570,6 +582,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         return;
       case 'error':
         this.#onError(message);
+        return;
+      case 'revoked':
+        this.#onRevoked(message);
         return;
       default:
         assertNever(message);
@@ -596,6 +611,23 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       replayed: message.replay !== undefined,
     };
     for (const sink of targets) sink.offer(decoded.value, meta);
+  }
+
+  /** The router ended a subscription, watch or handler the new permissions no longer allow. */
+  #onRevoked({ operation, subject }: Extract<ServerMessage, { type: 'revoked' }>): void {
+    const error = new SubscriptionError(ErrorCode.PERMISSION_DENIED, `the router revoked ${operation} ${JSON.stringify(subject)}: the permissions no longer allow it`);
+    if (operation === 'subscribe') {
+      for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
+        if (subscription.pattern !== subject) continue;
+        this.#subscriptions.remove(subscription);
+        sink.end(error);
+      }
+    } else if (operation === 'watch') {
+      this.#presence.revoke(subject, error);
+    } else if (operation === 'handle') {
+      this.#provider?.delete(subject);
+    }
+    this.#report(error);
   }
 
   #onError(message: Extract<ServerMessage, { type: 'error' }>): void {

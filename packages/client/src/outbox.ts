@@ -24,7 +24,8 @@ export type Outgoing =
   | { type: 'handle'; method: string }
   | { type: 'unhandle'; method: string }
   | { type: 'list_methods' }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  | { type: 'refresh'; token: string };
 
 /** A message sent now or queued for after a reconnect. */
 export interface Sent {

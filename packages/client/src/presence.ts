@@ -183,6 +183,15 @@ export class PresenceWatches {
     for (const [topic, entry] of this.#entries) this.#watch(topic, entry);
   }
 
+  /** The router ended the watch of `topic` (permission revoked): its views end. */
+  revoke(topic: string, error: unknown): void {
+    const entry = this.#entries.get(topic);
+    if (entry === undefined) return;
+    this.#entries.delete(topic);
+    entry.settle?.reject(error);
+    for (const sink of entry.views.values()) sink.end();
+  }
+
   /** The client closed: every view ends, views still waiting for a snapshot fail with `error`. */
   endAll(error: unknown): void {
     for (const entry of this.#entries.values()) {

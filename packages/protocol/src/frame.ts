@@ -50,6 +50,7 @@ export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpe
   response: /* @__PURE__ */ spec({ id: 'i' }, true),
   response_error: /* @__PURE__ */ spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
   list_methods: /* @__PURE__ */ spec({ id: 'i' }),
+  refresh: /* @__PURE__ */ spec({ id: 'i', token: 's' }),
 };
 
 /** Field rules of every router → client message. */
@@ -85,6 +86,8 @@ export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpe
   response: /* @__PURE__ */ spec({ id: 'i' }, true),
   response_error: /* @__PURE__ */ spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
   methods: /* @__PURE__ */ spec({ id: 'i', methods: 'methods' }),
+  refreshed: /* @__PURE__ */ spec({ id: 'i', expiresAt: 'n?' }),
+  revoked: /* @__PURE__ */ spec({ operation: 's', subject: 's', reason: 's' }),
 };
 
 const encoder = new TextEncoder();

@@ -175,6 +175,12 @@ export interface ListMethodsMsg {
   type: 'list_methods';
   id: number;
 }
+/** New credentials for the open connection, before the old ones expire (in-band refresh). */
+export interface RefreshMsg {
+  type: 'refresh';
+  id: number;
+  token: string;
+}
 
 export type ClientMessage =
   | HelloMsg
@@ -190,7 +196,8 @@ export type ClientMessage =
   | CancelMsg
   | ResponseMsg
   | ResponseErrorMsg
-  | ListMethodsMsg;
+  | ListMethodsMsg
+  | RefreshMsg;
 
 // ---- router → client ----
 
@@ -355,6 +362,24 @@ export interface MethodsMsg {
   id: number;
   methods: MethodWire[];
 }
+/** The router accepted a `refresh`: the new permissions apply, and the credentials expire at `expiresAt`. */
+export interface RefreshedMsg {
+  type: 'refreshed';
+  id: number;
+  /** Ms since the Unix epoch; absent when the new credentials do not expire. */
+  expiresAt?: number;
+}
+/**
+ * The router ended something the connection had, because its permissions no longer allow it:
+ * `operation` is `subscribe` (the subscription to `subject` ended), `watch` or `handle`.
+ */
+export interface RevokedMsg {
+  type: 'revoked';
+  operation: string;
+  subject: string;
+  /** Why: `permission_revoked`. */
+  reason: string;
+}
 
 export type ServerMessage =
   | WelcomeMsg
@@ -374,7 +399,9 @@ export type ServerMessage =
   | IncomingCancelMsg
   | IncomingResponseMsg
   | IncomingResponseErrorMsg
-  | MethodsMsg;
+  | MethodsMsg
+  | RefreshedMsg
+  | RevokedMsg;
 
 export type AnyMessage = ClientMessage | ServerMessage;
 export type ClientMessageType = ClientMessage['type'];

@@ -3,7 +3,7 @@
  * `PERMISSION_DENIED`, and closes connections whose credentials expired or were revoked.
  * The hub calls in here at each operation; see authentication.ts and permissions.ts.
  */
-import { CloseCode, ErrorCode, type HelloMsg } from '@herald/protocol';
+import { CloseCode, ErrorCode, type HelloMsg, isHeraldError } from '@herald/protocol';
 import { type Authenticate, type VerifiedIdentity, authContext, verifyIdentity } from './authentication.js';
 import type { Connection } from './connection.js';
 import type { Logger } from './logger.js';
@@ -46,11 +46,12 @@ export class Access {
       identity = await this.#verify(authenticate, connection, 'hello', hello.token, hello.name, info?.ok === true ? info.value : undefined);
     } catch (error) {
       this.logger.log(error instanceof TypeError ? 'error' : 'info', 'authentication refused', { id: connection.id, address: connection.address, error: String(error) });
-      connection.close(CloseCode.AUTH_INVALID, ErrorCode.AUTH_INVALID, 'the credentials were refused');
+      if (isHeraldError(error, ErrorCode.TOKEN_EXPIRED)) connection.close(CloseCode.TOKEN_EXPIRED, ErrorCode.TOKEN_EXPIRED, 'the token has expired');
+      else connection.close(CloseCode.AUTH_INVALID, ErrorCode.AUTH_INVALID, 'the credentials were refused');
       return false;
     }
     if (connection.state !== 'hello') return false; // closed (or timed out) while authenticating
-    if (identity.expiresAt !== undefined && identity.expiresAt <= Date.now()) {
+    if (identity.expiresAt !== undefined && identity.expiresAt + this.options.tokenExpiryGraceMs <= Date.now()) {
       connection.close(CloseCode.TOKEN_EXPIRED, ErrorCode.TOKEN_EXPIRED, 'the token has expired');
       return false;
     }

@@ -17,6 +17,7 @@ import {
   clampCloseReason,
   decodeClientFrame,
   isHeraldError,
+  LeaveReason,
   isTopic,
   patternProblem,
   subprotocolFor,
@@ -386,6 +387,8 @@ export class Hub implements EngineListener {
       case 'response_error':
         this.requests.respondError(connection, message.id, message);
         return;
+      case 'refresh':
+        return this.#onRefresh(connection, message.id, message.token);
       case 'list_methods':
         connection.sendMessage({
           type: 'methods',
@@ -615,6 +618,46 @@ export class Hub implements EngineListener {
       return this.#internalError(connection, 'presence', cause, id);
     }
     return this.#watchers.snapshot(watch, id, members);
+  }
+
+  /** In-band refresh: permissions swap at once; what they no longer allow ends with `revoked`. */
+  async #onRefresh(connection: Connection, id: number, token: string): Promise<void> {
+    let identity;
+    try {
+      identity = await this.access.refresh(connection, token);
+    } catch (error) {
+      this.logger.log('info', 'refresh refused', { id: connection.id, user: connection.user, error: String(error) });
+      return connection.sendError(ErrorCode.TOKEN_INVALID, 'the refresh token was refused', id);
+    }
+    if (connection.state !== 'open') return;
+    this.access.refreshed(connection, identity);
+    connection.sendMessage({ type: 'refreshed', id, ...(identity.expiresAt !== undefined && { expiresAt: identity.expiresAt }) });
+    const revoke = (operation: string, subject: string): void =>
+      connection.sendMessage({ type: 'revoked', operation, subject, reason: 'permission_revoked' });
+    for (const topic of [...connection.watching]) {
+      if (connection.permissions.allows('watch', topic)) continue;
+      this.#watchers.remove(connection, topic);
+      revoke('watch', topic);
+    }
+    for (const method of this.requests.providedBy(connection)) {
+      if (connection.permissions.allows('handle', method)) continue;
+      this.requests.unprovide(connection, method);
+      revoke('handle', method);
+    }
+    for (const pattern of [...connection.patterns]) {
+      const subscribes = connection.permissions.allows('subscribe', pattern);
+      if (subscribes && connection.permissions.allows('presence', pattern)) continue;
+      if (!subscribes) connection.patterns.delete(pattern);
+      try {
+        if (!subscribes) await this.engine.unsubscribe(connection.id, pattern);
+        await this.engine.leave(pattern, connection.id, LeaveReason.UNSUBSCRIBED);
+      } catch (cause) {
+        this.#internalError(connection, 'unsubscribe', cause, undefined);
+      }
+      if (subscribes || connection.state !== 'open') continue;
+      revoke('subscribe', pattern);
+      this.events.unsubscribe(connection.snapshot(), pattern);
+    }
   }
 
   #onUnwatch(connection: Connection, id: number, topic: string): void {

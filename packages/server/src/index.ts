@@ -1,5 +1,6 @@
 export type { AuthContext, Authenticate, Identity } from './authentication.js';
 export type { ClientInfo } from './connection.js';
+export { type JwtAuthenticatorOptions, jwtAuthenticator } from './jwt-authenticator.js';
 export type {
   ClusterClient,
   EncodedValue,

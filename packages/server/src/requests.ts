@@ -155,6 +155,15 @@ export class Requests {
     this.#remove(method, (p) => p.kind === 'connection' && p.connection === connection);
   }
 
+  /** The methods a connection provides. */
+  providedBy(connection: Connection): string[] {
+    const methods: string[] = [];
+    for (const [method, providers] of this.#providers) {
+      if (providers.some((p) => p.kind === 'connection' && p.connection === connection)) methods.push(method);
+    }
+    return methods;
+  }
+
   /** Registers an in-process handler; returns the function that removes it. */
   provideLocal(method: string, handler: RequestHandler): () => void {
     const providers = this.#providersOf(method);

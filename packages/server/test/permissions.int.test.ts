@@ -152,7 +152,7 @@ describe('identity', () => {
 
   it('refused credentials close with 4100 AUTH_INVALID; expired ones with 4101 TOKEN_EXPIRED', async () => {
     await using router = await startRouter({
-      authenticate: (ctx) => (ctx.token === 'old' ? { user: 'a', permissions: PERMISSIONS, expiresAt: Date.now() - 1 } : authenticate(ctx)),
+      authenticate: (ctx) => (ctx.token === 'old' ? { user: 'a', permissions: PERMISSIONS, expiresAt: Date.now() - 60_000 } : authenticate(ctx)),
     });
     const refused = await RawClient.open(router.url);
     refused.send({ type: 'hello', token: 'nope' });
