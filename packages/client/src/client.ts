@@ -717,7 +717,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       if (decoded.ok) info = decoded.value;
       else this.#report(decoded.error);
     }
-    return { id: wire.id, name: wire.name, info, connectedAt: new Date(wire.connectedAt) };
+    const member: Member = { id: wire.id, name: wire.name, info, connectedAt: new Date(wire.connectedAt) };
+    if (wire.user !== undefined) member.user = wire.user;
+    if (wire.connections !== undefined) member.connections = wire.connections;
+    return member;
   }
 
   /** A frame over maxPayload would cost the connection (close 1009): refuse it here instead. */

@@ -2,8 +2,13 @@ import { Emitter } from '@herald/protocol';
 
 /** A member of a topic's presence: a client subscribed to exactly that topic or pattern. */
 export interface Member {
+  /** The member's id: its user, in presence per user; its connection's id, per connection. */
   id: string;
   name: string;
+  /** The verified user, on routers with `authenticate`. */
+  user?: string;
+  /** In presence per user: the ids of its connections, as of its join or the snapshot. */
+  connections?: string[];
   /** The info the member connected with, decoded. */
   info: unknown;
   connectedAt: Date;

@@ -40,7 +40,7 @@ export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpe
   subscribe: /* @__PURE__ */ spec({ id: 'i', pattern: 's', rewind: 'u?', positions: 'positions?', since: 'n?' }),
   unsubscribe: /* @__PURE__ */ spec({ id: 'i', pattern: 's' }),
   publish: /* @__PURE__ */ spec({ id: 'i?', topic: 's', pid: 's?' }, true),
-  presence_watch: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),
+  presence_watch: /* @__PURE__ */ spec({ id: 'i', topic: 's', by: 's?' }),
   presence_unwatch: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),
   ping: /* @__PURE__ */ spec({ id: 'i' }),
   handle: /* @__PURE__ */ spec({ id: 'i', method: 's' }),

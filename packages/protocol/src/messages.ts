@@ -23,6 +23,8 @@ export interface MemberWire {
   name: string;
   /** The verified user, on routers with `authenticate`. */
   user?: string;
+  /** In presence per user: the ids of the member's connections, as of this message. */
+  connections?: string[];
   info?: string;
   /** Milliseconds since the Unix epoch. */
   connectedAt: number;
@@ -114,6 +116,8 @@ export interface PresenceWatchMsg {
   type: 'presence_watch';
   id: number;
   topic: string;
+  /** Members per `user` (a user's connections are one member) or per `connection`. Default: the router's. */
+  by?: string;
 }
 export interface PresenceUnwatchMsg {
   type: 'presence_unwatch';

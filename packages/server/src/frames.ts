@@ -48,6 +48,8 @@ export class Frames {
   member(member: PresenceMember, codec: Codec): MemberWire {
     const wire: MemberWire = { id: member.id, name: member.name, connectedAt: member.connectedAt };
     if (member.user !== undefined) wire.user = member.user;
+    const { connections } = member as { connections?: string[] };
+    if (connections !== undefined) wire.connections = connections;
     if (member.info !== undefined && this.#codecs.has(member.info.codec)) {
       wire.info = this.transcode(member.info.text, member.info.codec, codec);
     }

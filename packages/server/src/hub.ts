@@ -76,6 +76,10 @@ export interface HubOptions {
   maxPendingPerAddress: number;
   connectionsPerAddress: RateLimit | false;
   access: AccessOptions;
+  /** Presence watches group members per user or list connections, unless the watch says. */
+  presenceBy: 'user' | 'connection';
+  /** Per user: how long a user whose last connection left stays a member (no flapping on reload). */
+  presenceGraceMs: number;
 }
 
 /** Why a client disconnected, as the `disconnect` event tells it. */
@@ -353,7 +357,7 @@ export class Hub implements EngineListener {
         this.#onPublish(connection, message.topic, message.payload as Uint8Array, message.id, message.pid);
         return;
       case 'presence_watch':
-        return this.#onWatch(connection, message.id, message.topic);
+        return this.#onWatch(connection, message.id, message.topic, message.by);
       case 'presence_unwatch':
         return this.#onUnwatch(connection, message.id, message.topic);
       case 'ping':
@@ -600,16 +604,20 @@ export class Hub implements EngineListener {
     }
   }
 
-  async #onWatch(connection: Connection, id: number, topic: string): Promise<void> {
+  async #onWatch(connection: Connection, id: number, topic: string, by: string | undefined): Promise<void> {
     const problem = patternProblem(topic);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
+    if (by !== undefined && by !== 'user' && by !== 'connection') {
+      return this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_MESSAGE, 'presence_watch.by must be "user" or "connection"', id);
+    }
     if (!this.access.allowed(connection, 'watch', topic, id)) return;
     const limited = patternRefusal(connection, topic, false);
     if (limited !== undefined) return connection.sendError(ErrorCode.PATTERN_LIMIT, limited, id);
     if (!connection.watching.has(topic) && connection.watching.size >= this.options.maxSubscriptions) {
       return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} presence watches per connection`, id);
     }
-    const watch = this.#watchers.start(connection, topic);
+    const byUser = (by ?? this.options.presenceBy) === 'user' ? { graceMs: this.options.presenceGraceMs } : undefined;
+    const watch = this.#watchers.start(connection, topic, byUser);
     let members: PresenceMember[];
     try {
       members = await this.engine.members(topic);

@@ -7,6 +7,7 @@ import { type MemberWire, encodeFrame } from '@herald/protocol';
 import type { Connection } from './connection.js';
 import type { PresenceEvent, PresenceMember } from './engine.js';
 import type { Frames } from './frames.js';
+import { UserPresenceView } from './user-presence.js';
 
 /** Most bytes (estimated) and members in one page of a presence snapshot. */
 const PAGE_BYTES = 64 * 1024;
@@ -20,6 +21,8 @@ export interface Watch {
   readonly topic: string;
   /** Events that came before the snapshot was sent; undefined once it was. */
   pending: PresenceEvent[] | undefined;
+  /** For a watch of presence per user: the view that groups connections by user. */
+  view: UserPresenceView | undefined;
 }
 
 export class PresenceWatchers {
@@ -31,10 +34,14 @@ export class PresenceWatchers {
   }
 
   /** Starts a watch: events for the topic are held for it until `snapshot`. */
-  start(connection: Connection, topic: string): Watch {
+  start(connection: Connection, topic: string, byUser: { graceMs: number } | undefined): Watch {
     let watches = this.#byTopic.get(topic);
     if (watches === undefined) this.#byTopic.set(topic, (watches = new Map()));
-    const watch: Watch = { connection, topic, pending: [] };
+    const watch: Watch = { connection, topic, pending: [], view: undefined };
+    if (byUser !== undefined) {
+      watch.view = new UserPresenceView(byUser.graceMs, (event) => connection.sendMessage(this.#frames.presence(event, connection.codec)));
+    }
+    watches.get(connection.id)?.view?.close();
     watches.set(connection.id, watch);
     if (connection.watching.size === 0) connection.watching = new Set();
     connection.watching.add(topic);
@@ -51,11 +58,12 @@ export class PresenceWatchers {
     const { connection, topic } = watch;
     const current = (): boolean => this.#byTopic.get(topic)?.get(connection.id) === watch;
     if (!current()) return; // unwatched or closed meanwhile
-    const count = members.length;
+    const shown = watch.view === undefined ? members : watch.view.snapshot(members);
+    const count = shown.length;
     let page: MemberWire[] = [];
     let bytes = 0;
-    for (let i = 0; i <= members.length; i++) {
-      const member = members[i];
+    for (let i = 0; i <= shown.length; i++) {
+      const member = shown[i];
       const wire = member === undefined ? undefined : this.#frames.member(member, connection.codec);
       const size = wire === undefined ? 0 : PAGE_MEMBER_OVERHEAD + wire.name.length + wire.id.length + (wire.info?.length ?? 0);
       if (wire === undefined || (page.length > 0 && (bytes + size > PAGE_BYTES || page.length >= PAGE_MEMBERS))) {
@@ -82,13 +90,15 @@ export class PresenceWatchers {
       if (event.type === 'join' ? present.has(id) : !present.has(id)) continue;
       if (event.type === 'join') present.add(id);
       else present.delete(id);
-      connection.sendMessage(this.#frames.presence(event, connection.codec));
+      if (watch.view === undefined) connection.sendMessage(this.#frames.presence(event, connection.codec));
+      else watch.view.apply(event);
     }
   }
 
   remove(connection: Connection, topic: string): void {
     connection.watching.delete(topic);
     const watches = this.#byTopic.get(topic);
+    watches?.get(connection.id)?.view?.close();
     watches?.delete(connection.id);
     if (watches?.size === 0) this.#byTopic.delete(topic);
   }
@@ -105,6 +115,10 @@ export class PresenceWatchers {
     for (const watch of watches.values()) {
       if (watch.pending !== undefined) {
         watch.pending.push(event);
+        continue;
+      }
+      if (watch.view !== undefined) {
+        watch.view.apply(event);
         continue;
       }
       const { codec } = watch.connection;

@@ -203,6 +203,15 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   allowedOrigins?: readonly string[];
   /** How long past its `expiresAt` an unrefreshed connection may stay before close 4101. Default 10,000 ms. */
   tokenExpiryGraceMs?: number;
+  /**
+   * What a presence watch lists, unless the watch asks (`presence_watch.by`): `user` (a user's
+   * connections are one member, leaving `presenceGraceMs` after its last connection) or
+   * `connection` (each connection a member, leaving at once). Default `user` with `authenticate`,
+   * `connection` without.
+   */
+  presenceBy?: 'user' | 'connection';
+  /** Presence per user: how long a user stays a member after its last connection went. Default 5,000 ms. */
+  presenceGraceMs?: number;
 }
 
 /** Events of a router, with their listener signatures (tinyproto's lifecycle hooks). */
@@ -331,6 +340,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 30_000,
         resumeSecret: options.resumeSecret,
+        presenceBy: options.presenceBy ?? (options.authenticate === undefined ? 'connection' : 'user'),
+        presenceGraceMs: options.presenceGraceMs ?? 5000,
         access: {
           authenticate: options.authenticate,
           defaultPermissions: new CompiledPermissions(options.defaultPermissions ?? ALLOW_EVERYTHING),

@@ -1,0 +1,89 @@
+/**
+ * Presence per user, for one watch: the engine's members are connections; here they are grouped
+ * by their verified `user` (connections without one stay members of their own), so several tabs
+ * of one user are one member. A user joins with its first connection and leaves when its last one
+ * goes and none came back within the grace period, so a page reload or a reconnect does not flap
+ * leave/join.
+ */
+import type { PresenceEvent, PresenceMember } from './engine.js';
+
+interface UserEntry {
+  /** The member as watchers see it: `id` is the user (or the lone connection's id). */
+  member: PresenceMember;
+  connections: Set<string>;
+  leaveTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** What a per-user member carries besides a connection member's fields. */
+export type UserMember = PresenceMember & { connections: string[] };
+
+export class UserPresenceView {
+  readonly #users = new Map<string, UserEntry>();
+  /** Which user each connection counts for. */
+  readonly #userOf = new Map<string, string>();
+  readonly #graceMs: number;
+  readonly #emit: (event: PresenceEvent) => void;
+
+  constructor(graceMs: number, emit: (event: PresenceEvent) => void) {
+    this.#graceMs = graceMs;
+    this.#emit = emit;
+  }
+
+  /** Seeds the view from the engine's members; returns the users, in the order they joined. */
+  snapshot(members: readonly PresenceMember[]): UserMember[] {
+    for (const member of members) this.#add(member);
+    return [...this.#users.values()].map((entry) => this.#shown(entry));
+  }
+
+  /** A connection-level join or leave, turned into user-level ones (now, or after the grace). */
+  apply(event: PresenceEvent): void {
+    if (event.type === 'join') {
+      const entry = this.#add(event.member);
+      if (entry !== undefined) this.#emit({ type: 'join', topic: event.topic, member: this.#shown(entry) });
+      return;
+    }
+    const key = this.#userOf.get(event.member.id);
+    const entry = key === undefined ? undefined : this.#users.get(key);
+    if (key === undefined || entry === undefined) return;
+    this.#userOf.delete(event.member.id);
+    entry.connections.delete(event.member.id);
+    if (entry.connections.size > 0) return;
+    const leave = (): void => {
+      entry.leaveTimer = undefined;
+      if (entry.connections.size > 0 || this.#users.get(key) !== entry) return;
+      this.#users.delete(key);
+      this.#emit({ type: 'leave', topic: event.topic, member: this.#shown(entry), reason: event.reason });
+    };
+    if (this.#graceMs <= 0) leave();
+    else entry.leaveTimer = setTimeout(leave, this.#graceMs);
+  }
+
+  /** The watch ended: pending leaves are dropped. */
+  close(): void {
+    for (const entry of this.#users.values()) clearTimeout(entry.leaveTimer);
+    this.#users.clear();
+    this.#userOf.clear();
+  }
+
+  /** Counts a connection for its user; returns the entry when the user is new (a join to tell). */
+  #add(member: PresenceMember): UserEntry | undefined {
+    if (this.#userOf.has(member.id)) return undefined;
+    const key = member.user ?? member.id;
+    this.#userOf.set(member.id, key);
+    const entry = this.#users.get(key);
+    if (entry !== undefined) {
+      entry.connections.add(member.id);
+      // Back within the grace: no leave, no join.
+      clearTimeout(entry.leaveTimer);
+      entry.leaveTimer = undefined;
+      return undefined;
+    }
+    const created: UserEntry = { member: { ...member, id: key }, connections: new Set([member.id]), leaveTimer: undefined };
+    this.#users.set(key, created);
+    return created;
+  }
+
+  #shown(entry: UserEntry): UserMember {
+    return { ...entry.member, connections: [...entry.connections] };
+  }
+}
