@@ -72,6 +72,8 @@ const CLIENT_SAMPLES: readonly ClientMessage[] = [
   { type: 'response_error', id: 312, code: 'OUT_OF_RANGE', message: 'too big', data: '{"json":{"max":9}}', stack: 'Error: too big' },
   { type: 'response_error', id: 313, code: 'HANDLER_ERROR', message: 'x' },
   { type: 'list_methods', id: 12 },
+  { type: 'refresh', id: 14, token: 'eyJ.x.y' },
+  { type: 'presence_watch', id: 15, topic: 'room.1', by: 'user' },
 ];
 
 const SERVER_SAMPLES: readonly ServerMessage[] = [
@@ -101,6 +103,11 @@ const SERVER_SAMPLES: readonly ServerMessage[] = [
   { type: 'response_error', id: 10, code: 'OUT_OF_RANGE', message: 'too big', data: '{"json":{"max":9}}' },
   { type: 'methods', id: 12, methods: [{ method: 'math.add', providers: [{ id: 'c1', name: 'Kirk' }] }] },
   { type: 'methods', id: 13, methods: [] },
+  { type: 'refreshed', id: 14, expiresAt: 1_795_345_100_000 },
+  { type: 'refreshed', id: 15 },
+  { type: 'revoked', operation: 'subscribe', subject: 'sensors.>', reason: 'permission_revoked' },
+  { type: 'error', id: 16, code: 'PERMISSION_DENIED', message: 'no', operation: 'publish', subject: 'a.b' },
+  { type: 'welcome', version: 1, id: 'c1', name: 'Kirk', user: 'kirk', expiresAt: 1_795_345_100_000, router: { id: 'r1', name: 'router-1' }, maxPayload: 1, heartbeatMs: 0, heartbeatTimeoutMs: 0 },
 ];
 
 describe('encodeFrame → decode round trip', () => {

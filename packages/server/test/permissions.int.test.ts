@@ -131,7 +131,8 @@ describe('identity', () => {
     alice.send({ type: 'presence_watch', id: 4, topic: 'sensors.hall.temp' });
     await alice.nextOf('publish_ack');
     const state = await alice.nextOf('presence_state');
-    expect(state.members).toMatchObject([{ id: bob.welcome!.id, name: 'bob', user: 'bob' }]);
+    // presence per user, the default with authenticate: the member is the user, with its connections
+    expect(state.members).toMatchObject([{ id: 'bob', name: 'bob', user: 'bob', connections: [bob.welcome!.id] }]);
 
     const callers = new Log<unknown>();
     await router.handle('api.whoami', (_params, ctx) => {
