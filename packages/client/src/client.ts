@@ -185,6 +185,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   readonly #codec: Codec;
   readonly #link: Link;
   readonly #refresh: TokenRefresh | undefined;
+  #user: string | undefined;
   readonly #outbox: Outbox;
   readonly #subscriptions = new SubscriptionTable();
   /** Settles each subscription's `subscribe()` call at its first confirmation. */
@@ -303,6 +304,11 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** This client's name, as others see it. */
   get name(): string {
     return this.#name;
+  }
+
+  /** The user the router verified (routers with `authenticate`); undefined otherwise. */
+  get user(): string | undefined {
+    return this.#user;
   }
 
   /** The router this client is connected to: the publisher of `router.publish` messages. */
@@ -487,6 +493,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#resume = message.resume;
     this.#dedupeMs = message.dedupeMs;
     this.#name = message.name;
+    this.#user = message.user;
     this.#router = message.router;
     this.#maxPayload = message.maxPayload;
     this.#errorStacks = message.errorStacks === true;

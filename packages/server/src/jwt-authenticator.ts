@@ -45,8 +45,8 @@ export interface JwtAuthenticatorOptions {
   /** Whether tokens must have `exp`. Default true: tokens are short-lived and refreshed in band. */
   requireExpiry?: boolean;
   /**
-   * The claim holding the permissions, `{ allow: { [pattern]: operations }, deny?: ... }`.
-   * Default `herald`. Patterns may interpolate `{user}` (the `sub`) and `{name}`.
+   * The claim holding the permissions, `{ allow: { [pattern]: operations }, deny?: ... }` (`caps`
+   * is read as `allow`, as `herald token` writes it). Default `herald`. Patterns may interpolate `{user}` (the `sub`) and `{name}`.
    */
   permissionsClaim?: string;
   /** The claim holding the name others see. Default `name`; without it, the `sub`. */
@@ -132,8 +132,9 @@ function isJwk(key: JWK | CryptoKey | KeyObject): key is JWK {
 /** The permissions claim, checked: `{ allow: { pattern: string[] }, deny?: ... }`; otherwise the defaults. */
 function permissionsOf(claim: unknown, defaults: Permissions | undefined): Permissions {
   if (typeof claim !== 'object' || claim === null) return defaults ?? { allow: {} };
-  const { allow, deny } = claim as { allow?: unknown; deny?: unknown };
-  const allowRules = rulesOf(allow);
+  // `caps` is accepted for `allow`: what `herald token` (the CLI) and the design notes write.
+  const { allow, caps, deny } = claim as { allow?: unknown; caps?: unknown; deny?: unknown };
+  const allowRules = rulesOf(allow ?? caps);
   if (allowRules === undefined) throw new HeraldError(ErrorCode.AUTH_INVALID, 'the permissions claim must be { allow: { pattern: operations } }');
   const denyRules = deny === undefined ? {} : rulesOf(deny);
   // A deny the claim gets wrong must not turn into "nothing denied": refuse the token instead.

@@ -56,6 +56,15 @@ describe('jwtAuthenticator', () => {
     expect(await alice.next()).toMatchObject({ type: 'publish_ack', id: 3 });
   });
 
+  it('reads caps as allow, as `herald token` writes the claim', async () => {
+    await using router = await startRouter({ authenticate: jwtAuthenticator({ secret: SECRET, ...BASE }) });
+    await using alice = await RawClient.welcomed(router.url, { token: await sign({ herald: { caps: { 'chat.>': ['publish'] }, deny: { 'chat.x': ['*'] } } }) });
+    alice.send({ type: 'publish', id: 1, topic: 'chat.lobby' }, '{"json":1}');
+    expect(await alice.next()).toMatchObject({ type: 'publish_ack', id: 1 });
+    alice.send({ type: 'publish', id: 2, topic: 'chat.x' }, '{"json":1}');
+    expect(await alice.next()).toMatchObject({ type: 'error', id: 2, code: 'PERMISSION_DENIED' });
+  });
+
   it('a token without the permissions claim gets defaultPermissions (default: nothing)', async () => {
     await using router = await startRouter({ authenticate: jwtAuthenticator({ secret: SECRET, ...BASE }) });
     await using alice = await RawClient.welcomed(router.url, { token: await sign({}) });
