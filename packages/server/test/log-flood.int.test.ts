@@ -4,7 +4,7 @@
  */
 import { RawClient, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type LogLevel, type Logger, limitLogRate } from '../src/index.js';
+import { ALLOW_EVERYTHING, type LogLevel, type Logger, limitLogRate } from '../src/index.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -25,7 +25,7 @@ describe('log floods', () => {
   it('a flood of bad frames yields 10 lines per kind, then one summary of the rest', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const { logger, lines } = recorder();
-    await using router = await startRouter({ logger, maxProtocolErrors: 0 });
+    await using router = await startRouter({ logger, maxProtocolErrors: 0, defaultPermissions: ALLOW_EVERYTHING }) // everything on purpose: no warning about it;
     for (let i = 0; i < 60; i++) {
       const raw = await RawClient.welcomed(router.url, { name: `bad${i}` });
       raw.sendRaw('not a frame');
