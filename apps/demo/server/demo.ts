@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { type LogLevel, type Logger, type Router, createConsoleLogger, createRouter, silentLogger } from '@herald/server';
 import { type Publisher, type PublisherOptions, startPublisher } from './publisher.js';
 import { type Services, startServices } from './services.js';
+import { createSignIn } from './sign-in.js';
 import { serveStatic } from './static-files.js';
 import { Swarm, type SwarmOptions } from './swarm.js';
 import { ROUTER_PATH } from './topics.js';
@@ -57,6 +58,14 @@ export interface DemoOptions {
   logger?: Logger | false;
   /** The default loggers' threshold: `info` shows the traffic, `warn` only trouble. Default `info`. */
   logLevel?: LogLevel;
+  /**
+   * Refuse WebSocket upgrades from pages of other origins (HTTP 403), as a router whose
+   * authentication reads cookies must. Default false: the widget is meant to be embedded anywhere,
+   * and the demo's tokens travel in the hello, not in cookies.
+   */
+  sameOriginOnly?: boolean;
+  /** How long the tokens the demo mints (`GET /herald-token`) are valid. Default 120,000 ms. */
+  tokenLifetimeMs?: number;
 }
 
 /** A running demo. */
@@ -112,7 +121,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level, name: 'demo' }));
 
   let routerRunning = false;
-  const server = createServer(handleHttp(serveStatic(pageDir)));
+  const signIn = createSignIn(options.tokenLifetimeMs === undefined ? {} : { lifetimeMs: options.tokenLifetimeMs });
+  const server = createServer(handleHttp(serveStatic(pageDir), signIn.handle));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
     if (pathOf(request) !== ROUTER_PATH) refuse(socket, 404, 'Not Found');
     // The router, when attached, has its own `upgrade` listener for its path.
@@ -124,7 +134,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
 
   let router: Router;
   const attachRouter = async (): Promise<Router> => {
-    router = await createRouter({ server, path: ROUTER_PATH, logger: routerLogger });
+    router = await createRouter({
+      server,
+      path: ROUTER_PATH,
+      logger: routerLogger,
+      // Pages sign in (GET /herald-token): the router knows who they are. See sign-in.ts.
+      authenticate: signIn.authenticate,
+      // The page's presence panel lists connections (each swarm process, each tab).
+      presenceBy: 'connection',
+      ...(options.sameOriginOnly === true && { allowedOrigins: [origin] }),
+    });
     // Set in the same tick as the router's upgrade listener: no upgrade is answered twice.
     routerRunning = true;
     return router;
@@ -220,8 +239,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   };
 }
 
-function handleHttp(serve: (request: IncomingMessage, response: ServerResponse) => void) {
+function handleHttp(
+  serve: (request: IncomingMessage, response: ServerResponse) => void,
+  signIn: (request: IncomingMessage, response: ServerResponse) => boolean,
+) {
   return (request: IncomingMessage, response: ServerResponse): void => {
+    if (signIn(request, response)) return;
     if (pathOf(request) === ROUTER_PATH) {
       response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
       response.end('This is the Herald router: connect with a WebSocket client.\n');

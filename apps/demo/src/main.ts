@@ -25,6 +25,14 @@ function pageName(): string {
   return `Browser-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** Signs in on the demo server: a short-lived JWT for this name (server/sign-in.ts). */
+async function signIn(name: string): Promise<string> {
+  const response = await fetch(`/herald-token?name=${encodeURIComponent(name)}`, { cache: 'no-store' });
+  if (!response.ok) throw new Error(`sign-in failed: HTTP ${response.status}`);
+  const { token } = (await response.json()) as { token: string };
+  return token;
+}
+
 function browserLabel(): string {
   const agent = navigator.userAgent;
   const match = /(Firefox|Edg|Chrome|Safari)\/(\d+)/.exec(agent);
@@ -97,12 +105,14 @@ async function start(): Promise<void> {
   state.show('connecting', url);
   let client: Client;
   try {
-    client = await connect(url, { name, info: { kind: 'browser', agent: browserLabel() } });
+    // Signed in: the token function runs before every connection and before the token expires.
+    client = await connect(url, { name, info: { kind: 'browser', agent: browserLabel() }, token: () => signIn(name) });
   } catch (error) {
     state.show('closed', describe(error));
     return;
   }
   state.show(client.state, `router ${client.url}`);
+  byId('self-user').textContent = client.user ?? 'guest';
   client.on('statechange', (change) => {
     state.showChange(change);
     // While reconnecting, publishes and requests wait in the client's offline queue.
