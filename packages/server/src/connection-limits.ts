@@ -21,6 +21,11 @@ export interface ConnectionLimits {
   /** `request`, `list_methods` and `ping` messages. Default 1,000/s, burst 2,000. */
   calls: RateLimit | false;
   /**
+   * `refresh` messages (each runs `authenticate`, which may verify a signature or fetch a key set).
+   * Default 1/s, burst 10: a client refreshes once per token lifetime.
+   */
+  refreshes: RateLimit | false;
+  /**
    * `RATE_LIMITED` refusals tolerated: each takes a token; the connection that runs out keeps going
    * over its limits without waiting and is closed with 4300. Default 10/s, burst 100.
    */
@@ -39,6 +44,7 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   subscribes: { perSec: 100, burst: 1000 },
   watches: { perSec: 100, burst: 1000 },
   calls: { perSec: 1000, burst: 2000 },
+  refreshes: { perSec: 1, burst: 10 },
   strikes: { perSec: 10, burst: 100 },
   maxHandlers: 100,
   maxPatternSegments: 16,
@@ -55,7 +61,7 @@ export function resolveConnectionLimits(...layers: Array<Partial<ConnectionLimit
   return limits;
 }
 
-type Metered = 'publishes' | 'publishBytes' | 'subscribes' | 'watches' | 'calls' | 'strikes';
+type Metered = 'publishes' | 'publishBytes' | 'subscribes' | 'watches' | 'calls' | 'refreshes' | 'strikes';
 
 /** One connection's buckets, made on first use (most connections never use most of them). */
 export class Quota {
@@ -88,6 +94,8 @@ export class Quota {
       case 'list_methods':
       case 'ping':
         return this.take('calls');
+      case 'refresh':
+        return this.take('refreshes');
       default:
         return 0;
     }

@@ -247,3 +247,23 @@ describe('Origin', () => {
   });
 });
 
+describe('the work budget of a permission check', () => {
+  /** `*.*` is covered by `*.*` alone; each extra literal rule `k<i>.z` adds a branch to the walk. */
+  const wide = (literals: number): Permissions => ({
+    allow: { '*.*': ['subscribe'], ...Object.fromEntries(Array.from({ length: literals }, (_, i) => [`k${i}.z`, ['subscribe']])) },
+  });
+
+  it('checks within 10,000 steps as usual, and refuses past it with PERMISSION_DENIED (fail closed)', async () => {
+    const byToken = (ctx: AuthContext): Identity => ({ user: ctx.token ?? 'x', permissions: wide(ctx.token === 'few' ? 100 : 5000) });
+    await using router = await startRouter({ authenticate: byToken });
+    await using few = await RawClient.welcomed(router.url, { token: 'few' });
+    few.send({ type: 'subscribe', id: 1, pattern: '*.*' });
+    expect(await few.next()).toMatchObject({ type: 'subscribed', id: 1 });
+    await using many = await RawClient.welcomed(router.url, { token: 'many' });
+    many.send({ type: 'subscribe', id: 1, pattern: '*.*' });
+    expect(await many.next()).toMatchObject({ type: 'error', id: 1, code: ErrorCode.PERMISSION_DENIED, operation: 'subscribe', subject: '*.*' });
+    many.send({ type: 'subscribe', id: 2, pattern: 'k7.z' }); // a literal stays cheap, and allowed
+    expect(await many.next()).toMatchObject({ type: 'subscribed', id: 2 });
+    expect(router.clients().map((c) => [c.user, c.subscriptions])).toStrictEqual([['few', ['*.*']], ['many', ['k7.z']]]);
+  });
+});

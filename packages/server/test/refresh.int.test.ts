@@ -66,6 +66,29 @@ describe('refresh', () => {
     expect(router.clients()).toMatchObject([{ user: 'alice', subscriptions: ['sensors.>'] }]);
   });
 
+  it('is rate-limited: past the burst RATE_LIMITED with retryAfterMs, authenticate not run, old credentials kept', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let runs = 0;
+    const counted = (ctx: AuthContext): Identity => {
+      runs++;
+      return authenticate(ctx);
+    };
+    await using router = await startRouter({ authenticate: counted, limits: { refreshes: { perSec: 1, burst: 3 }, strikes: false } });
+    await using alice = await RawClient.subscribed(router.url, 'sensors.>', { token: 'alice:wide' });
+    expect(runs).toBe(1); // the hello
+    for (let id = 1; id <= 5; id++) alice.send({ type: 'refresh', id, token: id % 2 === 0 ? 'alice:bad' : 'alice:wide' });
+    const frames = [];
+    for (let i = 0; i < 5; i++) frames.push(await alice.next());
+    frames.sort((a, b) => ((a as { id: number }).id) - ((b as { id: number }).id));
+    expect(frames.slice(0, 3).map((f) => ('code' in f ? f.code : f.type))).toStrictEqual(['refreshed', ErrorCode.TOKEN_INVALID, 'refreshed']);
+    expect(frames.slice(3)).toStrictEqual([4, 5].map((id) => ({ type: 'error', id, code: ErrorCode.RATE_LIMITED, message: expect.any(String), retryAfterMs: 1000 })));
+    expect(runs).toBe(4); // the hello and the three refreshes within the burst, refused or not
+    vi.advanceTimersByTime(1000);
+    alice.send({ type: 'refresh', id: 6, token: 'alice:wide' });
+    expect(await alice.next()).toStrictEqual({ type: 'refreshed', id: 6 });
+    expect(runs).toBe(5);
+  });
+
   it('on a router without authenticate, refresh answers TOKEN_INVALID', async () => {
     await using router = await startRouter();
     await using client = await RawClient.welcomed(router.url);
