@@ -5,7 +5,7 @@
  */
 import { type Client, connect } from '@herald/client';
 import type { ClientInfo } from '@herald/server';
-import { Log, memoryTransport, startRouter } from '@herald/testkit';
+import { Log, memoryTransport, startMemoryRouter } from '@herald/testkit';
 import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, expect, it } from 'vitest';
 import { HeraldProvider, usePresence } from '../src/index.js';
@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 it('a dashboard component lists who is on the bridge, over the memory transport', async () => {
-  const router = await startRouter();
+  const router = await startMemoryRouter();
   closers.push(router);
   const connects = new Log<ClientInfo>();
   router.on('connect', connects.push);

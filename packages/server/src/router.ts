@@ -60,6 +60,13 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
    * on `path` and leaves other paths to the server's other `upgrade` listeners.
    */
   server?: HttpServer | HttpsServer;
+  /**
+   * `false`: no HTTP server at all, no socket opened (`port`, `host` and `server` are ignored, and
+   * `router.url`/`router.port` throw). Clients reach such a router only through
+   * `router.acceptSocket` (`@herald/testkit`'s memory transport), so tests open nothing on the
+   * network. Default `true`.
+   */
+  listen?: boolean;
   /** The router's name, as publisher of `router.publish` messages. Default `router`. */
   name?: string;
   /** Where routing state lives. Default: a new in-memory engine. */
@@ -379,6 +386,14 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         return codec === undefined ? (offered.values().next().value ?? false) : subprotocolFor(codec);
       },
     });
+    if (this.#options.listen === false) {
+      this.#hub.startHeartbeat();
+      this.#logger.log('info', 'router started without listening (listen: false)', { engine: this.#hub.engine.constructor.name });
+      if (this.#options.authenticate === undefined && this.#options.defaultPermissions === undefined) {
+        this.#logger.log('warn', 'no authenticate: every client may do everything (set authenticate, or defaultPermissions)', {});
+      }
+      return;
+    }
     const server = this.#options.server ?? createServer((request, response) => this.#ops.serve(request, response) || refuseHttp(request, response));
     this.#ownsServer = this.#options.server === undefined;
     this.#server = server;
@@ -679,7 +694,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   #address(): AddressInfo {
     const address = this.#server?.address();
     if (address === null || address === undefined || typeof address === 'string') {
-      throw new Error('router: the server is not listening on a TCP port');
+      throw new Error(this.#options.listen === false ? 'router: created with listen: false, it has no port or url' : 'router: the server is not listening on a TCP port');
     }
     return address;
   }

@@ -5,7 +5,7 @@ export { BusEngine, ClusterBus } from './cluster-bus.js';
 export { EngineWrapper } from './engine-wrapper.js';
 export { Log, disconnectOf, expectError, reachState, rejection, track } from './expectations.js';
 export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.js';
-export { startRouter } from './router.js';
+export { startMemoryRouter, startRouter } from './router.js';
 export { type RouterProcess, spawnRouter } from './spawn-router.js';
 export { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server.js';
 export { type Direction, type FaultRule, type Frame, MemoryTransport, memoryTransport } from './memory-transport.js';

@@ -5,3 +5,16 @@ import { type Router, type RouterOptions, createRouter } from '@herald/server';
 export function startRouter<S extends HeraldSchema = DefaultSchema>(options: RouterOptions<S> = {}): Promise<Router<S>> {
   return createRouter<S>({ host: '127.0.0.1', port: 0, logger: false, ...options });
 }
+
+/**
+ * A router for in-memory tests: it does not listen at all (`listen: false`: no HTTP server, no
+ * socket opened), no logs. Reach it with `memoryTransport`: `memoryTransport(router)`.
+ *
+ * @example
+ * await using router = await startMemoryRouter();
+ * const net = memoryTransport(router);
+ * const client = await connect('memory://router', { WebSocket: net.WebSocket });
+ */
+export function startMemoryRouter<S extends HeraldSchema = DefaultSchema>(options: Omit<RouterOptions<S>, 'listen' | 'port' | 'host' | 'server'> = {}): Promise<Router<S>> {
+  return createRouter<S>({ logger: false, ...options, listen: false });
+}

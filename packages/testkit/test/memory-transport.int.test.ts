@@ -5,14 +5,14 @@
 import { type Client, type ConnectOptions, connect } from '@herald/client';
 import type { ClientInfo, DisconnectDetail, Router } from '@herald/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Log, type MemoryTransport, memoryTransport, settle, startRouter } from '../src/index.js';
+import { Log, type MemoryTransport, memoryTransport, settle, startMemoryRouter } from '../src/index.js';
 
 let router: Router;
 let net: MemoryTransport;
 const clients: Client[] = [];
 
 beforeEach(async () => {
-  router = await startRouter({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 });
+  router = await startMemoryRouter({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 });
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
   net = memoryTransport(router);
 });
@@ -120,7 +120,7 @@ describe('memory transport', () => {
     sub.on('recovery', recoveries.push);
     net.unlisten();
     await settle(router.close({ restart: true }));
-    router = await startRouter(); // a new router (a new epoch), on the fake clock too
+    router = await startMemoryRouter(); // a new router (a new epoch), on the fake clock too
     net.listen(router);
     await vi.advanceTimersByTimeAsync(1000);
     await settle(recoveries.until(1));

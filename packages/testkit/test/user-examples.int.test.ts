@@ -4,7 +4,7 @@
  */
 import { type Client, HeraldError, type PublishAck, connect } from '@herald/client';
 import { afterEach, expect, it, vi } from 'vitest';
-import { Log, memoryTransport, settle, startRouter } from '../src/index.js';
+import { Log, memoryTransport, settle, startMemoryRouter } from '../src/index.js';
 
 const attemptsMade: number[] = [];
 
@@ -23,7 +23,7 @@ async function publishWithRetry(client: Client, topic: string, data: unknown, at
 afterEach(() => vi.useRealTimers());
 
 it('a service that retries publishes: it publishes once the connection is back', async () => {
-  const router = await startRouter();
+  const router = await startMemoryRouter();
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
   const net = memoryTransport(router);
   const options = { WebSocket: net.WebSocket, random: () => 0.5 };
