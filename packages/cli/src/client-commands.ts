@@ -11,6 +11,7 @@ import { UsageError, intFlag } from './usage.js';
 const COMMON = {
   url: { type: 'string', short: 'u' },
   name: { type: 'string' },
+  token: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -18,6 +19,7 @@ const COMMON = {
 interface Common {
   url?: string | undefined;
   name?: string | undefined;
+  token?: string | undefined;
   json?: boolean | undefined;
 }
 
@@ -27,7 +29,9 @@ function urlOf(values: Common): string {
 }
 
 async function open(values: Common): Promise<Client> {
-  return connect(urlOf(values), { name: values.name ?? 'herald-cli', reconnect: false });
+  // `--token`, else $HERALD_TOKEN (out of `ps`): the hello's token, for routers with authentication.
+  const token = values.token ?? process.env.HERALD_TOKEN;
+  return connect(urlOf(values), { name: values.name ?? 'herald-cli', reconnect: false, ...(token !== undefined && token !== '' && { token }) });
 }
 
 /** Reads a value argument: a literal, or JSON with `--json`. */

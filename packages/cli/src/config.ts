@@ -7,6 +7,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HistoryRule, LogLevel, MetricsOptions, RouterOptions } from '@herald/server';
+import type { AuthConfig } from './serve-auth.js';
 
 /** The limits `herald serve` passes on to `createRouter` (README, Router options). */
 export type LimitOptions = Pick<
@@ -43,6 +44,10 @@ export interface HeraldConfig {
   metrics?: boolean | Omit<MetricsOptions, 'registry'>;
   /** The admin page at `/admin`: `true` (a token is generated and printed) or `{ token, path }`. */
   admin?: boolean | { token?: string; path?: string };
+  /** JWT authentication (jose): a secret (or the env var holding it) or a JWKS URL, issuer, audience, anonymous permissions. */
+  auth?: AuthConfig;
+  /** Origins browsers may connect from (`https://app.example.com`); others get HTTP 403. */
+  allowedOrigins?: string[];
   /** `text` (readable, the default) or `json` (one object per line, for log shippers). */
   logFormat?: 'text' | 'json';
   logLevel?: LogLevel;

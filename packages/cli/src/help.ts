@@ -9,6 +9,7 @@ and output is JSON (Dates as ISO strings, BigInts as strings, Maps as objects).`
 
 const CLIENT = `  -u, --url <ws://…>   the router (default: $HERALD_URL, else ws://127.0.0.1:8080/)
       --name <name>    the name others see (default herald-cli)
+      --token <jwt>    the token for a router with authentication (default: $HERALD_TOKEN)
       --json           read and print JSON instead of literals`;
 
 export const HELP: Record<string, string> = {
@@ -52,6 +53,12 @@ reconnect). Prints "herald: listening on ws://…" on stdout once it listens (a 
       --metrics-port <n>     ... on a port of their own instead
       --admin                the admin page at /admin (a token is generated and printed on stderr)
       --admin-token <t>      ... with this token (or $HERALD_ADMIN_TOKEN; at least 16 characters)
+      --jwt-secret <s>       verify JWTs (HS256) with this secret; clients without a valid one get close 4100
+      --jwt-secret-env <VAR> ... read from this environment variable (default $HERALD_JWT_SECRET): out of ps
+      --jwks-url <url>       ... or with an identity provider's keys (RS256 unless --jwt-algorithm)
+      --jwt-algorithm <alg>  accepted algorithms (repeat it); --jwt-issuer <iss>  --jwt-audience <aud> (default herald)
+      --anonymous <p:ops>    what clients without a token may do (repeat it; default: they are refused)
+      --allowed-origin <o>   an Origin browsers may connect from (repeat it; others get HTTP 403)
       --log-format text|json readable lines (default) or one JSON object per line
       --log-level <level>    debug, info (default), warn, error
 Health: GET /healthz (alive) and GET /readyz (listening and the engine reachable) on the router's port.
@@ -59,11 +66,15 @@ Health: GET /healthz (alive) and GET /readyz (listening and the engine reachable
 Examples:
   herald serve --port 8080 --redis redis://127.0.0.1:6379 --metrics --log-format json
   herald serve --config herald.config.json
+  HERALD_JWT_SECRET=… herald serve --jwt-secret-env HERALD_JWT_SECRET --anonymous 'public.>:subscribe'
 
 herald.config.json:
   { "port": 8080, "redis": { "url": "redis://127.0.0.1:6379", "prefix": "chat:" },
     "history": [{ "pattern": "chat.>", "limit": 500, "ttlMs": 3600000 }, { "limit": 10, "ttlMs": 60000 }],
-    "limits": { "maxConnections": 50000, "maxPayload": 65536 }, "metrics": { "port": 9464 }, "logFormat": "json" }
+    "limits": { "maxConnections": 50000, "maxPayload": 65536 }, "metrics": { "port": 9464 }, "logFormat": "json",
+    "auth": { "secretEnv": "HERALD_JWT_SECRET", "issuer": "herald", "audience": "herald",
+              "anonymous": { "allow": { "public.>": ["subscribe"] } } },
+    "allowedOrigins": ["https://app.example.com"] }
 `,
   pub: `Usage: herald pub <topic> [value] [options]
 
@@ -135,16 +146,18 @@ Example:
   token: `Usage: herald token --secret <secret> --user <id> [--allow pattern:ops]... [options]
 
 Prints a development JWT (HS256, signed with jose) for a router that verifies tokens with the
-same secret. Claims: sub (the user), exp, iat, and herald: { caps: { pattern: [ops] }, deny }.
+same secret (herald serve --jwt-secret). Claims: sub (the user), exp, iat, iss and aud (default
+herald, what herald serve expects), and herald: { allow: { pattern: [ops] }, deny: { pattern: [ops] } },
+the claim jwtAuthenticator reads.
 Operations: publish, subscribe, history, presence, watch, call, handle, or * for all.
 
-      --secret <s>         the HMAC secret (or $HERALD_JWT_SECRET)
+      --secret <s>         the HMAC secret (or the variable named by --secret-env, default $HERALD_JWT_SECRET)
       --user <id>          the subject
       --allow <p:ops>      allow operations on a pattern (repeat it)
       --deny <p:ops>       deny them (deny wins)
       --name <name>        a name claim
       --expires <dur>      lifetime (default 1h; 30s, 15m, 2h…)
-      --issuer <iss>  --audience <aud>
+      --issuer <iss>  --audience <aud>   (default herald each; "" leaves the claim out)
 
 Example:
   herald token --secret dev-secret --user kirk --allow 'sensors.>:subscribe' --allow 'chat.>:publish,subscribe'

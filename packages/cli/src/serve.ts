@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { redisEngine } from '@herald/redis';
 import { type HistoryRule, type Logger, type Router, type RouterOptions, createConsoleLogger, createRouter } from '@herald/server';
 import { type HeraldConfig, loadConfig } from './config.js';
+import { authenticateOf } from './serve-auth.js';
+import { permissionFlag } from './token.js';
 import { createJsonLogger } from './json-logger.js';
 import { UsageError, durationMs, intFlag } from './usage.js';
 
@@ -43,6 +45,14 @@ export async function serveConfig(argv: string[]): Promise<HeraldConfig> {
       'metrics-port': { type: 'string' },
       'log-format': { type: 'string' },
       'log-level': { type: 'string' },
+      'jwt-secret': { type: 'string' },
+      'jwt-secret-env': { type: 'string' },
+      'jwks-url': { type: 'string' },
+      'jwt-algorithm': { type: 'string', multiple: true },
+      'jwt-issuer': { type: 'string' },
+      'jwt-audience': { type: 'string' },
+      anonymous: { type: 'string', multiple: true },
+      'allowed-origin': { type: 'string', multiple: true },
     },
     strict: true,
     allowPositionals: false,
@@ -74,6 +84,24 @@ export async function serveConfig(argv: string[]): Promise<HeraldConfig> {
   if (values.admin === true || values['admin-token'] !== undefined) {
     config.admin = { ...(typeof config.admin === 'object' ? config.admin : {}), ...(adminToken !== undefined && { token: adminToken }) };
   }
+  const auth = { ...config.auth };
+  if (values['jwt-secret'] !== undefined) auth.secret = values['jwt-secret'];
+  if (values['jwt-secret-env'] !== undefined) auth.secretEnv = values['jwt-secret-env'];
+  if (values['jwks-url'] !== undefined) auth.jwksUrl = values['jwks-url'];
+  const authFlag = values['jwt-secret'] !== undefined || values['jwt-secret-env'] !== undefined || values['jwks-url'] !== undefined;
+  if (values['jwt-algorithm'] !== undefined) auth.algorithms = values['jwt-algorithm'].flatMap((a) => a.split(','));
+  if (values['jwt-issuer'] !== undefined) auth.issuer = values['jwt-issuer'];
+  if (values['jwt-audience'] !== undefined) auth.audience = values['jwt-audience'];
+  if (values.anonymous !== undefined) {
+    const allow: Record<string, string[]> = {};
+    for (const rule of values.anonymous) {
+      const [pattern, ops] = permissionFlag(rule, '--anonymous');
+      allow[pattern] = [...new Set([...(allow[pattern] ?? []), ...ops])];
+    }
+    auth.anonymous = { allow } as NonNullable<typeof auth.anonymous>;
+  }
+  if (authFlag || config.auth !== undefined) config.auth = auth;
+  if (values['allowed-origin'] !== undefined) config.allowedOrigins = values['allowed-origin'];
   if (values['log-format'] !== undefined) {
     if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`--log-format is text or json, not "${values['log-format']}"`);
     config.logFormat = values['log-format'];
@@ -97,6 +125,8 @@ export function routerOptions(config: HeraldConfig, logger: Logger): RouterOptio
     ...(config.history !== undefined && { history: config.history }),
     ...(config.metrics !== undefined && config.metrics !== false && { metrics: config.metrics }),
     ...(config.admin !== undefined && config.admin !== false && { admin: adminOptions(config.admin) }),
+    ...(config.auth !== undefined && { authenticate: authenticateOf(config.auth) }),
+    ...(config.allowedOrigins !== undefined && { allowedOrigins: config.allowedOrigins }),
     logger,
   };
 }
@@ -137,6 +167,7 @@ export async function serve(argv: string[]): Promise<number> {
     event: 'listening',
     url: router.url,
     engine: config.redis === undefined ? 'memory' : 'redis',
+    auth: config.auth === undefined ? 'none' : 'jwt',
     ...(router.metricsUrl !== undefined
       ? { metrics: router.metricsUrl }
       : router.metrics !== undefined && { metrics: `${router.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')}/metrics` }),
@@ -145,7 +176,7 @@ export async function serve(argv: string[]): Promise<number> {
   const generatedToken = config.admin === true || (typeof config.admin === 'object' && config.admin.token === undefined) ? options.admin?.token : undefined;
   if (generatedToken !== undefined) process.stderr.write(`herald: admin page at ${router.adminUrl}, token ${generatedToken} (set one with --admin-token or HERALD_ADMIN_TOKEN)\n`);
   // One line on stdout that tools (and tests) wait for; the rest goes to the log on stderr.
-  process.stdout.write(json ? `${JSON.stringify(ready)}\n` : `herald: listening on ${ready.url} (${ready.engine} engine)${'metrics' in ready ? `, metrics at ${ready.metrics}` : ''}${'admin' in ready ? `, admin at ${ready.admin}` : ''}\n`);
+  process.stdout.write(json ? `${JSON.stringify(ready)}\n` : `herald: listening on ${ready.url} (${ready.engine} engine${ready.auth === 'jwt' ? ', JWT' : ''})${'metrics' in ready ? `, metrics at ${ready.metrics}` : ''}${'admin' in ready ? `, admin at ${ready.admin}` : ''}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

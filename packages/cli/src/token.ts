@@ -1,7 +1,8 @@
 /**
  * `herald token`: a development JWT (HS256, jose) carrying a user and permissions, in the claim
  * layout of the design for Herald's authentication (shared/design, "Claims → identity +
- * permissions"): `sub`, and `herald: { caps: { pattern: [operations] }, deny: { … } }`.
+ * permissions"): `sub`, `iss` and `aud` (default `herald`, what `herald serve` expects), and
+ * `herald: { allow: { pattern: [operations] }, deny: { … } }` (what `jwtAuthenticator` reads).
  */
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
@@ -26,41 +27,42 @@ export async function token(argv: string[]): Promise<number> {
     args: argv,
     options: {
       secret: { type: 'string' },
+      'secret-env': { type: 'string' },
       user: { type: 'string' },
       allow: { type: 'string', multiple: true },
       deny: { type: 'string', multiple: true },
       name: { type: 'string' },
       expires: { type: 'string', default: '1h' },
-      issuer: { type: 'string' },
-      audience: { type: 'string' },
+      issuer: { type: 'string', default: 'herald' },
+      audience: { type: 'string', default: 'herald' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length > 0) throw new UsageError('token takes no positional arguments', 'token');
-  const secret = values.secret ?? process.env.HERALD_JWT_SECRET;
+  const secret = values.secret ?? process.env[values['secret-env'] ?? 'HERALD_JWT_SECRET'];
   if (secret === undefined || secret === '') throw new UsageError('token needs --secret (or HERALD_JWT_SECRET)', 'token');
   if (values.user === undefined) throw new UsageError('token needs --user', 'token');
-  const caps: Record<string, string[]> = {};
-  for (const allow of values.allow ?? []) {
-    const [pattern, ops] = permissionFlag(allow, '--allow');
-    caps[pattern] = [...new Set([...(caps[pattern] ?? []), ...ops])];
+  const allow: Record<string, string[]> = {};
+  for (const rule of values.allow ?? []) {
+    const [pattern, ops] = permissionFlag(rule, '--allow');
+    allow[pattern] = [...new Set([...(allow[pattern] ?? []), ...ops])];
   }
   const deny: Record<string, string[]> = {};
   for (const d of values.deny ?? []) {
     const [pattern, ops] = permissionFlag(d, '--deny');
     deny[pattern] = [...new Set([...(deny[pattern] ?? []), ...ops])];
   }
-  const claims: Record<string, unknown> = { herald: { caps, ...(Object.keys(deny).length > 0 && { deny }) } };
+  const claims: Record<string, unknown> = { herald: { allow, ...(Object.keys(deny).length > 0 && { deny }) } };
   if (values.name !== undefined) claims.name = values.name;
   let jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(values.user)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + Math.round(durationMs(values.expires, '--expires') / 1000));
-  if (values.issuer !== undefined) jwt = jwt.setIssuer(values.issuer);
-  if (values.audience !== undefined) jwt = jwt.setAudience(values.audience);
+  if (values.issuer !== '') jwt = jwt.setIssuer(values.issuer);
+  if (values.audience !== '') jwt = jwt.setAudience(values.audience);
   process.stdout.write(`${await jwt.sign(new TextEncoder().encode(secret))}\n`);
   return 0;
 }

@@ -6,12 +6,13 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { get as httpGet } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@herald/client';
-import { startRedisServer } from '@herald/testkit';
+import { RawClient, startRedisServer } from '@herald/testkit';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -221,6 +222,94 @@ describe('herald serve --config', () => {
   });
 });
 
+describe('herald serve with Redis and JWT from a config file (the newcomer path)', () => {
+  it('token mints, sub --token receives pub --token, no token or a forged one is refused with 4100, /metrics answers', async () => {
+    await using redis = await startRedisServer();
+    const secret = 'a-development-secret-of-32-chars';
+    // The secret stays out of ps and out of the file: the config names the variable.
+    process.env.HERALD_CLI_TEST_SECRET = secret;
+    const file = join(dir, 'jwt.config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ port: 0, redis: { url: redis.url, prefix: `jwt${process.pid}:` }, metrics: true, auth: { secretEnv: 'HERALD_CLI_TEST_SECRET' } }),
+    );
+    const serve = start(['serve', '--config', file]);
+    const url = (await serve.waitFor(/listening on (ws:\/\/\S+) \(redis engine, JWT\), metrics at \S+/))[1]!;
+    const mint = async (...args: string[]) => {
+      const minted = await herald(['token', '--secret', secret, ...args]);
+      expect(minted.code, minted.stderr).toBe(0);
+      return minted.stdout.trim();
+    };
+    const reader = await mint('--user', 'reader', '--allow', 'sensors.>:subscribe');
+    const writer = await mint('--user', 'writer', '--allow', 'sensors.>:publish');
+
+    const sub = start(['sub', 'sensors.>', '--url', url, '--token', reader, '--count', '1']);
+    await sub.waitFor(/^subscribed to sensors\.> on /m, 'stderr');
+    // The reader may not publish: the permission the token carries is enforced.
+    const denied = await herald(['pub', 'sensors.hall', '1', '--url', url, '--token', reader]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^herald pub: PERMISSION_DENIED: /);
+    expect(await herald(['pub', 'sensors.hall', 'Date(0)', '--url', url, '--token', writer])).toMatchObject({ code: 0, stdout: 'published sensors.hall #1\n' });
+    expect(await sub.exited).toBe(0);
+    expect(sub.stdout).toBe('sensors.hall #1 from writer: Date("1970-01-01T00:00:00.000Z")\n');
+
+    // No token, a forged token (another secret), a token for another audience: close 4100.
+    const forged = (await herald(['token', '--secret', 'not-the-router-secret-at-all!!', '--user', 'mallory', '--allow', '>:*'])).stdout.trim();
+    const elsewhere = await mint('--user', 'x', '--allow', '>:*', '--audience', 'other');
+    for (const token of [undefined, forged, elsewhere]) {
+      const raw = await RawClient.open(url);
+      raw.send({ type: 'hello', ...(token !== undefined && { token }) });
+      expect((await raw.untilClosed()).close.code).toBe(4100);
+      const ping = await herald(['ping', '--url', url, ...(token === undefined ? [] : ['--token', token])]);
+      expect(ping.code).toBe(1);
+      expect(ping.stderr).toMatch(/^herald ping: AUTH_INVALID: /);
+    }
+    // $HERALD_TOKEN works like --token.
+    process.env.HERALD_TOKEN = writer;
+    try {
+      expect((await herald(['ping', '--url', url])).code).toBe(0);
+    } finally {
+      delete process.env.HERALD_TOKEN;
+    }
+
+    const metrics = await fetch(`${url.replace(/^ws/, 'http').replace(/\/$/, '')}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^herald_publications_total 1$/m);
+    expect(await serve.stop()).toBe(0);
+    delete process.env.HERALD_CLI_TEST_SECRET;
+  });
+
+  it('--anonymous lets clients without a token do only that; --jwt-secret-env names a variable that must be set', async () => {
+    process.env.HERALD_CLI_TEST_SECRET2 = 'another-development-secret-32ch';
+    const serve = start(['serve', '--port', '0', '--jwt-secret-env', 'HERALD_CLI_TEST_SECRET2', '--anonymous', 'public.>:subscribe', '--allowed-origin', 'https://app.example.com']);
+    const url = (await serve.waitFor(/listening on (ws:\/\/\S+) \(memory engine, JWT\)/))[1]!;
+    delete process.env.HERALD_CLI_TEST_SECRET2;
+    const sub = start(['sub', 'public.news', '--url', url, '--count', '1']);
+    await sub.waitFor(/^subscribed/m, 'stderr');
+    const anonymousPub = await herald(['pub', 'public.news', '1', '--url', url]);
+    expect(anonymousPub.stderr).toMatch(/^herald pub: PERMISSION_DENIED: /);
+    const token = (await herald(['token', '--secret-env', 'NOPE_UNSET', '--secret', 'another-development-secret-32ch', '--user', 'ed', '--allow', 'public.>:publish'])).stdout.trim();
+    expect((await herald(['pub', 'public.news', "'hi'", '--url', url, '--token', token])).code).toBe(0);
+    expect(await sub.exited).toBe(0);
+    expect(sub.stdout).toBe('public.news #1 from ed: "hi"\n');
+    // A browser from another origin is refused at the upgrade (HTTP 403).
+    const upgrade = (origin: string) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpGet(url.replace(/^ws/, 'http'), {
+          headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', origin },
+        });
+        request.on('response', (response) => (response.resume(), resolve(response.statusCode!)));
+        request.on('upgrade', (_response, socket) => (socket.destroy(), resolve(101)));
+        request.on('error', reject);
+      });
+    expect(await upgrade('https://evil.example')).toBe(403);
+    expect(await upgrade('https://app.example.com')).toBe(101);
+    expect(await serve.stop()).toBe(0);
+    const unset = await herald(['serve', '--port', '0', '--jwt-secret-env', 'HERALD_CLI_SURELY_UNSET']);
+    expect(unset.code).toBe(2);
+  });
+});
+
 describe('herald token', () => {
   it('mints an HS256 JWT with the user and the permission claims', async () => {
     const result = await herald(['token', '--secret', 'dev-secret', '--user', 'kirk', '--allow', 'sensors.>:subscribe', '--allow', 'chat.>:publish,subscribe', '--deny', 'chat.admin.>:publish', '--expires', '15m']);
@@ -228,7 +317,9 @@ describe('herald token', () => {
     const { payload, protectedHeader } = await jwtVerify(result.stdout.trim(), new TextEncoder().encode('dev-secret'), { algorithms: ['HS256'] });
     expect(protectedHeader.alg).toBe('HS256');
     expect(payload.sub).toBe('kirk');
-    expect(payload.herald).toStrictEqual({ caps: { 'sensors.>': ['subscribe'], 'chat.>': ['publish', 'subscribe'] }, deny: { 'chat.admin.>': ['publish'] } });
+    // The claim jwtAuthenticator reads: herald.allow / herald.deny; iss and aud what herald serve expects.
+    expect(payload.herald).toStrictEqual({ allow: { 'sensors.>': ['subscribe'], 'chat.>': ['publish', 'subscribe'] }, deny: { 'chat.admin.>': ['publish'] } });
+    expect([payload.iss, payload.aud]).toStrictEqual(['herald', 'herald']);
     expect(payload.exp! - payload.iat!).toBe(900);
   });
 

@@ -46,7 +46,7 @@ export interface JwtAuthenticatorOptions {
   requireExpiry?: boolean;
   /**
    * The claim holding the permissions, `{ allow: { [pattern]: operations }, deny?: ... }` (`caps`
-   * is read as `allow`, as `herald token` writes it). Default `herald`. Patterns may interpolate `{user}` (the `sub`) and `{name}`.
+   * is read as `allow`, as earlier `herald token` versions wrote it; `herald token` writes `allow`). Default `herald`. Patterns may interpolate `{user}` (the `sub`) and `{name}`.
    */
   permissionsClaim?: string;
   /** The claim holding the name others see. Default `name`; without it, the `sub`. */
@@ -132,7 +132,7 @@ function isJwk(key: JWK | CryptoKey | KeyObject): key is JWK {
 /** The permissions claim, checked: `{ allow: { pattern: string[] }, deny?: ... }`; otherwise the defaults. */
 function permissionsOf(claim: unknown, defaults: Permissions | undefined): Permissions {
   if (typeof claim !== 'object' || claim === null) return defaults ?? { allow: {} };
-  // `caps` is accepted for `allow`: what `herald token` (the CLI) and the design notes write.
+  // `caps` is accepted for `allow`: what earlier `herald token` versions and the design notes wrote.
   const { allow, caps, deny } = claim as { allow?: unknown; caps?: unknown; deny?: unknown };
   const allowRules = rulesOf(allow ?? caps);
   if (allowRules === undefined) throw new HeraldError(ErrorCode.AUTH_INVALID, 'the permissions claim must be { allow: { pattern: operations } }');
