@@ -56,7 +56,7 @@ describe('jwtAuthenticator', () => {
     expect(await alice.next()).toMatchObject({ type: 'publish_ack', id: 3 });
   });
 
-  it('reads caps as allow, as `herald token` writes the claim', async () => {
+  it('reads caps as allow, as earlier `herald token` versions wrote the claim', async () => {
     await using router = await startRouter({ authenticate: jwtAuthenticator({ secret: SECRET, ...BASE }) });
     await using alice = await RawClient.welcomed(router.url, { token: await sign({ herald: { caps: { 'chat.>': ['publish'] }, deny: { 'chat.x': ['*'] } } }) });
     alice.send({ type: 'publish', id: 1, topic: 'chat.lobby' }, '{"json":1}');
