@@ -41,6 +41,14 @@ export class ContractGate {
     if (issues !== undefined) throw new ValidationError(`the payload for "${topic}"`, issues);
   }
 
+  /** Checks a method's result the router holds as a value: the refusal, or `undefined` (a Promise for asynchronous schemas). */
+  result(method: string, value: unknown): ValidationError | undefined | Promise<ValidationError | undefined> {
+    if (this.#contract?.coversMethod(method, 'result') !== true) return undefined;
+    const outcome = this.#contract.checkMethod(method, 'result', value);
+    const refusal = (issues: ValidationOutcome): ValidationError | undefined => (issues === undefined ? undefined : new ValidationError(`the result of "${method}"`, issues));
+    return outcome instanceof Promise ? outcome.then(refusal) : refusal(outcome);
+  }
+
   #check(
     sender: Sender,
     text: string,

@@ -167,6 +167,7 @@ export class Hub implements EngineListener {
     this.requests = new Requests(peer, options, logger, () => this.observer, (connection, codec) =>
       connection.info === undefined ? undefined : this.frames.transcode(connection.info.text, connection.info.codec, codec),
     );
+    if (options.contract !== undefined) this.requests.checkResult = (method, value) => this.contracts.result(method, value);
     if (engine.route !== undefined) {
       this.requests.cluster = { engine, codec: (name) => (name === '' ? codecs[0] : codecs.find((c) => c.name === name)) };
     }

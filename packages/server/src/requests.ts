@@ -111,6 +111,12 @@ export class Requests {
   #nextKey = 1;
   /** Set by the hub when the engine routes requests across routers. */
   cluster: RequestCluster | undefined;
+  /**
+   * Set by the hub when a contract is given: checks a result the router holds as a value (one a
+   * local handler returned, or one decoded for `router.request`). Results relayed between clients
+   * are not decoded, so not checked (PROTOCOL.md 9.1).
+   */
+  checkResult: ((method: string, value: unknown) => HeraldError | undefined | Promise<HeraldError | undefined>) | undefined;
   /** The other nodes as providers (their in-flight counts), and requests they routed here by their key. */
   readonly #nodes = new Map<string, NodeProvider>();
   readonly #byNode = new Map<string, Map<number, InFlight>>();
@@ -467,6 +473,27 @@ export class Requests {
   }
 
   #succeedCaller(flight: InFlight, result: Carried): void {
+    const check = this.checkResult;
+    // Only a result the router holds as a value (a local handler's) or decodes anyway (for its own
+    // router.request) is checked: nothing is decoded just to check it.
+    if (check !== undefined && ('value' in result || flight.caller.kind === 'local')) {
+      const value = valueOf(result);
+      if (value.ok) {
+        const refusal = check(flight.method, value.value);
+        const settle = (error: HeraldError | undefined): void =>
+          error === undefined ? this.#deliver(flight, result) : this.#failCaller(flight, { code: error.code, message: error.message });
+        if (refusal instanceof Promise) {
+          void refusal.then(settle, (cause: unknown) => this.#failCaller(flight, asFailure(cause, ErrorCode.INTERNAL_ERROR)));
+        } else {
+          settle(refusal);
+        }
+        return;
+      }
+    }
+    this.#deliver(flight, result);
+  }
+
+  #deliver(flight: InFlight, result: Carried): void {
     const { caller } = flight;
     if (caller.kind === 'node') {
       this.#settled(flight, 'ok');

@@ -110,6 +110,33 @@ describe('the router checks against its contract', () => {
     expect(counting.decodes()).toBe(1);
   });
 
+  it('refuses a result it decodes for router.request, and one a local handler returns', async () => {
+    const r = await router();
+    const provider = await client(r.url);
+    let result: unknown = { clients: 'many' };
+    await provider.handle('stats.get', () => result);
+    expect(await rejection(r.request('stats.get', { since: new Date(0) }))).toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
+    result = { clients: 2 };
+    expect(await r.request('stats.get', { since: new Date(0) })).toEqual({ clients: 2 });
+    await provider.close();
+
+    // A local handler's result is a value the router holds: checked before it goes to the caller.
+    const handled = await r.handle('stats.get', () => ({ clients: 'lots' }) as never);
+    const caller = await client(r.url); // no contract of its own: only the router stands in the way
+    expect(await rejection(caller.request('stats.get', { since: new Date(0) }))).toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
+    await handled.unregister();
+  });
+
+  it('relays a result between two clients without decoding it (not checked by the router)', async () => {
+    const counting = countingCodec();
+    const r = await router({ codecs: [counting.codec] });
+    const provider = await client(r.url);
+    await provider.handle('stats.get', () => ({ clients: 'many' }));
+    const caller = await client(r.url);
+    expect(await caller.request('stats.get', { since: new Date(0) })).toEqual({ clients: 'many' });
+    expect(counting.decodes()).toBe(1); // the params only
+  });
+
   it('keeps a connection order while an asynchronous check runs', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
