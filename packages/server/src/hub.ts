@@ -44,7 +44,7 @@ import type { RateLimit } from './rate-limit.js';
 import type { TopicStats } from './topic-budget.js';
 import { replay } from './replay.js';
 import type { RouterObserver } from './observer.js';
-import { Requests } from './requests.js';
+import { type RequestWork, Requests } from './requests.js';
 import { ResumeTokens, pidProblem, takeOver } from './resume.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
@@ -123,6 +123,8 @@ export interface RouterStats {
   bytesIn: number;
   /** Bytes sent to clients on the wire, handshakes and WebSocket framing included. */
   bytesOut: number;
+  /** Work of the request layer, counted: what disconnects visited, how often the method list was built. */
+  requestWork: RequestWork;
 }
 
 export class Hub implements EngineListener {

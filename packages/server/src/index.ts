@@ -17,6 +17,7 @@ export type {
   StampedPublication,
 } from './engine.js';
 export type { DisconnectDetail, MessageMeta, RouterStats } from './hub.js';
+export type { RequestWork } from './requests.js';
 export { ENGINE_PROBE_TIMEOUT_MS, type HealthReport } from './health.js';
 export type { MetricsOptions } from './metrics.js';
 export type { AdminOptions, AdminState } from './admin.js';

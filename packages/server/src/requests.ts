@@ -92,6 +92,17 @@ interface InFlight {
   routed?: { params: Carried; caller: PeerRef; connection: Connection | undefined; tried: Set<string> };
 }
 
+/**
+ * Work counted by the request layer, so that tests can bound it by counts (issue #12: 200,000
+ * methods made every unrelated disconnect walk them all, and each `list_methods` sort them).
+ */
+export interface RequestWork {
+  /** Entries a disconnect visited: its own methods, its own requests and the requests it serves. */
+  disconnectVisits: number;
+  /** Times the sorted method list was built (once per change of the methods, not per `list_methods`). */
+  methodListsBuilt: number;
+}
+
 interface Failure {
   code: string;
   message: string;
@@ -106,6 +117,10 @@ export class Requests {
   readonly #byCaller = new Map<Connection, Map<number, InFlight>>();
   /** The methods each connection provides: a disconnect reads its own, not every method (issue #12). */
   readonly #byProvider = new Map<Connection, Set<string>>();
+  /** The requests each connection serves: its disconnect fails them without reading every request in flight. */
+  readonly #servedBy = new Map<Connection, Set<InFlight>>();
+  /** Work counted for the bounds' tests (`router.stats().requestWork`). */
+  readonly work: RequestWork = { disconnectVisits: 0, methodListsBuilt: 0 };
   /** `methods()`, sorted once per change rather than once per `list_methods`. */
   #listed: MethodWire[] | undefined;
   #nextKey = 1;
@@ -163,11 +178,7 @@ export class Requests {
 
   /** The methods a connection provides. */
   providedBy(connection: Connection): string[] {
-    const methods: string[] = [];
-    for (const [method, providers] of this.#providers) {
-      if (providers.some((p) => p.kind === 'connection' && p.connection === connection)) methods.push(method);
-    }
-    return methods;
+    return [...(this.#byProvider.get(connection) ?? [])];
   }
 
   /** Registers an in-process handler; returns the function that removes it. */
@@ -188,6 +199,7 @@ export class Requests {
   }
 
   #list(): MethodWire[] {
+    this.work.methodListsBuilt++;
     return [...this.#providers.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([method, providers]) => ({
@@ -260,18 +272,22 @@ export class Requests {
 
   /** A connection closed: its providers go, its requests end, requests it serves fail HANDLER_GONE. */
   closed(connection: Connection): void {
-    for (const method of [...(this.#byProvider.get(connection) ?? [])]) this.unprovide(connection, method);
-    for (const flight of this.#byCaller.get(connection)?.values() ?? []) {
+    for (const method of [...(this.#byProvider.get(connection) ?? [])]) {
+      this.work.disconnectVisits++;
+      this.unprovide(connection, method);
+    }
+    for (const flight of [...(this.#byCaller.get(connection)?.values() ?? [])]) {
+      this.work.disconnectVisits++;
       this.#finish(flight);
       this.#cancelProvider(flight, CancelReason.CALLER_GONE);
     }
     this.#byCaller.delete(connection);
-    for (const flight of [...this.#inFlight.values()]) {
-      if (flight.provider.kind === 'connection' && flight.provider.connection === connection) {
-        this.#finish(flight);
-        this.#failCaller(flight, { code: ErrorCode.HANDLER_GONE, message: `the provider of "${flight.method}" disconnected` });
-      }
+    for (const flight of [...(this.#servedBy.get(connection) ?? [])]) {
+      this.work.disconnectVisits++;
+      this.#finish(flight);
+      this.#failCaller(flight, { code: ErrorCode.HANDLER_GONE, message: `the provider of "${flight.method}" disconnected` });
     }
+    this.#servedBy.delete(connection);
   }
 
   // ---- requests from the router itself ----
@@ -381,6 +397,11 @@ export class Requests {
     };
     provider.inFlight++;
     this.#inFlight.set(key, flight);
+    if (provider.kind === 'connection') {
+      let served = this.#servedBy.get(provider.connection);
+      if (served === undefined) this.#servedBy.set(provider.connection, (served = new Set()));
+      served.add(flight);
+    }
     return flight;
   }
 
@@ -451,6 +472,11 @@ export class Requests {
     if (!this.#inFlight.delete(flight.key)) return;
     clearTimeout(flight.timer);
     flight.provider.inFlight--;
+    if (flight.provider.kind === 'connection') {
+      const served = this.#servedBy.get(flight.provider.connection);
+      served?.delete(flight);
+      if (served?.size === 0) this.#servedBy.delete(flight.provider.connection);
+    }
     if (flight.caller.kind === 'connection') {
       const mine = this.#byCaller.get(flight.caller.connection);
       mine?.delete(flight.caller.id);
