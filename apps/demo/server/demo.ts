@@ -15,7 +15,10 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { redisEngine } from '@herald/redis';
 import { type LogLevel, type Logger, type Router, createConsoleLogger, createRouter, silentLogger } from '@herald/server';
+import { type ClusterNode, type ClusterRouterStatus, clusterStatus, killNode, startClusterNode, trackSockets } from './cluster.js';
+import { type RedisProcess, startRedisProcess } from './redis-process.js';
 import { type Publisher, type PublisherOptions, startPublisher } from './publisher.js';
 import { type Services, startServices } from './services.js';
 import { createSignIn } from './sign-in.js';
@@ -23,6 +26,7 @@ import { serveStatic } from './static-files.js';
 import { Swarm, type SwarmOptions } from './swarm.js';
 import { ROUTER_PATH } from './topics.js';
 
+export type { ClusterRouterStatus } from './cluster.js';
 export { describeValue } from './describe-value.js';
 export type { JobReport, Publisher, SensorReading } from './publisher.js';
 export { type DemoStats, type Forecast, type ForecastParams, KNOWN_PLACES, type Services, type UnknownPlaceData } from './services.js';
@@ -66,6 +70,28 @@ export interface DemoOptions {
   sameOriginOnly?: boolean;
   /** How long the tokens the demo mints (`GET /herald-token`) are valid. Default 120,000 ms. */
   tokenLifetimeMs?: number;
+  /**
+   * Run this many routers as one cluster over a `redis-server` the demo starts (and ends). 1 or
+   * undefined: one router with the in-memory engine, as always. See {@link DemoCluster}.
+   */
+  cluster?: number;
+}
+
+/** The routers of a cluster demo (`startDemo({ cluster: 3 })`). */
+export interface DemoCluster {
+  /** Every router's WebSocket URL, router 1 first: what the clients are given. */
+  readonly urls: readonly string[];
+  /** The Redis the routers share. */
+  readonly redisUrl: string;
+  /** Each router: up or down, and the clients connected to it (`GET /herald-cluster`). */
+  routers(): ClusterRouterStatus[];
+  /**
+   * Kills a router abruptly (its connections are destroyed: clients see 1006 and move to another
+   * router), then starts it again on the same port after `downMs` (default 5,000).
+   * Without a name, the router with the most clients. Resolves with the killed router's name
+   * (undefined when none was up).
+   */
+  kill(name?: string, downMs?: number): Promise<string | undefined>;
 }
 
 /** A running demo. */
@@ -86,6 +112,8 @@ export interface Demo {
   readonly services: Services | undefined;
   /** The swarm, when it runs. */
   readonly swarm: Swarm | undefined;
+  /** The cluster's routers, when the demo runs several (`cluster` option). */
+  readonly cluster: DemoCluster | undefined;
   /**
    * Stops the router as for a restart: `router.close({ restart: true })`, so clients get close code
    * 1012 and reconnect. Its in-memory history goes with it. The page stays served; upgrades on
@@ -122,7 +150,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
 
   let routerRunning = false;
   const signIn = createSignIn(options.tokenLifetimeMs === undefined ? {} : { lifetimeMs: options.tokenLifetimeMs });
-  const server = createServer(handleHttp(serveStatic(pageDir), signIn.handle));
+  const clusterSize = Math.max(1, Math.floor(options.cluster ?? 1));
+  let cluster: DemoCluster | undefined;
+  const server = createServer(handleHttp(serveStatic(pageDir), signIn.handle, () => cluster, logger));
+  const mainSockets = new Set<Duplex>();
+  if (clusterSize > 1) trackSockets(server, mainSockets);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
     if (pathOf(request) !== ROUTER_PATH) refuse(socket, 404, 'Not Found');
     // The router, when attached, has its own `upgrade` listener for its path.
@@ -132,16 +164,33 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const address = server.address() as AddressInfo;
   const origin = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
+  let redis: RedisProcess | undefined;
+  if (clusterSize > 1) {
+    try {
+      redis = await startRedisProcess();
+    } catch (error) {
+      await closeServer(server);
+      throw error;
+    }
+  }
+  const redisUrl = redis?.url;
+  const sharedOptions = () => ({
+    logger: routerLogger,
+    // Pages sign in (GET /herald-token): the router knows who they are. See sign-in.ts.
+    authenticate: signIn.authenticate,
+    // The page's presence panel lists connections (each swarm process, each tab).
+    presenceBy: 'connection' as const,
+    // A cluster: a new engine for each start of each router, over the demo's Redis.
+    ...(redisUrl !== undefined && { engine: redisEngine({ url: redisUrl, prefix: 'herald-demo:', logger: routerLogger }) }),
+  });
+
   let router: Router;
   const attachRouter = async (): Promise<Router> => {
     router = await createRouter({
+      ...sharedOptions(),
       server,
       path: ROUTER_PATH,
-      logger: routerLogger,
-      // Pages sign in (GET /herald-token): the router knows who they are. See sign-in.ts.
-      authenticate: signIn.authenticate,
-      // The page's presence panel lists connections (each swarm process, each tab).
-      presenceBy: 'connection',
+      ...(redisUrl !== undefined && { name: 'router-1' }),
       ...(options.sameOriginOnly === true && { allowedOrigins: [origin] }),
     });
     // Set in the same tick as the router's upgrade listener: no upgrade is answered twice.
@@ -151,27 +200,43 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   try {
     await attachRouter();
   } catch (error) {
+    await redis?.close();
     await closeServer(server);
     throw error;
   }
   const url = router!.url;
+  const extraNodes: (ClusterNode & { close(): Promise<void> })[] = [];
+  try {
+    for (let index = 2; index <= clusterSize; index++) {
+      extraNodes.push(await startClusterNode(`router-${index}`, options.host ?? '127.0.0.1', sharedOptions));
+    }
+  } catch (error) {
+    for (const node of extraNodes) await node.close();
+    await router!.close();
+    await redis?.close();
+    await closeServer(server);
+    throw error;
+  }
+  const urls: string | string[] = clusterSize > 1 ? [url, ...extraNodes.map((node) => node.url)] : url;
 
   let publisher: Publisher | undefined;
   let services: Services | undefined;
   let swarm: Swarm | undefined;
   try {
     if (options.publisher !== false) {
-      publisher = await startPublisher({ ...(typeof options.publisher === 'object' ? options.publisher : {}), url, logger });
+      publisher = await startPublisher({ ...(typeof options.publisher === 'object' ? options.publisher : {}), url: urls, logger });
     }
-    if (options.services !== false) services = await startServices({ url, logger });
+    if (options.services !== false) services = await startServices({ url: urls, logger });
     if (options.swarm !== false) {
-      swarm = new Swarm({ ...(typeof options.swarm === 'object' ? options.swarm : {}), url, logger });
+      swarm = new Swarm({ ...(typeof options.swarm === 'object' ? options.swarm : {}), url: urls, logger });
       swarm.start();
     }
   } catch (error) {
     await services?.close();
     await publisher?.close();
+    for (const node of extraNodes) await node.close();
     await router!.close();
+    await redis?.close();
     await closeServer(server);
     throw error;
   }
@@ -205,6 +270,33 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     return startRouter();
   };
 
+  if (redisUrl !== undefined) {
+    const firstNode: ClusterNode = {
+      name: 'router-1',
+      url,
+      sockets: mainSockets,
+      up: () => routerRunning,
+      router: () => router,
+      stop: stopRouter,
+      start: startRouter,
+    };
+    const nodes: ClusterNode[] = [firstNode, ...extraNodes];
+    cluster = {
+      urls: nodes.map((node) => node.url),
+      redisUrl,
+      routers: () => clusterStatus(nodes),
+      kill: async (name, downMs = 5000) => {
+        const up = nodes.filter((node) => node.up());
+        const busiest = (a: ClusterNode, b: ClusterNode) => (b.router()?.clients().length ?? 0) - (a.router()?.clients().length ?? 0);
+        const node = name === undefined ? up.sort(busiest)[0] : up.find((candidate) => candidate.name === name);
+        if (node === undefined || closing !== undefined) return undefined;
+        logger.log('warn', `cluster: killing ${node.name} (its connections drop); back in ${downMs} ms`, { clients: node.sockets.size });
+        await killNode(node, downMs, (error) => logger.log('error', `cluster: ${node.name} did not restart`, { error: String(error) }));
+        return node.name;
+      },
+    };
+  }
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -214,6 +306,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       await lifecycle;
       routerRunning = false;
       await router.close();
+      for (const node of extraNodes) await node.close();
+      await redis?.close();
       await closeServer(server);
     })();
     return closing;
@@ -231,6 +325,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     publisher,
     services,
     swarm,
+    cluster,
     stopRouter,
     startRouter,
     restartRouter,
@@ -242,9 +337,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
 function handleHttp(
   serve: (request: IncomingMessage, response: ServerResponse) => void,
   signIn: (request: IncomingMessage, response: ServerResponse) => boolean,
+  cluster: () => DemoCluster | undefined,
+  logger: Logger,
 ) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     if (signIn(request, response)) return;
+    if (handleCluster(request, response, cluster(), logger)) return;
     if (pathOf(request) === ROUTER_PATH) {
       response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
       response.end('This is the Herald router: connect with a WebSocket client.\n');
@@ -252,6 +350,33 @@ function handleHttp(
     }
     serve(request, response);
   };
+}
+
+/**
+ * `GET /herald-cluster`: `{ routers: [{ name, url, up, members }] }` (404 without a cluster).
+ * `POST /herald-cluster/kill[?router=router-2]`: kills a router (the busiest without a name);
+ * answers 202 `{ killed }`, or 409 when no router is up.
+ */
+function handleCluster(request: IncomingMessage, response: ServerResponse, cluster: DemoCluster | undefined, logger: Logger): boolean {
+  const path = pathOf(request);
+  if (path !== '/herald-cluster' && path !== '/herald-cluster/kill') return false;
+  const json = (status: number, body: unknown) => {
+    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    response.end(JSON.stringify(body));
+  };
+  if (cluster === undefined) json(404, { error: 'not a cluster: run the demo with --cluster 3' });
+  else if (path === '/herald-cluster' && request.method === 'GET') json(200, { routers: cluster.routers() });
+  else if (path === '/herald-cluster/kill' && request.method === 'POST') {
+    const name = new URL(request.url ?? '/', 'http://demo').searchParams.get('router') ?? undefined;
+    cluster.kill(name).then(
+      (killed) => (killed === undefined ? json(409, { error: 'no such router up' }) : json(202, { killed })),
+      (error: unknown) => {
+        logger.log('error', 'cluster: kill failed', { error: String(error) });
+        json(500, { error: 'kill failed' });
+      },
+    );
+  } else json(405, { error: 'GET /herald-cluster or POST /herald-cluster/kill' });
+  return true;
 }
 
 function refuse(socket: Duplex, status: number, statusText: string, body = ''): void {

@@ -1,7 +1,7 @@
 /**
  * A subscriber process of the demo's swarm (hein's named listener):
  *
- *   node dist-server/member.js --url ws://127.0.0.1:8080/herald --name Kirk [--role captain]
+ *   node dist-server/member.js --url ws://127.0.0.1:8080/herald[,ws://...] --name Kirk [--role captain]
  *                              [--topic 'demo.>'] [--log-every 1]
  *
  * (or HERALD_URL / HERALD_NAME in the environment). It connects, subscribes to the feed (which makes
@@ -44,7 +44,8 @@ process.on('SIGINT', () => void stop('SIGINT'));
 if (process.send !== undefined) process.on('disconnect', () => void stop('parent gone'));
 
 try {
-  client = await connect(args.url, { name, info: { kind: 'node', role: args.role, pid: process.pid } });
+  // A cluster demo gives several URLs, comma-separated: the client rotates through them.
+  client = await connect(args.url.split(','), { name, info: { kind: 'node', role: args.role, pid: process.pid } });
 } catch (error) {
   // A first connection does not retry (only an open one reconnects): while the router restarts the
   // handshake is refused with 503, a retryable error, and the swarm starts this member again later.

@@ -27,7 +27,7 @@ export interface JobReport {
 
 export interface PublisherOptions {
   /** The router's WebSocket URL. */
-  url: string;
+  url: string | readonly string[];
   logger: Logger;
   /** Time between two readings. Default 1,000 ms. */
   intervalMs?: number;

@@ -46,7 +46,7 @@ export const KNOWN_PLACES: readonly string[] = [...CLIMATES.keys()];
 
 export interface ServicesOptions {
   /** The router's WebSocket URL. */
-  url: string;
+  url: string | readonly string[];
   logger: Logger;
   random?: () => number;
 }

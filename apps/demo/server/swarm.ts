@@ -25,8 +25,8 @@ export const CREW: readonly CrewMember[] = [
 export const MEMBER_SCRIPT = fileURLToPath(new URL('./member.js', import.meta.url));
 
 export interface SwarmOptions {
-  /** The router's WebSocket URL. */
-  url: string;
+  /** The router's WebSocket URL, or a cluster's URLs (members are given them comma-separated). */
+  url: string | readonly string[];
   logger: Logger;
   crew?: readonly CrewMember[];
   /** How long a member stays, at random between the two, in ms. Default 4,000–15,000. */
@@ -101,7 +101,7 @@ export class Swarm {
     const { name, role } = slot.crew;
     const child = spawn(
       process.execPath,
-      [MEMBER_SCRIPT, '--url', this.#options.url, '--name', name, '--role', role, '--log-every', String(this.#options.memberLogEvery ?? 20)],
+      [MEMBER_SCRIPT, '--url', typeof this.#options.url === 'string' ? this.#options.url : this.#options.url.join(','), '--name', name, '--role', role, '--log-every', String(this.#options.memberLogEvery ?? 20)],
       // The IPC channel is the member's lifeline: if this process dies, the member exits too.
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );

@@ -2,6 +2,7 @@ import './styles.css';
 import './value-view.css';
 import './feed-view.css';
 import { type Client, type HeraldError, type Recovery, connect } from '@herald/client';
+import { ClusterPanel, fetchCluster } from './cluster-panel.js';
 import { ConnectionStateView } from './connection-state.js';
 import { FeedView } from './feed-view.js';
 import { PresencePanel } from './presence-panel.js';
@@ -101,8 +102,16 @@ byId('reconnect').addEventListener('click', () => location.reload());
 async function start(): Promise<void> {
   const name = pageName();
   byId('self-name').textContent = name;
-  const url = routerUrl(location.href);
-  state.show('connecting', url);
+  // A cluster demo (`pnpm demo --cluster 3`) lists its routers: the client rotates through them.
+  const cluster = await fetchCluster().catch(() => undefined);
+  const url = cluster === undefined ? routerUrl(location.href) : cluster.map((router) => router.url);
+  if (cluster !== undefined) {
+    new ClusterPanel(
+      { panel: byId('cluster-panel'), list: byId('cluster-list'), kill: byId<HTMLButtonElement>('cluster-kill'), status: byId('cluster-status') },
+      () => name,
+    ).start(cluster);
+  }
+  state.show('connecting', typeof url === 'string' ? url : url.join(', '));
   let client: Client;
   try {
     // Signed in: the token function runs before every connection and before the token expires.
@@ -111,7 +120,7 @@ async function start(): Promise<void> {
     state.show('closed', describe(error));
     return;
   }
-  state.show(client.state, `router ${client.url}`);
+  state.show(client.state, `router ${cluster === undefined ? '' : `${client.router.name} `}${client.url}`);
   byId('self-user').textContent = client.user ?? 'guest';
   client.on('statechange', (change) => {
     state.showChange(change);
