@@ -55,6 +55,7 @@ export async function startClusterNode(name: string, host: string, routerOptions
   const sockets = new Set<Duplex>();
   let router: Router | undefined;
   let running = false;
+  let closed = false;
   trackSockets(server, sockets);
   server.on('upgrade', (_request: IncomingMessage, socket: Duplex) => {
     if (!running) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
@@ -72,7 +73,7 @@ export async function startClusterNode(name: string, host: string, routerOptions
     up: () => running,
     router: () => router,
     start: async () => {
-      if (running) return;
+      if (running || closed) return;
       router = await createRouter({ ...routerOptions(), server, path: ROUTER_PATH, name });
       running = true;
     },
@@ -82,6 +83,7 @@ export async function startClusterNode(name: string, host: string, routerOptions
       await router?.close();
     },
     close: async () => {
+      closed = true;
       await node.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
