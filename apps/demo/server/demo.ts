@@ -353,7 +353,7 @@ function handleHttp(
 }
 
 /**
- * `GET /herald-cluster`: `{ routers: [{ name, url, up, members }] }` (404 without a cluster).
+ * `GET /herald-cluster`: `{ routers: [{ name, url, up, members }] }` (`routers: []` without a cluster).
  * `POST /herald-cluster/kill[?router=router-2]`: kills a router (the busiest without a name);
  * answers 202 `{ killed }`, or 409 when no router is up.
  */
@@ -364,8 +364,11 @@ function handleCluster(request: IncomingMessage, response: ServerResponse, clust
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
     response.end(JSON.stringify(body));
   };
-  if (cluster === undefined) json(404, { error: 'not a cluster: run the demo with --cluster 3' });
-  else if (path === '/herald-cluster' && request.method === 'GET') json(200, { routers: cluster.routers() });
+  // One router: an empty list (200, so the page's fetch is no console error), and nothing to kill.
+  if (cluster === undefined) {
+    if (request.method === 'GET' && path === '/herald-cluster') json(200, { routers: [] });
+    else json(409, { error: 'not a cluster: run the demo with --cluster 3' });
+  } else if (path === '/herald-cluster' && request.method === 'GET') json(200, { routers: cluster.routers() });
   else if (path === '/herald-cluster/kill' && request.method === 'POST') {
     const name = new URL(request.url ?? '/', 'http://demo').searchParams.get('router') ?? undefined;
     cluster.kill(name).then(

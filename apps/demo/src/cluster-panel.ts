@@ -16,7 +16,8 @@ export interface ClusterRouter {
 export async function fetchCluster(): Promise<ClusterRouter[] | undefined> {
   const response = await fetch('/herald-cluster', { cache: 'no-store' });
   if (!response.ok) return undefined;
-  return ((await response.json()) as { routers: ClusterRouter[] }).routers;
+  const { routers } = (await response.json()) as { routers: ClusterRouter[] };
+  return routers.length === 0 ? undefined : routers;
 }
 
 export interface ClusterPanelElements {
