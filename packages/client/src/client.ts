@@ -41,6 +41,7 @@ import type { RequestOptions } from './requests.js';
 import { type WebSocketConstructor, defaultWebSocket } from './socket.js';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription } from './subscription.js';
+import { OrderedChecks } from './ordered-checks.js';
 import { SubscriptionTable } from './subscription-table.js';
 import { TokenRefresh } from './token-refresh.js';
 
@@ -78,13 +79,14 @@ export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
   /**
    * Schemas (`defineContract`) to check what this client publishes and the params it sends before
    * sending (`VALIDATION_FAILED`, a `ValidationError` with `issues`). Also types the client:
-   * `connect(url, { contract })` is a `Client<SchemaOf<typeof contract>>`.
+   * `connect(url, { contract })` is a `Client<SchemaOf<typeof contract>>`. Asynchronous schemas
+   * are awaited, and publishes and requests still go out in call order (later calls wait).
    */
   contract?: Contract<S>;
   /**
    * Also check what arrives against the contract: a message that fails is dropped and reported on
-   * `error` (`VALIDATION_FAILED`); a result that fails rejects the request. Synchronous schemas only
-   * for messages (an asynchronous one is not awaited). Default false.
+   * `error` (`VALIDATION_FAILED`); a result that fails rejects the request. Asynchronous schemas are
+   * awaited, and messages are still delivered in arrival order (later ones wait). Default false.
    */
   validateIncoming?: boolean;
   /**
@@ -213,6 +215,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #settleOpened: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   readonly #contract: Contract | undefined;
   readonly #incoming: Contract | undefined;
+  /** Outgoing publishes and requests, in call order behind asynchronous contract checks. */
+  readonly #sends = new OrderedChecks();
+  /** Received messages, in arrival order behind asynchronous contract checks (`validateIncoming`). */
+  readonly #received = new OrderedChecks();
 
   /** @internal Use `connect`. */
   constructor(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>, defaultCodec: Codec) {
@@ -379,14 +385,20 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (problem !== undefined) throw new ProtocolError(ErrorCode.TOPIC_INVALID, problem);
     this.#assertUsable();
     const refused = this.#contract?.checkSend('topic', topic, data);
-    if (refused !== undefined && (await refused) !== undefined) throw await refused;
-    const payload = this.#codec.encode(data);
-    // A publish id, so that the offline queue can send it again after a dropped connection and
-    // the router acknowledges the original instead of publishing twice (exactly-once publish).
-    const pid = (++this.#pids).toString(36);
-    const build = (id: number): string => encodeFrame({ type: 'publish', id, topic, pid, payload }) as string;
-    this.#checkSize(build(Number.MAX_SAFE_INTEGER));
-    const ack = await this.#outbox.sendOrQueue(build, 'publish', true).promise;
+    // Sent in call order even when an asynchronous schema makes a check wait (ordered-checks.ts).
+    const ack = await this.#sends.run(
+      refused,
+      () => {
+        const payload = this.#codec.encode(data);
+        // A publish id, so that the offline queue can send it again after a dropped connection and
+        // the router acknowledges the original instead of publishing twice (exactly-once publish).
+        const pid = (++this.#pids).toString(36);
+        const build = (id: number): string => encodeFrame({ type: 'publish', id, topic, pid, payload }) as string;
+        this.#checkSize(build(Number.MAX_SAFE_INTEGER));
+        return this.#outbox.sendOrQueue(build, 'publish', true).promise;
+      },
+      (error) => Promise.reject(error),
+    );
     return ack.type === 'publish_ack' ? { topic: ack.topic, epoch: ack.epoch, offset: ack.offset } : unexpected(ack);
   }
 
@@ -440,12 +452,19 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       throw new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `timeout must be a number of milliseconds ≥ 0, not ${options.timeout}`);
     }
     const refused = this.#contract?.checkSend('params', method, params);
-    if (refused !== undefined && (await refused) !== undefined) throw await refused;
-    const payload = this.#codec.encode(params);
-    const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
-    this.#checkSize(build(Number.MAX_SAFE_INTEGER));
-    // Sent (or queued) now, in call order with publishes; the rest loads on first use.
-    const sent = this.#outbox.sendOrQueue(build, 'request');
+    // Sent (or queued) in call order with publishes, also behind an asynchronous check; the rest loads on first use.
+    const sent = await this.#sends.run(
+      refused,
+      () => {
+        const payload = this.#codec.encode(params);
+        const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
+        this.#checkSize(build(Number.MAX_SAFE_INTEGER));
+        return this.#outbox.sendOrQueue(build, 'request');
+      },
+      (error) => {
+        throw error;
+      },
+    );
     // A refusal (NO_HANDLER) can arrive before requests.js loaded: `settle` handles it, not Node.
     sent.promise.catch(() => undefined);
     const { settle } = await this.#requests();
@@ -606,9 +625,13 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       this.#report(new ProtocolError(decoded.error.code, `dropped a message on "${message.topic}": ${decoded.error.message}`));
       return;
     }
-    // Synchronous schemas only: order matters more than an asynchronous schema's say.
-    const invalid = this.#incoming?.checkReceived('topic', message.topic, decoded.value);
-    if (invalid !== undefined && !(invalid instanceof Promise)) return this.#report(invalid);
+    // Delivered in arrival order: behind an asynchronous check, later messages wait (ordered-checks.ts).
+    if (this.#incoming === undefined) return this.#deliver(message, targets, decoded.value);
+    const invalid = this.#incoming.checkReceived('topic', message.topic, decoded.value);
+    void this.#received.run(invalid, () => this.#deliver(message, targets, decoded.value), (error) => this.#report(error));
+  }
+
+  #deliver(message: MessageMsg, targets: ReturnType<SubscriptionTable['targets']>, value: unknown): void {
     const meta: MessageMeta = {
       topic: message.topic,
       publisher: message.from,
@@ -617,7 +640,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       publishedAt: new Date(message.at),
       replayed: message.replay !== undefined,
     };
-    for (const sink of targets) sink.offer(decoded.value, meta);
+    for (const sink of targets) sink.offer(value, meta);
   }
 
   /** The router ended a subscription, watch or handler the new permissions no longer allow. */

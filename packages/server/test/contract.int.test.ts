@@ -37,6 +37,16 @@ async function client(url: string, options: ConnectOptions = {}): Promise<Client
   return c;
 }
 
+/** A Standard Schema for strings whose checks all wait until `release()`: an asynchronous schema. */
+function gatedString(): { schema: StandardSchemaV1<string>; release: () => void } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const schema: StandardSchemaV1<string> = {
+    '~standard': { version: 1, vendor: 'test', validate: async (value) => (await gate, typeof value === 'string' ? { value } : { issues: [{ message: 'not a string' }] }) },
+  };
+  return { schema, release };
+}
+
 /** A codec that counts decodes: the router decodes with the codec the connection negotiated. */
 function countingCodec(): { codec: Codec; decodes: () => number } {
   let decodes = 0;
@@ -189,6 +199,61 @@ describe('the client checks against its contract', () => {
     expect(await received.until(1)).toEqual([good]);
     expect(errors.values.map((e) => e.code)).toEqual([ErrorCode.VALIDATION_FAILED]);
     expect(errors.values[0]).toBeInstanceOf(ValidationError);
+  });
+
+  it('sends in call order behind an asynchronous schema, and refuses what it refuses', async () => {
+    const r = await startRouter();
+    closers.push(r);
+    const slow = gatedString();
+    const sent: string[] = [];
+    const asyncContract = defineContract({ topics: { 'slow.>': slow.schema }, methods: { 'slow.echo': { params: slow.schema } } });
+    const publisher = await client(r.url, { contract: asyncContract, WebSocket: recordingWebSocket(sent) });
+    const provider = await client(r.url);
+    await provider.handle('slow.echo', (params) => params);
+    const received = new Log<string>();
+    const subscriber = await client(r.url);
+    await subscriber.subscribe('>', (_data, meta) => received.push(meta.topic));
+    const calls = [
+      publisher.publish('slow.a', 'first' as never),
+      publisher.publish('fast.b', 'second'),
+      publisher.request('slow.echo', 'third' as never),
+      publisher.publish('slow.c', 3 as never),
+      publisher.publish('fast.d', 'fifth'),
+    ];
+    await publisher.ping();
+    const kinds = (): string[] => sent.map((frame) => JSON.parse(frame.split('\n')[0]!) as { type: string; topic?: string; method?: string }).filter((f) => f.type === 'publish' || f.type === 'request').map((f) => f.topic ?? f.method!);
+    expect(kinds()).toEqual([]);
+    slow.release();
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[3] as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
+    expect(kinds()).toEqual(['slow.a', 'fast.b', 'slow.echo', 'fast.d']);
+    expect(await received.until(3)).toEqual(['slow.a', 'fast.b', 'fast.d']);
+  });
+
+  it('delivers in arrival order behind an asynchronous schema, with validateIncoming', async () => {
+    const r = await startRouter();
+    closers.push(r);
+    const slow = gatedString();
+    const strict = await client(r.url, { contract: defineContract({ topics: { 'slow.>': slow.schema } }), validateIncoming: true });
+    const errors = new Log<HeraldError>();
+    strict.on('error', errors.push);
+    const received = new Log<unknown>();
+    await strict.subscribe('>', (data) => received.push(data));
+    const witness = new Log<unknown>();
+    const observer = await client(r.url);
+    await observer.subscribe('>', (data) => witness.push(data));
+    const loose = await client(r.url);
+    await loose.publish('slow.a', 'first');
+    await loose.publish('fast.b', 'second');
+    await loose.publish('slow.c', 3);
+    await loose.publish('fast.d', 'fourth');
+    await witness.until(4);
+    await strict.ping(); // every message reached the strict client too: all wait behind the check
+    expect(received.values).toEqual([]);
+    slow.release();
+    expect(await received.until(3)).toEqual(['first', 'second', 'fourth']);
+    expect(errors.values.map((e) => e.code)).toEqual([ErrorCode.VALIDATION_FAILED]);
   });
 
   it('rejects a result that breaks it, with validateIncoming', async () => {
