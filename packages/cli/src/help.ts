@@ -51,7 +51,8 @@ reconnect). Prints "herald: listening on ws://…" on stdout once it listens (a 
       --max-connections <n>  --max-payload <bytes>  --max-subscriptions <n>   (more limits: config "limits")
       --metrics              Prometheus metrics at /metrics on the router's port
       --metrics-port <n>     ... on a port of their own instead
-      --admin                the admin page at /admin (a token is generated and printed on stderr)
+      --admin                the admin page at /admin (a token is generated and printed on stderr; with
+                             JWT authentication, none: a JWT allowed 'herald.admin:call' opens it)
       --admin-token <t>      ... with this token (or $HERALD_ADMIN_TOKEN; at least 16 characters)
       --jwt-secret <s>       verify JWTs (HS256) with this secret; clients without a valid one get close 4100
       --jwt-secret-env <VAR> ... read from this environment variable (default $HERALD_JWT_SECRET): out of ps

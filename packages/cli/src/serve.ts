@@ -124,16 +124,20 @@ export function routerOptions(config: HeraldConfig, logger: Logger): RouterOptio
     ...(config.name !== undefined && { name: config.name }),
     ...(config.history !== undefined && { history: config.history }),
     ...(config.metrics !== undefined && config.metrics !== false && { metrics: config.metrics }),
-    ...(config.admin !== undefined && config.admin !== false && { admin: adminOptions(config.admin) }),
+    ...(config.admin !== undefined && config.admin !== false && { admin: adminOptions(config.admin, config.auth !== undefined) }),
     ...(config.auth !== undefined && { authenticate: authenticateOf(config.auth) }),
     ...(config.allowedOrigins !== undefined && { allowedOrigins: config.allowedOrigins }),
     logger,
   };
 }
 
-/** The admin options; without a token, a random one (printed at start). */
-function adminOptions(admin: true | { token?: string; path?: string }): { token: string; path?: string } {
+/**
+ * The admin options; without a token, a random one (printed at start), unless the router
+ * authenticates: then the page takes a JWT allowed to `call` `herald.admin`.
+ */
+function adminOptions(admin: true | { token?: string; path?: string }, authenticates: boolean): { token?: string; path?: string } {
   const given = admin === true ? {} : admin;
+  if (given.token === undefined && authenticates) return { ...(given.path !== undefined && { path: given.path }) };
   const token = given.token ?? randomBytes(18).toString('base64url');
   if (token.length < 16) throw new UsageError('the admin token must be at least 16 characters');
   return { token, ...(given.path !== undefined && { path: given.path }) };
@@ -173,7 +177,8 @@ export async function serve(argv: string[]): Promise<number> {
       : router.metrics !== undefined && { metrics: `${router.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '')}/metrics` }),
     ...(router.adminUrl !== undefined && { admin: router.adminUrl }),
   };
-  const generatedToken = config.admin === true || (typeof config.admin === 'object' && config.admin.token === undefined) ? options.admin?.token : undefined;
+  const generatedToken =
+    config.auth === undefined && (config.admin === true || (typeof config.admin === 'object' && config.admin.token === undefined)) ? options.admin?.token : undefined;
   if (generatedToken !== undefined) process.stderr.write(`herald: admin page at ${router.adminUrl}, token ${generatedToken} (set one with --admin-token or HERALD_ADMIN_TOKEN)\n`);
   // One line on stdout that tools (and tests) wait for; the rest goes to the log on stderr.
   process.stdout.write(json ? `${JSON.stringify(ready)}\n` : `herald: listening on ${ready.url} (${ready.engine} engine${ready.auth === 'jwt' ? ', JWT' : ''})${'metrics' in ready ? `, metrics at ${ready.metrics}` : ''}${'admin' in ready ? `, admin at ${ready.admin}` : ''}\n`);

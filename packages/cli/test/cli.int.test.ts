@@ -231,10 +231,10 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
     const file = join(dir, 'jwt.config.json');
     writeFileSync(
       file,
-      JSON.stringify({ port: 0, redis: { url: redis.url, prefix: `jwt${process.pid}:` }, metrics: true, auth: { secretEnv: 'HERALD_CLI_TEST_SECRET' } }),
+      JSON.stringify({ port: 0, redis: { url: redis.url, prefix: `jwt${process.pid}:` }, metrics: true, admin: true, auth: { secretEnv: 'HERALD_CLI_TEST_SECRET' } }),
     );
     const serve = start(['serve', '--config', file]);
-    const url = (await serve.waitFor(/listening on (ws:\/\/\S+) \(redis engine, JWT\), metrics at \S+/))[1]!;
+    const url = (await serve.waitFor(/listening on (ws:\/\/\S+) \(redis engine, JWT\), metrics at \S+, admin at \S+/))[1]!;
     const mint = async (...args: string[]) => {
       const minted = await herald(['token', '--secret', secret, ...args]);
       expect(minted.code, minted.stderr).toBe(0);
@@ -248,7 +248,7 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
     // The reader may not publish: the permission the token carries is enforced.
     const denied = await herald(['pub', 'sensors.hall', '1', '--url', url, '--token', reader]);
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toMatch(/^herald pub: PERMISSION_DENIED: /);
+    expect(denied.stderr.replace(/\n$/, ''), denied.stderr).toMatch(/^herald pub: PERMISSION_DENIED: /);
     expect(await herald(['pub', 'sensors.hall', 'Date(0)', '--url', url, '--token', writer])).toMatchObject({ code: 0, stdout: 'published sensors.hall #1\n' });
     expect(await sub.exited).toBe(0);
     expect(sub.stdout).toBe('sensors.hall #1 from writer: Date("1970-01-01T00:00:00.000Z")\n');
@@ -275,6 +275,18 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
     const metrics = await fetch(`${url.replace(/^ws/, 'http').replace(/\/$/, '')}/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/^herald_publications_total 1$/m);
+
+    // The admin page is behind the router's authentication: a JWT allowed to call herald.admin.
+    const state = (bearer?: string) =>
+      fetch(`${url.replace(/^ws/, 'http').replace(/\/$/, '')}/admin/api/state`, bearer === undefined ? {} : { headers: { authorization: `Bearer ${bearer}` } });
+    const admin = await mint('--user', 'ops', '--allow', 'herald.admin:call');
+    const watcher = await connect(url, { token: reader, reconnect: false });
+    const answer = await state(admin);
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { clients: Array<{ name: string }> }).clients.map((c) => c.name)).toStrictEqual(['reader']);
+    for (const bearer of [undefined, reader, forged, elsewhere]) expect((await state(bearer)).status, String(bearer)).toBe(401);
+    expect(serve.stderr).not.toMatch(/admin page at .* token /);
+    await watcher.close();
     expect(await serve.stop()).toBe(0);
     delete process.env.HERALD_CLI_TEST_SECRET;
   });

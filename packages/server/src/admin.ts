@@ -8,17 +8,21 @@
  * A wrong or missing token gets 401; the API reads the token from `Authorization: Bearer`, never
  * from a cookie, so another site cannot make a browser use it.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientInfo } from './connection.js';
 import type { Engine } from './engine.js';
 import type { RouterStats } from './hub.js';
+import { type AdminAccess, adminAccess } from './admin-access.js';
 import { ADMIN_PAGE } from './admin-page.js';
+import type { Authenticate } from './authentication.js';
 
 /** Options of the admin page. */
 export interface AdminOptions {
-  /** The secret an operator types into the page (at least 16 characters). */
-  token: string;
+  /**
+   * The secret an operator types into the page (at least 16 characters). Optional on a router with
+   * `authenticate`: then a bearer token whose identity may `call` `herald.admin` opens the page too.
+   */
+  token?: string;
   /** Where the page is served. Default `/admin`. */
   path?: string;
 }
@@ -51,19 +55,18 @@ interface TopicRate {
 
 export class Admin {
   readonly path: string;
-  readonly #digest: Buffer;
+  readonly #access: AdminAccess;
   readonly #topics = new Map<string, TopicRate>();
 
   constructor(
     readonly source: AdminSource,
     readonly engine: Engine,
     options: AdminOptions,
+    authenticate?: Authenticate,
   ) {
-    if (typeof options.token !== 'string' || options.token.length < 16) {
-      throw new TypeError('createRouter: admin.token must be a string of at least 16 characters');
-    }
+    checkAdminOptions(options, authenticate);
     this.path = (options.path ?? '/admin').replace(/\/$/, '');
-    this.#digest = createHash('sha256').update(options.token).digest();
+    this.#access = adminAccess(options.token, authenticate);
   }
 
   /** Counts a publication towards its topic's rate (called by the hub, once per publish). */
@@ -92,12 +95,20 @@ export class Admin {
       return true;
     }
     if (!path.startsWith(`${this.path}/api/`)) return false;
-    if (!this.#authorized(request)) {
+    void this.#access(request).then((authorized) => {
+      if (authorized) {
+        this.#api(path, request, response);
+        return;
+      }
       reply(response, 401, 'application/json', JSON.stringify({ code: 'ADMIN_UNAUTHORIZED', message: 'send the admin token as Authorization: Bearer <token>' }), {
         'www-authenticate': 'Bearer realm="herald-admin"',
       });
-      return true;
-    }
+    });
+    return true;
+  }
+
+  /** The API, once the request is authorized. */
+  #api(path: string, request: IncomingMessage, response: ServerResponse): boolean {
     if (path === `${this.path}/api/state` && request.method === 'GET') {
       void this.state().then(
         (state) => reply(response, 200, 'application/json', JSON.stringify(state)),
@@ -116,13 +127,6 @@ export class Admin {
     }
     reply(response, 404, 'application/json', JSON.stringify({ code: 'NOT_FOUND', message: `no admin API at ${request.method} ${path}` }));
     return true;
-  }
-
-  #authorized(request: IncomingMessage): boolean {
-    const header = request.headers.authorization ?? '';
-    if (!header.startsWith('Bearer ')) return false;
-    const digest = createHash('sha256').update(header.slice(7)).digest();
-    return timingSafeEqual(digest, this.#digest);
   }
 
   /** What the page shows. */
@@ -195,6 +199,14 @@ function describe(info: unknown): string | null {
 function reply(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });
   response.end(body);
+}
+
+/** Throws unless the admin page has a way in: a token of 16+ characters, or the router's `authenticate`. */
+export function checkAdminOptions(options: AdminOptions, authenticate: Authenticate | undefined): void {
+  if (options.token === undefined && authenticate !== undefined) return;
+  if (typeof options.token !== 'string' || options.token.length < 16) {
+    throw new TypeError('createRouter: admin.token must be a string of at least 16 characters (or set authenticate)');
+  }
 }
 
 /** Reads a small JSON body (at most 4 KiB); undefined when it is not JSON. */

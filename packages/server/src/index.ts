@@ -21,6 +21,7 @@ export type { RequestWork } from './requests.js';
 export { ENGINE_PROBE_TIMEOUT_MS, type HealthReport } from './health.js';
 export type { MetricsOptions } from './metrics.js';
 export type { AdminOptions, AdminState } from './admin.js';
+export { ADMIN_PERMISSION_SUBJECT } from './admin-access.js';
 export { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
 export { DEFAULT_HISTORY, MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 export { DEFAULT_TOPIC_LIMITS, type TopicLimits, type TopicStats } from './topic-budget.js';

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Hub } from './hub.js';
 import { Health, type HealthReport } from './health.js';
-import { Admin, type AdminOptions, type AdminSource } from './admin.js';
+import { Admin, type AdminOptions, type AdminSource, checkAdminOptions } from './admin.js';
+import type { Authenticate } from './authentication.js';
 import type { MetricsOptions, MetricsSource } from './metrics.js';
 import type { RouterObserver } from './observer.js';
 
@@ -27,11 +28,10 @@ export class Operations {
     state: () => { listening: boolean; closing: boolean },
     readonly options: boolean | MetricsOptions | undefined,
     admin: AdminOptions | undefined,
+    readonly authenticate?: Authenticate,
   ) {
     this.health = new Health(hub.engine, state);
-    if (admin !== undefined && (typeof admin.token !== 'string' || admin.token.length < 16)) {
-      throw new TypeError('createRouter: admin.token must be a string of at least 16 characters');
-    }
+    if (admin !== undefined) checkAdminOptions(admin, authenticate);
     this.#adminOptions = admin;
   }
 
@@ -54,7 +54,7 @@ export class Operations {
 
   /** Loads prom-client (only when metrics are on), registers the metrics, opens the metrics port. */
   async start(router: MetricsSource & AdminSource, routerHost: string): Promise<void> {
-    if (this.#adminOptions !== undefined) this.#admin = new Admin(router, this.hub.engine, this.#adminOptions);
+    if (this.#adminOptions !== undefined) this.#admin = new Admin(router, this.hub.engine, this.#adminOptions, this.authenticate);
     await this.#startMetrics(router, routerHost);
     const observers = [this.#registryObserver, this.#admin && adminObserver(this.#admin)].filter((o): o is RouterObserver => o !== undefined);
     this.hub.observer = observers.length <= 1 ? observers[0] : combine(observers);

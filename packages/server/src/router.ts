@@ -187,7 +187,8 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   /**
    * The admin page at `admin.path` (default `/admin`) on the router's own HTTP server: live
    * connections, topics with rates and history, presence, methods, and a disconnect button,
-   * behind `admin.token` (README, "Operations"). Default off.
+   * behind `admin.token`, or with `authenticate`, a bearer identity allowed to `call` `herald.admin`
+   * (README, "Operations"). Default off.
    */
   admin?: AdminOptions;
   /**
@@ -366,7 +367,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         error: (error, client) => this.emit('error', error, client),
       },
     );
-    this.#ops = new Operations(this.#hub, () => ({ listening: this.#server?.listening === true, closing: this.#hub.closing }), options.metrics, options.admin);
+    this.#ops = new Operations(this.#hub, () => ({ listening: this.#server?.listening === true, closing: this.#hub.closing }), options.metrics, options.admin, options.authenticate);
   }
 
   /** @internal Called by {@link createRouter}. */

@@ -5,7 +5,7 @@
 import { connect } from '@herald/client';
 import { startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
-import type { AdminState } from '../src/index.js';
+import { ADMIN_PERMISSION_SUBJECT, type AdminState, type AuthContext, type Identity } from '../src/index.js';
 
 const TOKEN = 'an-admin-token-for-tests';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -66,5 +66,31 @@ describe('admin', () => {
 
   it('refuses a short token at createRouter', async () => {
     await expect(startRouter({ admin: { token: 'short' } })).rejects.toThrow(TypeError);
+    // No token at all: only a router with authenticate has another way in.
+    await expect(startRouter({ admin: {} })).rejects.toThrow(TypeError);
+  });
+
+  it('with authenticate: a bearer identity allowed to call herald.admin gets in; others, expired ones and refused ones get 401', async () => {
+    const identities: Record<string, Identity> = {
+      ops: { user: 'ops', permissions: { allow: { [ADMIN_PERMISSION_SUBJECT]: ['call'] } } },
+      root: { user: 'root', permissions: { allow: { '>': ['*'] } } },
+      denied: { user: 'denied', permissions: { allow: { '>': ['*'] }, deny: { 'herald.>': ['call'] } } },
+      reader: { user: 'reader', permissions: { allow: { 'sensors.>': ['subscribe'] } } },
+      expired: { user: 'old', permissions: { allow: { '>': ['*'] } }, expiresAt: Date.now() - 1000 },
+    };
+    const authenticate = (ctx: AuthContext): Identity => {
+      const identity = ctx.token === undefined ? undefined : identities[ctx.token];
+      if (identity === undefined) throw new Error('refused');
+      return identity;
+    };
+    await using router = await startRouter({ authenticate, admin: {} });
+    const status = async (bearer: string) => (await fetch(`${router.adminUrl}/api/state`, { headers: { authorization: `Bearer ${bearer}` } })).status;
+    expect([await status('ops'), await status('root')]).toStrictEqual([200, 200]);
+    expect([await status('denied'), await status('reader'), await status('expired'), await status('forged'), await status('')]).toStrictEqual([401, 401, 401, 401, 401]);
+    expect((await fetch(`${router.adminUrl}/api/state`)).status).toBe(401);
+    // The token option still works beside authenticate.
+    await using both = await startRouter({ authenticate, admin: { token: TOKEN } });
+    expect((await fetch(`${both.adminUrl}/api/state`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${both.adminUrl}/api/state`, { headers: { authorization: 'Bearer ops' } })).status).toBe(200);
   });
 });
