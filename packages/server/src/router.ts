@@ -45,6 +45,7 @@ import { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 import type { MetricsOptions } from './metrics.js';
 import { Operations } from './operations.js';
 import { ALLOW_EVERYTHING, CompiledPermissions, type Permissions } from './permissions.js';
+import { countMembers } from './presence-count.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
 
 /** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
@@ -565,6 +566,16 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
    */
   disconnectUser(user: string, options: { reason?: string } = {}): number {
     return this.#hub.access.disconnectUser(this.#hub.connections.values(), user, options.reason ?? 'access revoked');
+  }
+
+  /**
+   * How many members a topic's (or pattern's) presence has, without the member list: counted as
+   * the router's `presenceBy` defines a member (or `options.by`). A user in its leave grace with
+   * no connection left is not counted.
+   */
+  async presenceCount(topic: string, options: { by?: 'user' | 'connection' } = {}): Promise<number> {
+    assertPattern(topic);
+    return countMembers(await this.#hub.engine.members(topic), options.by ?? this.#hub.options.presenceBy);
   }
 
   /** The members of a topic's (or pattern's) presence: the clients subscribed to exactly it. */
