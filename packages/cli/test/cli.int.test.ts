@@ -6,14 +6,15 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { get as httpGet } from 'node:http';
+import { createServer, get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@herald/client';
 import { RawClient, startRedisServer } from '@herald/testkit';
-import { jwtVerify } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
@@ -319,6 +320,35 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
     expect(await serve.stop()).toBe(0);
     const unset = await herald(['serve', '--port', '0', '--jwt-secret-env', 'HERALD_CLI_SURELY_UNSET']);
     expect(unset.code).toBe(2);
+  });
+});
+
+describe('herald serve --jwks-url', () => {
+  it('verifies RS256 tokens with an identity provider’s keys; an HS256 token is refused', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const idp = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    try {
+      const jwks = `http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks.json`;
+      const serve = start(['serve', '--port', '0', '--jwks-url', jwks, '--jwt-issuer', 'https://idp.test/', '--jwt-audience', 'herald']);
+      const url = (await serve.waitFor(/listening on (ws:\/\/\S+) \(memory engine, JWT\)/))[1]!;
+      const token = await new SignJWT({ herald: { allow: { '>': ['*'] } } })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject('svc')
+        .setIssuer('https://idp.test/')
+        .setAudience('herald')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      expect((await herald(['ping', '--url', url, '--token', token])).code).toBe(0);
+      const hs = (await herald(['token', '--secret', 'x'.repeat(32), '--user', 'svc', '--issuer', 'https://idp.test/', '--allow', '>:*'])).stdout.trim();
+      const refused = await herald(['ping', '--url', url, '--token', hs]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^herald ping: AUTH_INVALID: /);
+      expect(await serve.stop()).toBe(0);
+    } finally {
+      idp.close();
+    }
   });
 });
 
