@@ -12,6 +12,7 @@ import { type ProfileSummary, renderProfile, summarizeProfile } from './profile.
 import { buildRows, evaluateTargets, renderTable, renderTargets } from './report.js';
 import { clusterCase, runCluster } from './scenarios/cluster.js';
 import { runCodec } from './scenarios/codec.js';
+import { runStorm, stormCase } from './scenarios/storm.js';
 import { formatSize, runFanout, runPayloadSizes } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runLatency } from './scenarios/latency.js';
@@ -136,6 +137,10 @@ async function runAll(ctx: RunContext, options: BenchOptions): Promise<Measureme
       case 'cluster':
         if (!options.systems.includes('herald')) break;
         await attemptCases('cluster', scenario, 'herald', [clusterCase(1, 0), clusterCase(3, 0)], () => runCluster(ctx, 'cluster · Herald'));
+        break;
+      case 'storm':
+        if (!options.systems.includes('herald')) break;
+        await attemptCases('storm', scenario, 'herald', [stormCase(options.quick ? 600 : 5000)], () => runStorm(ctx, 'storm · Herald'));
         break;
     }
   }

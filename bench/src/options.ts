@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemName, isSystemName } from './systems/system.js';
 
-export const SCENARIOS = ['fanout', 'latency', 'requests', 'idle', 'payload', 'recovery', 'codec', 'cluster'] as const;
+export const SCENARIOS = ['fanout', 'latency', 'requests', 'idle', 'payload', 'recovery', 'codec', 'cluster', 'storm'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -50,7 +50,7 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [options]
 
-  --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec,cluster (default: all)
+  --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec,cluster,storm (default: all)
   --systems LIST       herald,socketio,ws-json,ws-superjson,ws-superjson-corked,ws-json-frame-once,nats
                        (default: all of these), herald-contract (Herald with a zod contract
                        on the bench topics); recovery is Herald only

@@ -133,6 +133,11 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     { key: 'p99Ms', label: 'latency p99 ms ↓', better: 'lower', format: sig },
     { key: 'redisHopP50Ms', label: 'p50 added by the Redis hop (other routers vs one router) ms', better: 'info', format: sig },
   ],
+  storm: [
+    { key: 'stormMs', label: 'SIGKILL to all resubscribed and recovered ms ↓', better: 'lower', format: ms },
+    { key: 'reconnected', label: 'clients that moved', better: 'info', format: count },
+    { key: 'routerCpuUsPerClient', label: 'surviving routers CPU µs per moved client ↓', better: 'lower', format: sig },
+  ],
   recovery: [
     { key: 'recoverMs', label: 'cut to all recovered ms ↓', better: 'lower', format: ms },
     { key: 'publishMs', label: 'router publishing the missed ms ↓', better: 'lower', format: ms },

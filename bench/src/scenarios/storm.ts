@@ -1,0 +1,107 @@
+/**
+ * Reconnect storm (Herald only): clients spread over three routers in separate processes sharing
+ * one Redis (a private redis-server started for the run), each subscribed to one topic and holding
+ * a position (one message received). Router A is SIGKILLed: its clients reconnect at once to the
+ * others (each client's URL list starts at its own router and rotates) and resubscribe from their
+ * positions. A message published on router B while they are away must be replayed to them.
+ *
+ * Reported: the time from the SIGKILL until every client of A is back on another router, subscribed,
+ * and has the message it missed (once: the count of every message is checked); a `recovery` event
+ * with a gap fails the run. The remaining
+ * routers' CPU over that time, per reconnected client. Clients run in this process, on the same
+ * shared cores as the routers: the figures are indicative. Socket.IO is not measured here yet.
+ */
+import { readFileSync } from 'node:fs';
+import { type Client, connect } from '@herald/client';
+import { spawnRouter, startRedisServer } from '@herald/testkit';
+import type { Measurement, RunContext } from '../context.js';
+
+const TOPIC = 'bench.storm';
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+export function stormCase(clients: number): string {
+  return `${clients} clients over 3 routers, one SIGKILLed`;
+}
+
+export async function runStorm(ctx: RunContext, label: string): Promise<Measurement[]> {
+  const total = ctx.options.quick ? 600 : 5000;
+  await using redis = await startRedisServer({ own: true });
+  const env = { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: 'storm:' };
+  const nodes = await Promise.all(['a', 'b', 'c'].map((name) => spawnRouter(0, { ...env, HERALD_ROUTER_NAME: name })));
+  const urls = nodes.map((node) => node.url);
+  const clients: Client[] = [];
+  try {
+    ctx.log(`${label}: connecting ${total} clients over 3 routers`);
+    let received = 0;
+    let waiting: (() => void) | undefined;
+    let recoveredOnA = 0;
+    let missedOnA = 0;
+    let gaps = 0;
+    const victims = new Set<number>();
+    const check = (): void => {
+      if (waiting !== undefined) waiting();
+    };
+    for (let i = 0; i < total; i++) {
+      const home = i % 3;
+      // Each client starts at its own router; after a drop it tries the next one.
+      const client = await connect([...urls.slice(home), ...urls.slice(0, home)], { name: `c${i}` });
+      clients.push(client);
+      if (home === 0) victims.add(i);
+      const subscription = await client.subscribe(TOPIC, (data) => {
+        received++;
+        if (home === 0 && (data as { n?: number }).n === 2) missedOnA++;
+        check();
+      });
+      subscription.on('recovery', (recovery) => {
+        if (!victims.has(i)) return;
+        if (recovery.recovered) recoveredOnA++;
+        else gaps++;
+        check();
+      });
+    }
+    const until = (done: () => boolean, timeoutMs: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`storm: timed out (${received} received, ${recoveredOnA} recovered, ${gaps} gaps)`)), timeoutMs);
+        waiting = () => {
+          if (done()) {
+            clearTimeout(timer);
+            waiting = undefined;
+            resolve();
+          }
+        };
+        waiting();
+      });
+    const publisher = await connect(urls[1]!, { name: 'publisher' });
+    clients.push(publisher);
+    await publisher.publish(TOPIC, { n: 1 });
+    await until(() => received >= total, 120_000);
+
+    ctx.log(`${label}: SIGKILL router a (${victims.size} clients)`);
+    const survivors = nodes.slice(1);
+    const cpuBefore = survivors.reduce((sum, node) => sum + cpuMs(node.child.pid!), 0);
+    const killedAt = performance.now();
+    await nodes[0]!.kill();
+    await publisher.publish(TOPIC, { n: 2 });
+    await until(() => missedOnA >= victims.size && received >= 2 * total, 120_000);
+    const stormMs = performance.now() - killedAt;
+    const cpu = survivors.reduce((sum, node) => sum + cpuMs(node.child.pid!), 0) - cpuBefore;
+    if (gaps > 0) throw new Error(`storm: ${gaps} clients recovered with a gap`);
+    return [
+      {
+        scenario: 'storm',
+        case: stormCase(total),
+        system: 'herald',
+        figures: { stormMs, reconnected: victims.size, routerCpuUsPerClient: (cpu * 1000) / victims.size },
+        details: { received, missedOnA, recoveryEvents: recoveredOnA },
+      },
+    ];
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all(nodes.map((node) => node.kill()));
+  }
+}
