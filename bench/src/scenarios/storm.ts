@@ -31,7 +31,7 @@ export function stormCase(clients: number): string {
 export async function runStorm(ctx: RunContext, label: string): Promise<Measurement[]> {
   const total = ctx.options.quick ? 600 : 5000;
   await using redis = await startRedisServer({ own: true });
-  const env = { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: 'storm:' };
+  const env = { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: 'storm:', HERALD_NO_ADDRESS_LIMITS: '1' };
   const nodes = await Promise.all(['a', 'b', 'c'].map((name) => spawnRouter(0, { ...env, HERALD_ROUTER_NAME: name })));
   const urls = nodes.map((node) => node.url);
   const clients: Client[] = [];

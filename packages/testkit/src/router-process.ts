@@ -4,6 +4,8 @@
  * line of JSON, `{"port":N,"url":"ws://..."}`, once it listens, and closes on SIGTERM.
  * With `HERALD_REDIS_URL` (and `HERALD_REDIS_PREFIX`) it runs on the Redis engine, as one node of a
  * cluster; `HERALD_ROUTER_NAME` names it; `HERALD_RESUME_SECRET` is the resume key the nodes share.
+ * `HERALD_NO_ADDRESS_LIMITS=1` lifts the per-address and per-connection limits, for benchmarks whose
+ * thousands of clients all come from 127.0.0.1 on purpose.
  */
 import { redisEngine } from '@herald/redis';
 import { createRouter, silentLogger } from '@herald/server';
@@ -11,6 +13,7 @@ import { createRouter, silentLogger } from '@herald/server';
 const at = process.argv.indexOf('--port');
 const port = at === -1 ? 0 : Number(process.argv[at + 1]);
 const redisUrl = process.env.HERALD_REDIS_URL;
+const unlimited = process.env.HERALD_NO_ADDRESS_LIMITS === '1';
 const router = await createRouter({
   host: '127.0.0.1',
   port,
@@ -18,6 +21,13 @@ const router = await createRouter({
   heartbeatIntervalMs: Number(process.env.HERALD_HEARTBEAT_MS ?? 10_000),
   ...(process.env.HERALD_ROUTER_NAME !== undefined && { name: process.env.HERALD_ROUTER_NAME }),
   ...(process.env.HERALD_RESUME_SECRET !== undefined && { resumeSecret: process.env.HERALD_RESUME_SECRET }),
+  ...(unlimited && {
+    maxConnections: 100_000,
+    maxConnectionsPerAddress: 100_000,
+    maxPendingPerAddress: 100_000,
+    connectionsPerAddress: false as const,
+    limits: { publishes: false as const, publishBytes: false as const, subscribes: false as const, calls: false as const },
+  }),
   ...(redisUrl !== undefined && {
     engine: redisEngine({ url: redisUrl, prefix: process.env.HERALD_REDIS_PREFIX ?? 'herald:', logger: silentLogger }),
   }),
