@@ -8,37 +8,13 @@
  */
 import { connect } from '@herald/client';
 import type { ServerMessage } from '@herald/protocol';
-import { Log, RawClient, type RouterProcess, spawnRouter, startRedisServer } from '@herald/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Log, RawClient, type RouterProcess } from '@herald/testkit';
+import { describe, expect, it } from 'vitest';
+import { clusterFixture } from './cluster-fixture.js';
 
 type Message = Extract<ServerMessage, { type: 'message' }>;
 
-const redis = await startRedisServer();
-afterAll(() => redis[Symbol.asyncDispose]());
-
-let cluster = 0;
-let nodes: RouterProcess[] = [];
-let clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients) await c[Symbol.asyncDispose]();
-  await Promise.all(nodes.map((n) => n.kill()));
-  clients = [];
-  nodes = [];
-});
-
-async function threeNodes(): Promise<[RouterProcess, RouterProcess, RouterProcess]> {
-  const prefix = `nodes${++cluster}:`;
-  const env = { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: prefix, HERALD_RESUME_SECRET: 'a shared secret of the test cluster' };
-  nodes = await Promise.all(['n1', 'n2', 'n3'].map((name) => spawnRouter(0, { ...env, HERALD_ROUTER_NAME: name })));
-  return nodes as [RouterProcess, RouterProcess, RouterProcess];
-}
-
-async function client(node: RouterProcess, name: string): Promise<RawClient> {
-  const c = await RawClient.welcomed(node.url, { name });
-  clients.push(c);
-  return c;
-}
+const { threeNodes, client } = await clusterFixture('nodes', { HERALD_RESUME_SECRET: 'a shared secret of the test cluster' });
 
 async function subscribe(c: RawClient, id: number, pattern: string): Promise<void> {
   c.send({ type: 'subscribe', id, pattern });

@@ -6,36 +6,11 @@
  * the method anywhere is NO_HANDLER at once. The processes run the built packages (`pnpm build`).
  */
 import type { ServerMessage } from '@herald/protocol';
-import { Log, RawClient, type RouterProcess, spawnRouter, startRedisServer } from '@herald/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Log, RawClient, type RouterProcess } from '@herald/testkit';
+import { describe, expect, it } from 'vitest';
+import { clusterFixture } from './cluster-fixture.js';
 
-const redis = await startRedisServer();
-afterAll(() => redis[Symbol.asyncDispose]());
-
-let cluster = 0;
-let nodes: RouterProcess[] = [];
-let clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients) await c[Symbol.asyncDispose]();
-  await Promise.all(nodes.map((n) => n.kill()));
-  clients = [];
-  nodes = [];
-});
-
-async function threeNodes(): Promise<[RouterProcess, RouterProcess, RouterProcess]> {
-  const prefix = `rpc${++cluster}:`;
-  nodes = await Promise.all(
-    ['n1', 'n2', 'n3'].map((name) => spawnRouter(0, { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: prefix, HERALD_ROUTER_NAME: name })),
-  );
-  return nodes as [RouterProcess, RouterProcess, RouterProcess];
-}
-
-async function client(node: RouterProcess, name: string): Promise<RawClient> {
-  const c = await RawClient.welcomed(node.url, { name });
-  clients.push(c);
-  return c;
-}
+const { threeNodes, client } = await clusterFixture('rpc');
 
 /** A provider of `methods` that answers each request with its own name, except `silent` ones. */
 async function provider(node: RouterProcess, name: string, methods: string[], silent?: string): Promise<{ client: RawClient; served: () => number; requests: Log<string> }> {
