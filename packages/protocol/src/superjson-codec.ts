@@ -2,9 +2,9 @@ import { SuperJSON } from 'superjson';
 import { type Codec, DEFAULT_MAX_ANNOTATIONS, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { type Result, err, ok } from './result.js';
-import { encodeRich } from './superjson-fast-encode.js';
 import { type GuardResult, guardSuperjsonEnvelope, plainEnvelopeProblem, type SuperjsonGuardLimits } from './superjson-guard.js';
-import { untransformer } from './superjson-untransform.js';
+// The fast paths, left out of browser builds (package.json `imports`, superjson-fast.ts).
+import { encodeRich, untransformer } from '#superjson-fast';
 import { BINARY_TYPE_NAMES, BINARY_TYPE_TESTS, registerBinaryTypes } from './superjson-interop.js';
 
 /** Default of {@link SuperjsonCodecOptions.maxWorkPerByte}. */
@@ -84,7 +84,7 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     maxBigIntLength: options.maxBigIntLength ?? DEFAULT_MAX_BIGINT_LENGTH,
   };
 
-  const apply = untransformer(instance);
+  const apply = untransformer?.(instance);
 
   /** The envelope of `text`, checked by the guard; with `convert`, its value annotations applied. */
   const parse = (text: string, convert: boolean): Result<{ json: unknown; meta?: { referentialEqualities?: unknown; v?: number } }, ProtocolError> => {
@@ -113,10 +113,11 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     if (!parsed.ok) return parsed;
     const { json, meta } = parsed.value;
     if (meta === undefined) return ok(json);
-    // The guard applied the value annotations; superjson applies the shared references.
-    if (meta?.referentialEqualities === undefined) return ok(json);
+    // The guard applied the value annotations (when the build has the applier); superjson applies
+    // the shared references, or everything (browser builds).
+    if (apply !== undefined && meta?.referentialEqualities === undefined) return ok(json);
     try {
-      const references = { json, meta: { referentialEqualities: meta.referentialEqualities, v: meta.v } };
+      const references = apply === undefined ? parsed.value : { json, meta: { referentialEqualities: meta.referentialEqualities, v: meta.v } };
       return ok(instance.deserialize(references as Parameters<SuperJSON['deserialize']>[0], { inPlace: true }));
     } catch (cause) {
       return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `superjson cannot decode the payload: ${(cause as Error).message}`, { cause }));
@@ -128,7 +129,7 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     encode(value) {
       let text: string;
       try {
-        if (hasOnlyHeraldRegistrations(instance)) {
+        if (encodeRich !== undefined && hasOnlyHeraldRegistrations(instance)) {
           // The fast path keeps to the limits itself: it writes nothing a receiver refuses.
           const fast = encodeRich(value, limits);
           if (fast !== undefined) return fast;

@@ -1,0 +1,18 @@
+/**
+ * The superjson codec as browser builds have it (package.json `imports`: `#superjson-fast` resolves
+ * to superjson-fast.browser.ts, no fast paths): the same tests, the same bytes and values, with
+ * superjson's `stringify` and the guard plus `deserialize` doing all the work.
+ */
+import { expect, it, vi } from 'vitest';
+import * as fast from '#superjson-fast';
+
+vi.mock('#superjson-fast', () => import('./superjson-fast.browser.js'));
+
+it('runs without the fast paths', () => {
+  expect(fast.encodeRich).toBeUndefined();
+  expect(fast.untransformer).toBeUndefined();
+});
+
+// Every test of the codec, on the browser build.
+await import('./superjson-codec.test.js');
+await import('./codec-untrusted.test.js');

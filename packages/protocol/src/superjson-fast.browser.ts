@@ -1,0 +1,10 @@
+/**
+ * Browser builds of the superjson codec have no fast paths (see superjson-fast.ts): the codec uses
+ * superjson's own `stringify` and `deserialize`, behind the same guard, which keeps pages small.
+ */
+import type * as fast from './superjson-fast.js';
+
+/** None in browsers: the codec encodes with `instance.stringify`. */
+export const encodeRich: typeof fast.encodeRich | undefined = undefined;
+/** None in browsers: the codec decodes with `instance.deserialize` after the guard. */
+export const untransformer: typeof fast.untransformer | undefined = undefined;
