@@ -4,7 +4,7 @@
  * PROTOCOL.md ("Cluster guarantees") for what it promises.
  */
 import { randomBytes } from 'node:crypto';
-import { Emitter, ErrorCode, hasWildcard, isHeraldError, matchPattern } from '@herald/protocol';
+import { Emitter, ErrorCode, type PeerRef, hasWildcard, isHeraldError, matchPattern } from '@herald/protocol';
 import {
   type ClusterClient,
   DEFAULT_HISTORY,
@@ -16,6 +16,7 @@ import {
   type Logger,
   type PresenceMember,
   type Publication,
+  type RemoteMethods,
   type RoutedMessage,
   type Stamp,
   type StampedPublication,
@@ -132,8 +133,12 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     return this.nodeId;
   }
 
-  provide(method: string, providers: number): void {
-    this.rpc.provide(method, providers);
+  provide(method: string, providers: number, peers?: readonly PeerRef[]): void {
+    this.rpc.provide(method, providers, peers);
+  }
+
+  remoteMethods(): RemoteMethods {
+    return this.rpc.remoteMethods();
   }
 
   remoteProviders(method: string): ReadonlyMap<string, number> {
@@ -221,6 +226,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       await this.run('GENERATION', [this.keys.runId, this.keys.gen], [runId]);
       await this.lease.beat();
       await this.presence.reconnected(runId);
+      await this.rpc.reannounce();
       this.#forgotUntil = Number((await this.#cmd.get(this.keys.forgot)) ?? Number.NEGATIVE_INFINITY);
     } catch (error) {
       this.#logger.log('warn', 'redis engine: setting up the command connection failed', { error: String(error) });

@@ -1,22 +1,37 @@
 /**
  * Requests across routers over Redis (the Engine's routing seam; issue 13). Each node announces how
- * many providers of a method it has in the hash `P rpc:<method>` (node → count; the set
- * `P rpc:methods` names the methods) and on the events channel (`rpc LF method LF node LF count`);
- * every node mirrors the registry in memory (loaded when its Pub/Sub connection is ready, kept by
- * the events), so picking a node costs no round trip. A routed message is one PUBLISH to the target
- * node's inbox (`P n:<node>`, `rpc LF from LF json`); PUBLISH reaching nobody (the node is gone)
- * resolves false. When the reaper declares a node dead (`node_dead`, within the lease plus one
- * heartbeat: 4 s by default) every node drops it from the mirror and tells its router, whose
- * requests to that node fail HANDLER_GONE.
+ * many providers of a method it has, and who the first {@link MAX_LISTED_PEERS} of them are, in the
+ * hash `P rpc:<method>` (node → `count LF peers-json`; the set `P rpc:methods` names the methods) and
+ * on the events channel (`rpc LF method LF node LF count LF peers-json`); every node mirrors the
+ * registry in memory (loaded when its Pub/Sub connection is ready, kept by the events), so picking
+ * a node costs no round trip and `list_methods` reads memory. A node re-announces its own methods
+ * whenever its command connection is back (a Redis restart loses the registry). A routed message is
+ * one PUBLISH to the target node's inbox (`P n:<node>`, `rpc LF from LF json`); PUBLISH reaching
+ * nobody (the node is gone) resolves false. When the reaper declares a node dead (`node_dead`,
+ * within the lease plus one heartbeat: 4 s by default) every node drops it from the mirror and
+ * tells its router, whose requests to that node fail HANDLER_GONE.
  */
-import type { RoutedMessage } from '@herald/server';
+import type { PeerRef } from '@herald/protocol';
+import type { RemoteMethods, RoutedMessage } from '@herald/server';
 import type { RedisEngine } from './redis-engine.js';
 
 const RPC = 'rpc\n';
 
+/**
+ * Providers of one method one node names to the others (the count is always exact): a method that
+ * thousands of clients provide must not make each of their (re)connects send thousands of names.
+ */
+export const MAX_LISTED_PEERS = 32;
+
 export class Rpc {
   /** method → node → providers, other nodes only. */
   readonly #mirror = new Map<string, Map<string, number>>();
+  /** method → node → who (up to MAX_LISTED_PEERS), other nodes only. */
+  readonly #peers = new Map<string, Map<string, PeerRef[]>>();
+  /** This node's own announcements, re-sent when Redis is back. */
+  readonly #own = new Map<string, string>();
+  #version = 0;
+  #listed: RemoteMethods | undefined;
 
   constructor(readonly engine: RedisEngine) {}
 
@@ -28,13 +43,33 @@ export class Rpc {
     return `${this.engine.keys.prefix}rpc:methods`;
   }
 
-  provide(method: string, providers: number): void {
+  provide(method: string, providers: number, peers: readonly PeerRef[] = []): void {
+    const value = `${providers}\n${JSON.stringify(peers.slice(0, MAX_LISTED_PEERS).map(peerRef))}`;
+    if (providers > 0) this.#own.set(method, value);
+    else this.#own.delete(method);
+    this.#announce(method, providers, value).catch((error: unknown) => this.engine.logger.log('warn', 'redis engine: announcing providers failed', { method, error: String(error) }));
+  }
+
+  /** Announces every method this node provides again (its command connection is back). */
+  async reannounce(): Promise<void> {
+    await Promise.all([...this.#own].map(([method, value]) => this.#announce(method, Number(value.slice(0, value.indexOf('\n'))), value)));
+  }
+
+  async #announce(method: string, providers: number, value: string): Promise<void> {
     const { cmd, keys, nodeId } = this.engine;
     const pipeline = cmd.multi();
-    if (providers > 0) pipeline.hset(this.#methodKey(method), nodeId, providers).sadd(this.#methodsKey, method);
+    if (providers > 0) pipeline.hset(this.#methodKey(method), nodeId, value).sadd(this.#methodsKey, method);
     else pipeline.hdel(this.#methodKey(method), nodeId);
-    pipeline.publish(keys.events, `${RPC}${method}\n${nodeId}\n${providers}`);
-    pipeline.exec().catch((error: unknown) => this.engine.logger.log('warn', 'redis engine: announcing providers failed', { method, error: String(error) }));
+    pipeline.publish(keys.events, `${RPC}${method}\n${nodeId}\n${value}`);
+    await pipeline.exec();
+  }
+
+  /** What the other nodes provide, for `list_methods` (rebuilt only after a change). */
+  remoteMethods(): RemoteMethods {
+    if (this.#listed?.version === this.#version) return this.#listed;
+    const methods = new Map<string, PeerRef[]>();
+    for (const [method, nodes] of this.#peers) methods.set(method, [...nodes.values()].flat());
+    return (this.#listed = { version: this.#version, methods });
   }
 
   remoteProviders(method: string): ReadonlyMap<string, number> {
@@ -51,9 +86,11 @@ export class Rpc {
     const { cmd, nodeId } = this.engine;
     const methods = await cmd.smembers(this.#methodsKey);
     this.#mirror.clear();
+    this.#peers.clear();
+    this.#version++;
     for (const method of methods) {
       const nodes = await cmd.hgetall(this.#methodKey(method));
-      for (const [node, count] of Object.entries(nodes)) if (node !== nodeId) this.#set(method, node, Number(count));
+      for (const [node, value] of Object.entries(nodes)) if (node !== nodeId) this.#set(method, node, value);
     }
   }
 
@@ -73,8 +110,11 @@ export class Rpc {
   /** An event on the events channel: a provider count, or a node reaped. */
   onEvent(event: string): void {
     if (event.startsWith(RPC)) {
-      const [, method, node, count] = event.split('\n');
-      if (method !== undefined && node !== undefined && node !== this.engine.nodeId) this.#set(method, node, Number(count));
+      const lf1 = event.indexOf('\n', RPC.length);
+      const lf2 = event.indexOf('\n', lf1 + 1);
+      if (lf1 === -1 || lf2 === -1) return;
+      const node = event.slice(lf1 + 1, lf2);
+      if (node !== this.engine.nodeId) this.#set(event.slice(RPC.length, lf1), node, event.slice(lf2 + 1));
       return;
     }
     if (event.startsWith('node_dead\n')) this.nodeLost(event.slice('node_dead\n'.length));
@@ -84,21 +124,55 @@ export class Rpc {
     for (const [method, nodes] of this.#mirror) {
       if (!nodes.delete(node)) continue;
       if (nodes.size === 0) this.#mirror.delete(method);
+      this.#dropPeers(method, node);
       this.engine.cmd.hdel(this.#methodKey(method), node).catch(() => {});
     }
     this.engine.listener?.onNodeLost?.(node);
   }
 
-  #set(method: string, node: string, count: number): void {
+  /** Records a node's announcement (`count LF peers-json`; a bare count from an older node). */
+  #set(method: string, node: string, value: string): void {
+    const lf = value.indexOf('\n');
+    const count = Number(lf === -1 ? value : value.slice(0, lf));
     let nodes = this.#mirror.get(method);
     if (!(count > 0)) {
       nodes?.delete(node);
       if (nodes?.size === 0) this.#mirror.delete(method);
+      this.#dropPeers(method, node);
       return;
     }
     if (nodes === undefined) this.#mirror.set(method, (nodes = new Map()));
     nodes.set(node, count);
+    let peers = this.#peers.get(method);
+    if (peers === undefined) this.#peers.set(method, (peers = new Map()));
+    peers.set(node, lf === -1 ? [] : parsePeers(value.slice(lf + 1)));
+    this.#version++;
   }
+
+  #dropPeers(method: string, node: string): void {
+    const peers = this.#peers.get(method);
+    if (peers?.delete(node) !== true) return;
+    if (peers.size === 0) this.#peers.delete(method);
+    this.#version++;
+  }
+}
+
+/** The peers of an announcement, or none when it is not what a node writes. */
+function parsePeers(json: string): PeerRef[] {
+  try {
+    const peers: unknown = JSON.parse(json);
+    if (!Array.isArray(peers)) return [];
+    return peers
+      .slice(0, MAX_LISTED_PEERS)
+      .filter((p): p is PeerRef => typeof p === 'object' && p !== null && typeof (p as PeerRef).id === 'string' && typeof (p as PeerRef).name === 'string')
+      .map(peerRef);
+  } catch {
+    return [];
+  }
+}
+
+function peerRef({ id, name, user }: PeerRef): PeerRef {
+  return typeof user === 'string' ? { id, name, user } : { id, name };
 }
 
 const EMPTY: ReadonlyMap<string, number> = new Map();

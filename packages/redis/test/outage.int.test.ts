@@ -3,7 +3,7 @@
  * killed (`CLIENT KILL TYPE pubsub`: repaired from history, nothing twice), and Redis restarted
  * without persistence mid-stream (ENGINE_UNAVAILABLE while down, clients stay connected, a new
  * epoch after; subscribers that may have lost messages are told to recover (4201), and recovery
- * says `epoch_changed`).
+ * says `epoch_changed`; request providers are announced again).
  */
 import { CloseCode, ErrorCode, type ServerMessage } from '@herald/protocol';
 import { type Router, silentLogger } from '@herald/server';
@@ -108,6 +108,9 @@ describe('Redis trouble under a cluster', () => {
     const before = await messages(subscriber, 3);
     expect(before.map((m) => m.offset)).toEqual([1, 2, 3]);
     const oldEpoch = before[0]!.epoch;
+    const provider = await client(b, 'provider');
+    provider.send({ type: 'handle', id: 1, method: 'quote.get' });
+    await provider.nextOf('handled');
 
     const downA = availability(engineA, false);
     const downB = availability(engineB, false);
@@ -121,7 +124,7 @@ describe('Redis trouble under a cluster', () => {
     expect(await publisher.nextOf('error')).toMatchObject({ id: 11, code: ErrorCode.ENGINE_UNAVAILABLE });
     // Both clients are still connected.
     expect(a.clients().map((c) => c.name)).toEqual(['publisher']);
-    expect(b.clients().map((c) => c.name)).toEqual(['subscriber']);
+    expect(b.clients().map((c) => c.name)).toEqual(['subscriber', 'provider']);
 
     await redis.restart();
     await Promise.all([availability(engineA, true), availability(engineB, true)]);
@@ -137,6 +140,15 @@ describe('Redis trouble under a cluster', () => {
     late.send({ type: 'subscribe', id: 1, pattern: 'stock.>', positions: [['stock.x', oldEpoch, 3]], since: 0 });
     expect(await late.next()).toMatchObject({ type: 'message', topic: 'stock.x', epoch: after.epoch, offset: 1, replay: 1 });
     expect(await late.next()).toMatchObject({ type: 'subscribed', id: 1, recovered: false, reason: 'epoch_changed', gaps: ['stock.x'] });
+    // The registry of request providers went with Redis: b announces its provider again, so a
+    // lists it (once the announcement arrives) and routes to it.
+    for (let id = 100; ; id++) {
+      publisher.send({ type: 'list_methods', id });
+      const { methods } = await publisher.nextOf('methods');
+      if (methods.length === 0) continue;
+      expect(methods).toEqual([{ method: 'quote.get', providers: [expect.objectContaining({ name: 'provider' })] }]);
+      break;
+    }
   });
 
   it('Redis back from an older snapshot: offsets are never reused within an epoch (new run_id → new epoch)', async () => {

@@ -5,7 +5,9 @@
  * HANDLER_GONE once the reaper declares the node dead (lease 3 s + heartbeat 1 s); nobody providing
  * the method anywhere is NO_HANDLER at once. The processes run the built packages (`pnpm build`).
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { ServerMessage } from '@herald/protocol';
+import { MAX_LISTED_PEERS } from '@herald/redis';
 import { Log, RawClient, type RouterProcess } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import { clusterFixture } from './cluster-fixture.js';
@@ -45,6 +47,26 @@ async function call(caller: RawClient, id: number, method: string): Promise<Serv
   }
 }
 
+type Listed = Record<string, string[]>;
+
+/** What `list_methods` answers `caller`: method → provider names (sorted by name). */
+async function listMethods(caller: RawClient, id: number): Promise<{ order: string[]; listed: Listed }> {
+  caller.send({ type: 'list_methods', id });
+  const reply = await caller.nextOf('methods');
+  expect(reply.id).toBe(id);
+  return { order: reply.methods.map((m) => m.method), listed: Object.fromEntries(reply.methods.map((m) => [m.method, m.providers.map((p) => p.name).sort()])) };
+}
+
+/** Lists until `caller`'s node lists `expected` (announcements travel as Redis events); the next id. */
+async function listedUntil(caller: RawClient, id: number, expected: Listed): Promise<number> {
+  for (;;) {
+    const { order, listed } = await listMethods(caller, id++);
+    if (!isDeepStrictEqual(listed, expected)) continue;
+    expect(order).toEqual(Object.keys(expected).sort());
+    return id;
+  }
+}
+
 describe('requests across routers (Redis)', () => {
   it('a provider on node 2 serves a caller on node 1; nobody anywhere is NO_HANDLER at once', async () => {
     const [n1, n2] = await threeNodes();
@@ -79,5 +101,41 @@ describe('requests across routers (Redis)', () => {
     await n2.kill();
     expect(await caller.next()).toMatchObject({ type: 'error', id: 2, code: 'HANDLER_GONE' });
     expect(await call(caller, 3, 'slow.op')).toEqual({ type: 'response', id: 3, payload: '{"json":"p3"}' });
+  });
+
+  it('list_methods on any node lists the providers of every node; an unhandle and a dead node take theirs off', async () => {
+    const [n1, n2, n3] = await threeNodes();
+    await provider(n1, 'p1', ['work.do']);
+    await provider(n2, 'p2', ['work.do', 'slow.op'], 'slow.op');
+    const p3 = await provider(n3, 'p3', ['work.do', 'only.three']);
+    const everything = { 'only.three': ['p3'], 'slow.op': ['p2'], 'work.do': ['p1', 'p2', 'p3'] };
+    const caller = await client(n1, 'caller');
+    let id = await listedUntil(caller, 1, everything);
+    await listedUntil(await client(n3, 'other'), 1, everything);
+
+    p3.client.send({ type: 'unhandle', id: 100, method: 'only.three' });
+    expect(await p3.client.nextOf('unhandled')).toMatchObject({ id: 100, method: 'only.three' });
+    id = await listedUntil(caller, id, { 'slow.op': ['p2'], 'work.do': ['p1', 'p2', 'p3'] });
+
+    // Node 2 dies: once node 1 fails the call node 2 was serving (the reaper declared it dead),
+    // node 2's methods are gone from node 1's list too.
+    const slow = id++;
+    caller.send({ type: 'request', id: slow, method: 'slow.op', timeout: 60_000 }, '{"json":null}');
+    await n2.kill();
+    expect(await caller.next()).toMatchObject({ type: 'error', id: slow, code: 'HANDLER_GONE' });
+    expect((await listMethods(caller, id++)).listed).toEqual({ 'work.do': ['p1', 'p3'] });
+  });
+
+  it(`lists at most ${MAX_LISTED_PEERS} providers of a method per other node`, async () => {
+    const [n1, n2] = await threeNodes();
+    const names = Array.from({ length: MAX_LISTED_PEERS + 1 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    for (const name of names) await provider(n2, name, ['many.do']);
+    // Node 2 announces in order: once node 1 lists the last provider's second method, it has
+    // node 2's announcement of all 33 providers of many.do.
+    const last = await client(n2, 'last');
+    last.send({ type: 'handle', id: 1, method: 'z.marker' });
+    await last.nextOf('handled');
+    const caller = await client(n1, 'caller');
+    await listedUntil(caller, 1, { 'many.do': names.slice(0, MAX_LISTED_PEERS), 'z.marker': ['last'] });
   });
 });

@@ -182,9 +182,15 @@ export interface Engine {
    * another node's `onRouted` and resolves false when that node is gone (nothing was delivered).
    */
   readonly node?: string;
-  provide?(method: string, providers: number): void;
+  /** `peers`: who the providers are, for the other nodes' `list_methods` (the engine may list only some). */
+  provide?(method: string, providers: number, peers?: readonly PeerRef[]): void;
   remoteProviders?(method: string): ReadonlyMap<string, number>;
   route?(node: string, message: RoutedMessage): Promise<boolean>;
+  /**
+   * The methods the other nodes provide and who provides them, for `list_methods` (optional). The
+   * router rebuilds its method list only when `version` changes.
+   */
+  remoteMethods?(): RemoteMethods;
   /**
    * How long the engine remembers a publication's `pid` (exactly-once publish), in milliseconds;
    * routers tell clients in `welcome.dedupeMs`. Engines that ignore `pid` omit it.
@@ -192,6 +198,14 @@ export interface Engine {
   readonly dedupeMs?: number;
   /** Releases the engine's resources. The router calls it last, from `router.close()`. */
   close(): Promise<void>;
+}
+
+/** What the other nodes of a cluster provide (`Engine.remoteMethods`). */
+export interface RemoteMethods {
+  /** Changes whenever `methods` does. */
+  readonly version: number;
+  /** Method → its providers on the other nodes. */
+  readonly methods: ReadonlyMap<string, readonly PeerRef[]>;
 }
 
 /** A client as the cluster-wide view keeps it: its router, and its info still encoded. */

@@ -12,6 +12,7 @@ export type {
   PresenceEvent,
   PresenceMember,
   Publication,
+  RemoteMethods,
   RoutedMessage,
   Stamp,
   StampedPublication,

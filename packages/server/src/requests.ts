@@ -123,6 +123,8 @@ export class Requests {
   readonly work: RequestWork = { disconnectVisits: 0, methodListsBuilt: 0 };
   /** `methods()`, sorted once per change rather than once per `list_methods`. */
   #listed: MethodWire[] | undefined;
+  /** The engine's `remoteMethods().version` that `#listed` was built from. */
+  #listedRemote: number | undefined;
   #nextKey = 1;
   /** Set by the hub when the engine routes requests across routers. */
   cluster: RequestCluster | undefined;
@@ -193,21 +195,33 @@ export class Requests {
     return () => this.#remove(method, (p) => p === provider);
   }
 
-  /** The methods provided and by whom, sorted by method (built once per change). */
+  /**
+   * The methods provided and by whom, sorted by method (built once per change): this router's
+   * providers first, then those the engine lists for the other nodes of a cluster.
+   */
   methods(): MethodWire[] {
-    return (this.#listed ??= this.#list());
+    const remote = this.cluster?.engine.remoteMethods?.();
+    if (this.#listed === undefined || remote?.version !== this.#listedRemote) {
+      this.#listedRemote = remote?.version;
+      this.#listed = this.#list(remote?.methods);
+    }
+    return this.#listed;
   }
 
-  #list(): MethodWire[] {
+  #list(remote: ReadonlyMap<string, readonly PeerRef[]> | undefined): MethodWire[] {
     this.work.methodListsBuilt++;
-    return [...this.#providers.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([method, providers]) => ({
-        method,
-        providers: providers.map((p) =>
-          p.kind === 'connection' ? p.connection.peer() : { ...this.routerPeer },
-        ),
-      }));
+    const all = new Map<string, PeerRef[]>();
+    for (const [method, providers] of this.#providers) all.set(method, providers.map((p) => this.#peerOf(p)));
+    for (const [method, peers] of remote ?? []) {
+      const listed = all.get(method);
+      if (listed === undefined) all.set(method, [...peers]);
+      else listed.push(...peers);
+    }
+    return [...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([method, providers]) => ({ method, providers }));
+  }
+
+  #peerOf(provider: Provider): PeerRef {
+    return provider.kind === 'connection' ? provider.connection.peer() : { ...this.routerPeer };
   }
 
   // ---- requests from connections ----
@@ -344,7 +358,10 @@ export class Requests {
 
   /** Tells the cluster how many providers of `method` this node has now. */
   #announce(method: string): void {
-    this.cluster?.engine.provide?.(method, this.#providers.get(method)?.length ?? 0);
+    const engine = this.cluster?.engine;
+    if (engine?.provide === undefined) return;
+    const providers = this.#providers.get(method) ?? [];
+    engine.provide(method, providers.length, providers.map((p) => this.#peerOf(p)));
   }
 
   /**
