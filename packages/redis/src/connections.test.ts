@@ -25,10 +25,12 @@ describe('unavailable', () => {
     expect(error).toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryable: true, retryAfterMs: 250 });
   });
 
-  it('tells connection failures from command errors', () => {
+  it('tells connection failures (and a server that cannot write now) from command errors', () => {
     expect(isConnectionError(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(true);
     expect(isConnectionError(new Error('Command timed out'))).toBe(true);
     expect(isConnectionError(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' }))).toBe(true);
+    expect(isConnectionError(new Error("READONLY You can't write against a read only replica."))).toBe(true);
+    expect(isConnectionError(new Error('LOADING Redis is loading the dataset in memory'))).toBe(true);
     expect(isConnectionError(new Error('ERR wrong number of arguments'))).toBe(false);
     expect(isConnectionError('not an error')).toBe(false);
   });

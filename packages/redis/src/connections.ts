@@ -19,6 +19,12 @@ export function connectionOptions(user: RedisOptions, backoff: { minMs: number; 
     // publishes for minutes: after 5 s the call fails with ENGINE_UNAVAILABLE (its outcome is then
     // unknown: a retry with the same pid is safe).
     commandTimeout: 5000,
+    // Sentinel: leave a demoted master as soon as a sentinel announces the new one (`+switch-master`)
+    // instead of writing to it until the sentinels turn it into a replica: those writes are lost.
+    ...(user.sentinels !== undefined && { failoverDetector: true }),
+    // A server that is a replica now (a failover the connection missed): reconnect (through the
+    // sentinels, to the master). The command itself failed: ENGINE_UNAVAILABLE, nothing was done.
+    reconnectOnError: (error: Error) => (READ_ONLY.test(error.message) ? 1 : false),
     ...user,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -49,9 +55,12 @@ export function unavailable(retryAfterMs: number, cause?: unknown): HeraldError 
   return error;
 }
 
-/** Whether an ioredis rejection means the connection, not the command, failed. */
+/** Errors of a server that cannot take writes now (a replica, loading, its master down): nothing was done. */
+const READ_ONLY = /^(READONLY|LOADING|MASTERDOWN)\b/;
+
+/** Whether an ioredis rejection means the connection (or a server that cannot write now), not the command, failed. */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'MaxRetriesPerRequestError') return true;
+  if (error.name === 'MaxRetriesPerRequestError' || READ_ONLY.test(error.message)) return true;
   return /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|ECONNRE|EPIPE|ETIMEDOUT|socket/i.test(error.message);
 }

@@ -8,5 +8,6 @@ export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.j
 export { startMemoryRouter, startRouter } from './router.js';
 export { type RouterProcess, spawnRouter } from './spawn-router.js';
 export { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server.js';
+export { type RedisSentinel, type RedisSentinelOptions, startRedisSentinel } from './redis-sentinel.js';
 export { type Direction, type FaultRule, type Frame, MemoryTransport, memoryTransport } from './memory-transport.js';
 export { settle } from './settle.js';

@@ -33,12 +33,14 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Start a server even when `REDIS_URL` is set (for tests that kill or restart it). */
   own?: boolean;
+  /** More redis-server arguments (for example `['--replicaof', '127.0.0.1', '6379']`); implies `own`. */
+  args?: readonly string[];
 }
 
 const BINARY = process.env.REDIS_SERVER ?? 'redis-server';
 
 /** Throws, saying what to do, when redis-server cannot be run. */
-function checkBinary(): void {
+export function checkBinary(): void {
   const probe = spawnSync(BINARY, ['--version'], { stdio: 'ignore' });
   if (probe.error !== undefined || probe.status !== 0) {
     throw new Error(
@@ -48,7 +50,7 @@ function checkBinary(): void {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -63,12 +65,13 @@ async function freePort(): Promise<number> {
  * Its directory is a temporary one of its own: only an explicit `SAVE` writes a snapshot there,
  * which a restart on the same port loads.
  */
-async function launch(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    BINARY,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+async function launch(port: number, dir: string, args: readonly string[] = []): Promise<ChildProcess> {
+  return launchProcess(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning', '--dir', dir, ...args]);
+}
+
+/** Runs redis-server with `argv`; resolves once `port` answers PING, rejects if it exits first. */
+export async function launchProcess(port: number, argv: readonly string[]): Promise<ChildProcess> {
+  const child = spawn(BINARY, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -92,29 +95,42 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
   return child;
 }
 
-function rawCommand(port: number, args: string[]): Promise<string> {
+/** Sends one command on a short-lived connection; resolves with the raw RESP reply, once complete. */
+export function rawCommand(port: number, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    socket.setEncoding('utf8');
+    let reply = Buffer.alloc(0);
     socket.on('error', reject);
     socket.on('connect', () => {
       socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
     });
-    socket.on('data', (chunk: string) => {
-      reply += chunk;
-      if (reply.endsWith('\r\n')) {
+    socket.on('data', (chunk: Buffer) => {
+      reply = Buffer.concat([reply, chunk]);
+      if (respEnd(reply, 0) === reply.length) {
         socket.end();
-        resolve(reply);
+        resolve(reply.toString());
       }
     });
   });
 }
 
+/** Where the RESP value starting at `at` ends, or -1 while it is incomplete. */
+function respEnd(reply: Buffer, at: number): number {
+  const crlf = reply.indexOf('\r\n', at);
+  if (crlf === -1) return -1;
+  const kind = String.fromCharCode(reply[at]!);
+  const n = Number(reply.toString('latin1', at + 1, crlf));
+  if (kind === '$') return n < 0 ? crlf + 2 : reply.length >= crlf + 4 + n ? crlf + 4 + n : -1;
+  if (kind !== '*' || n < 0) return crlf + 2;
+  let end = crlf + 2;
+  for (let i = 0; i < n && end !== -1; i++) end = end < reply.length ? respEnd(reply, end) : -1;
+  return end;
+}
+
 /** Starts a private redis-server (or uses `REDIS_URL`). */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const external = process.env.REDIS_URL;
-  if (external !== undefined && external !== '' && options.own !== true) {
+  if (external !== undefined && external !== '' && options.own !== true && options.args === undefined) {
     const port = Number(new URL(external).port || 6379);
     const refuse = (): Promise<void> => Promise.reject(new Error('startRedisServer: REDIS_URL is not ours to kill or restart'));
     return {
@@ -134,7 +150,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   for (let attempt = 0; child === undefined; attempt++) {
     port = await freePort();
     try {
-      child = await launch(port, dir);
+      child = await launch(port, dir, options.args);
     } catch (error) {
       if (attempt >= 5) throw error; // the port was taken meanwhile: try another
     }
@@ -159,7 +175,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     kill,
     restart: async () => {
       await kill();
-      current = await launch(port, dir);
+      current = await launch(port, dir, options.args);
     },
     command: (...args) => rawCommand(port, args),
     [Symbol.asyncDispose]: dispose,

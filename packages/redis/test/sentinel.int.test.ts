@@ -1,0 +1,107 @@
+/**
+ * The engine over Redis Sentinel (real redis-server processes started by the test: a master, a
+ * replica and one sentinel). Two routers connect through the sentinel; a forced failover
+ * (`SENTINEL FAILOVER`) moves them to the new master: while they cannot write, publishes are
+ * refused ENGINE_UNAVAILABLE (never queued, never lost silently); the new master is another Redis
+ * (its run_id differs), which may lack acknowledged writes of the old one, so every topic gets a
+ * new epoch: subscribers are told to recover (4201) and their recovery says `epoch_changed`.
+ */
+import { CloseCode, ErrorCode, type ServerMessage } from '@herald/protocol';
+import { type Router, silentLogger } from '@herald/server';
+import { RawClient, type RedisSentinel, startRedisSentinel, startRouter } from '@herald/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RedisEngine, redisEngine } from '../src/index.js';
+
+type Message = Extract<ServerMessage, { type: 'message' }>;
+
+let sentinel: RedisSentinel | undefined;
+let routers: Router[] = [];
+let clients: RawClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients) await c[Symbol.asyncDispose]();
+  await Promise.all(routers.map((r) => r.close()));
+  await sentinel?.[Symbol.asyncDispose]();
+  clients = [];
+  routers = [];
+  sentinel = undefined;
+});
+
+/** Resolves once the engine's availability is `value`. */
+function availability(engine: RedisEngine, value: boolean): Promise<void> {
+  if (engine.available === value) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = engine.on('available', (now) => {
+      if (now !== value) return;
+      off();
+      resolve();
+    });
+  });
+}
+
+async function node(name: string): Promise<[Router, RedisEngine]> {
+  // Reconnects wait at least 600 ms: the refusals below land while the engine is away.
+  const engine = redisEngine({ redis: { sentinels: sentinel!.sentinels, name: sentinel!.name }, prefix: 'sentinel:', minBackoffMs: 600, logger: silentLogger });
+  const router = await startRouter({ name, engine });
+  routers.push(router);
+  return [router, engine];
+}
+
+async function client(router: Router, name: string): Promise<RawClient> {
+  const c = await RawClient.welcomed(router.url, { name });
+  clients.push(c);
+  return c;
+}
+
+async function messages(c: RawClient, n: number): Promise<Message[]> {
+  const got: Message[] = [];
+  while (got.length < n) got.push(await c.nextOf('message'));
+  return got;
+}
+
+describe('Redis Sentinel under a cluster', () => {
+  it('a forced failover: ENGINE_UNAVAILABLE while the engine cannot write, then the new master, a new epoch, recovered: false', async () => {
+    sentinel = await startRedisSentinel();
+    const [first, second] = sentinel.servers;
+    expect(await sentinel.masterPort()).toBe(first.port);
+    const [a, engineA] = await node('a');
+    const [b, engineB] = await node('b');
+    const subscriber = await client(b, 'subscriber');
+    subscriber.send({ type: 'subscribe', id: 1, pattern: 'stock.>' });
+    await subscriber.nextOf('subscribed');
+    const publisher = await client(a, 'publisher');
+    for (let i = 1; i <= 3; i++) publisher.send({ type: 'publish', id: i, topic: 'stock.x' }, `{"json":${i}}`);
+    const before = await messages(subscriber, 3);
+    expect(before.map((m) => m.offset)).toEqual([1, 2, 3]);
+    const oldEpoch = before[0]!.epoch;
+
+    const downA = availability(engineA, false);
+    const downB = availability(engineB, false);
+    expect(await sentinel.failover()).toBe(second.port);
+    await Promise.all([downA, downB]);
+    publisher.send({ type: 'publish', id: 10, topic: 'stock.x' }, '{"json":"lost?"}');
+    expect(await publisher.nextOf('error')).toMatchObject({ id: 10, code: ErrorCode.ENGINE_UNAVAILABLE, retryAfterMs: expect.any(Number) });
+    // Both clients stay connected.
+    expect(a.clients().map((c) => c.name)).toEqual(['publisher']);
+    expect(b.clients().map((c) => c.name)).toEqual(['subscriber']);
+
+    await Promise.all([availability(engineA, true), availability(engineB, true)]);
+    // The new master may lack what the old one acknowledged last: b's subscriber is told to recover.
+    expect((await subscriber.closed).code).toBe(CloseCode.RESYNC);
+    publisher.send({ type: 'publish', id: 12, topic: 'stock.x' }, '{"json":4}');
+    const after = await publisher.nextOf('publish_ack');
+    expect(after).toMatchObject({ id: 12, topic: 'stock.x', offset: 1 });
+    expect(after.epoch).not.toBe(oldEpoch);
+    // It was written to the new master (the former replica).
+    expect(await second.command('HGET', 'sentinel:m:stock.x', 'e')).toBe(`$${after.epoch.length}\r\n${after.epoch}\r\n`);
+    expect(await second.command('ROLE')).toMatch(/^\*3\r\n\$6\r\nmaster\r\n/);
+    // A client that recovers from the old epoch is told, and gets the new epoch's messages.
+    const late = await client(b, 'late');
+    late.send({ type: 'subscribe', id: 1, pattern: 'stock.>', positions: [['stock.x', oldEpoch, 3]], since: 0 });
+    expect(await late.next()).toMatchObject({ type: 'message', topic: 'stock.x', epoch: after.epoch, offset: 1, replay: 1 });
+    expect(await late.next()).toMatchObject({ type: 'subscribed', id: 1, recovered: false, reason: 'epoch_changed', gaps: ['stock.x'] });
+    // And live traffic flows through the new master to the other router.
+    late.send({ type: 'publish', id: 2, topic: 'stock.x' }, '{"json":5}');
+    expect(await late.nextOf('message')).toMatchObject({ topic: 'stock.x', epoch: after.epoch, offset: 2 });
+  });
+});
