@@ -11,6 +11,7 @@ vi.mock('#superjson-fast', () => import('./superjson-fast.browser.js'));
 it('runs without the fast paths', () => {
   expect(fast.encodeRich).toBeUndefined();
   expect(fast.untransformer).toBeUndefined();
+  expect(fast.decodeCommon).toBeUndefined();
 });
 
 // Every test of the codec, on the browser build.

@@ -19,6 +19,7 @@ import type { Codec } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { FORBIDDEN_KEYS } from './payload-guard.js';
 import { createSuperjsonCodec, superjsonCodec } from './superjson-codec.js';
+import { CHANGED, decodeCommon, UNTOUCHED } from './superjson-fast-decode.js';
 import { registerBinaryTypes } from './superjson-interop.js';
 
 /** The oracle: the superjson library, with Herald's binary types, as a peer would use it. */
@@ -698,5 +699,118 @@ describe('encode refuses with PAYLOAD_UNENCODABLE', () => {
 
   it('a BigInt superjson cannot carry... none: every BigInt encodes', () => {
     expect(superjsonCodec.encode(10n ** 100n)).toBe(sj.stringify(10n ** 100n));
+  });
+});
+
+// ---- the decode fast path (superjson-fast-decode.ts) ----
+
+const FAST_LIMITS = { maxDepth: 64, maxAnnotations: 100_000, maxBigIntLength: 4096 };
+
+/** Values of the types the decode fast path converts, nested in JSON arrays and objects. */
+const { value: commonValue } = fc.letrec<{ value: unknown; leaf: unknown; node: unknown }>((tie) => ({
+  value: fc.oneof({ maxDepth: 4, depthSize: 'small' }, { arbitrary: tie('leaf'), weight: 2 }, { arbitrary: tie('node'), weight: 1 }),
+  leaf: fc.oneof(
+    fc.string({ maxLength: 6 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constantFrom(null, undefined),
+    fc.bigInt(),
+    fc.date(),
+    fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.date()), { maxLength: 3 }).map((items) => new Set(items)),
+    fc.array(fc.tuple(fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), fc.oneof(fc.integer(), fc.constant(null))), { maxLength: 3 }).map((entries) => new Map(entries)),
+  ),
+  node: fc.oneof(fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(key, tie('value'), { maxKeys: 4, noNullPrototype: true })),
+}));
+
+/** A JSON value with the paths of its nodes, to aim annotations at. */
+function pathsOf(json: unknown, prefix = '', out: string[] = []): string[] {
+  if (typeof json !== 'object' || json === null) return out;
+  for (const [k, v] of Object.entries(json)) {
+    const path = prefix === '' ? k : `${prefix}.${k}`;
+    out.push(path);
+    pathsOf(v, path, out);
+  }
+  return out;
+}
+
+describe('the decode fast path (superjson-fast-decode.ts), differential with superjson 2.2.6', () => {
+  it('what superjson writes for Date, Set, Map, bigint and undefined in JSON: the value superjson reads, same prototypes', () => {
+    let fast = 0;
+    fc.assert(
+      fc.property(commonValue, (value) => {
+        const text = sj.stringify(value);
+        const result = decodeCommon(JSON.parse(text), FAST_LIMITS);
+        if (result === UNTOUCHED || result === CHANGED) return;
+        fast++;
+        expectSameGraph(result, sj.parse(text));
+        expectSameDecode(text);
+      }),
+      { numRuns: 500 },
+    );
+    // The fast path decides most of these payloads itself (not only the plain ones).
+    expect(fast).toBeGreaterThan(250);
+  });
+
+  it('flat annotations superjson never writes (any order, any target, odd indices, twice): superjson’s value, or the full guard decides', () => {
+    const arbitrary = fc
+      .jsonValue({ maxDepth: 3 })
+      .filter((json) => !JSON.stringify(json).match(/"(__proto__|constructor|prototype)"/))
+      .chain((json) => {
+        const paths = pathsOf(json);
+        const path = fc.oneof(
+          ...(paths.length > 0 ? [{ arbitrary: fc.constantFrom(...paths), weight: 4 }] : []),
+          fc.constantFrom('0', '00', '1e0', ' 1', '-1', '0x1', '', 'a.', '.a', 'a..b', '4294967294', 'a\\.b'),
+          fc.string({ maxLength: 4 }),
+        );
+        const type = fc.constantFrom<unknown>('Date', 'set', 'map', 'bigint', 'undefined', 'regexp', 'number', ['custom', 'x'], 7);
+        return fc.record({
+          json: fc.constant(json),
+          annotations: fc.array(fc.tuple(path, type), { maxLength: 5 }),
+          v: fc.constantFrom(undefined, 0, 1),
+        });
+      });
+    fc.assert(
+      fc.property(arbitrary, ({ json, annotations, v }) => {
+        const values: Record<string, unknown> = {};
+        for (const [path, type] of annotations) values[path] = [type];
+        const text = JSON.stringify({ json, meta: v === undefined ? { values } : { values, v } });
+        const result = decodeCommon(JSON.parse(text), FAST_LIMITS);
+        if (result === UNTOUCHED || result === CHANGED) return;
+        let expected: unknown;
+        try {
+          expected = sj.parse(text);
+        } catch {
+          assert.fail(`superjson cannot parse ${text} but the fast path decoded it`);
+        }
+        expectSameGraph(result, expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('gives up, untouched, on what it does not handle: shared references, nested annotations, registered types, escapes', () => {
+    const a = { x: 1 };
+    for (const value of [{ a, b: [a] }, { m: new Map([[new Date(0), 1]]) }, { u: new URL('http://a.aa/') }, { 'a.b': new Date(0) }]) {
+      const text = sj.stringify(value);
+      expect(decodeCommon(JSON.parse(text), FAST_LIMITS)).toBe(UNTOUCHED);
+      expectSameDecode(text);
+    }
+  });
+
+  it('keeps to the limits: too deep, a prototype key, too many annotations, a long BigInt go to the full guard, which refuses them', () => {
+    const limits = { ...FAST_LIMITS, maxAnnotations: 2, maxBigIntLength: 5 };
+    const codec = createSuperjsonCodec(limits);
+    for (const text of [
+      JSON.stringify({ json: nest(65, 1) }),
+      '{"json":{"a":{"__proto__":{"x":1}}}}',
+      '{"json":{"constructor":{"prototype":{"x":1}}}}',
+      sj.stringify([new Date(0), new Date(1), new Date(2)]),
+      sj.stringify({ n: 123456n }),
+    ]) {
+      expect([UNTOUCHED, CHANGED]).toContain(decodeCommon(JSON.parse(text), limits));
+      const result = codec.decode(text);
+      assert(!result.ok);
+      expect(result.error.code).toBe(ErrorCode.PAYLOAD_INVALID);
+    }
   });
 });

@@ -2,9 +2,11 @@ import { SuperJSON } from 'superjson';
 import { type Codec, DEFAULT_MAX_ANNOTATIONS, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { type Result, err, ok } from './result.js';
+// Only the two markers: browser builds have no decodeCommon (superjson-fast.browser.ts).
+import { CHANGED, UNTOUCHED } from './superjson-fast-decode.js';
 import { type GuardResult, guardSuperjsonEnvelope, plainEnvelopeProblem, type SuperjsonGuardLimits } from './superjson-guard.js';
 // The fast paths, left out of browser builds (package.json `imports`, superjson-fast.ts).
-import { encodeRich, untransformer } from '#superjson-fast';
+import { decodeCommon, encodeRich, untransformer } from '#superjson-fast';
 import { BINARY_TYPE_NAMES, BINARY_TYPE_TESTS, registerBinaryTypes } from './superjson-interop.js';
 
 /** Default of {@link SuperjsonCodecOptions.maxWorkPerByte}. */
@@ -86,42 +88,59 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
 
   const apply = untransformer?.(instance);
 
-  /** The envelope of `text`, checked by the guard; with `convert`, its value annotations applied. */
-  const parse = (text: string, convert: boolean): Result<{ json: unknown; meta?: { referentialEqualities?: unknown; v?: number } }, ProtocolError> => {
-    let envelope: { json: unknown; meta?: { referentialEqualities?: unknown; v?: number } };
+  /** The envelope of `text`, checked by the guard (for `check` and `toPlainJson`: nothing converted). */
+  const parse = (text: string): Result<{ json: unknown }, ProtocolError> => {
+    let envelope: { json: unknown };
     try {
       envelope = JSON.parse(text) as typeof envelope;
     } catch {
       return invalid('the payload is not JSON');
     }
     // The commonest payload, plain JSON: superjson's parse returns it as parsed.
-    const plain = plainEnvelopeProblem(envelope, limits.maxDepth);
-    if (plain === undefined) return ok(envelope);
-    if (plain !== null) return invalid(`the payload is refused: ${plain}`);
+    if (plainEnvelopeProblem(envelope, limits.maxDepth) === undefined) return ok(envelope);
+    const report = guardSuperjsonEnvelope(envelope, text.length, limits, { text });
+    return report.problem === undefined ? ok(envelope) : invalid(`the payload is refused: ${report.problem}`);
+  };
+
+  /** The full guard, applying the value annotations as it checks them, then superjson for shared references. */
+  const decodeGuarded = (envelope: { json: unknown; meta?: { referentialEqualities?: unknown; v?: number } }, text: string): Result<unknown, ProtocolError> => {
     let report: GuardResult;
     try {
-      report = guardSuperjsonEnvelope(envelope, text.length, limits, { text, apply: convert ? apply : undefined });
+      report = guardSuperjsonEnvelope(envelope, text.length, limits, { text, apply });
     } catch (cause) {
       return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `superjson cannot decode the payload: ${(cause as Error).message}`, { cause }));
     }
     if (report.problem !== undefined) return invalid(`the payload is refused: ${report.problem}`);
-    return ok(convert ? { json: report.value, meta: envelope.meta } : envelope);
-  };
-
-  const decode = (text: string): Result<unknown, ProtocolError> => {
-    const parsed = parse(text, true);
-    if (!parsed.ok) return parsed;
-    const { json, meta } = parsed.value;
-    if (meta === undefined) return ok(json);
+    const meta = envelope.meta;
     // The guard applied the value annotations (when the build has the applier); superjson applies
     // the shared references, or everything (browser builds).
-    if (apply !== undefined && meta?.referentialEqualities === undefined) return ok(json);
+    if (apply !== undefined && meta?.referentialEqualities === undefined) return ok(report.value);
     try {
-      const references = apply === undefined ? parsed.value : { json, meta: { referentialEqualities: meta.referentialEqualities, v: meta.v } };
+      const references = apply === undefined ? envelope : { json: report.value, meta: { referentialEqualities: meta!.referentialEqualities, v: meta!.v } };
       return ok(instance.deserialize(references as Parameters<SuperJSON['deserialize']>[0], { inPlace: true }));
     } catch (cause) {
       return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `superjson cannot decode the payload: ${(cause as Error).message}`, { cause }));
     }
+  };
+
+  const decode = (text: string): Result<unknown, ProtocolError> => {
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(text);
+    } catch {
+      return invalid('the payload is not JSON');
+    }
+    if (decodeCommon === undefined) {
+      // Browser builds: plain JSON needs no superjson, the rest goes through the guard and superjson.
+      if (plainEnvelopeProblem(envelope, limits.maxDepth) === undefined) return { ok: true, value: (envelope as { json: unknown }).json };
+    } else {
+      // Plain JSON, and flat annotations of the common types, in one pass (superjson-fast-decode.ts).
+      const common = decodeCommon(envelope, limits);
+      if (common !== UNTOUCHED && common !== CHANGED) return { ok: true, value: common };
+      // It converted part of the JSON before giving up: the full guard starts from the text again.
+      if (common === CHANGED) envelope = JSON.parse(text);
+    }
+    return decodeGuarded(envelope as { json: unknown }, text);
   };
 
   return {
@@ -146,11 +165,11 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     },
     decode,
     check(text) {
-      const parsed = parse(text, false);
+      const parsed = parse(text);
       return parsed.ok ? undefined : parsed.error;
     },
     toPlainJson(text) {
-      const parsed = parse(text, false);
+      const parsed = parse(text);
       if (!parsed.ok) throw parsed.error;
       return JSON.stringify(parsed.value.json) ?? 'null';
     },

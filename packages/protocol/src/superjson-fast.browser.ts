@@ -8,3 +8,5 @@ import type * as fast from './superjson-fast.js';
 export const encodeRich: typeof fast.encodeRich | undefined = undefined;
 /** None in browsers: the codec decodes with `instance.deserialize` after the guard. */
 export const untransformer: typeof fast.untransformer | undefined = undefined;
+/** None in browsers: plain payloads skip superjson, the others go through the guard and `instance.deserialize`. */
+export const decodeCommon: typeof fast.decodeCommon | undefined = undefined;

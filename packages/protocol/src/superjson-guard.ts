@@ -118,11 +118,11 @@ export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits:
 }
 
 /**
- * The guard for the commonest payload, `{"json": …}` without meta, without the machinery: why it
- * is refused (nesting past `maxDepth`, a prototype key), `undefined` when it is fine, or `null`
- * when it is not that shape (the full guard then decides).
+ * The guard for the commonest payload, `{"json": …}` without meta, without the machinery:
+ * `undefined` when it is fine, or `null` when it is not that shape or is refused (nesting past
+ * `maxDepth`, a prototype key): the full guard then decides, and says why.
  */
-export function plainEnvelopeProblem(envelope: unknown, maxDepth: number): string | undefined | null {
+export function plainEnvelopeProblem(envelope: unknown, maxDepth: number): undefined | null {
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) return null;
   let hasJson = false;
   for (const key in envelope) {
@@ -130,31 +130,28 @@ export function plainEnvelopeProblem(envelope: unknown, maxDepth: number): strin
     hasJson = true;
   }
   if (!hasJson) return null;
-  return plainJsonProblem((envelope as { json: unknown }).json, maxDepth, true) ? plainJsonVerdict(maxDepth) : undefined;
+  return jsonNestsTooDeepOrHasPrototypeKey((envelope as { json: unknown }).json, maxDepth) ? null : undefined;
 }
 
-let lastProblem = '';
-const plainJsonVerdict = (maxDepth: number): string => lastProblem || `the payload nests deeper than ${maxDepth} levels`;
-
-/** Whether `value` nests deeper than `depthLeft` or (with `checkKeys`) has a prototype key; the reason in `lastProblem`. */
-function plainJsonProblem(value: unknown, depthLeft: number, checkKeys: boolean): boolean {
+/**
+ * Whether parsed JSON `value` nests deeper than `depthLeft` levels or has a key `__proto__`,
+ * `constructor` or `prototype`: the full guard's check of `json`, without its bookkeeping.
+ * Recursion is bounded by `depthLeft`.
+ */
+export function jsonNestsTooDeepOrHasPrototypeKey(value: unknown, depthLeft: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  lastProblem = '';
   if (depthLeft === 0) return true;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (typeof item === 'object' && item !== null && plainJsonProblem(item, depthLeft - 1, checkKeys)) return true;
+      if (typeof item === 'object' && item !== null && jsonNestsTooDeepOrHasPrototypeKey(item, depthLeft - 1)) return true;
     }
     return false;
   }
   for (const key in value) {
-    if (checkKeys && (key === '__proto__' || key === 'constructor' || key === 'prototype')) {
-      lastProblem = `forbidden key "${key}"`;
-      return true;
-    }
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return true;
     const item = (value as Record<string, unknown>)[key];
-    if (typeof item === 'object' && item !== null && plainJsonProblem(item, depthLeft - 1, checkKeys)) return true;
+    if (typeof item === 'object' && item !== null && jsonNestsTooDeepOrHasPrototypeKey(item, depthLeft - 1)) return true;
   }
   return false;
 }

@@ -1,0 +1,152 @@
+/**
+ * The decode fast path of the superjson codec (issue 11): the payloads superjson writes most often,
+ * decoded by Herald in one pass over the parsed JSON, where the library would walk the annotation
+ * tree with per-path copies and checks. Everything else goes to the full guard and the library.
+ *
+ * It handles two shapes:
+ * - `{"json": …}`: plain JSON, which superjson's `parse` returns as `JSON.parse` made it;
+ * - `{"json": …, "meta": {"values": {…}, "v"?: n}}` whose annotations are flat (`"a.0.b": [type]`,
+ *   no children, no `\` in the path) and of the commonest types: `Date`, `set`, `map`, `bigint`,
+ *   `undefined`; no shared references.
+ *
+ * For those it applies exactly what superjson 2.2.6's `deserialize` applies (`new Date(s)`,
+ * `new Set(a)`, `new Map(a)`, `BigInt(s)`, `undefined`, in the annotations' order), and it checks
+ * what the full guard checks: nesting and prototype keys in `json`, the annotation count, BigInt
+ * length, and paths that name something in the JSON as parsed, never through a converted value.
+ * Whenever a payload is outside this (a refusal included) it gives up, and the full guard decides
+ * (PROTOCOL.md lists the refusals). A differential property test compares its results with the
+ * library's (superjson-fast-decode.test.ts).
+ */
+import { jsonNestsTooDeepOrHasPrototypeKey } from './superjson-guard.js';
+
+/** {@link decodeCommon} gave up before changing anything: the full guard may use the envelope as it is. */
+export const UNTOUCHED: unique symbol = Symbol('untouched');
+/** {@link decodeCommon} gave up after converting part of `json` in place: parse the text again. */
+export const CHANGED: unique symbol = Symbol('changed');
+
+/** The limits the fast path keeps to (those of the full guard). */
+export interface FastDecodeLimits {
+  maxDepth: number;
+  maxAnnotations: number;
+  maxBigIntLength: number;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+const OBJECT_PROTOTYPE = Object.prototype;
+
+/** A JSON object as `JSON.parse` makes it (converted values have other prototypes). */
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === OBJECT_PROTOTYPE;
+
+/**
+ * The decoded value of a parsed superjson envelope of the shapes above, or {@link UNTOUCHED} /
+ * {@link CHANGED} when the full guard must decide.
+ */
+export function decodeCommon(envelope: unknown, limits: FastDecodeLimits): unknown {
+  if (!isJsonObject(envelope)) return UNTOUCHED;
+  let json: unknown;
+  let meta: unknown;
+  let keys = 0;
+  for (const key in envelope) {
+    if (key === 'json') json = envelope[key];
+    else if (key === 'meta') meta = envelope[key];
+    else return UNTOUCHED;
+    keys++;
+  }
+  if (json === undefined && !hasOwn.call(envelope, 'json')) return UNTOUCHED;
+  if (jsonNestsTooDeepOrHasPrototypeKey(json, limits.maxDepth)) return UNTOUCHED;
+  if (keys === 1) return json;
+  if (!isJsonObject(meta)) return UNTOUCHED;
+  let values: unknown;
+  for (const key in meta) {
+    if (key === 'values') values = meta[key];
+    else if (key !== 'v' || typeof meta[key] !== 'number') return UNTOUCHED;
+  }
+  if (!isJsonObject(values) || typeof json !== 'object' || json === null) return UNTOUCHED;
+  return applyFlatAnnotations(json, values, limits);
+}
+
+/**
+ * The annotations of `values` applied to `root` in place, in superjson's order, or CHANGED /
+ * UNTOUCHED. Paths are read segment by segment without splitting them (`split` costs more than
+ * the rest of the walk); array indices must be plain decimals (`0`, `17`), or the full guard decides.
+ */
+function applyFlatAnnotations(root: object, values: Record<string, unknown>, limits: FastDecodeLimits): unknown {
+  let applied = 0;
+  for (const key in values) {
+    const annotation = values[key];
+    if (!Array.isArray(annotation) || annotation.length !== 1 || key.includes('\\') || applied === limits.maxAnnotations) return applied === 0 ? UNTOUCHED : CHANGED;
+    let parent: unknown = root;
+    let start = 0;
+    let depth = 0;
+    for (;;) {
+      if (++depth > limits.maxDepth) return applied === 0 ? UNTOUCHED : CHANGED;
+      const dot = key.indexOf('.', start);
+      const end = dot < 0 ? key.length : dot;
+      let node: unknown;
+      let index = -1;
+      let name = '';
+      if (Array.isArray(parent)) {
+        index = indexAt(key, start, end, parent.length);
+        if (index < 0) return applied === 0 ? UNTOUCHED : CHANGED;
+        node = parent[index];
+      } else {
+        name = key.slice(start, end);
+        if (!isJsonObject(parent) || !hasOwn.call(parent, name)) return applied === 0 ? UNTOUCHED : CHANGED;
+        node = parent[name];
+      }
+      if (dot >= 0) {
+        parent = node;
+        start = dot + 1;
+        continue;
+      }
+      const converted = convert(annotation[0], node, limits.maxBigIntLength);
+      if (converted === CHANGED) return applied === 0 ? UNTOUCHED : CHANGED;
+      applied++;
+      if (index >= 0) (parent as unknown[])[index] = converted;
+      else (parent as Record<string, unknown>)[name] = converted;
+      break;
+    }
+  }
+  return root;
+}
+
+/** The array index that `key[start, end)` spells in plain decimal, if it is below `length`; else -1. */
+function indexAt(key: string, start: number, end: number, length: number): number {
+  const digits = end - start;
+  if (digits === 0 || digits > 9 || (digits > 1 && key.charCodeAt(start) === 48)) return -1;
+  let index = 0;
+  for (let i = start; i < end; i++) {
+    const digit = key.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    index = index * 10 + digit;
+  }
+  return index < length ? index : -1;
+}
+
+/** superjson's `untransformValue` for the common types, on the JSON they are written as; else CHANGED. */
+function convert(type: unknown, node: unknown, maxBigIntLength: number): unknown {
+  // A value converted earlier (annotated twice) goes to the full guard, which refuses it.
+  if (typeof node === 'object' && node !== null && !Array.isArray(node) && !isJsonObject(node)) return CHANGED;
+  switch (type) {
+    case 'Date':
+      return typeof node === 'string' ? new Date(node) : CHANGED;
+    case 'set':
+      return Array.isArray(node) ? new Set(node) : CHANGED;
+    case 'map':
+      if (!Array.isArray(node)) return CHANGED;
+      for (let i = 0; i < node.length; i++) if (!Array.isArray(node[i])) return CHANGED;
+      return new Map(node as Array<[unknown, unknown]>);
+    case 'bigint':
+      if (typeof node !== 'string' || node.length > maxBigIntLength) return CHANGED;
+      try {
+        return BigInt(node);
+      } catch {
+        return CHANGED;
+      }
+    case 'undefined':
+      return undefined;
+    default:
+      return CHANGED;
+  }
+}
