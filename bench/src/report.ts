@@ -131,7 +131,11 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     { key: 'routerCpuUsPerDelivery', label: 'routers CPU µs per delivery (all routers) ↓', better: 'lower', format: sig },
     { key: 'p50Ms', label: 'latency p50 ms ↓', better: 'lower', format: sig },
     { key: 'p99Ms', label: 'latency p99 ms ↓', better: 'lower', format: sig },
-    { key: 'redisHopP50Ms', label: 'p50 added by the Redis hop (other routers vs one router) ms', better: 'info', format: sig },
+    { key: 'redisHopP50Ms', label: 'p50 added by the Redis hop at that load (other routers vs one router) ms', better: 'info', format: sig },
+    { key: 'pacedP50Ms', label: 'paced 200 msg/s, 3 subscribers: latency p50 ms ↓', better: 'lower', format: sig },
+    { key: 'pacedP99Ms', label: 'paced: latency p99 ms ↓', better: 'lower', format: sig },
+    { key: 'pacedRemoteP50Ms', label: 'paced: p50 on the other routers ms ↓', better: 'lower', format: sig },
+    { key: 'redisHopPacedP50Ms', label: 'paced: p50 added by the Redis hop (goal ≤ 1 ms) ms', better: 'info', format: sig },
   ],
   storm: [
     { key: 'stormMs', label: 'SIGKILL to all resubscribed and recovered ms ↓', better: 'lower', format: ms },
