@@ -22,6 +22,7 @@ import {
   RemoteError,
   SubscriptionError,
   TimeoutError,
+  VERBOSE_ERRORS,
   type WelcomeMsg,
   assertNever,
   encodeFrame,
@@ -445,11 +446,11 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const problem = methodProblem(method);
     if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
     const { signal } = options;
-    if (signal?.aborted) throw new HeraldError(ErrorCode.REQUEST_CANCELLED, `the request for "${method}" was cancelled`, { cause: signal.reason });
+    if (signal?.aborted) throw new HeraldError(ErrorCode.REQUEST_CANCELLED, VERBOSE_ERRORS ? `the request for "${method}" was cancelled` : method, { cause: signal.reason });
     this.#assertUsable();
     const timeout = Math.ceil(options.timeout ?? 10_000); // the wire takes whole milliseconds
     if (!(timeout >= 0 && timeout <= Number.MAX_SAFE_INTEGER)) {
-      throw new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `timeout must be a number of milliseconds ≥ 0, not ${options.timeout}`);
+      throw new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `timeout must be a number of milliseconds ≥ 0, not ${options.timeout}` : 'timeout');
     }
     const refused = this.#contract?.checkSend('params', method, params);
     // Sent (or queued) in call order with publishes, also behind an asynchronous check; the rest loads on first use.
@@ -500,7 +501,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   protected override listenerFailed(event: keyof ClientEvents, error: unknown): void {
     if (event === 'error') super.listenerFailed(event, error);
-    else this.#report(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, `a "${String(event)}" listener threw`, { cause: error }));
+    else this.#report(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, VERBOSE_ERRORS ? `a "${String(event)}" listener threw` : String(event), { cause: error }));
   }
 
   // ---- link events ----
@@ -541,14 +542,14 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   #onClosed(error: HeraldError | undefined): void {
     this.#refresh?.stop();
-    if (!this.#welcomed) this.#settleOpened?.reject(error ?? new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed while connecting'));
+    if (!this.#welcomed) this.#settleOpened?.reject(error ?? new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? 'the client was closed while connecting' : ''));
     // Calls still waiting fail CONNECTION_CLOSED, whatever ended the link (the cause says what).
     const closed =
       error === undefined
-        ? new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client was closed')
+        ? new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? 'the client was closed' : '')
         : error.code === ErrorCode.CONNECTION_CLOSED
           ? error
-          : new ConnectionError(ErrorCode.CONNECTION_CLOSED, `the client closed: ${error.message}`, { cause: error });
+          : new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? `the client closed: ${error.message}` : error.code, { cause: error });
     this.#outbox.closed(closed);
     for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
       this.#subscriptions.remove(subscription);
@@ -622,7 +623,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (targets.length === 0) return;
     const decoded = this.#codec.decode(message.payload as string);
     if (!decoded.ok) {
-      this.#report(new ProtocolError(decoded.error.code, `dropped a message on "${message.topic}": ${decoded.error.message}`));
+      this.#report(new ProtocolError(decoded.error.code, VERBOSE_ERRORS ? `dropped a message on "${message.topic}": ${decoded.error.message}` : message.topic));
       return;
     }
     // Delivered in arrival order: behind an asynchronous check, later messages wait (ordered-checks.ts).
@@ -645,7 +646,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   /** The router ended a subscription, watch or handler the new permissions no longer allow. */
   #onRevoked({ operation, subject }: Extract<ServerMessage, { type: 'revoked' }>): void {
-    const error = new SubscriptionError(ErrorCode.PERMISSION_DENIED, `the router revoked ${operation} ${JSON.stringify(subject)}: the permissions no longer allow it`);
+    const error = new SubscriptionError(ErrorCode.PERMISSION_DENIED, VERBOSE_ERRORS ? `the router revoked ${operation} ${JSON.stringify(subject)}: the permissions no longer allow it` : `${operation} ${subject}`);
     if (operation === 'subscribe') {
       for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
         if (subscription.pattern !== subject) continue;
@@ -662,7 +663,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   #onError(message: Extract<ServerMessage, { type: 'error' }>): void {
     if (message.id === undefined) {
-      this.#report(new HeraldError(message.code, `the router reported: ${message.message}`, { retryAfterMs: message.retryAfterMs }));
+      this.#report(new HeraldError(message.code, VERBOSE_ERRORS ? `the router reported: ${message.message}` : message.message, { retryAfterMs: message.retryAfterMs }));
       return;
     }
     // A refusal for an id no longer pending (the call timed out or was cancelled) is ignored, like
@@ -756,12 +757,12 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** A frame over maxPayload would cost the connection (close 1009): refuse it here instead. */
   #checkSize(frame: string): void {
     if (frame.length * 3 > this.#maxPayload && utf8Length(frame) > this.#maxPayload) {
-      throw new ProtocolError(ErrorCode.PAYLOAD_TOO_LARGE, `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}`);
+      throw new ProtocolError(ErrorCode.PAYLOAD_TOO_LARGE, VERBOSE_ERRORS ? `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}` : '');
     }
   }
 
   #assertUsable(): void {
-    if (this.state === 'closed') throw new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the client is closed');
+    if (this.state === 'closed') throw new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? 'the client is closed' : '');
   }
 
   #report = (error: unknown): void => {
@@ -774,7 +775,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 /** The URL list, shuffled unless `randomizeUrls` is false (Fisher–Yates with the client's `random`). */
 function urlList(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>): readonly string[] {
   const list = typeof urls === 'string' ? [urls] : [...urls];
-  if (list.length === 0) throw new ConnectionError(ErrorCode.CONNECTION_FAILED, 'connect() needs at least one URL');
+  if (list.length === 0) throw new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? 'connect() needs at least one URL' : '');
   if (options.randomizeUrls !== false) {
     const random = options.random ?? Math.random;
     for (let i = list.length - 1; i > 0; i--) {
@@ -791,7 +792,7 @@ function ignoreClosed(error: unknown): void {
 }
 
 function unexpected(message: ServerMessage): never {
-  throw new ProtocolError(ErrorCode.PROTOCOL_INVALID_MESSAGE, `unexpected reply "${message.type}"`);
+  throw new ProtocolError(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `unexpected reply "${message.type}"` : message.type);
 }
 
 /** The UTF-8 length of a string, without encoding it. */

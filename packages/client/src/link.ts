@@ -10,6 +10,7 @@ import {
   HeraldError,
   ProtocolError,
   type ServerMessage,
+  VERBOSE_ERRORS,
   type WelcomeMsg,
   decodeServerFrame,
   isAuthClose,
@@ -164,7 +165,7 @@ export class Link {
   }
 
   #tokenFailed(cause: unknown): void {
-    this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, `the token function failed: ${String(cause)}`, { cause, retryable: true }));
+    this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? `the token function failed: ${String(cause)}` : 'token', { cause, retryable: true }));
   }
 
   #open(hello: string): void {
@@ -173,7 +174,7 @@ export class Link {
     try {
       socket = new this.#options.WebSocket(url, this.#options.protocol);
     } catch (cause) {
-      this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, `cannot open a WebSocket to ${url}: ${String(cause)}`, { cause }));
+      this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? `cannot open a WebSocket to ${url}: ${String(cause)}` : url, { cause }));
       return;
     }
     const attempt: Attempt = {
@@ -185,7 +186,7 @@ export class Link {
         if (this.#attempt !== attempt) return;
         this.#abandon(attempt);
         this.#attemptFailed(
-          new ConnectionError(ErrorCode.CONNECT_TIMEOUT, `no welcome from ${url} within ${this.#options.connectTimeoutMs} ms`, { retryable: true }),
+          new ConnectionError(ErrorCode.CONNECT_TIMEOUT, VERBOSE_ERRORS ? `no welcome from ${url} within ${this.#options.connectTimeoutMs} ms` : url, { retryable: true }),
         );
       }, this.#options.connectTimeoutMs),
     };
@@ -195,7 +196,7 @@ export class Link {
       if (this.#attempt !== attempt) return;
       if (socket.protocol !== this.#options.protocol) {
         this.#abandon(attempt);
-        this.#attemptFailed(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, `the router at ${url} did not accept subprotocol ${this.#options.protocol}`));
+        this.#attemptFailed(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, VERBOSE_ERRORS ? `the router at ${url} did not accept subprotocol ${this.#options.protocol}` : url));
         return;
       }
       socket.send(hello);
@@ -219,7 +220,7 @@ export class Link {
 
   #onData(attempt: Attempt, data: unknown): void {
     if (typeof data !== 'string') {
-      this.#handlers.report(new ProtocolError(ErrorCode.PROTOCOL_INVALID_FRAME, 'the router sent a binary frame'));
+      this.#handlers.report(new ProtocolError(ErrorCode.PROTOCOL_INVALID_FRAME, VERBOSE_ERRORS ? 'the router sent a binary frame' : ''));
       return;
     }
     const decoded = decodeServerFrame(data);
@@ -271,7 +272,11 @@ export class Link {
     const cause: StateChangeReason = why ?? (code === CloseCode.ABNORMAL ? 'connection_lost' : 'router_closed');
     const error = new ConnectionError(
       why === 'heartbeat_timeout' ? ErrorCode.HEARTBEAT_TIMEOUT : ErrorCode.CONNECTION_CLOSED,
-      cause === 'router_closed' ? `the router closed the connection (${code}${reason === '' ? '' : ` ${reason}`})` : `the connection to the router was lost (${cause})`,
+      VERBOSE_ERRORS
+        ? cause === 'router_closed'
+          ? `the router closed the connection (${code}${reason === '' ? '' : ` ${reason}`})`
+          : `the connection to the router was lost (${cause})`
+        : `${code} ${reason}`,
       { closeCode: code, closeReason: reason, retryable },
     );
     if (this.#options.reconnect !== false && (retryable || this.#retriesAuth(code))) {
@@ -298,7 +303,7 @@ export class Link {
   #schedule(previous: Error | undefined): void {
     const reconnect = this.#options.reconnect;
     if (reconnect === false || this.#retries >= reconnect.maxAttempts) {
-      this.#giveUp(previous ?? new ConnectionError(ErrorCode.CONNECTION_FAILED, 'reconnecting is off'));
+      this.#giveUp(previous ?? new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? 'reconnecting is off' : ''));
       return;
     }
     const delayMs = backoffDelay(this.#retries, reconnect.minDelayMs, reconnect.maxDelayMs, this.#options.random);
@@ -385,16 +390,17 @@ export class Link {
 function connectError(url: string, event: SocketCloseEvent, refusal: HandshakeRefusal | undefined, failure: string | undefined): ConnectionError {
   if (refusal !== undefined) {
     const code = refusal.code ?? ErrorCode.CONNECTION_FAILED;
-    return new ConnectionError(code, `the router at ${url} refused the handshake (HTTP ${refusal.status}${refusal.code === undefined ? '' : `, ${refusal.code}`})`, {
+    const detail = `HTTP ${refusal.status}${refusal.code === undefined ? '' : `, ${refusal.code}`}`;
+    return new ConnectionError(code, VERBOSE_ERRORS ? `the router at ${url} refused the handshake (${detail})` : detail, {
       retryable: refusal.status >= 500,
     });
   }
   if (event.code === CloseCode.ABNORMAL) {
-    return new ConnectionError(ErrorCode.CONNECTION_FAILED, `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}`, { retryable: true });
+    return new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}` : url, { retryable: true });
   }
   const prefixed = /^([A-Z][A-Z_]*): /.exec(event.reason)?.[1];
   const code = prefixed ?? (event.code === CloseCode.TRY_AGAIN_LATER ? ErrorCode.ROUTER_FULL : ErrorCode.CONNECTION_REFUSED);
-  return new ConnectionError(code, `the router at ${url} closed the connection: ${event.code} ${event.reason}`, {
+  return new ConnectionError(code, VERBOSE_ERRORS ? `the router at ${url} closed the connection: ${event.code} ${event.reason}` : `${event.code} ${event.reason}`, {
     closeCode: event.code,
     closeReason: event.reason,
     retryable: isRetryableClose(event.code),

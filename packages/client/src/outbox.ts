@@ -11,6 +11,7 @@ import {
   type ServerMessage,
   SubscriptionError,
   TimeoutError,
+  VERBOSE_ERRORS,
   encodeFrame,
 } from '@herald/protocol';
 import type { ClientState } from './state.js';
@@ -90,7 +91,7 @@ export class Outbox {
   request(message: Outgoing, kind: PendingReply['kind'], survival: Survival, onReply?: (reply: ServerMessage) => void): Promise<ServerMessage> {
     const state = this.#state();
     if (state !== 'open') {
-      return Promise.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, `the client is ${state}`, { retryable: state === 'reconnecting' }));
+      return Promise.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? `the client is ${state}` : state, { retryable: state === 'reconnecting' }));
     }
     const id = this.nextId();
     return new Promise((resolve, reject) => {
@@ -159,7 +160,7 @@ export class Outbox {
   /** Queues a send for when the link is open again. Throws OFFLINE_QUEUE_FULL past `maxQueued`. */
   enqueue(send: (id: number) => void, reject: (error: HeraldError) => void): { cancel: () => boolean } {
     if (this.#queue.length >= this.#maxQueued) {
-      throw new ConnectionError(ErrorCode.OFFLINE_QUEUE_FULL, `the offline queue holds ${this.#maxQueued} messages already (maxQueued)`, {
+      throw new ConnectionError(ErrorCode.OFFLINE_QUEUE_FULL, VERBOSE_ERRORS ? `the offline queue holds ${this.#maxQueued} messages already (maxQueued)` : '', {
         retryable: true,
       });
     }
@@ -186,7 +187,7 @@ export class Outbox {
     this.#queue = [];
     for (const item of unacked) {
       if (dedupeMs !== undefined && Date.now() - item.sentAt < dedupeMs / 2) item.send(this.nextId());
-      else item.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, 'the connection dropped before the ack and the publish cannot be retried safely: it may or may not have been published', { retryable: true }));
+      else item.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? 'the connection dropped before the ack and the publish cannot be retried safely: it may or may not have been published' : 'unacked', { retryable: true }));
     }
     for (const item of queue) item.send(this.nextId());
   }

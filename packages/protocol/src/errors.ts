@@ -1,3 +1,12 @@
+import { VERBOSE_ERRORS as verbose } from '#verbose-errors';
+
+/**
+ * Whether errors carry full messages: always in Node, Deno and Bun; in browser builds unless
+ * `process.env.NODE_ENV` is `production` (then an error's message is its code and a short subject).
+ * See verbose-errors.ts.
+ */
+export const VERBOSE_ERRORS: boolean = verbose;
+
 /**
  * Stable error codes. Codes are API: a code never changes meaning and is never reused.
  * Messages are prose for people and may change; match on `code`, never on `message`.
@@ -120,8 +129,12 @@ export class HeraldError extends Error {
   /** How long to wait before trying again, in milliseconds, when the router said (`RATE_LIMITED`). */
   readonly retryAfterMs: number | undefined;
 
+  /**
+   * `message`: prose for people. Without {@link VERBOSE_ERRORS} (production browser builds) it is
+   * a short subject, or empty, and the message becomes the code followed by it.
+   */
   constructor(code: string, message: string, options: HeraldErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(VERBOSE_ERRORS ? message : message === '' ? code : `${code} ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;

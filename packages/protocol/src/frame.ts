@@ -3,7 +3,7 @@
  * when the message has one, is the rest of the frame, encoded by the negotiated codec. A router can
  * route a message by parsing its header alone and forward the payload bytes untouched.
  */
-import { ErrorCode, ProtocolError } from './errors.js';
+import { ErrorCode, ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import type {
   AnyMessage,
   ClientMessage,
@@ -136,7 +136,7 @@ function decodeFrame(
     try {
       headerText = decoder.decode(lf === -1 ? input : input.subarray(0, lf));
     } catch {
-      return invalidFrame('the header is not valid UTF-8');
+      return invalidFrame(VERBOSE_ERRORS ? 'the header is not valid UTF-8' : '');
     }
     payload = lf === -1 ? undefined : input.subarray(lf + 1);
   }
@@ -145,30 +145,33 @@ function decodeFrame(
   try {
     header = JSON.parse(headerText);
   } catch {
-    return invalidFrame('the header is not JSON: a frame is one line of JSON, then optionally LF and a payload');
+    return invalidFrame(VERBOSE_ERRORS ? 'the header is not JSON: a frame is one line of JSON, then optionally LF and a payload' : '');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    return invalidFrame('the header must be a JSON object');
+    return invalidFrame(VERBOSE_ERRORS ? 'the header must be a JSON object' : '');
   }
   const fields = header as Record<string, unknown>;
   const type = fields.type;
-  if (typeof type !== 'string') return invalidFrame('the header has no string "type"');
+  if (typeof type !== 'string') return invalidFrame(VERBOSE_ERRORS ? 'the header has no string "type"' : '');
   const id = isRequestId(fields.id) ? fields.id : undefined;
   const messageSpec = Object.hasOwn(specs, type) ? specs[type] : undefined;
   if (messageSpec === undefined) {
-    return fail(ErrorCode.PROTOCOL_UNKNOWN_TYPE, `unknown message type "${type.slice(0, 64)}"`, id);
+    return fail(ErrorCode.PROTOCOL_UNKNOWN_TYPE, VERBOSE_ERRORS ? `unknown message type "${type.slice(0, 64)}"` : type.slice(0, 64), id);
   }
-  for (const [name, kind] of Object.entries(messageSpec.fields)) {
-    const problem = fieldProblem(fields[name], kind);
-    if (problem !== undefined) {
-      return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, `${type}.${name} ${problem}`, id);
+  for (const [name, rule] of Object.entries(messageSpec.fields)) {
+    const value = fields[name];
+    const optional = rule.endsWith('?');
+    const kind = (optional ? rule.slice(0, -1) : rule) as FieldKind;
+    if (value === undefined ? !optional : !fieldValid(value, kind)) {
+      const problem = value === undefined ? 'is required' : `must be ${KIND_TEXT[kind]}`;
+      return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `${type}.${name} ${problem}` : `${type}.${name}`, id);
     }
   }
   if (messageSpec.payload && payload === undefined) {
-    return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, `${type} needs a payload after the header line`, id);
+    return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `${type} needs a payload after the header line` : type, id);
   }
   if (!messageSpec.payload && payload !== undefined) {
-    return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, `${type} takes no payload`, id);
+    return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `${type} takes no payload` : type, id);
   }
   if (payload !== undefined) fields.payload = payload;
   else delete fields.payload; // a header field named payload is not a payload
@@ -187,34 +190,48 @@ function isRequestId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function fieldProblem(value: unknown, spec: FieldSpec): string | undefined {
-  const optional = spec.endsWith('?');
-  if (value === undefined) return optional ? undefined : 'is required';
-  const kind = (optional ? spec.slice(0, -1) : spec) as FieldKind;
+/** What each field kind must be, for the error message (full messages only: VERBOSE_ERRORS). */
+const KIND_TEXT: Readonly<Record<FieldKind, string>> = {
+  s: 'a string',
+  i: 'a non-negative safe integer',
+  u: 'a non-negative safe integer',
+  n: 'a finite number',
+  b: 'a boolean',
+  peer: '{id: string, name: string}',
+  caller: '{id: string, name: string, info?: string}',
+  methods: 'an array of {method, providers}',
+  strings: 'an array of strings',
+  positions: 'an array of [topic, epoch, offset]',
+  member: 'a member {id, name, info?, connectedAt}',
+  members: 'an array of members',
+};
+
+/** Whether a present field's value is of its kind. */
+function fieldValid(value: unknown, kind: FieldKind): boolean {
   switch (kind) {
     case 's':
-      return typeof value === 'string' ? undefined : 'must be a string';
+      return typeof value === 'string';
     case 'i':
     case 'u':
-      return isRequestId(value) ? undefined : 'must be a non-negative safe integer';
+      return isRequestId(value);
     case 'n':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number';
+      return typeof value === 'number' && Number.isFinite(value);
     case 'b':
-      return typeof value === 'boolean' ? undefined : 'must be a boolean';
+      return typeof value === 'boolean';
     case 'peer':
-      return isPeer(value) ? undefined : 'must be {id: string, name: string}';
+      return isPeer(value);
     case 'caller':
-      return isPeer(value) && hasOptionalString(value, 'info') ? undefined : 'must be {id: string, name: string, info?: string}';
+      return isPeer(value) && hasOptionalString(value, 'info');
     case 'methods':
-      return Array.isArray(value) && value.every(isMethod) ? undefined : 'must be an array of {method, providers}';
+      return Array.isArray(value) && value.every(isMethod);
     case 'strings':
-      return Array.isArray(value) && value.every((item) => typeof item === 'string') ? undefined : 'must be an array of strings';
+      return Array.isArray(value) && value.every((item) => typeof item === 'string');
     case 'positions':
-      return Array.isArray(value) && value.every(isPosition) ? undefined : 'must be an array of [topic, epoch, offset]';
+      return Array.isArray(value) && value.every(isPosition);
     case 'member':
-      return isMember(value) ? undefined : 'must be a member {id, name, info?, connectedAt}';
+      return isMember(value);
     case 'members':
-      return Array.isArray(value) && value.every(isMember) ? undefined : 'must be an array of members';
+      return Array.isArray(value) && value.every(isMember);
   }
 }
 

@@ -34,6 +34,7 @@ export {
   RemoteError,
   SubscriptionError,
   TimeoutError,
+  VERBOSE_ERRORS,
   type WireError,
   handlerFailure,
   isHeraldError,

@@ -1,4 +1,4 @@
-import { ErrorCode, ProtocolError } from './errors.js';
+import { ErrorCode, ProtocolError, VERBOSE_ERRORS } from './errors.js';
 
 /**
  * Longest topic, pattern or method name, in Unicode code points (characters: `é`, `字` and `🚀` count
@@ -40,29 +40,29 @@ const PATTERN_RE = new RegExp(`^(?:${PATTERN_SEGMENT}(?:\\.${PATTERN_SEGMENT})*(
 
 /** Why `topic` is not a valid topic, or undefined when it is. */
 export function topicProblem(topic: unknown): string | undefined {
-  if (typeof topic !== 'string') return 'a topic must be a string';
-  if (topic.length === 0) return 'a topic must not be empty';
-  if (exceedsCodePoints(topic, MAX_TOPIC_LENGTH)) return `a topic must be at most ${MAX_TOPIC_LENGTH} characters (code points)`;
+  if (typeof topic !== 'string') return VERBOSE_ERRORS ? 'a topic must be a string' : '';
+  if (topic.length === 0) return VERBOSE_ERRORS ? 'a topic must not be empty' : '';
+  if (exceedsCodePoints(topic, MAX_TOPIC_LENGTH)) return VERBOSE_ERRORS ? `a topic must be at most ${MAX_TOPIC_LENGTH} characters (code points)` : '';
   if (!TOPIC_RE.test(topic)) {
-    return `"${topic}" is not a topic: use dot-separated segments without '*', '>', spaces or control characters`;
+    return VERBOSE_ERRORS ? `"${topic}" is not a topic: use dot-separated segments without '*', '>', spaces or control characters` : '';
   }
   return undefined;
 }
 
 /** Why `pattern` is not a valid pattern, or undefined when it is. */
 export function patternProblem(pattern: unknown): string | undefined {
-  if (typeof pattern !== 'string') return 'a pattern must be a string';
-  if (pattern.length === 0) return 'a pattern must not be empty';
-  if (exceedsCodePoints(pattern, MAX_TOPIC_LENGTH)) return `a pattern must be at most ${MAX_TOPIC_LENGTH} characters (code points)`;
+  if (typeof pattern !== 'string') return VERBOSE_ERRORS ? 'a pattern must be a string' : '';
+  if (pattern.length === 0) return VERBOSE_ERRORS ? 'a pattern must not be empty' : '';
+  if (exceedsCodePoints(pattern, MAX_TOPIC_LENGTH)) return VERBOSE_ERRORS ? `a pattern must be at most ${MAX_TOPIC_LENGTH} characters (code points)` : '';
   if (!PATTERN_RE.test(pattern)) {
-    return `"${pattern}" is not a pattern: '*' must be a whole segment and '>' only the last one`;
+    return VERBOSE_ERRORS ? `"${pattern}" is not a pattern: '*' must be a whole segment and '>' only the last one` : '';
   }
   return undefined;
 }
 
 /** Why `method` is not a valid method name (same rules as topics), or undefined when it is. */
 export function methodProblem(method: unknown): string | undefined {
-  if (typeof method !== 'string') return 'a method name must be a string';
+  if (typeof method !== 'string') return VERBOSE_ERRORS ? 'a method name must be a string' : '';
   const problem = topicProblem(method);
   return problem === undefined ? undefined : problem.replaceAll('topic', 'method name');
 }
