@@ -13,6 +13,8 @@ import { buildRows, evaluateTargets, renderTable, renderTargets } from './report
 import { clusterCase, runCluster } from './scenarios/cluster.js';
 import { runCodec } from './scenarios/codec.js';
 import { runStorm, stormCase } from './scenarios/storm.js';
+import { runStormNats } from './scenarios/storm-nats.js';
+import { runStormSocketio } from './scenarios/storm-socketio.js';
 import { formatSize, runFanout, runPayloadSizes } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runLatency } from './scenarios/latency.js';
@@ -139,8 +141,15 @@ async function runAll(ctx: RunContext, options: BenchOptions): Promise<Measureme
         await attemptCases('cluster', scenario, 'herald', [clusterCase(1, 0), clusterCase(3, 0)], () => runCluster(ctx, 'cluster · Herald'));
         break;
       case 'storm':
-        if (!options.systems.includes('herald')) break;
-        await attemptCases('storm', scenario, 'herald', [stormCase(options.quick ? 600 : 5000)], () => runStorm(ctx, 'storm · Herald'));
+        if (options.systems.includes('herald')) {
+          await attemptCases('storm', scenario, 'herald', [stormCase(options.quick ? 600 : 5000)], () => runStorm(ctx, 'storm · Herald'));
+        }
+        if (options.systems.includes('socketio')) {
+          await attemptCases('storm', scenario, 'socketio', [stormCase(options.quick ? 600 : 5000)], () => runStormSocketio(ctx, 'storm · Socket.IO'));
+        }
+        if (options.systems.includes('nats')) {
+          await attemptCases('storm', scenario, 'nats', [stormCase(options.quick ? 600 : 5000)], () => runStormNats(ctx, 'storm · NATS'));
+        }
         break;
     }
   }

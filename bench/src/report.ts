@@ -141,6 +141,7 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     { key: 'stormMs', label: 'SIGKILL to all resubscribed and recovered ms ↓', better: 'lower', format: ms },
     { key: 'reconnected', label: 'clients that moved', better: 'info', format: count },
     { key: 'routerCpuUsPerClient', label: 'surviving routers CPU µs per moved client ↓', better: 'lower', format: sig },
+    { key: 'missedDelivered', label: 'moved clients that got the message published while away (Herald: all)', better: 'info', format: count },
   ],
   recovery: [
     { key: 'recoverMs', label: 'cut to all recovered ms ↓', better: 'lower', format: ms },

@@ -9,7 +9,8 @@
  * and has the message it missed (once: the count of every message is checked); a `recovery` event
  * with a gap fails the run. The remaining
  * routers' CPU over that time, per reconnected client. Clients run in this process, on the same
- * shared cores as the routers: the figures are indicative. Socket.IO is not measured here yet.
+ * shared cores as the routers: the figures are indicative. Socket.IO and NATS beside it:
+ * storm-socketio.ts and storm-nats.ts.
  */
 import { readFileSync } from 'node:fs';
 import { type Client, connect } from '@herald/client';
@@ -96,7 +97,7 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
         scenario: 'storm',
         case: stormCase(total),
         system: 'herald',
-        figures: { stormMs, reconnected: victims.size, routerCpuUsPerClient: (cpu * 1000) / victims.size },
+        figures: { stormMs, reconnected: victims.size, routerCpuUsPerClient: (cpu * 1000) / victims.size, missedDelivered: missedOnA },
         details: { received, missedOnA, recoveryEvents: recoveredOnA },
       },
     ];
