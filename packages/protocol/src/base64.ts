@@ -1,3 +1,5 @@
+import { VERBOSE_ERRORS } from './errors.js';
+
 /**
  * Standard base64 (RFC 4648 §4, with padding). Node's Buffer where there is one (several times
  * faster than a loop in JavaScript), `btoa` and `atob` elsewhere (native in browsers, and small).
@@ -25,11 +27,11 @@ export function toBase64(bytes: Uint8Array): string {
 
 /** Decodes base64 text into a Uint8Array of its own; throws a TypeError on anything that is not canonical padded base64. */
 export function fromBase64(text: string): Uint8Array {
-  if (text.length % 4 !== 0 || !BASE64.test(text)) throw new TypeError('not base64: the standard alphabet in groups of 4 characters, padded with =');
+  if (text.length % 4 !== 0 || !BASE64.test(text)) throw new TypeError(VERBOSE_ERRORS ? 'not base64: the standard alphabet in groups of 4 characters, padded with =' : 'base64');
   // Canonical only: the bits padding leaves over must be zero ('Zh==' is not 'Zg==').
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   if (padding > 0 && (ALPHABET.indexOf(text[text.length - padding - 1]!) & (padding === 2 ? 15 : 3)) !== 0) {
-    throw new TypeError('non-canonical base64 padding');
+    throw new TypeError(VERBOSE_ERRORS ? 'non-canonical base64 padding' : 'base64');
   }
   // A copy, not a Buffer: Node hands small Buffers out of a shared pool.
   if (NodeBuffer !== undefined) return new Uint8Array(NodeBuffer.from(text, 'base64'));

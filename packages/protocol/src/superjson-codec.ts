@@ -1,6 +1,6 @@
 import { SuperJSON } from 'superjson';
 import { type Codec, DEFAULT_MAX_ANNOTATIONS, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
-import { ErrorCode, ProtocolError } from './errors.js';
+import { ErrorCode, ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { type Result, err, ok } from './result.js';
 // Only the two markers: browser builds have no decodeCommon (superjson-fast.browser.ts).
 import { CHANGED, UNTOUCHED } from './superjson-fast-decode.js';
@@ -94,12 +94,12 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     try {
       envelope = JSON.parse(text) as typeof envelope;
     } catch {
-      return invalid('the payload is not JSON');
+      return invalid(VERBOSE_ERRORS ? 'the payload is not JSON' : '');
     }
     // The commonest payload, plain JSON: superjson's parse returns it as parsed.
     if (plainEnvelopeProblem(envelope, limits.maxDepth) === undefined) return ok(envelope);
     const report = guardSuperjsonEnvelope(envelope, text.length, limits, { text });
-    return report.problem === undefined ? ok(envelope) : invalid(`the payload is refused: ${report.problem}`);
+    return report.problem === undefined ? ok(envelope) : invalid(VERBOSE_ERRORS ? `the payload is refused: ${report.problem}` : report.problem);
   };
 
   /** The full guard, applying the value annotations as it checks them, then superjson for shared references. */
@@ -108,9 +108,9 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     try {
       report = guardSuperjsonEnvelope(envelope, text.length, limits, { text, apply });
     } catch (cause) {
-      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `superjson cannot decode the payload: ${(cause as Error).message}`, { cause }));
+      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, VERBOSE_ERRORS ? `superjson cannot decode the payload: ${(cause as Error).message}` : '', { cause }));
     }
-    if (report.problem !== undefined) return invalid(`the payload is refused: ${report.problem}`);
+    if (report.problem !== undefined) return invalid(VERBOSE_ERRORS ? `the payload is refused: ${report.problem}` : report.problem);
     const meta = envelope.meta;
     // The guard applied the value annotations (when the build has the applier); superjson applies
     // the shared references, or everything (browser builds).
@@ -119,7 +119,7 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
       const references = apply === undefined ? envelope : { json: report.value, meta: { referentialEqualities: meta!.referentialEqualities, v: meta!.v } };
       return ok(instance.deserialize(references as Parameters<SuperJSON['deserialize']>[0], { inPlace: true }));
     } catch (cause) {
-      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `superjson cannot decode the payload: ${(cause as Error).message}`, { cause }));
+      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, VERBOSE_ERRORS ? `superjson cannot decode the payload: ${(cause as Error).message}` : '', { cause }));
     }
   };
 
@@ -128,7 +128,7 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     try {
       envelope = JSON.parse(text);
     } catch {
-      return invalid('the payload is not JSON');
+      return invalid(VERBOSE_ERRORS ? 'the payload is not JSON' : '');
     }
     if (decodeCommon === undefined) {
       // Browser builds: plain JSON needs no superjson, the rest goes through the guard and superjson.
@@ -155,12 +155,12 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
         }
         text = instance.stringify(value);
       } catch (cause) {
-        throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value: ${(cause as Error).message}`, { cause });
+        throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, VERBOSE_ERRORS ? `cannot encode this value: ${(cause as Error).message}` : '', { cause });
       }
       // Never write what receivers refuse: nesting, counts, prototype keys, a root JSON drops...
       // (checked on the text: superjson's own output object shares the JSON of shared values).
       const problem = guardSuperjsonEnvelope(JSON.parse(text), text.length, limits, { text }).problem;
-      if (problem !== undefined) throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value: ${problem}`);
+      if (problem !== undefined) throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, VERBOSE_ERRORS ? `cannot encode this value: ${problem}` : '');
       return text;
     },
     decode,

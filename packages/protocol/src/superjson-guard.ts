@@ -15,6 +15,7 @@
  *
  * It never builds a value and never throws: the verdict is a {@link GuardReport}.
  */
+import { VERBOSE_ERRORS } from './errors.js';
 import { FORBIDDEN_KEYS } from './payload-guard.js';
 
 /** Limits of the guard (PROTOCOL.md, section 4). */
@@ -61,7 +62,7 @@ export function parseSuperjsonPath(text: string, legacy: boolean): string[] {
         i++;
         continue;
       }
-      if (escaped !== '.') throw new Refusal('a path has an invalid escape');
+      if (escaped !== '.') throw new Refusal(VERBOSE_ERRORS ? 'a path has an invalid escape' : '');
     }
     if (char === '\\' && text.charAt(i + 1) === '.') {
       segment += '.';
@@ -183,22 +184,22 @@ class Guard {
   #spend(steps: number): void {
     this.work += steps;
     if (this.work > this.#budget) {
-      throw new Refusal(`decoding it would take more than ${this.#limits.maxWorkPerByte} steps per byte (superjson walks every path from the root)`);
+      throw new Refusal(VERBOSE_ERRORS ? `decoding it would take more than ${this.#limits.maxWorkPerByte} steps per byte (superjson walks every path from the root)` : '');
     }
   }
 
   envelope(envelope: unknown): void {
-    if (!isRecord(envelope) || !Object.hasOwn(envelope, 'json')) throw new Refusal('a superjson payload is an object {"json": …, "meta"?: …}');
-    for (const key in envelope) if (key !== 'json' && key !== 'meta') throw new Refusal(`unexpected key "${key}" in the payload envelope`);
+    if (!isRecord(envelope) || !Object.hasOwn(envelope, 'json')) throw new Refusal(VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '');
+    for (const key in envelope) if (key !== 'json' && key !== 'meta') throw new Refusal(VERBOSE_ERRORS ? `unexpected key "${key}" in the payload envelope` : '');
     this.root = envelope.json;
     this.#json(envelope.json, this.#limits.maxDepth);
     if (!Object.hasOwn(envelope, 'meta')) return;
     const meta = envelope.meta;
-    if (!isRecord(meta)) throw new Refusal('meta must be an object');
+    if (!isRecord(meta)) throw new Refusal(VERBOSE_ERRORS ? 'meta must be an object' : '');
     for (const key in meta) {
-      if (key !== 'values' && key !== 'referentialEqualities' && key !== 'v') throw new Refusal(`unexpected key "${key}" in meta`);
+      if (key !== 'values' && key !== 'referentialEqualities' && key !== 'v') throw new Refusal(VERBOSE_ERRORS ? `unexpected key "${key}" in meta` : '');
     }
-    if (meta.v !== undefined && typeof meta.v !== 'number') throw new Refusal('meta.v must be a number');
+    if (meta.v !== undefined && typeof meta.v !== 'number') throw new Refusal(VERBOSE_ERRORS ? 'meta.v must be a number' : '');
     this.#legacy = ((meta.v as number | undefined) ?? 0) < 1;
     if (meta.values) this.#tree(meta.values, []);
     if (meta.referentialEqualities) this.#references(meta.referentialEqualities);
@@ -210,7 +211,7 @@ class Guard {
    */
   #json(value: unknown, depthLeft: number): void {
     if (typeof value !== 'object' || value === null) return;
-    if (depthLeft === 0) throw new Refusal(`the payload nests deeper than ${this.#limits.maxDepth} levels`);
+    if (depthLeft === 0) throw new Refusal(VERBOSE_ERRORS ? `the payload nests deeper than ${this.#limits.maxDepth} levels` : '');
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
@@ -219,7 +220,7 @@ class Guard {
       return;
     }
     for (const key in value) {
-      if (this.#checkKeys && FORBIDDEN_KEYS.has(key)) throw new Refusal(`forbidden key "${key}"`);
+      if (this.#checkKeys && FORBIDDEN_KEYS.has(key)) throw new Refusal(VERBOSE_ERRORS ? `forbidden key "${key}"` : '');
       const item = (value as Record<string, unknown>)[key];
       if (typeof item === 'object' && item !== null) this.#json(item, depthLeft - 1);
     }
@@ -228,7 +229,7 @@ class Guard {
   #path(origin: readonly string[], key: string): string[] {
     this.#spend(key.length + origin.length + 1);
     const path = origin.concat(parseSuperjsonPath(key, this.#legacy));
-    if (path.length > this.#limits.maxDepth) throw new Refusal(`a path is longer than ${this.#limits.maxDepth} keys`);
+    if (path.length > this.#limits.maxDepth) throw new Refusal(VERBOSE_ERRORS ? `a path is longer than ${this.#limits.maxDepth} keys` : '');
     return path;
   }
 
@@ -236,41 +237,41 @@ class Guard {
   #tree(tree: unknown, origin: readonly string[]): void {
     if (!tree) return;
     if (Array.isArray(tree)) {
-      if (tree.length < 1 || tree.length > 2) throw new Refusal('an annotation is [type] or [type, children]');
+      if (tree.length < 1 || tree.length > 2) throw new Refusal(VERBOSE_ERRORS ? 'an annotation is [type] or [type, children]' : '');
       const children: unknown = tree[1];
       if (children) {
-        if (!isRecord(children)) throw new Refusal("an annotation's children must be an object");
+        if (!isRecord(children)) throw new Refusal(VERBOSE_ERRORS ? "an annotation's children must be an object" : '');
         for (const key in children) this.#tree(children[key], this.#path(origin, key));
       }
       this.#annotate(tree[0], origin);
       return;
     }
-    if (!isRecord(tree)) throw new Refusal('an annotation tree node must be an array or an object');
+    if (!isRecord(tree)) throw new Refusal(VERBOSE_ERRORS ? 'an annotation tree node must be an array or an object' : '');
     for (const key in tree) this.#tree(tree[key], this.#path(origin, key));
   }
 
   #annotate(type: unknown, path: readonly string[]): void {
-    if (++this.#annotations > this.#limits.maxAnnotations) throw new Refusal(`more than ${this.#limits.maxAnnotations} annotations`);
+    if (++this.#annotations > this.#limits.maxAnnotations) throw new Refusal(VERBOSE_ERRORS ? `more than ${this.#limits.maxAnnotations} annotations` : '');
     let name: string;
     if (typeof type === 'string' && SIMPLE_TYPES.has(type)) name = type;
     else if (Array.isArray(type) && type.length === 2 && COMPOSITE_TYPES.has(type[0] as string) && typeof type[1] === 'string') name = type[0] as string;
-    else throw new Refusal('unknown annotation type');
+    else throw new Refusal(VERBOSE_ERRORS ? 'unknown annotation type' : '');
     // Annotations apply to the JSON as parsed: never through a value an earlier one converted
     // (superjson would step through a Set or Map element by element, once per path).
     let parent: unknown;
     let node = this.root;
     for (const key of path) {
-      if (typeof node === 'object' && node !== null && this.#converted.has(node)) throw new Refusal('an annotation path passes through a converted value');
+      if (typeof node === 'object' && node !== null && this.#converted.has(node)) throw new Refusal(VERBOSE_ERRORS ? 'an annotation path passes through a converted value' : '');
       parent = node;
       node = this.#child(node, key);
     }
     this.#spend(2 * path.length + 1);
     if (typeof node === 'object' && node !== null) {
-      if (this.#converted.has(node)) throw new Refusal('a value is annotated twice');
+      if (this.#converted.has(node)) throw new Refusal(VERBOSE_ERRORS ? 'a value is annotated twice' : '');
       this.#converted.set(node, name);
     }
     if (name === 'bigint' && typeof node === 'string' && node.length > this.#limits.maxBigIntLength) {
-      throw new Refusal(`a bigint longer than ${this.#limits.maxBigIntLength} digits`);
+      throw new Refusal(VERBOSE_ERRORS ? `a bigint longer than ${this.#limits.maxBigIntLength} digits` : '');
     }
     if (this.#apply !== undefined) {
       const converted = this.#apply(type as string | [string, string], node);
@@ -286,20 +287,20 @@ class Guard {
 
   /** The child of a JSON array or object that `key` names, as superjson's setDeep reads it. */
   #child(node: unknown, key: string): unknown {
-    if (FORBIDDEN_KEYS.has(key)) throw new Refusal(`forbidden key "${key}" in a path`);
+    if (FORBIDDEN_KEYS.has(key)) throw new Refusal(VERBOSE_ERRORS ? `forbidden key "${key}" in a path` : '');
     if (Array.isArray(node)) {
       const index = +key;
-      if (!Number.isInteger(index) || index < 0 || index >= node.length) throw new Refusal('a path names something that is not in the value');
+      if (!Number.isInteger(index) || index < 0 || index >= node.length) throw new Refusal(VERBOSE_ERRORS ? 'a path names something that is not in the value' : '');
       return node[index];
     }
     if (isRecord(node) && Object.hasOwn(node, key)) return node[key];
-    throw new Refusal('a path names something that is not in the value');
+    throw new Refusal(VERBOSE_ERRORS ? 'a path names something that is not in the value' : '');
   }
 
   #references(references: unknown): void {
     if (Array.isArray(references)) {
       const [root, others] = references as unknown[];
-      if (references.length > 2 || !Array.isArray(root)) throw new Refusal('malformed referentialEqualities');
+      if (references.length > 2 || !Array.isArray(root)) throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
       for (const path of root) this.#reference(path);
       if (others) this.#referenceGroups(others);
       return;
@@ -308,10 +309,10 @@ class Guard {
   }
 
   #referenceGroups(groups: unknown): void {
-    if (!isRecord(groups)) throw new Refusal('malformed referentialEqualities');
+    if (!isRecord(groups)) throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
     for (const original in groups) {
       const copies = groups[original];
-      if (!Array.isArray(copies)) throw new Refusal('malformed referentialEqualities');
+      if (!Array.isArray(copies)) throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
       this.#reference(original);
       for (const copy of copies) this.#reference(copy);
     }
@@ -322,8 +323,8 @@ class Guard {
    * steps through `index + 1` elements, through a Map `row + 1` entries, twice (read and write).
    */
   #reference(text: unknown): void {
-    if (typeof text !== 'string') throw new Refusal('malformed referentialEqualities');
-    if (++this.#referencePaths > this.#limits.maxAnnotations) throw new Refusal(`more than ${this.#limits.maxAnnotations} shared-reference paths`);
+    if (typeof text !== 'string') throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
+    if (++this.#referencePaths > this.#limits.maxAnnotations) throw new Refusal(VERBOSE_ERRORS ? `more than ${this.#limits.maxAnnotations} shared-reference paths` : '');
     const path = this.#path([], text);
     let node = this.root;
     for (let i = 0; i < path.length; i++) {
@@ -334,8 +335,8 @@ class Guard {
         node = this.#child(node, key);
         this.#spend(2 * (+key + 1));
         if (kind === 'map') {
-          if (i + 1 === path.length) throw new Refusal('a path names a whole Map entry');
-          if (!Array.isArray(node)) throw new Refusal('a Map entry is not a [key, value] pair');
+          if (i + 1 === path.length) throw new Refusal(VERBOSE_ERRORS ? 'a path names a whole Map entry' : '');
+          if (!Array.isArray(node)) throw new Refusal(VERBOSE_ERRORS ? 'a Map entry is not a [key, value] pair' : '');
           node = node[+path[++i]! === 0 ? 0 : 1];
         }
       } else {

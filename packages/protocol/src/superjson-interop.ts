@@ -4,6 +4,7 @@
  * fixed names, so any superjson peer that registers them reads and writes Herald's binary values.
  */
 import { fromBase64, toBase64 } from './base64.js';
+import { VERBOSE_ERRORS } from './errors.js';
 
 /** A JSON value, as superjson types it. */
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -51,11 +52,11 @@ function typedArrayToJson(view: TypedArray): [string, string] {
 
 function typedArrayFromJson(json: [string, string]): TypedArray {
   if (!Array.isArray(json) || json.length !== 2 || typeof json[1] !== 'string' || !Object.hasOwn(TYPED_ARRAYS, json[0])) {
-    throw new TypeError('not a typed array as Herald writes it: [name, base64]');
+    throw new TypeError(VERBOSE_ERRORS ? 'not a typed array as Herald writes it: [name, base64]' : 'TypedArray');
   }
   const Type = TYPED_ARRAYS[json[0] as TypedArrayName];
   const bytes = fromBase64(json[1]);
-  if (bytes.byteLength % Type.BYTES_PER_ELEMENT !== 0) throw new TypeError(`${json[0]}: the byte count is not a multiple of its element size`);
+  if (bytes.byteLength % Type.BYTES_PER_ELEMENT !== 0) throw new TypeError(VERBOSE_ERRORS ? `${json[0]}: the byte count is not a multiple of its element size` : json[0]);
   return new Type(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / Type.BYTES_PER_ELEMENT);
 }
 
