@@ -814,3 +814,42 @@ describe('the decode fast path (superjson-fast-decode.ts), differential with sup
     }
   });
 });
+
+// ---- envelopes superjson reads but never writes ----
+
+describe('envelopes superjson reads but never writes: Herald reads them as superjson.parse does', () => {
+  const extraKey = (reserved: string[]) => fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('__proto__', 'constructor', 'prototype')).filter((k) => !reserved.includes(k));
+  const ownEntries = (target: Record<string, unknown>, entries: Array<[string, unknown]>): void => {
+    for (const [k, v] of entries) Object.defineProperty(target, k, { value: v, enumerable: true, writable: true, configurable: true });
+  };
+  const arbitrary = fc.record({
+    value: fc.oneof(richValue, sharedLeaves),
+    extras: fc.array(fc.tuple(extraKey(['json', 'meta']), fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }),
+    metaExtras: fc.array(fc.tuple(extraKey(['values', 'referentialEqualities', 'v']), fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }),
+    // A meta that is not an object: superjson reads no annotations from it.
+    metaSwap: fc.option(fc.constantFrom<unknown>(null, 0, 5, '', 'x', [], [1], true, false), { nil: undefined }),
+    // Any v that superjson compares as >= 1 (legacy paths have their own case in codec-untrusted.test.ts).
+    v: fc.option(fc.constantFrom<unknown>(1, 2, 1.5, '1', 'x', {}, [5], true), { nil: undefined }),
+  });
+
+  it('extra envelope and meta keys, any meta, any meta.v: the value superjson gives, and check agrees', () => {
+    fc.assert(
+      fc.property(arbitrary, ({ value, extras, metaExtras, metaSwap, v }) => {
+        const envelope = JSON.parse(sj.stringify(value)) as Record<string, unknown>;
+        ownEntries(envelope, extras);
+        if (metaSwap !== undefined || envelope.meta === undefined) {
+          if (metaSwap !== undefined) envelope.meta = metaSwap;
+        } else {
+          const meta = envelope.meta as Record<string, unknown>;
+          ownEntries(meta, metaExtras);
+          if (v !== undefined) meta.v = v;
+        }
+        const text = JSON.stringify(envelope);
+        expectSameDecode(text);
+        expect(superjsonCodec.check(text)).toBeUndefined();
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -44,25 +44,17 @@ const isJsonObject = (value: unknown): value is Record<string, unknown> =>
  */
 export function decodeCommon(envelope: unknown, limits: FastDecodeLimits): unknown {
   if (!isJsonObject(envelope)) return UNTOUCHED;
-  let json: unknown;
-  let meta: unknown;
-  let keys = 0;
-  for (const key in envelope) {
-    if (key === 'json') json = envelope[key];
-    else if (key === 'meta') meta = envelope[key];
-    else return UNTOUCHED;
-    keys++;
-  }
+  // Read as superjson reads it: `json` and `meta`, other keys ignored.
+  const json = envelope.json;
   if (json === undefined && !hasOwn.call(envelope, 'json')) return UNTOUCHED;
   if (jsonNestsTooDeepOrHasPrototypeKey(json, limits.maxDepth)) return UNTOUCHED;
-  if (keys === 1) return json;
-  if (!isJsonObject(meta)) return UNTOUCHED;
-  let values: unknown;
-  for (const key in meta) {
-    if (key === 'values') values = meta[key];
-    else if (key !== 'v' || typeof meta[key] !== 'number') return UNTOUCHED;
-  }
-  if (!isJsonObject(values) || typeof json !== 'object' || json === null) return UNTOUCHED;
+  const meta = envelope.meta;
+  // A meta that is not an object (absent, null, a string, an array) carries no annotations.
+  if (!isJsonObject(meta)) return json;
+  const values = meta.values;
+  if (meta.referentialEqualities) return UNTOUCHED;
+  if (!values) return json;
+  if ((meta.v !== undefined && typeof meta.v !== 'number') || !isJsonObject(values) || typeof json !== 'object' || json === null) return UNTOUCHED;
   return applyFlatAnnotations(json, values, limits);
 }
 

@@ -116,10 +116,22 @@ describe('prototype keys never pollute', () => {
     ['constructor in json', '{"json":[{"constructor":{"prototype":{"polluted":1}}}]}'],
     ['__proto__ in an annotation path', payload({ a: 1 }, { values: { '__proto__.polluted': ['undefined'] } })],
     ['constructor.prototype in a reference path', payload({ a: {} }, { referentialEqualities: { a: ['constructor.prototype.polluted'] } })],
-    ['__proto__ as an envelope key', '{"json":1,"__proto__":{"polluted":1}}'],
-    ['__proto__ as a meta key', '{"json":1,"meta":{"__proto__":{"polluted":1}}}'],
   ])('%s is refused', (_label, text) => {
     expectRefused(text);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  // superjson reads only json and meta (and in meta only values, referentialEqualities and v):
+  // other keys are never read nor copied, so Herald ignores them as superjson does.
+  it.each([
+    ['__proto__ as an envelope key', '{"json":1,"__proto__":{"polluted":1}}'],
+    ['__proto__ as a meta key', '{"json":1,"meta":{"__proto__":{"polluted":1}}}'],
+    ['constructor as a meta key', '{"json":{"a":"1"},"meta":{"values":{"a":["bigint"]},"constructor":{"prototype":{"polluted":1}}}}'],
+  ])('%s is ignored, as superjson ignores it', (_label, text) => {
+    const result = superjsonCodec.decode(text);
+    assert(result.ok);
+    expect(result.value).toStrictEqual(new SuperJSON().parse(text));
+    expect(superjsonCodec.check(text)).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -82,6 +82,9 @@ export function parseSuperjsonPath(text: string, legacy: boolean): string[] {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A number or boolean where superjson expects a tree of annotations or references: it finds no entries in it, so it does nothing. */
+const isInert = (value: unknown): boolean => typeof value === 'number' || typeof value === 'boolean';
+
 /**
  * Applies one value annotation to the JSON it names (superjson's `untransformValue`), for a caller
  * that wants the guard to convert as it checks. Throws when the JSON is not what the type needs.
@@ -119,19 +122,15 @@ export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits:
 }
 
 /**
- * The guard for the commonest payload, `{"json": …}` without meta, without the machinery:
+ * The guard for the commonest payload, `{"json": …}` without annotations, without the machinery:
  * `undefined` when it is fine, or `null` when it is not that shape or is refused (nesting past
  * `maxDepth`, a prototype key): the full guard then decides, and says why.
  */
 export function plainEnvelopeProblem(envelope: unknown, maxDepth: number): undefined | null {
-  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) return null;
-  let hasJson = false;
-  for (const key in envelope) {
-    if (key !== 'json') return null;
-    hasJson = true;
-  }
-  if (!hasJson) return null;
-  return jsonNestsTooDeepOrHasPrototypeKey((envelope as { json: unknown }).json, maxDepth) ? null : undefined;
+  if (!isRecord(envelope) || !Object.hasOwn(envelope, 'json')) return null;
+  const meta = envelope.meta;
+  if (isRecord(meta) && (meta.values || meta.referentialEqualities)) return null;
+  return jsonNestsTooDeepOrHasPrototypeKey(envelope.json, maxDepth) ? null : undefined;
 }
 
 /**
@@ -188,21 +187,27 @@ class Guard {
     }
   }
 
+  /**
+   * The envelope, read as superjson's `deserialize` reads it: `json` and `meta` (other keys are
+   * ignored), and from `meta` only `values`, `referentialEqualities` and `v`. A `meta` that is not
+   * an object (null, a string, an array) carries no annotations, as for superjson.
+   */
   envelope(envelope: unknown): void {
     if (!isRecord(envelope) || !Object.hasOwn(envelope, 'json')) throw new Refusal(VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '');
-    for (const key in envelope) if (key !== 'json' && key !== 'meta') throw new Refusal(VERBOSE_ERRORS ? `unexpected key "${key}" in the payload envelope` : '');
     this.root = envelope.json;
     this.#json(envelope.json, this.#limits.maxDepth);
-    if (!Object.hasOwn(envelope, 'meta')) return;
     const meta = envelope.meta;
-    if (!isRecord(meta)) throw new Refusal(VERBOSE_ERRORS ? 'meta must be an object' : '');
-    for (const key in meta) {
-      if (key !== 'values' && key !== 'referentialEqualities' && key !== 'v') throw new Refusal(VERBOSE_ERRORS ? `unexpected key "${key}" in meta` : '');
+    if (!isRecord(meta)) return;
+    const { values, referentialEqualities } = meta;
+    if (!values && !referentialEqualities) return;
+    // superjson reads paths in the legacy syntax when `(meta.v ?? 0) < 1`, whatever v is.
+    try {
+      this.#legacy = ((meta.v ?? 0) as number) < 1;
+    } catch {
+      throw new Refusal(VERBOSE_ERRORS ? 'superjson cannot compare meta.v with 1' : '');
     }
-    if (meta.v !== undefined && typeof meta.v !== 'number') throw new Refusal(VERBOSE_ERRORS ? 'meta.v must be a number' : '');
-    this.#legacy = ((meta.v as number | undefined) ?? 0) < 1;
-    if (meta.values) this.#tree(meta.values, []);
-    if (meta.referentialEqualities) this.#references(meta.referentialEqualities);
+    if (values) this.#tree(values, []);
+    if (referentialEqualities) this.#references(referentialEqualities);
   }
 
   /**
@@ -235,11 +240,11 @@ class Guard {
 
   /** superjson's `traverse`, children before their node; recursion is bounded by the path length. */
   #tree(tree: unknown, origin: readonly string[]): void {
-    if (!tree) return;
+    if (!tree || isInert(tree)) return;
     if (Array.isArray(tree)) {
       if (tree.length < 1 || tree.length > 2) throw new Refusal(VERBOSE_ERRORS ? 'an annotation is [type] or [type, children]' : '');
       const children: unknown = tree[1];
-      if (children) {
+      if (children && !isInert(children)) {
         if (!isRecord(children)) throw new Refusal(VERBOSE_ERRORS ? "an annotation's children must be an object" : '');
         for (const key in children) this.#tree(children[key], this.#path(origin, key));
       }
@@ -302,10 +307,10 @@ class Guard {
       const [root, others] = references as unknown[];
       if (references.length > 2 || !Array.isArray(root)) throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
       for (const path of root) this.#reference(path);
-      if (others) this.#referenceGroups(others);
+      if (others && !isInert(others)) this.#referenceGroups(others);
       return;
     }
-    this.#referenceGroups(references);
+    if (!isInert(references)) this.#referenceGroups(references);
   }
 
   #referenceGroups(groups: unknown): void {

@@ -138,13 +138,13 @@ const topicCases: Case[] = [
 const payloadCases: Case[] = [
   ['not JSON', publish(40, 'p', 'not json'), 'PAYLOAD_INVALID', 40],
   ['not a superjson envelope', publish(41, 'p', '{"nope":1}'), 'PAYLOAD_INVALID', 41],
-  ['an envelope with an extra key', publish(42, 'p', '{"json":1,"extra":2}'), 'PAYLOAD_INVALID', 42],
+  ['meta.values a string, which superjson cannot read', publish(42, 'p', '{"json":1,"meta":{"values":"Date"}}'), 'PAYLOAD_INVALID', 42],
   ['a __proto__ key', publish(43, 'p', '{"json":{"a":{"__proto__":{"polluted":true}}}}'), 'PAYLOAD_INVALID', 43],
   ['a constructor key', publish(44, 'p', '{"json":{"constructor":{"prototype":{"polluted":true}}}}'), 'PAYLOAD_INVALID', 44],
   ['nesting 65 levels deep', publish(45, 'p', `{"json":${nested(65)}}`), 'PAYLOAD_INVALID', 45],
   ['meta.values nested 10,000 levels', publish(46, 'p', `{"json":1,"meta":{"values":${nested(10_000)}}}`), 'PAYLOAD_INVALID', 46],
-  ['meta that is not an object', publish(47, 'p', '{"json":1,"meta":[1]}'), 'PAYLOAD_INVALID', 47],
-  ['meta with an unknown key', publish(48, 'p', '{"json":1,"meta":{"x":1}}'), 'PAYLOAD_INVALID', 48],
+  ['an annotation that is not [type] or [type, children]', publish(47, 'p', '{"json":{"a":1},"meta":{"values":{"a":[]}}}'), 'PAYLOAD_INVALID', 47],
+  ['an annotation path that names nothing', publish(48, 'p', '{"json":{"a":1},"meta":{"values":{"b":["Date"]}}}'), 'PAYLOAD_INVALID', 48],
   ['meta.values with a __proto__ key', publish(49, 'p', '{"json":{"a":"1"},"meta":{"values":{"__proto__":["bigint"]}}}'), 'PAYLOAD_INVALID', 49],
   [
     'a meta.values path through __proto__',
@@ -178,6 +178,25 @@ describe.each([
     expect(await r.bad.next()).toStrictEqual(errorOf(code, id));
     await expectHealthy(r);
     expect(r.router.stats().publications).toBe(4);
+  });
+});
+
+describe('envelopes superjson reads but never writes', () => {
+  // superjson reads `json` and `meta` and ignores other keys; a meta that is not an object carries
+  // no annotations. The router forwards such payloads unchanged, and every subscriber reads them
+  // as superjson.parse does.
+  it.each([
+    ['an extra envelope key', '{"json":{"n":1},"extra":2}', { n: 1 }],
+    ['meta null', '{"json":[1],"meta":null}', [1]],
+    ['meta an array', '{"json":"x","meta":[1]}', 'x'],
+    ['an extra meta key', '{"json":{"at":"2026-11-22T10:00:00.000Z"},"meta":{"values":{"at":["Date"]},"v":1,"x":1}}', { at: new Date('2026-11-22T10:00:00.000Z') }],
+  ])('forwards a payload with %s, acknowledged, to every subscriber', async (_name, payload, value) => {
+    await using r = await rig();
+    r.good.send({ type: 'publish', id: 1, topic: 'odd' }, payload);
+    expect(await r.good.next()).toMatchObject({ type: 'publish_ack', id: 1, topic: 'odd', offset: 1 });
+    expect(await r.watcher.next()).toMatchObject({ type: 'message', topic: 'odd', payload });
+    r.expected.push(['odd', value]);
+    await expectHealthy(r);
   });
 });
 
