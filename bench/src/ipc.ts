@@ -59,7 +59,11 @@ export type ServerCommand =
   | WindowCommand
   | CutCommand
   | { type: 'progress'; proc: number; completed: number; received: number; cpuMs: number }
-  | { type: 'memory' }
+  /**
+   * Memory after GC. `profilePath`: stop the CPU profiler started by the previous memory report and
+   * write its profile there (before the GCs); `profile`: start it after this report (idle scenario).
+   */
+  | { type: 'memory'; profile?: boolean; profilePath?: string }
   | { type: 'cpu' }
   | { type: 'stop' };
 
@@ -93,6 +97,8 @@ export interface MemoryReport {
   arrayBuffers: number;
   /** The process's CPU (user + system) since it started, in milliseconds. */
   cpuMs: number;
+  /** The kernel's share of `cpuMs`. */
+  cpuSystemMs: number;
 }
 
 export interface CutResult {

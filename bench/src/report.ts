@@ -80,6 +80,13 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     { key: 'heapPerConn', label: 'router heap per conn ↓', better: 'lower', format: bytes },
     { key: 'connPerSec', label: 'connections/s ↑', better: 'higher', format: count },
     { key: 'cpuUsPerConn', label: 'router CPU µs per connect ↓', better: 'lower', format: sig },
+    {
+      key: 'userUsPerConn',
+      label: 'router µs per connect: user+kernel',
+      better: 'info',
+      format: sig,
+      text: (f) => `${sig(f.userUsPerConn ?? 0)}+${sig(f.kernelUsPerConn ?? 0)}`,
+    },
   ],
   payload: [
     { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
@@ -339,6 +346,31 @@ export function evaluateTargets(measurements: Measurement[]): TargetResult[] {
     'rssPerConn',
     'ws-superjson',
     (h, o) => h <= 1.2 * o,
+    (h, o) => `${bytes(h)} vs ${bytes(o)} = ${(h / o).toFixed(2)}×`,
+  );
+  // Issue 16: the connect path (a reconnect storm is made of connects) against a raw `ws` accept.
+  compare(
+    'idle: Herald router CPU per connect ≤ 1.25× ws',
+    'idle',
+    'cpuUsPerConn',
+    'ws-superjson',
+    (h, o) => h <= 1.25 * o,
+    (h, o) => `${sig(h)} µs vs ${sig(o)} µs = ${(h / o).toFixed(2)}×`,
+  );
+  compare(
+    'idle: Herald connections/s ≥ 0.8× ws',
+    'idle',
+    'connPerSec',
+    'ws-superjson',
+    (h, o) => h >= 0.8 * o,
+    (h, o) => `${count(h)}/s vs ${count(o)}/s = ${(h / o).toFixed(2)}×`,
+  );
+  compare(
+    'idle: Herald router RSS per connection ≤ 1.1× ws (issue 16)',
+    'idle',
+    'rssPerConn',
+    'ws-superjson',
+    (h, o) => h <= 1.1 * o,
     (h, o) => `${bytes(h)} vs ${bytes(o)} = ${(h / o).toFixed(2)}×`,
   );
   return results;

@@ -216,6 +216,7 @@ async function memory(): Promise<MemoryReport> {
     external: usage.external,
     arrayBuffers: usage.arrayBuffers,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuSystemMs: cpu.system / 1000,
   };
 }
 
@@ -235,6 +236,9 @@ async function stopProfiler(started: Promise<Session>, path: string): Promise<vo
   await writeFile(path, JSON.stringify(profile));
 }
 
+/** The profiler of the idle scenario's connection burst, between two memory reports. */
+let idleProfiler: Promise<Session> | undefined;
+
 channel.onMessage(async (command) => {
   switch (command.type) {
     case 'progress':
@@ -249,9 +253,14 @@ channel.onMessage(async (command) => {
     case 'latency':
       channel.send(await latency(command));
       return;
-    case 'memory':
-      channel.send(await memory());
+    case 'memory': {
+      if (command.profilePath !== undefined && idleProfiler !== undefined) await stopProfiler(idleProfiler, command.profilePath);
+      idleProfiler = undefined;
+      const report = await memory();
+      if (command.profile === true) idleProfiler = startProfiler();
+      channel.send(report);
       return;
+    }
     case 'window':
       channel.send(await cpuWindow(command));
       return;

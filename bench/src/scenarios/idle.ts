@@ -4,6 +4,7 @@
  * difference per connection (with the young generation held small: see SERVER_FLAGS), and the connection rate seen by the orchestrator (first connect to
  * last client ready, handshake and Herald's hello/welcome included).
  */
+import { join } from 'node:path';
 import { type Measurement, type RunContext } from '../context.js';
 import { Setup } from '../setup.js';
 import type { SystemName } from '../systems/system.js';
@@ -24,11 +25,14 @@ export async function runIdle(ctx: RunContext, system: SystemName, label: string
   ctx.log(`${label}: starting the server and ${options.idleProcs} client processes`);
   const setup = await Setup.start(system, { subscribers: connections, procs: options.idleProcs, concurrency: IDLE_CONCURRENCY, execArgv: SERVER_FLAGS });
   try {
-    setup.server.send({ type: 'memory' });
+    // --profile: the V8 CPU profile of the burst of connects, from this report to the next.
+    const profilePath = options.profile ? join(ctx.profileDir, `idle-${system}.cpuprofile`) : undefined;
+    setup.server.send({ type: 'memory', profile: profilePath !== undefined });
     const before = await setup.server.next('memory', 30_000);
     ctx.log(`${label}: opening ${connections} connections`);
     const connected = await setup.connect();
-    setup.server.send({ type: 'memory' });
+    setup.server.send({ type: 'memory', ...(profilePath === undefined ? {} : { profilePath }) });
+    if (profilePath !== undefined) ctx.profiles.push(profilePath);
     const after = await setup.server.next('memory', 30_000);
     return {
       scenario: 'idle',
@@ -41,6 +45,8 @@ export async function runIdle(ctx: RunContext, system: SystemName, label: string
         connPerSec: connections / (connected.elapsedMs / 1000),
         // The memory report itself (three GCs) is in there too: a few ms over thousands of connections.
         cpuUsPerConn: ((after.cpuMs - before.cpuMs) * 1000) / connections,
+        userUsPerConn: ((after.cpuMs - after.cpuSystemMs - (before.cpuMs - before.cpuSystemMs)) * 1000) / connections,
+        kernelUsPerConn: ((after.cpuSystemMs - before.cpuSystemMs) * 1000) / connections,
       },
       details: { before, after, connectMs: connected.elapsedMs },
     };
