@@ -6,7 +6,7 @@
  */
 import { type ClientMessage, CloseCode, ErrorCode } from '@herald/protocol';
 import type { Connection } from './connection.js';
-import { type RateLimit, TokenBucket } from './rate-limit.js';
+import { type RateLimit, TokenBucket, dateNow } from './rate-limit.js';
 
 /** What one connection may do and hold. `false` turns a rate limit off. */
 export interface ConnectionLimits {
@@ -65,19 +65,21 @@ type Metered = 'publishes' | 'publishBytes' | 'subscribes' | 'watches' | 'calls'
 
 /** One connection's buckets, made on first use (most connections never use most of them). */
 export class Quota {
-  readonly #buckets = new Map<Metered, TokenBucket>();
+  /** Made on the first metered message: an idle connection holds none. */
+  #buckets: Map<Metered, TokenBucket> | undefined;
 
   constructor(
     readonly limits: ConnectionLimits,
-    readonly now: () => number = () => Date.now(),
+    readonly now: () => number = dateNow,
   ) {}
 
   /** Takes `cost` from a bucket: 0 when allowed (or unlimited), else ms until it would be. */
   take(kind: Metered, cost = 1): number {
     const limit = this.limits[kind];
     if (limit === false) return 0;
-    let bucket = this.#buckets.get(kind);
-    if (bucket === undefined) this.#buckets.set(kind, (bucket = new TokenBucket(limit, this.now)));
+    const buckets = (this.#buckets ??= new Map());
+    let bucket = buckets.get(kind);
+    if (bucket === undefined) buckets.set(kind, (bucket = new TokenBucket(limit, this.now)));
     return bucket.take(cost);
   }
 

@@ -164,6 +164,16 @@ export class Connection {
     if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
   }
 
+  /**
+   * As `send`, without the cork: for a frame that is alone in its tick (the welcome), where corking
+   * would only add the uncork's scheduling and a buffered write.
+   */
+  sendAlone(frame: string | Uint8Array): void {
+    if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;
+    this.socket.send(frame, TEXT);
+    if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
+  }
+
   /** As `send`, for a delivery framed once for many sockets (frame-once.ts): same bytes, no framing here. */
   sendShared(frame: SharedFrame): void {
     if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;

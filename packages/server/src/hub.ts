@@ -16,6 +16,7 @@ import {
   assertNever,
   clampCloseReason,
   decodeClientFrame,
+  encodeFrame,
   isHeraldError,
   LeaveReason,
   isTopic,
@@ -92,6 +93,8 @@ export interface DisconnectDetail {
 }
 
 export interface HubEvents {
+  /** Whether anyone wants `event` (the client snapshot it carries is not built otherwise). */
+  listens(event: 'connect' | 'subscribe' | 'unsubscribe'): boolean;
   connect(client: ClientInfo): void;
   disconnect(client: ClientInfo, detail: DisconnectDetail): void;
   subscribe(client: ClientInfo, pattern: string): void;
@@ -214,14 +217,12 @@ export class Hub implements EngineListener {
     this.access.accepted(connection);
     if (this.options.access.authenticate !== undefined) connection.upgrade = upgrade;
     this.connections.set(connection.id, connection);
-    this.#bySocket.set(socket, connection);
+    (socket as SocketWithConnection)[CONNECTION] = connection;
     connection.helloTimer = setTimeout(this.#helloTimeout, this.options.helloTimeoutMs, connection);
     allowFrames(socket, MAX_HELLO_FRAME);
     for (const [event, listener] of this.#socketListeners) socket.on(event, listener);
   }
 
-  /** The connection of each socket, for the listeners below. */
-  readonly #bySocket = new WeakMap<WebSocket, Connection>();
   readonly #helloTimeout = (connection: Connection): void =>
     connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
   /**
@@ -229,7 +230,7 @@ export class Hub implements EngineListener {
    * rather than four closures each: an idle connection costs a few hundred bytes less.
    */
   readonly #socketListeners = ((hub: Hub) => {
-    const of = (socket: WebSocket): Connection => hub.#bySocket.get(socket)!;
+    const of = (socket: WebSocket): Connection => (socket as SocketWithConnection)[CONNECTION]!;
     return [
       ['message', function (this: WebSocket, data: RawData, isBinary: boolean) {
         const connection = of(this);
@@ -428,10 +429,16 @@ export class Hub implements EngineListener {
     connection.sendError(code, message, id);
   }
 
-  async #onHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): Promise<void> {
-    let name = hello.name ?? connection.id;
+  /**
+   * A hello without `authenticate` or `resume` (most connects, and every one of a reconnect storm
+   * on a router without auth) is welcomed in the same tick, without a Promise.
+   */
+  #onHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): Promise<void> | void {
+    const name = hello.name ?? connection.id;
     const { maxNameLength, maxInfoBytes } = this.options;
-    const characters = [...name].length;
+    // Counted in code points, as topics are; a string has at least as many UTF-16 units as code
+    // points, so only a long one needs counting.
+    const characters = name.length <= maxNameLength ? name.length : countCodePoints(name);
     let problem: string | undefined;
     if (characters === 0 || characters > maxNameLength) problem = `name must be 1 to ${maxNameLength} characters`;
     else if (hello.info !== undefined) {
@@ -444,6 +451,11 @@ export class Hub implements EngineListener {
     }
     connection.name = name;
     if (hello.info !== undefined) connection.info = { codec: connection.codec.name, text: hello.info };
+    if (this.options.access.authenticate === undefined && hello.resume === undefined) return this.#welcome(connection);
+    return this.#admitHello(connection, hello);
+  }
+
+  async #admitHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): Promise<void> {
     // With `authenticate`, the identity's name and info replace the hello's; it runs before a
     // resume, so that a session still open is resumed only by the user it belongs to.
     if (!(await this.access.admit(connection, hello)) || connection.state !== 'hello') return;
@@ -456,13 +468,18 @@ export class Hub implements EngineListener {
       if (hello.name === undefined && connection.user === undefined) connection.name = connection.id;
       if (connection.state !== 'hello') return; // it closed (or timed out) while the old one went
     }
+    this.#welcome(connection);
+  }
+
+  #welcome(connection: Connection): void {
     clearTimeout(connection.helloTimer);
     connection.helloTimer = undefined;
     connection.state = 'open';
     this.#addresses.welcomed(connection.address);
     allowFrames(connection.socket, this.options.maxPayload);
     connection.quota = new Quota(this.options.limits);
-    connection.sendMessage({
+    // Alone in its tick: written at once, which costs less than a cork and an uncork.
+    connection.sendAlone(encodeFrame({
       type: 'welcome',
       version: 1,
       id: connection.id,
@@ -476,7 +493,7 @@ export class Hub implements EngineListener {
       heartbeatMs: this.options.heartbeatIntervalMs,
       heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
       ...(this.options.exposeErrorStacks && { errorStacks: true }),
-    });
+    }));
     this.logger.log('info', 'client connected', {
       id: connection.id,
       name: connection.name,
@@ -485,7 +502,7 @@ export class Hub implements EngineListener {
       codec: connection.codec.name,
       online: this.connections.size,
     });
-    this.events.connect(connection.snapshot());
+    if (this.events.listens('connect')) this.events.connect(connection.snapshot());
   }
 
   async #onSubscribe(connection: Connection, request: SubscribeMsg): Promise<void> {
@@ -531,7 +548,7 @@ export class Hub implements EngineListener {
     const at = (fresh ? undefined : connection.subscribedAt?.get(pattern)) ?? Date.now();
     if (fresh) (connection.subscribedAt ??= new Map()).set(pattern, at);
     connection.sendMessage({ type: 'subscribed', id, pattern, at, ...recovery });
-    if (fresh) this.events.subscribe(connection.snapshot(), pattern);
+    if (fresh && this.events.listens('subscribe')) this.events.subscribe(connection.snapshot(), pattern);
   }
 
   async #onUnsubscribe(connection: Connection, id: number, pattern: string): Promise<void> {
@@ -546,7 +563,7 @@ export class Hub implements EngineListener {
     }
     if (connection.state !== 'open') return;
     connection.sendMessage({ type: 'unsubscribed', id, pattern });
-    this.events.unsubscribe(connection.snapshot(), pattern);
+    if (this.events.listens('unsubscribe')) this.events.unsubscribe(connection.snapshot(), pattern);
   }
 
   #onRequest(connection: Connection, message: Extract<ClientMessage, { type: 'request' }>, payload: string): void {
@@ -768,6 +785,28 @@ export class Hub implements EngineListener {
   }
 
 }
+
+/** The Unicode code points of `text` (what a name's length limit counts). */
+function countCodePoints(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Each socket carries its connection under this key, for the shared listeners: a property costs the
+ * garbage collector less than a WeakMap entry (an ephemeron) per connection.
+ */
+const CONNECTION = Symbol('herald.connection');
+type SocketWithConnection = WebSocket & { [CONNECTION]?: Connection };
 
 /** Largest frame accepted before the welcome (a hello with a long name and the largest info fits). */
 export const MAX_HELLO_FRAME = 16 * 1024;

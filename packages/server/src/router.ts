@@ -319,6 +319,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     this.#path = options.path ?? '/';
     this.#codecs = options.codecs ?? [superjsonCodec, jsonCodec];
     if (this.#codecs.length === 0) throw new TypeError('createRouter: codecs must name at least one codec');
+    for (const codec of this.#codecs) if (!this.#codecBySubprotocol.has(subprotocolFor(codec))) this.#codecBySubprotocol.set(subprotocolFor(codec), codec);
     const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
     this.#logger = options.logRateLimit === false || logger === silentLogger ? logger : limitLogRate(logger, options.logRateLimit);
     const peer: PeerRef = { id: this.id, name: this.name };
@@ -361,6 +362,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       },
       this.#logger,
       {
+        // The hub builds a client snapshot for an event only when someone takes it.
+        listens: (event) => this.listenerCount(event) > 0 || this.#hub.engine.trackClient !== undefined,
         connect: (client) => (this.#track(client), this.emit('connect', client)),
         disconnect: (client, detail) => (this.#track(client, true), this.emit('disconnect', client, detail)),
         subscribe: (client, pattern) => (this.#track(client), this.emit('subscribe', client, pattern)),
@@ -690,18 +693,19 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       rejectUpgrade(socket, 403, 'Forbidden', ErrorCode.ORIGIN_FORBIDDEN, `origin ${origin} may not connect`);
       return;
     }
-    const offered = (request.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((protocol) => protocol.trim())
-      .filter((protocol) => protocol.length > 0);
-    const codec = selectCodec(offered, this.#codecs);
-    if (codec === undefined) {
-      this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: offered.join(','), address: request.socket.remoteAddress });
-    }
     this.#wss!.handleUpgrade(request, socket, head, (ws) => {
-      this.#hub.accept(ws, request.socket.remoteAddress ?? '', codec, upgradeInfo(request));
+      // ws has parsed the offers and called handleProtocols: its answer names the codec.
+      const codec = this.#codecBySubprotocol.get(ws.protocol);
+      const address = request.socket.remoteAddress ?? '';
+      if (codec === undefined) {
+        this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: request.headers['sec-websocket-protocol'] ?? '', address });
+      }
+      this.#hub.accept(ws, address, codec, this.#options.authenticate === undefined ? undefined : upgradeInfo(request));
     });
   };
+
+  /** `herald.v1.<name>` → codec, for the subprotocol ws agreed on. */
+  readonly #codecBySubprotocol = new Map<string, Codec>();
 
   #address(): AddressInfo {
     const address = this.#server?.address();
