@@ -6,7 +6,6 @@ import {
   type Covered,
   type DefaultSchema,
   Emitter,
-  ErrorCode,
   HeraldError,
   type HeraldSchema,
   type KnownMethod,
@@ -358,7 +357,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     // biome-ignore lint/suspicious/noExplicitAny: see above
   ): Promise<Subscription<any>> {
     const problem = patternProblem(pattern);
-    if (problem !== undefined) throw new SubscriptionError(ErrorCode.PATTERN_INVALID, problem);
+    if (problem !== undefined) throw new SubscriptionError('PATTERN_INVALID', problem);
     this.#assertUsable();
     const handler = typeof handlerOrOptions === 'function' ? (handlerOrOptions as MessageHandler<unknown>) : undefined;
     const options = (typeof handlerOrOptions === 'object' ? handlerOrOptions : maybeOptions) ?? {};
@@ -383,7 +382,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
    */
   async publish<T extends string>(topic: T & Covered<S, T>, data: PublishData<S, T>): Promise<PublishAck> {
     const problem = topicProblem(topic);
-    if (problem !== undefined) throw new ProtocolError(ErrorCode.TOPIC_INVALID, problem);
+    if (problem !== undefined) throw new ProtocolError('TOPIC_INVALID', problem);
     this.#assertUsable();
     const refused = this.#contract?.checkSend('topic', topic, data);
     // Sent in call order even when an asynchronous schema makes a check wait (ordered-checks.ts).
@@ -409,7 +408,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
    */
   async presence(topic: string): Promise<Presence> {
     const problem = patternProblem(topic);
-    if (problem !== undefined) throw new SubscriptionError(ErrorCode.PATTERN_INVALID, problem);
+    if (problem !== undefined) throw new SubscriptionError('PATTERN_INVALID', problem);
     this.#assertUsable();
     return this.#presence.view(topic, this.state === 'open');
   }
@@ -427,7 +426,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     handler: RequestHandler<ParamsOf<S, M>, ResultOf<S, M>>,
   ): Promise<HandlerRegistration> {
     const problem = methodProblem(method);
-    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
+    if (problem !== undefined) throw new HeraldError('METHOD_INVALID', problem);
     return (await this.#requests()).handle(this.#core, method, handler as RequestHandler);
   }
 
@@ -444,13 +443,13 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     options: RequestOptions = {},
   ): Promise<ResultOf<S, M>> {
     const problem = methodProblem(method);
-    if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
+    if (problem !== undefined) throw new HeraldError('METHOD_INVALID', problem);
     const { signal } = options;
-    if (signal?.aborted) throw new HeraldError(ErrorCode.REQUEST_CANCELLED, VERBOSE_ERRORS ? `the request for "${method}" was cancelled` : method, { cause: signal.reason });
+    if (signal?.aborted) throw new HeraldError('REQUEST_CANCELLED', VERBOSE_ERRORS ? `the request for "${method}" was cancelled` : method, { cause: signal.reason });
     this.#assertUsable();
     const timeout = Math.ceil(options.timeout ?? 10_000); // the wire takes whole milliseconds
     if (!(timeout >= 0 && timeout <= Number.MAX_SAFE_INTEGER)) {
-      throw new HeraldError(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `timeout must be a number of milliseconds ≥ 0, not ${options.timeout}` : 'timeout');
+      throw new HeraldError('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `timeout must be a number of milliseconds ≥ 0, not ${options.timeout}` : 'timeout');
     }
     const refused = this.#contract?.checkSend('params', method, params);
     // Sent (or queued) in call order with publishes, also behind an asynchronous check; the rest loads on first use.
@@ -501,7 +500,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   protected override listenerFailed(event: keyof ClientEvents, error: unknown): void {
     if (event === 'error') super.listenerFailed(event, error);
-    else this.#report(new HeraldError(ErrorCode.SUBSCRIBER_ERROR, VERBOSE_ERRORS ? `a "${String(event)}" listener threw` : String(event), { cause: error }));
+    else this.#report(new HeraldError('SUBSCRIBER_ERROR', VERBOSE_ERRORS ? `a "${String(event)}" listener threw` : String(event), { cause: error }));
   }
 
   // ---- link events ----
@@ -542,14 +541,14 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   #onClosed(error: HeraldError | undefined): void {
     this.#refresh?.stop();
-    if (!this.#welcomed) this.#settleOpened?.reject(error ?? new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? 'the client was closed while connecting' : ''));
+    if (!this.#welcomed) this.#settleOpened?.reject(error ?? new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? 'the client was closed while connecting' : ''));
     // Calls still waiting fail CONNECTION_CLOSED, whatever ended the link (the cause says what).
     const closed =
       error === undefined
-        ? new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? 'the client was closed' : '')
-        : error.code === ErrorCode.CONNECTION_CLOSED
+        ? new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? 'the client was closed' : '')
+        : error.code === 'CONNECTION_CLOSED'
           ? error
-          : new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? `the client closed: ${error.message}` : error.code, { cause: error });
+          : new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? `the client closed: ${error.message}` : error.code, { cause: error });
     this.#outbox.closed(closed);
     for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
       this.#subscriptions.remove(subscription);
@@ -602,7 +601,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         return;
       case 'request':
         if (this.#provider !== undefined) this.#provider.onRequest(message);
-        else this.#link.send(encodeFrame({ type: 'response_error', id: message.id, code: ErrorCode.NO_HANDLER, message: 'this client handles no methods' }) as string);
+        else this.#link.send(encodeFrame({ type: 'response_error', id: message.id, code: 'NO_HANDLER', message: 'this client handles no methods' }) as string);
         return;
       case 'cancel':
         this.#provider?.onCancel(message.id, message.reason);
@@ -646,7 +645,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   /** The router ended a subscription, watch or handler the new permissions no longer allow. */
   #onRevoked({ operation, subject }: Extract<ServerMessage, { type: 'revoked' }>): void {
-    const error = new SubscriptionError(ErrorCode.PERMISSION_DENIED, VERBOSE_ERRORS ? `the router revoked ${operation} ${JSON.stringify(subject)}: the permissions no longer allow it` : `${operation} ${subject}`);
+    const error = new SubscriptionError('PERMISSION_DENIED', VERBOSE_ERRORS ? `the router revoked ${operation} ${JSON.stringify(subject)}: the permissions no longer allow it` : `${operation} ${subject}`);
     if (operation === 'subscribe') {
       for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
         if (subscription.pattern !== subject) continue;
@@ -757,16 +756,16 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** A frame over maxPayload would cost the connection (close 1009): refuse it here instead. */
   #checkSize(frame: string): void {
     if (frame.length * 3 > this.#maxPayload && utf8Length(frame) > this.#maxPayload) {
-      throw new ProtocolError(ErrorCode.PAYLOAD_TOO_LARGE, VERBOSE_ERRORS ? `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}` : '');
+      throw new ProtocolError('PAYLOAD_TOO_LARGE', VERBOSE_ERRORS ? `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}` : '');
     }
   }
 
   #assertUsable(): void {
-    if (this.state === 'closed') throw new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? 'the client is closed' : '');
+    if (this.state === 'closed') throw new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? 'the client is closed' : '');
   }
 
   #report = (error: unknown): void => {
-    const herald = error instanceof HeraldError ? error : new HeraldError(ErrorCode.SUBSCRIBER_ERROR, String(error), { cause: error });
+    const herald = error instanceof HeraldError ? error : new HeraldError('SUBSCRIBER_ERROR', String(error), { cause: error });
     if (this.listenerCount('error') === 0) console.error('herald client:', herald);
     else this.emit('error', herald);
   };
@@ -775,7 +774,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 /** The URL list, shuffled unless `randomizeUrls` is false (Fisher–Yates with the client's `random`). */
 function urlList(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>): readonly string[] {
   const list = typeof urls === 'string' ? [urls] : [...urls];
-  if (list.length === 0) throw new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? 'connect() needs at least one URL' : '');
+  if (list.length === 0) throw new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? 'connect() needs at least one URL' : '');
   if (options.randomizeUrls !== false) {
     const random = options.random ?? Math.random;
     for (let i = list.length - 1; i > 0; i--) {
@@ -788,11 +787,11 @@ function urlList(urls: string | readonly string[], options: ConnectOptions<Heral
 
 /** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */
 function ignoreClosed(error: unknown): void {
-  if (!(error instanceof ConnectionError && error.code === ErrorCode.CONNECTION_CLOSED)) throw error;
+  if (!(error instanceof ConnectionError && error.code === 'CONNECTION_CLOSED')) throw error;
 }
 
 function unexpected(message: ServerMessage): never {
-  throw new ProtocolError(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `unexpected reply "${message.type}"` : message.type);
+  throw new ProtocolError('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `unexpected reply "${message.type}"` : message.type);
 }
 
 /** The UTF-8 length of a string, without encoding it. */

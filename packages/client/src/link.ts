@@ -6,7 +6,6 @@
 import {
   CloseCode,
   ConnectionError,
-  ErrorCode,
   HeraldError,
   ProtocolError,
   type ServerMessage,
@@ -165,7 +164,7 @@ export class Link {
   }
 
   #tokenFailed(cause: unknown): void {
-    this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? `the token function failed: ${String(cause)}` : 'token', { cause, retryable: true }));
+    this.#attemptFailed(new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? `the token function failed: ${String(cause)}` : 'token', { cause, retryable: true }));
   }
 
   #open(hello: string): void {
@@ -174,7 +173,7 @@ export class Link {
     try {
       socket = new this.#options.WebSocket(url, this.#options.protocol);
     } catch (cause) {
-      this.#attemptFailed(new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? `cannot open a WebSocket to ${url}: ${String(cause)}` : url, { cause }));
+      this.#attemptFailed(new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? `cannot open a WebSocket to ${url}: ${String(cause)}` : url, { cause }));
       return;
     }
     const attempt: Attempt = {
@@ -186,7 +185,7 @@ export class Link {
         if (this.#attempt !== attempt) return;
         this.#abandon(attempt);
         this.#attemptFailed(
-          new ConnectionError(ErrorCode.CONNECT_TIMEOUT, VERBOSE_ERRORS ? `no welcome from ${url} within ${this.#options.connectTimeoutMs} ms` : url, { retryable: true }),
+          new ConnectionError('CONNECT_TIMEOUT', VERBOSE_ERRORS ? `no welcome from ${url} within ${this.#options.connectTimeoutMs} ms` : url, { retryable: true }),
         );
       }, this.#options.connectTimeoutMs),
     };
@@ -196,7 +195,7 @@ export class Link {
       if (this.#attempt !== attempt) return;
       if (socket.protocol !== this.#options.protocol) {
         this.#abandon(attempt);
-        this.#attemptFailed(new ConnectionError(ErrorCode.CODEC_UNSUPPORTED, VERBOSE_ERRORS ? `the router at ${url} did not accept subprotocol ${this.#options.protocol}` : url));
+        this.#attemptFailed(new ConnectionError('CODEC_UNSUPPORTED', VERBOSE_ERRORS ? `the router at ${url} did not accept subprotocol ${this.#options.protocol}` : url));
         return;
       }
       socket.send(hello);
@@ -220,7 +219,7 @@ export class Link {
 
   #onData(attempt: Attempt, data: unknown): void {
     if (typeof data !== 'string') {
-      this.#handlers.report(new ProtocolError(ErrorCode.PROTOCOL_INVALID_FRAME, VERBOSE_ERRORS ? 'the router sent a binary frame' : ''));
+      this.#handlers.report(new ProtocolError('PROTOCOL_INVALID_FRAME', VERBOSE_ERRORS ? 'the router sent a binary frame' : ''));
       return;
     }
     const decoded = decodeServerFrame(data);
@@ -271,7 +270,7 @@ export class Link {
     const retryable = isRetryableClose(code);
     const cause: StateChangeReason = why ?? (code === CloseCode.ABNORMAL ? 'connection_lost' : 'router_closed');
     const error = new ConnectionError(
-      why === 'heartbeat_timeout' ? ErrorCode.HEARTBEAT_TIMEOUT : ErrorCode.CONNECTION_CLOSED,
+      why === 'heartbeat_timeout' ? 'HEARTBEAT_TIMEOUT' : 'CONNECTION_CLOSED',
       VERBOSE_ERRORS
         ? cause === 'router_closed'
           ? `the router closed the connection (${code}${reason === '' ? '' : ` ${reason}`})`
@@ -303,7 +302,7 @@ export class Link {
   #schedule(previous: Error | undefined): void {
     const reconnect = this.#options.reconnect;
     if (reconnect === false || this.#retries >= reconnect.maxAttempts) {
-      this.#giveUp(previous ?? new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? 'reconnecting is off' : ''));
+      this.#giveUp(previous ?? new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? 'reconnecting is off' : ''));
       return;
     }
     const delayMs = backoffDelay(this.#retries, reconnect.minDelayMs, reconnect.maxDelayMs, this.#options.random);
@@ -320,7 +319,7 @@ export class Link {
   #giveUp(error: Error): void {
     this.#transition('closed', 'reconnect_failed');
     this.#handlers.closed(
-      error instanceof HeraldError ? error : new ConnectionError(ErrorCode.CONNECTION_FAILED, error.message, { cause: error }),
+      error instanceof HeraldError ? error : new ConnectionError('CONNECTION_FAILED', error.message, { cause: error }),
     );
   }
 
@@ -389,17 +388,17 @@ export class Link {
 /** The error a failed connection attempt becomes. */
 function connectError(url: string, event: SocketCloseEvent, refusal: HandshakeRefusal | undefined, failure: string | undefined): ConnectionError {
   if (refusal !== undefined) {
-    const code = refusal.code ?? ErrorCode.CONNECTION_FAILED;
+    const code = refusal.code ?? 'CONNECTION_FAILED';
     const detail = `HTTP ${refusal.status}${refusal.code === undefined ? '' : `, ${refusal.code}`}`;
     return new ConnectionError(code, VERBOSE_ERRORS ? `the router at ${url} refused the handshake (${detail})` : detail, {
       retryable: refusal.status >= 500,
     });
   }
   if (event.code === CloseCode.ABNORMAL) {
-    return new ConnectionError(ErrorCode.CONNECTION_FAILED, VERBOSE_ERRORS ? `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}` : url, { retryable: true });
+    return new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}` : url, { retryable: true });
   }
   const prefixed = /^([A-Z][A-Z_]*): /.exec(event.reason)?.[1];
-  const code = prefixed ?? (event.code === CloseCode.TRY_AGAIN_LATER ? ErrorCode.ROUTER_FULL : ErrorCode.CONNECTION_REFUSED);
+  const code = prefixed ?? (event.code === CloseCode.TRY_AGAIN_LATER ? 'ROUTER_FULL' : 'CONNECTION_REFUSED');
   return new ConnectionError(code, VERBOSE_ERRORS ? `the router at ${url} closed the connection: ${event.code} ${event.reason}` : `${event.code} ${event.reason}`, {
     closeCode: event.code,
     closeReason: event.reason,

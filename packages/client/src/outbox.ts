@@ -5,7 +5,6 @@
  */
 import {
   ConnectionError,
-  ErrorCode,
   HeraldError,
   ProtocolError,
   type ServerMessage,
@@ -64,7 +63,7 @@ interface Unacked {
   sentAt: number;
 }
 
-const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.INTERNAL_ERROR, ErrorCode.HANDLER_GONE, ErrorCode.REQUEST_LIMIT, ErrorCode.ENGINE_UNAVAILABLE, ErrorCode.RATE_LIMITED]);
+const RETRYABLE: ReadonlySet<string> = new Set(['INTERNAL_ERROR', 'HANDLER_GONE', 'REQUEST_LIMIT', 'ENGINE_UNAVAILABLE', 'RATE_LIMITED']);
 
 interface Queued {
   /** Sends the frame built for the given id; called once the link is open again. */
@@ -91,7 +90,7 @@ export class Outbox {
   request(message: Outgoing, kind: PendingReply['kind'], survival: Survival, onReply?: (reply: ServerMessage) => void): Promise<ServerMessage> {
     const state = this.#state();
     if (state !== 'open') {
-      return Promise.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? `the client is ${state}` : state, { retryable: state === 'reconnecting' }));
+      return Promise.reject(new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? `the client is ${state}` : state, { retryable: state === 'reconnecting' }));
     }
     const id = this.nextId();
     return new Promise((resolve, reject) => {
@@ -131,7 +130,7 @@ export class Outbox {
     const pending = this.take(id);
     if (pending === undefined) return; // a call that timed out or was cancelled: ignored
     const options = { retryable: RETRYABLE.has(code), retryAfterMs };
-    if (code === ErrorCode.TIMEOUT) pending.reject(new TimeoutError(code, message, { retryable: true }));
+    if (code === 'TIMEOUT') pending.reject(new TimeoutError(code, message, { retryable: true }));
     else if (pending.kind === 'subscription') pending.reject(new SubscriptionError(code, message, options));
     else if (pending.kind === 'publish' && !options.retryable) pending.reject(new ProtocolError(code, message, options));
     else pending.reject(new HeraldError(code, message, options));
@@ -160,7 +159,7 @@ export class Outbox {
   /** Queues a send for when the link is open again. Throws OFFLINE_QUEUE_FULL past `maxQueued`. */
   enqueue(send: (id: number) => void, reject: (error: HeraldError) => void): { cancel: () => boolean } {
     if (this.#queue.length >= this.#maxQueued) {
-      throw new ConnectionError(ErrorCode.OFFLINE_QUEUE_FULL, VERBOSE_ERRORS ? `the offline queue holds ${this.#maxQueued} messages already (maxQueued)` : '', {
+      throw new ConnectionError('OFFLINE_QUEUE_FULL', VERBOSE_ERRORS ? `the offline queue holds ${this.#maxQueued} messages already (maxQueued)` : '', {
         retryable: true,
       });
     }
@@ -187,7 +186,7 @@ export class Outbox {
     this.#queue = [];
     for (const item of unacked) {
       if (dedupeMs !== undefined && Date.now() - item.sentAt < dedupeMs / 2) item.send(this.nextId());
-      else item.reject(new ConnectionError(ErrorCode.CONNECTION_CLOSED, VERBOSE_ERRORS ? 'the connection dropped before the ack and the publish cannot be retried safely: it may or may not have been published' : 'unacked', { retryable: true }));
+      else item.reject(new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? 'the connection dropped before the ack and the publish cannot be retried safely: it may or may not have been published' : 'unacked', { retryable: true }));
     }
     for (const item of queue) item.send(this.nextId());
   }

@@ -1,4 +1,4 @@
-import { Emitter, ErrorCode, type PeerRef, type Position, type SubscribedMsg, SubscriptionError, VERBOSE_ERRORS } from '@herald/protocol';
+import { Emitter, type PeerRef, type Position, type SubscribedMsg, SubscriptionError, VERBOSE_ERRORS } from '@herald/protocol';
 import { AsyncQueue } from './async-queue.js';
 
 /** What arrives with each message. */
@@ -199,7 +199,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
       try {
         this.#handler(data, meta);
       } catch (error) {
-        this.#report(new SubscriptionError(ErrorCode.SUBSCRIBER_ERROR, VERBOSE_ERRORS ? `a handler of "${this.pattern}" threw` : this.pattern, { cause: error }));
+        this.#report(new SubscriptionError('SUBSCRIBER_ERROR', VERBOSE_ERRORS ? `a handler of "${this.pattern}" threw` : this.pattern, { cause: error }));
       }
     }
     for (const queue of this.#queues) {
@@ -208,7 +208,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
         // Nobody is left to read: stop the subscription rather than route messages to no one.
         if (this.#handler === undefined && this.#queues.size === 0) void this.unsubscribe().catch(this.#report);
         return new SubscriptionError(
-          ErrorCode.SUBSCRIPTION_OVERFLOW,
+          'SUBSCRIPTION_OVERFLOW',
           VERBOSE_ERRORS ? `an iterator of "${this.pattern}" fell more than ${this.#bufferSize} messages behind` : this.pattern,
         );
       }, burst);

@@ -231,7 +231,7 @@ const CODE = /^[A-Z][A-Z0-9_]*$/;
 export function handlerFailure(error: unknown): HandlerFailure {
   const fields = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
   const failure: HandlerFailure = {
-    code: typeof fields.code === 'string' && CODE.test(fields.code) ? fields.code : ErrorCode.HANDLER_ERROR,
+    code: typeof fields.code === 'string' && CODE.test(fields.code) ? fields.code : 'HANDLER_ERROR',
     message: typeof fields.message === 'string' ? fields.message : String(error),
   };
   if (fields.data !== undefined) failure.data = fields.data;

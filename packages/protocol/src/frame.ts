@@ -3,7 +3,7 @@
  * when the message has one, is the rest of the frame, encoded by the negotiated codec. A router can
  * route a message by parsing its header alone and forward the payload bytes untouched.
  */
-import { ErrorCode, ProtocolError, VERBOSE_ERRORS } from './errors.js';
+import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import type {
   AnyMessage,
   ClientMessage,
@@ -156,22 +156,22 @@ function decodeFrame(
   const id = isRequestId(fields.id) ? fields.id : undefined;
   const messageSpec = Object.hasOwn(specs, type) ? specs[type] : undefined;
   if (messageSpec === undefined) {
-    return fail(ErrorCode.PROTOCOL_UNKNOWN_TYPE, VERBOSE_ERRORS ? `unknown message type "${type.slice(0, 64)}"` : type.slice(0, 64), id);
+    return fail('PROTOCOL_UNKNOWN_TYPE', VERBOSE_ERRORS ? `unknown message type "${type.slice(0, 64)}"` : type.slice(0, 64), id);
   }
   for (const [name, rule] of Object.entries(messageSpec.fields)) {
     const value = fields[name];
     const optional = rule.endsWith('?');
     const kind = (optional ? rule.slice(0, -1) : rule) as FieldKind;
     if (value === undefined ? !optional : !fieldValid(value, kind)) {
-      const problem = value === undefined ? 'is required' : `must be ${KIND_TEXT[kind]}`;
-      return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `${type}.${name} ${problem}` : `${type}.${name}`, id);
+      const subject = `${type}.${name}`;
+      return fail('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `${subject} ${value === undefined ? 'is required' : `must be ${KIND_TEXT[kind]}`}` : subject, id);
     }
   }
   if (messageSpec.payload && payload === undefined) {
-    return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `${type} needs a payload after the header line` : type, id);
+    return fail('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `${type} needs a payload after the header line` : type, id);
   }
   if (!messageSpec.payload && payload !== undefined) {
-    return fail(ErrorCode.PROTOCOL_INVALID_MESSAGE, VERBOSE_ERRORS ? `${type} takes no payload` : type, id);
+    return fail('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `${type} takes no payload` : type, id);
   }
   if (payload !== undefined) fields.payload = payload;
   else delete fields.payload; // a header field named payload is not a payload
@@ -179,7 +179,7 @@ function decodeFrame(
 }
 
 function invalidFrame(message: string): Result<never, ProtocolError> {
-  return err(new ProtocolError(ErrorCode.PROTOCOL_INVALID_FRAME, message));
+  return err(new ProtocolError('PROTOCOL_INVALID_FRAME', message));
 }
 
 function fail(code: string, message: string, id: number | undefined): Result<never, ProtocolError> {

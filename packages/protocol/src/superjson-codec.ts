@@ -1,6 +1,6 @@
 import { SuperJSON } from 'superjson';
 import { type Codec, DEFAULT_MAX_ANNOTATIONS, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
-import { ErrorCode, ProtocolError, VERBOSE_ERRORS } from './errors.js';
+import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { type Result, err, ok } from './result.js';
 // Only the two markers: browser builds have no decodeCommon (superjson-fast.browser.ts).
 import { CHANGED, UNTOUCHED } from './superjson-fast-decode.js';
@@ -108,7 +108,7 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     try {
       report = guardSuperjsonEnvelope(envelope, text.length, limits, { text, apply });
     } catch (cause) {
-      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, VERBOSE_ERRORS ? `superjson cannot decode the payload: ${(cause as Error).message}` : '', { cause }));
+      return err(new ProtocolError('PAYLOAD_INVALID', VERBOSE_ERRORS ? `superjson cannot decode the payload: ${(cause as Error).message}` : '', { cause }));
     }
     if (report.problem !== undefined) return invalid(VERBOSE_ERRORS ? `the payload is refused: ${report.problem}` : report.problem);
     const meta = envelope.meta;
@@ -119,7 +119,7 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
       const references = apply === undefined ? envelope : { json: report.value, meta: { referentialEqualities: meta!.referentialEqualities, v: meta!.v } };
       return ok(instance.deserialize(references as Parameters<SuperJSON['deserialize']>[0], { inPlace: true }));
     } catch (cause) {
-      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, VERBOSE_ERRORS ? `superjson cannot decode the payload: ${(cause as Error).message}` : '', { cause }));
+      return err(new ProtocolError('PAYLOAD_INVALID', VERBOSE_ERRORS ? `superjson cannot decode the payload: ${(cause as Error).message}` : '', { cause }));
     }
   };
 
@@ -155,12 +155,12 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
         }
         text = instance.stringify(value);
       } catch (cause) {
-        throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, VERBOSE_ERRORS ? `cannot encode this value: ${(cause as Error).message}` : '', { cause });
+        throw new ProtocolError('PAYLOAD_UNENCODABLE', VERBOSE_ERRORS ? `cannot encode this value: ${(cause as Error).message}` : '', { cause });
       }
       // Never write what receivers refuse: nesting, counts, prototype keys, a root JSON drops...
       // (checked on the text: superjson's own output object shares the JSON of shared values).
       const problem = guardSuperjsonEnvelope(JSON.parse(text), text.length, limits, { text }).problem;
-      if (problem !== undefined) throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, VERBOSE_ERRORS ? `cannot encode this value: ${problem}` : '');
+      if (problem !== undefined) throw new ProtocolError('PAYLOAD_UNENCODABLE', VERBOSE_ERRORS ? `cannot encode this value: ${problem}` : '');
       return text;
     },
     decode,
@@ -181,5 +181,5 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
 export const superjsonCodec: Codec = createSuperjsonCodec();
 
 function invalid(message: string): Result<never, ProtocolError> {
-  return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, message));
+  return err(new ProtocolError('PAYLOAD_INVALID', message));
 }

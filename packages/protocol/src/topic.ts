@@ -1,4 +1,4 @@
-import { ErrorCode, ProtocolError, VERBOSE_ERRORS } from './errors.js';
+import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 
 /**
  * Longest topic, pattern or method name, in Unicode code points (characters: `é`, `字` and `🚀` count
@@ -80,13 +80,13 @@ export function isPattern(pattern: unknown): pattern is string {
 /** Throws a `ProtocolError` with code `TOPIC_INVALID` unless `topic` is valid. */
 export function assertTopic(topic: unknown): asserts topic is string {
   const problem = topicProblem(topic);
-  if (problem !== undefined) throw new ProtocolError(ErrorCode.TOPIC_INVALID, problem);
+  if (problem !== undefined) throw new ProtocolError('TOPIC_INVALID', problem);
 }
 
 /** Throws a `ProtocolError` with code `PATTERN_INVALID` unless `pattern` is valid. */
 export function assertPattern(pattern: unknown): asserts pattern is string {
   const problem = patternProblem(pattern);
-  if (problem !== undefined) throw new ProtocolError(ErrorCode.PATTERN_INVALID, problem);
+  if (problem !== undefined) throw new ProtocolError('PATTERN_INVALID', problem);
 }
 
 /** Whether a pattern contains a wildcard segment. */
