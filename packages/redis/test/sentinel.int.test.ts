@@ -5,6 +5,8 @@
  * refused ENGINE_UNAVAILABLE (never queued, never lost silently); the new master is another Redis
  * (its run_id differs), which may lack acknowledged writes of the old one, so every topic gets a
  * new epoch: subscribers are told to recover (4201) and their recovery says `epoch_changed`.
+ * And the routers leave the old master as soon as the sentinel announces the new one (ioredis's
+ * failoverDetector), not seconds later when the sentinel demotes it: writes in between would be lost.
  */
 import { CloseCode, ErrorCode, type ServerMessage } from '@herald/protocol';
 import { type Router, silentLogger } from '@herald/server';
@@ -39,9 +41,9 @@ function availability(engine: RedisEngine, value: boolean): Promise<void> {
   });
 }
 
-async function node(name: string): Promise<[Router, RedisEngine]> {
+async function node(name: string, minBackoffMs = 600): Promise<[Router, RedisEngine]> {
   // Reconnects wait at least 600 ms: the refusals below land while the engine is away.
-  const engine = redisEngine({ redis: { sentinels: sentinel!.sentinels, name: sentinel!.name }, prefix: 'sentinel:', minBackoffMs: 600, logger: silentLogger });
+  const engine = redisEngine({ redis: { sentinels: sentinel!.sentinels, name: sentinel!.name }, prefix: 'sentinel:', minBackoffMs, logger: silentLogger });
   const router = await startRouter({ name, engine });
   routers.push(router);
   return [router, engine];
@@ -103,5 +105,26 @@ describe('Redis Sentinel under a cluster', () => {
     // And live traffic flows through the new master to the other router.
     late.send({ type: 'publish', id: 2, topic: 'stock.x' }, '{"json":5}');
     expect(await late.nextOf('message')).toMatchObject({ topic: 'stock.x', epoch: after.epoch, offset: 2 });
+  });
+
+  it('routers leave the old master when the sentinel announces the new one, not when the old one is demoted', async () => {
+    // The sentinel's default hello period: the old master goes on saying it is a master, and taking
+    // writes, for at least 8 s after the failover before the sentinel turns it into a replica.
+    sentinel = await startRedisSentinel({ publishPeriodMs: 2000 });
+    const [first, second] = sentinel.servers;
+    const [a, engineA] = await node('a', 10);
+    const [, engineB] = await node('b', 10);
+    await a.publish('feed', 1);
+    const down = Promise.all([availability(engineA, false), availability(engineB, false)]);
+    expect(await sentinel.failover()).toBe(second.port);
+    await down;
+    await Promise.all([availability(engineA, true), availability(engineB, true)]);
+    // Both routers are on the new master while the old one still takes writes: nothing they
+    // publish now can land on it and vanish when it is demoted.
+    expect(await first.command('ROLE')).toMatch(/^\*3\r\n\$6\r\nmaster\r\n/);
+    expect(await first.command('CLIENT', 'LIST')).not.toContain('herald-');
+    expect(await second.command('CLIENT', 'LIST')).toContain(`herald-cmd-${engineA.nodeId}`);
+    const stamp = await a.publish('feed', 2);
+    expect(await second.command('HGET', 'sentinel:m:feed', 'o')).toBe(`$${String(stamp.offset).length}\r\n${stamp.offset}\r\n`);
   });
 });

@@ -38,6 +38,11 @@ export interface RedisSentinelOptions {
   name?: string;
   /** How long the master may be silent before the sentinel thinks it down. Default 1,000 ms. */
   downAfterMs?: number;
+  /**
+   * The sentinel's hello period (`SENTINEL DEBUG publish-period`): a demoted master that still says
+   * it is a master is turned into a replica 4 periods after the failover. Default 100 ms (Redis: 2,000).
+   */
+  publishPeriodMs?: number;
 }
 
 /** How long the helper waits for the setup to settle, or for a failover, before it gives up. */
@@ -96,8 +101,8 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     }
     const command = (...args: string[]): Promise<string> => rawCommand(port, args);
     // INFO every 100 ms instead of 10 s: the sentinel learns of the replica (and trusts it for a
-    // failover) at once; a demoted master is turned into a replica after 0.4 s instead of 8 s.
-    await command('SENTINEL', 'DEBUG', 'info-period', '100', 'publish-period', '100');
+    // failover) at once; by default a demoted master is turned into a replica after 0.4 s, not 8 s.
+    await command('SENTINEL', 'DEBUG', 'info-period', '100', 'publish-period', String(options.publishPeriodMs ?? 100));
     const replicaPort = replica.port;
     await until('the replica syncing', async () => ((await replica!.command('INFO', 'replication')).includes('master_link_status:up') ? true : undefined));
     await until('the sentinel finding the replica', async () => ((await command('INFO', 'sentinel')).includes('slaves=1') ? true : undefined));
