@@ -29,10 +29,21 @@ type FieldSpec = FieldKind | `${FieldKind}?`;
 interface MessageSpec {
   fields: Readonly<Record<string, FieldSpec>>;
   payload: boolean;
+  /** `fields` read once, for the decoder's loop: no per-frame `Object.entries` or string slicing. */
+  rules: readonly FieldRule[];
+}
+interface FieldRule {
+  name: string;
+  kind: FieldKind;
+  optional: boolean;
 }
 
 /** Marked pure: an app that never decodes one direction's messages drops that direction's table. */
-const spec = (fields: Record<string, FieldSpec>, payload = false): MessageSpec => ({ fields, payload });
+const spec = (fields: Record<string, FieldSpec>, payload = false): MessageSpec => ({
+  fields,
+  payload,
+  rules: Object.entries(fields).map(([name, rule]) => ({ name, kind: rule.replace('?', '') as FieldKind, optional: rule.endsWith('?') })),
+});
 
 /** Field rules of every client → router message. */
 export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpec>> = {
@@ -158,10 +169,10 @@ function decodeFrame(
   if (messageSpec === undefined) {
     return fail('PROTOCOL_UNKNOWN_TYPE', VERBOSE_ERRORS ? `unknown message type "${type.slice(0, 64)}"` : type.slice(0, 64), id);
   }
-  for (const [name, rule] of Object.entries(messageSpec.fields)) {
+  const rules = messageSpec.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const { name, kind, optional } = rules[i]!;
     const value = fields[name];
-    const optional = rule.endsWith('?');
-    const kind = (optional ? rule.slice(0, -1) : rule) as FieldKind;
     if (value === undefined ? !optional : !fieldValid(value, kind)) {
       const subject = `${type}.${name}`;
       return fail('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `${subject} ${value === undefined ? 'is required' : `must be ${KIND_TEXT[kind]}`}` : subject, id);
