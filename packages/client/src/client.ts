@@ -249,9 +249,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       installProvider: (provider) => (this.#provider = provider),
     };
     this.#presence = new PresenceWatches({
-      watch: (topic, onState) =>
-        this.#outbox.request({ type: 'presence_watch', topic }, 'subscription', 'resend', (reply) => {
-          if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)));
+      watch: (topic, count, onState) =>
+        this.#outbox.request({ type: 'presence_watch', topic, count }, 'subscription', 'resend', (reply) => {
+          if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)), reply.count ?? 0);
         }).then(() => undefined),
       unwatch: (topic) => this.#outbox.request({ type: 'presence_unwatch', topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
       report: (error) => this.#report(error),
@@ -404,13 +404,16 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   /**
    * Watches a topic's presence: who is subscribed to exactly that topic or pattern. Resolves with a
-   * live view once the router sent the current members. Rejects like `subscribe`.
+   * live view once the router sent the current members. Rejects like `subscribe`. `countOnly`:
+   * the router sends only the number of members (`count`; `change` events with no members), so
+   * watching a big topic costs a few bytes; updates come at most once per the router's
+   * `presenceCountIntervalMs`.
    */
-  async presence(topic: string): Promise<Presence> {
+  async presence(topic: string, options?: { countOnly?: boolean }): Promise<Presence> {
     const problem = patternProblem(topic);
     if (problem !== undefined) throw new SubscriptionError('PATTERN_INVALID', problem);
     this.#assertUsable();
-    return this.#presence.view(topic, this.state === 'open');
+    return this.#presence.view(topic, this.state === 'open', options?.countOnly === true);
   }
 
   /**
@@ -575,6 +578,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         return;
       case 'presence_leave':
         this.#presence.leave(message.topic, message.member.id, message.reason);
+        return;
+      case 'presence_count':
+        this.#presence.count(message.topic, message.count);
         return;
       case 'presence_state': {
         // A big snapshot comes in pages with the same id: gather them, resolve with them all.

@@ -19,7 +19,7 @@ import type { ClientState } from './state.js';
 export type Outgoing =
   | { type: 'subscribe'; pattern: string }
   | { type: 'unsubscribe'; pattern: string }
-  | { type: 'presence_watch'; topic: string }
+  | { type: 'presence_watch'; topic: string; count?: true }
   | { type: 'presence_unwatch'; topic: string }
   | { type: 'handle'; method: string }
   | { type: 'unhandle'; method: string }

@@ -19,7 +19,10 @@ export interface PresenceEvents {
   join: (member: Member) => void;
   /** A client left: `unsubscribed`, `closed` (it closed its connection) or `dropped` (connection lost). */
   leave: (member: Member, reason: string) => void;
-  /** After every join or leave (and after a re-synchronisation): the members now. */
+  /**
+   * After every join or leave (and after a re-synchronisation): the members now. On a count-only
+   * view: after every change of `count` (the members are then always `[]`).
+   */
   change: (members: Member[]) => void;
   /** The view ended: `close()` was called or the client closed. */
   end: () => void;
@@ -27,7 +30,8 @@ export interface PresenceEvents {
 
 /** The client's side of a presence view. */
 export interface PresenceSink {
-  reset(members: Member[]): void;
+  /** `count`: the router's count, for a count-only watch. */
+  reset(members: Member[], count?: number): void;
   join(member: Member): void;
   leave(member: Member, reason: string): void;
   end(): void;
@@ -35,11 +39,15 @@ export interface PresenceSink {
 
 /**
  * A live view of who is subscribed to a topic (or pattern, compared as a string): a snapshot kept
- * up to date by `join` and `leave` events. From `client.presence(topic)`.
+ * up to date by `join` and `leave` events. From `client.presence(topic)`. A count-only view
+ * (`{ countOnly: true }`) has `count` and `change` events, no members (unless the client also
+ * watches the topic's members: the views of a topic share one watch).
  */
 export class Presence extends Emitter<PresenceEvents> {
   readonly topic: string;
   readonly #members = new Map<string, Member>();
+  /** The router's count, while the topic's watch is count-only. */
+  #count: number | undefined;
   readonly #release: (view: Presence) => Promise<void>;
   readonly #report: (error: unknown) => void;
   #open = true;
@@ -59,7 +67,7 @@ export class Presence extends Emitter<PresenceEvents> {
 
   /** How many members there are now. */
   get count(): number {
-    return this.#members.size;
+    return this.#count ?? this.#members.size;
   }
 
   /** Whether the view still receives updates. */
@@ -81,12 +89,14 @@ export class Presence extends Emitter<PresenceEvents> {
   /** @internal */
   sink(): PresenceSink {
     return {
-      reset: (members) => {
+      reset: (members, count) => {
+        this.#count = count;
         this.#members.clear();
         for (const member of members) this.#members.set(member.id, member);
         this.emit('change', this.members());
       },
       join: (member) => {
+        this.#count = undefined; // a member watch took over from a count-only one
         if (!this.#open || this.#members.has(member.id)) return;
         this.#members.set(member.id, member);
         this.emit('join', member);
@@ -117,6 +127,8 @@ export class Presence extends Emitter<PresenceEvents> {
 interface Entry {
   views: Map<Presence, PresenceSink>;
   members: Map<string, Member>;
+  /** The router's count, for a count-only watch (all the topic's views are count-only). */
+  count: number | undefined;
   /**
    * Settles once a snapshot arrived, from whichever watch gets one first (a watch whose reply the
    * connection lost is sent again after the reconnect), or when the router refuses the watch.
@@ -126,8 +138,8 @@ interface Entry {
 }
 
 export interface PresenceIO {
-  /** Sends `presence_watch`; `onState` runs as the snapshot's frame is handled. */
-  watch(topic: string, onState: (members: Member[]) => void): Promise<void>;
+  /** Sends `presence_watch` (`countOnly`: with `count: true`); `onState` runs as the snapshot's frame is handled. */
+  watch(topic: string, countOnly: true | undefined, onState: (members: Member[], count: number) => void): Promise<void>;
   unwatch(topic: string): Promise<void>;
   report(error: unknown): void;
 }
@@ -135,6 +147,8 @@ export interface PresenceIO {
 /**
  * The client's presence watches: one per topic, shared by every view of it, watched again after a
  * reconnect (members that left meanwhile get a `leave` with reason `dropped`, new ones a `join`).
+ * A topic's watch is count-only while all its views are; a member view makes it a member watch
+ * (the router replaces the watch) whose members every view of the topic then gets.
  */
 export class PresenceWatches {
   readonly #entries = new Map<string, Entry>();
@@ -145,12 +159,13 @@ export class PresenceWatches {
   }
 
   /** A new view of `topic`, once its snapshot arrived (after the reconnect, when not `watchNow`). */
-  async view(topic: string, watchNow: boolean): Promise<Presence> {
+  async view(topic: string, watchNow: boolean, countOnly: boolean): Promise<Presence> {
     const view = new Presence(topic, (v) => this.#release(v), this.#io.report);
     const sink = view.sink();
     let entry = this.#entries.get(topic);
-    if (entry === undefined) {
-      const created: Entry = { views: new Map(), members: new Map(), ready: Promise.resolve(), settle: undefined };
+    if (entry === undefined || (entry.count !== undefined && !countOnly)) {
+      // A count-only watch's views move to the member watch that replaces it.
+      const created: Entry = { views: entry?.views ?? new Map(), members: new Map(), count: countOnly ? 0 : undefined, ready: Promise.resolve(), settle: undefined };
       created.ready = new Promise((resolve, reject) => (created.settle = { resolve, reject }));
       this.#entries.set(topic, (entry = created));
       if (watchNow) this.#watch(topic, created);
@@ -164,8 +179,15 @@ export class PresenceWatches {
       sink.end();
       throw error;
     }
-    sink.reset([...entry.members.values()]);
+    sink.reset([...entry.members.values()], entry.count);
     return view;
+  }
+
+  /** A count-only watch's count (`presence_count`, or its snapshot). */
+  count(topic: string, count: number, entry = this.#entries.get(topic)): void {
+    if (entry?.count === undefined) return; // none, or a member watch replaced it
+    entry.count = count;
+    for (const sink of entry.views.values()) sink.reset([], count);
   }
 
   join(topic: string, member: Member): void {
@@ -207,7 +229,8 @@ export class PresenceWatches {
   }
 
   #watch(topic: string, entry: Entry): void {
-    const watched = this.#io.watch(topic, (members) => {
+    const watched = this.#io.watch(topic, entry.count !== undefined || undefined, (members, count) => {
+      if (entry.count !== undefined) return this.count(topic, count, entry);
       const fresh = new Map(members.map((member) => [member.id, member]));
       for (const id of [...entry.members.keys()]) if (!fresh.has(id)) this.leave(topic, id, 'dropped');
       for (const member of members) this.join(topic, member);

@@ -74,6 +74,7 @@ const CLIENT_SAMPLES: readonly ClientMessage[] = [
   { type: 'list_methods', id: 12 },
   { type: 'refresh', id: 14, token: 'eyJ.x.y' },
   { type: 'presence_watch', id: 15, topic: 'room.1', by: 'user' },
+  { type: 'presence_watch', id: 16, topic: 'room.*', by: 'connection', count: true },
 ];
 
 const SERVER_SAMPLES: readonly ServerMessage[] = [
@@ -90,6 +91,8 @@ const SERVER_SAMPLES: readonly ServerMessage[] = [
   { type: 'presence_join', topic: 'room.1', member: bob },
   { type: 'presence_leave', topic: 'room.1', member: alice, reason: 'dropped' },
   { type: 'presence_unwatched', id: 6, topic: 'room.1' },
+  { type: 'presence_state', id: 9, topic: 'room.1', members: [], count: 2100 },
+  { type: 'presence_count', topic: 'room.1', count: 0 },
   { type: 'pong', id: 7 },
   { type: 'error', id: 8, code: 'TOPIC_INVALID', message: 'bad topic' },
   { type: 'error', code: 'PROTOCOL_INVALID_FRAME', message: 'no id' },
@@ -208,6 +211,7 @@ describe('bad frames', () => {
     ['presence_state with a member missing connectedAt', '{"type":"presence_state","id":4,"topic":"a","members":[{"id":"c","name":"n"}]}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 4],
     ['presence_state with members as object', '{"type":"presence_state","id":5,"topic":"a","members":{}}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 5],
     ['presence_join with numeric info', '{"type":"presence_join","topic":"a","member":{"id":"c","name":"n","info":1,"connectedAt":1}}', ErrorCode.PROTOCOL_INVALID_MESSAGE],
+    ['presence_count with a negative count', '{"type":"presence_count","topic":"a","count":-1}', ErrorCode.PROTOCOL_INVALID_MESSAGE],
     ['presence_leave without reason', '{"type":"presence_leave","topic":"a","member":{"id":"c","name":"n","connectedAt":1}}', ErrorCode.PROTOCOL_INVALID_MESSAGE],
     ['error without code', '{"type":"error","id":6,"message":"m"}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 6],
     ['pong with payload', '{"type":"pong","id":7}\n', ErrorCode.PROTOCOL_INVALID_MESSAGE, 7],

@@ -118,6 +118,8 @@ export interface PresenceWatchMsg {
   topic: string;
   /** Members per `user` (a user's connections are one member) or per `connection`. Default: the router's. */
   by?: string;
+  /** Only the number of members: `presence_state` without members, then `presence_count` as it changes. */
+  count?: boolean;
 }
 export interface PresenceUnwatchMsg {
   type: 'presence_unwatch';
@@ -297,6 +299,12 @@ export interface PresenceLeaveMsg {
   member: MemberWire;
   reason: string;
 }
+/** A count-only watch's number of members changed (at most one per topic per `presenceCountIntervalMs`). */
+export interface PresenceCountMsg {
+  type: 'presence_count';
+  topic: string;
+  count: number;
+}
 export interface PresenceUnwatchedMsg {
   type: 'presence_unwatched';
   id: number;
@@ -394,6 +402,7 @@ export type ServerMessage =
   | PresenceStateMsg
   | PresenceJoinMsg
   | PresenceLeaveMsg
+  | PresenceCountMsg
   | PresenceUnwatchedMsg
   | PongMsg
   | ErrorMsg

@@ -81,6 +81,8 @@ export interface HubOptions {
   presenceBy: 'user' | 'connection';
   /** Per user: how long a user whose last connection left stays a member (no flapping on reload). */
   presenceGraceMs: number;
+  /** Count-only watches: at most one `presence_count` per watch per this many ms. */
+  presenceCountIntervalMs: number;
 }
 
 /** Why a client disconnected, as the `disconnect` event tells it. */
@@ -166,7 +168,7 @@ export class Hub implements EngineListener {
     this.#resume = new ResumeTokens(options.resumeSecret);
     this.contracts = new ContractGate(options.contract);
     this.access = new Access(options.access, logger);
-    this.#watchers = new PresenceWatchers(this.frames);
+    this.#watchers = new PresenceWatchers(this.frames, this.options.presenceCountIntervalMs);
     this.#addresses = new AddressLimits(options);
     this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
     this.requests = new Requests(peer, options, logger, () => this.observer, (connection, codec) =>
@@ -361,7 +363,7 @@ export class Hub implements EngineListener {
         this.#onPublish(connection, message.topic, message.payload as Uint8Array, message.id, message.pid);
         return;
       case 'presence_watch':
-        return this.#onWatch(connection, message.id, message.topic, message.by);
+        return this.#onWatch(connection, message.id, message.topic, message.by, message.count === true);
       case 'presence_unwatch':
         return this.#onUnwatch(connection, message.id, message.topic);
       case 'ping':
@@ -624,7 +626,7 @@ export class Hub implements EngineListener {
     }
   }
 
-  async #onWatch(connection: Connection, id: number, topic: string, by: string | undefined): Promise<void> {
+  async #onWatch(connection: Connection, id: number, topic: string, by: string | undefined, countOnly: boolean): Promise<void> {
     const problem = patternProblem(topic);
     if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
     if (by !== undefined && by !== 'user' && by !== 'connection') {
@@ -637,7 +639,7 @@ export class Hub implements EngineListener {
       return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} presence watches per connection`, id);
     }
     const byUser = (by ?? this.options.presenceBy) === 'user' ? { graceMs: this.options.presenceGraceMs } : undefined;
-    const watch = this.#watchers.start(connection, topic, byUser);
+    const watch = this.#watchers.start(connection, topic, byUser, countOnly);
     let members: PresenceMember[];
     try {
       members = await this.engine.members(topic);

@@ -7,6 +7,7 @@ import { type MemberWire, encodeFrame } from '@herald/protocol';
 import type { Connection } from './connection.js';
 import type { PresenceEvent, PresenceMember } from './engine.js';
 import type { Frames } from './frames.js';
+import { CountWatch } from './presence-count-watch.js';
 import { UserPresenceView } from './user-presence.js';
 
 /** Most bytes (estimated) and members in one page of a presence snapshot. */
@@ -23,25 +24,33 @@ export interface Watch {
   pending: PresenceEvent[] | undefined;
   /** For a watch of presence per user: the view that groups connections by user. */
   view: UserPresenceView | undefined;
+  /** For a count-only watch (`presence_watch.count`): the count and its coalesced updates. */
+  counter: CountWatch | undefined;
 }
 
 export class PresenceWatchers {
   readonly #byTopic = new Map<string, Map<string, Watch>>();
   readonly #frames: Frames;
+  readonly #countIntervalMs: number;
 
-  constructor(frames: Frames) {
+  constructor(frames: Frames, countIntervalMs: number) {
     this.#frames = frames;
+    this.#countIntervalMs = countIntervalMs;
   }
 
-  /** Starts a watch: events for the topic are held for it until `snapshot`. */
-  start(connection: Connection, topic: string, byUser: { graceMs: number } | undefined): Watch {
+  /**
+   * Starts a watch (replacing the connection's watch of the topic, if any): events for the topic
+   * are held for it until `snapshot`. `countOnly`: the watcher gets the count, not the members.
+   */
+  start(connection: Connection, topic: string, byUser: { graceMs: number } | undefined, countOnly = false): Watch {
     let watches = this.#byTopic.get(topic);
     if (watches === undefined) this.#byTopic.set(topic, (watches = new Map()));
-    const watch: Watch = { connection, topic, pending: [], view: undefined };
-    if (byUser !== undefined) {
+    const watch: Watch = { connection, topic, pending: [], view: undefined, counter: undefined };
+    if (countOnly) watch.counter = new CountWatch(connection, topic, byUser, this.#countIntervalMs);
+    else if (byUser !== undefined) {
       watch.view = new UserPresenceView(byUser.graceMs, (event) => connection.sendMessage(this.#frames.presence(event, connection.codec)));
     }
-    watches.get(connection.id)?.view?.close();
+    end(watches.get(connection.id));
     watches.set(connection.id, watch);
     if (connection.watching.size === 0) connection.watching = new Set();
     connection.watching.add(topic);
@@ -58,6 +67,27 @@ export class PresenceWatchers {
     const { connection, topic } = watch;
     const current = (): boolean => this.#byTopic.get(topic)?.get(connection.id) === watch;
     if (!current()) return; // unwatched or closed meanwhile
+    if (watch.counter !== undefined) {
+      connection.sendMessage({ type: 'presence_state', id, topic, members: [], count: watch.counter.seed(members) });
+    } else await this.#sendMembers(watch, id, members, current);
+    if (!current()) return;
+    const pending = watch.pending ?? [];
+    watch.pending = undefined;
+    // With a remote engine (Redis) an event held here may already be in the snapshot: replay the
+    // held events over the snapshot and send only those that change it (no join twice).
+    const present = new Set(members.map((m) => m.id));
+    for (const event of pending) {
+      const id = event.member.id;
+      if (event.type === 'join' ? present.has(id) : !present.has(id)) continue;
+      if (event.type === 'join') present.add(id);
+      else present.delete(id);
+      this.#apply(watch, event);
+    }
+  }
+
+  /** The members, in pages (see `snapshot`). */
+  async #sendMembers(watch: Watch, id: number, members: PresenceMember[], current: () => boolean): Promise<void> {
+    const { connection, topic } = watch;
     const shown = watch.view === undefined ? members : watch.view.snapshot(members);
     const count = shown.length;
     let page: MemberWire[] = [];
@@ -80,25 +110,18 @@ export class PresenceWatchers {
         bytes += size;
       }
     }
-    const pending = watch.pending ?? [];
-    watch.pending = undefined;
-    // With a remote engine (Redis) an event held here may already be in the snapshot: replay the
-    // held events over the snapshot and send only those that change it (no join twice).
-    const present = new Set(members.map((m) => m.id));
-    for (const event of pending) {
-      const id = event.member.id;
-      if (event.type === 'join' ? present.has(id) : !present.has(id)) continue;
-      if (event.type === 'join') present.add(id);
-      else present.delete(id);
-      if (watch.view === undefined) connection.sendMessage(this.#frames.presence(event, connection.codec));
-      else watch.view.apply(event);
-    }
+  }
+
+  #apply(watch: Watch, event: PresenceEvent): void {
+    if (watch.counter !== undefined) watch.counter.apply(event);
+    else if (watch.view !== undefined) watch.view.apply(event);
+    else watch.connection.sendMessage(this.#frames.presence(event, watch.connection.codec));
   }
 
   remove(connection: Connection, topic: string): void {
     connection.watching.delete(topic);
     const watches = this.#byTopic.get(topic);
-    watches?.get(connection.id)?.view?.close();
+    end(watches?.get(connection.id));
     watches?.delete(connection.id);
     if (watches?.size === 0) this.#byTopic.delete(topic);
   }
@@ -117,8 +140,8 @@ export class PresenceWatchers {
         watch.pending.push(event);
         continue;
       }
-      if (watch.view !== undefined) {
-        watch.view.apply(event);
+      if (watch.view !== undefined || watch.counter !== undefined) {
+        this.#apply(watch, event);
         continue;
       }
       const { codec } = watch.connection;
@@ -127,4 +150,10 @@ export class PresenceWatchers {
       watch.connection.send(frame);
     }
   }
+}
+
+/** Stops a watch's timers (leave graces, count updates). */
+function end(watch: Watch | undefined): void {
+  watch?.view?.close();
+  watch?.counter?.close();
 }

@@ -221,6 +221,11 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   presenceBy?: 'user' | 'connection';
   /** Presence per user: how long a user stays a member after its last connection went. Default 5,000 ms. */
   presenceGraceMs?: number;
+  /**
+   * Count-only presence watches (`presence_watch.count`): the first change of a topic's count is
+   * sent at once, later ones at most once per this many ms per watch (the latest count). Default 1,000 ms.
+   */
+  presenceCountIntervalMs?: number;
 }
 
 /** Events of a router, with their listener signatures (tinyproto's lifecycle hooks). */
@@ -352,6 +357,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         resumeSecret: options.resumeSecret,
         presenceBy: options.presenceBy ?? (options.authenticate === undefined ? 'connection' : 'user'),
         presenceGraceMs: options.presenceGraceMs ?? 5000,
+        presenceCountIntervalMs: options.presenceCountIntervalMs ?? 1000,
         access: {
           authenticate: options.authenticate,
           defaultPermissions: new CompiledPermissions(options.defaultPermissions ?? ALLOW_EVERYTHING),

@@ -35,6 +35,11 @@ export class UserPresenceView {
     return [...this.#users.values()].map((entry) => this.#shown(entry));
   }
 
+  /** How many users are members now (a user in its leave grace still is). */
+  get size(): number {
+    return this.#users.size;
+  }
+
   /** A connection-level join or leave, turned into user-level ones (now, or after the grace). */
   apply(event: PresenceEvent): void {
     if (event.type === 'join') {
