@@ -251,7 +251,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#presence = new PresenceWatches({
       watch: (topic, count, onState) =>
         this.#outbox.request({ type: 'presence_watch', topic, count }, 'subscription', 'resend', (reply) => {
-          if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)), reply.count ?? 0);
+          if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)), reply.count);
         }).then(() => undefined),
       unwatch: (topic) => this.#outbox.request({ type: 'presence_unwatch', topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
       report: (error) => this.#report(error),
@@ -413,7 +413,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const problem = patternProblem(topic);
     if (problem !== undefined) throw new SubscriptionError('PATTERN_INVALID', problem);
     this.#assertUsable();
-    return this.#presence.view(topic, this.state === 'open', options?.countOnly === true);
+    return this.#presence.view(topic, this.state === 'open', !!options?.countOnly);
   }
 
   /**

@@ -139,7 +139,7 @@ interface Entry {
 
 export interface PresenceIO {
   /** Sends `presence_watch` (`countOnly`: with `count: true`); `onState` runs as the snapshot's frame is handled. */
-  watch(topic: string, countOnly: true | undefined, onState: (members: Member[], count: number) => void): Promise<void>;
+  watch(topic: string, countOnly: true | undefined, onState: (members: Member[], count?: number) => void): Promise<void>;
   unwatch(topic: string): Promise<void>;
   report(error: unknown): void;
 }
@@ -184,7 +184,7 @@ export class PresenceWatches {
   }
 
   /** A count-only watch's count (`presence_count`, or its snapshot). */
-  count(topic: string, count: number, entry = this.#entries.get(topic)): void {
+  count(topic: string, count: number | undefined, entry = this.#entries.get(topic)): void {
     if (entry?.count === undefined) return; // none, or a member watch replaced it
     entry.count = count;
     for (const sink of entry.views.values()) sink.reset([], count);
