@@ -24,7 +24,9 @@ import { expect, it } from 'vitest';
 // Then -1.3 KB: production browser builds carry no error message texts (VERBOSE_ERRORS).
 // Then -0.55 KB: the page's modules name error codes as strings, so that the ErrorCode table
 // (every code of the protocol) is left out of pages that do not import it.
-const OWN_BUDGET_BYTES = 13.25 * 1024;
+// Issue 12: +128 B for count-only presence views (`presence(topic, { countOnly: true })` and the
+// `presence_count` frame; the addition measured 131 B).
+const OWN_BUDGET_BYTES = 13.25 * 1024 + 128;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
