@@ -70,6 +70,7 @@ export class NodeLease {
       this.#registered = false;
       await this.beat();
       await this.engine.presence.reregister();
+      await this.engine.rpc.reannounce(); // the reaper dropped our providers too
       return;
     }
     this.#registered = true;
@@ -88,7 +89,7 @@ export class NodeLease {
 
   /** Leaves the cluster on a clean shutdown (the router already made its clients leave). */
   async resign(): Promise<void> {
-    const { keys, cmd } = this.engine;
-    await Promise.all([cmd.zrem(keys.nodes, keys.node), cmd.del(keys.nodeMembers, keys.nodeClients)]);
+    const { keys } = this.engine;
+    await this.engine.run('RESIGN', [keys.nodes], [keys.prefix, keys.node, keys.events]);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Requests across routers over Redis (the Engine's routing seam; issue 13). Each node announces how
  * many providers of a method it has, and who the first {@link MAX_LISTED_PEERS} of them are, in the
- * hash `P rpc:<method>` (node → `count LF peers-json`; the set `P rpc:methods` names the methods) and
- * on the events channel (`rpc LF method LF node LF count LF peers-json`); every node mirrors the
+ * hash `P rpc:<method>` (node → `count LF peers-json`; the set `P rpc:methods` names the methods, and
+ * `P node:<n>:rpc` those of node n) and on the events channel (`rpc LF method LF node LF count LF peers-json`); every node mirrors the
  * registry in memory (loaded when its Pub/Sub connection is ready, kept by the events), so picking
  * a node costs no round trip and `list_methods` reads memory. A node re-announces its own methods
  * whenever its command connection is back (a Redis restart loses the registry). A routed message is
@@ -10,6 +10,12 @@
  * nobody (the node is gone) resolves false. When the reaper declares a node dead (`node_dead`,
  * within the lease plus one heartbeat: 4 s by default) every node drops it from the mirror and
  * tells its router, whose requests to that node fail HANDLER_GONE.
+ *
+ * The registry in Redis holds only what live nodes provide (issue 12: every resource has a bound):
+ * a node's entry goes when its count drops to 0, a method leaves `rpc:methods` with the last
+ * node's entry (both in the ANNOUNCE script), and the reaper (or a clean shutdown) drops every
+ * entry of a dead node in the script that declares it dead. So `rpc:methods` holds at most the
+ * live nodes' `maxMethods` each, and a dead node's methods leave it within the lease bound.
  */
 import type { PeerRef } from '@herald/protocol';
 import type { RemoteMethods, RoutedMessage } from '@herald/server';
@@ -56,12 +62,8 @@ export class Rpc {
   }
 
   async #announce(method: string, providers: number, value: string): Promise<void> {
-    const { cmd, keys, nodeId } = this.engine;
-    const pipeline = cmd.multi();
-    if (providers > 0) pipeline.hset(this.#methodKey(method), nodeId, value).sadd(this.#methodsKey, method);
-    else pipeline.hdel(this.#methodKey(method), nodeId);
-    pipeline.publish(keys.events, `${RPC}${method}\n${nodeId}\n${value}`);
-    await pipeline.exec();
+    const { keys, nodeId } = this.engine;
+    await this.engine.run('ANNOUNCE', [this.#methodKey(method), this.#methodsKey, `${keys.prefix}node:${nodeId}:rpc`], [nodeId, method, providers, value, keys.events]);
   }
 
   /** What the other nodes provide, for `list_methods` (rebuilt only after a change). */
@@ -124,8 +126,7 @@ export class Rpc {
     for (const [method, nodes] of this.#mirror) {
       if (!nodes.delete(node)) continue;
       if (nodes.size === 0) this.#mirror.delete(method);
-      this.#dropPeers(method, node);
-      this.engine.cmd.hdel(this.#methodKey(method), node).catch(() => {});
+      this.#dropPeers(method, node); // its entries in Redis went in the same script as the event
     }
     this.engine.listener?.onNodeLost?.(node);
   }

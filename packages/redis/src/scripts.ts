@@ -8,8 +8,11 @@
  * publish dedupe, `P ix` zset topic → last publish ms, `P gen` generation, `P runid` last master
  * run_id, `P pm:<topic>` presence hash (id → `seq LF node LF member-json`), `P pv:<topic>` presence
  * version, `P nodes` zset node → lease deadline (Redis ms), `P node:<n>:pm` set of `topic LF id` the
- * node's members, `P node:<n>:clients` hash of its clients. Channels: `P c:<topic>` publications,
- * `P p` presence events, `P n:<node>` the node's inbox (heartbeat ticks).
+ * node's members, `P node:<n>:clients` hash of its clients, `P rpc:<method>` hash node → that node's
+ * providers of the method, `P rpc:methods` set of the methods some node provides, `P node:<n>:rpc`
+ * set of the methods the node provides. Channels: `P c:<topic>` publications, `P p` presence
+ * events, `P ev` cluster events (provider counts, dead nodes), `P n:<node>` the node's inbox
+ * (heartbeat ticks, routed requests).
  * The scripts build some keys from the prefix (presence of a dead node): standalone Redis and
  * Sentinel only, not Redis Cluster.
  */
@@ -120,6 +123,41 @@ end
 `;
 
 /**
+ * Takes a node's providers out of the request registry: each method it provided loses the node's
+ * entry, and leaves \`rpc:methods\` when no node provides it any more. Shared by REAP and RESIGN.
+ */
+const DROP_RPC = `
+local function dropRpc(prefix, node)
+  local mine = prefix .. 'node:' .. node .. ':rpc'
+  for _, method in ipairs(redis.call('SMEMBERS', mine)) do
+    local hash = prefix .. 'rpc:' .. method
+    redis.call('HDEL', hash, node)
+    if redis.call('EXISTS', hash) == 0 then redis.call('SREM', prefix .. 'rpc:methods', method) end
+  end
+  redis.call('DEL', mine)
+end
+`;
+
+/**
+ * KEYS: method hash, methods set, node's methods set. ARGV: node, method, providers, value, events channel.
+ * Records how many providers of a method the node has (`value` = \`count LF peers-json\`) and
+ * publishes it; at 0 the node's entry goes, and the method leaves the methods set when no node
+ * provides it any more, so the registry holds only what live nodes provide.
+ */
+export const ANNOUNCE = `
+if tonumber(ARGV[3]) > 0 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('SADD', KEYS[2], ARGV[2])
+  redis.call('SADD', KEYS[3], ARGV[2])
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('SREM', KEYS[3], ARGV[2])
+  if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+end
+redis.call('PUBLISH', ARGV[5], 'rpc\\n' .. ARGV[2] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[4])
+`;
+
+/**
  * ARGV: prefix, topic, id, reason, channel, node. Returns 1 when the member left, 0 when it was not
  * there or another node holds it now (its session resumed there).
  */
@@ -144,10 +182,10 @@ return now
 /**
  * KEYS: nodes. ARGV: prefix, presence channel, events channel.
  * Every node whose lease passed: its members leave with reason \`node_lost\` (once: the leave only
- * happens if the member is still there), its keys go, and \`node_dead <id>\` is published on the
+ * happens if the member is still there), its keys and its request providers go, and \`node_dead <id>\` is published on the
  * events channel. Returns the ids reaped.
  */
-export const REAP = `${LEAVE_ONE}
+export const REAP = `${LEAVE_ONE}${DROP_RPC}
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 16)
@@ -158,10 +196,23 @@ for _, node in ipairs(dead) do
     leaveOne(ARGV[1], string.sub(entry, 1, lf - 1), string.sub(entry, lf + 1), 'node_lost', ARGV[2], node)
   end
   redis.call('DEL', set, ARGV[1] .. 'node:' .. node .. ':clients')
+  dropRpc(ARGV[1], node)
   redis.call('ZREM', KEYS[1], node)
   redis.call('PUBLISH', ARGV[3], 'node_dead\\n' .. node)
 end
 return dead
+`;
+
+/**
+ * KEYS: nodes. ARGV: prefix, node, events channel. A node leaving on a clean shutdown: its lease,
+ * its keys and its request providers go, and \`node_dead <id>\` tells the others (the calls it
+ * was serving fail at once). Its members have already left one by one.
+ */
+export const RESIGN = `${DROP_RPC}
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('DEL', ARGV[1] .. 'node:' .. ARGV[2] .. ':pm', ARGV[1] .. 'node:' .. ARGV[2] .. ':clients')
+dropRpc(ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], 'node_dead\\n' .. ARGV[2])
 `;
 
 /**

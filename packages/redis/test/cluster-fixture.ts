@@ -24,6 +24,8 @@ export async function clusterFixture(prefix: string, env: Record<string, string>
 
   return {
     redis,
+    /** The key prefix of the latest `threeNodes()` cluster. */
+    prefix: (): string => `${prefix}${cluster}:`,
     /** Three router processes over the Redis, named n1, n2 and n3, on a fresh key prefix. */
     async threeNodes(): Promise<ThreeNodes> {
       const base = { ...env, HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: `${prefix}${++cluster}:` };
