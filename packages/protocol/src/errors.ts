@@ -188,6 +188,8 @@ export class RemoteError extends HeraldError {
 
   constructor(code: string, message: string, options: HeraldErrorOptions & { data?: unknown; remoteStack?: string } = {}) {
     super(code, message, options);
+    // The handler's own words, as it wrote them, in every build (not shortened: see VERBOSE_ERRORS).
+    this.message = message;
     this.data = options.data;
     this.remoteStack = options.remoteStack;
   }

@@ -4,7 +4,7 @@
  * subject, and the frame and topic tests pass unchanged (they match on codes).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { ConnectionError, ErrorCode, HeraldError, VERBOSE_ERRORS } from './errors.js';
+import { ConnectionError, ErrorCode, HeraldError, RemoteError, VERBOSE_ERRORS } from './errors.js';
 import { decodeServerFrame } from './frame.js';
 import { methodProblem, patternProblem, topicProblem } from './topic.js';
 
@@ -16,6 +16,11 @@ describe('without VERBOSE_ERRORS', () => {
     expect(new HeraldError(ErrorCode.NO_HANDLER, 'math.add').message).toBe('NO_HANDLER math.add');
     const closed = new ConnectionError(ErrorCode.CONNECTION_CLOSED, '');
     expect([closed.message, closed.code, closed.name]).toEqual(['CONNECTION_CLOSED', 'CONNECTION_CLOSED', 'ConnectionError']);
+  });
+
+  it("a RemoteError keeps the handler's message as it wrote it", () => {
+    const remote = new RemoteError('UNKNOWN_PLACE', 'no forecast for Mars', { data: { place: 'Mars' } });
+    expect([remote.code, remote.message, remote.data]).toEqual(['UNKNOWN_PLACE', 'no forecast for Mars', { place: 'Mars' }]);
   });
 
   it('a problem is still a string (empty), and no problem is still undefined', () => {
