@@ -25,6 +25,8 @@ export interface FanoutCommand {
   stallMs: number;
   /** Profile the measured phase with the V8 CPU profiler and write it here. */
   profilePath?: string;
+  /** Topics scenario: publish message `seq` to `<topic>.<seq % topics>` instead of `topic`. */
+  topics?: number;
 }
 
 export interface LatencyCommand {
@@ -134,6 +136,15 @@ export interface SubscriberConfig {
   count: number;
   /** Subscribe every client to it; idle clients when absent. */
   topic?: string;
+  /**
+   * Topics scenario: `topic` names `topics` topics (`<topic>.0` …), spread over every process's
+   * clients (see spread-topics.ts); this process's clients are numbers `clientBase` on of `clientTotal`.
+   */
+  topics?: number;
+  /** Patterns scenario: `patterns` patterns that never match, spread over every process's clients. */
+  patterns?: number;
+  clientBase?: number;
+  clientTotal?: number;
   /** Record one-way latency of messages with a seq above this. */
   latencyAfterSeq?: number;
   /** Recovery: reconnect at once after a cut, and note when. */

@@ -16,6 +16,7 @@ import { runStorm, stormCase } from './scenarios/storm.js';
 import { runStormNats } from './scenarios/storm-nats.js';
 import { runStormSocketio } from './scenarios/storm-socketio.js';
 import { formatSize, runFanout, runPayloadSizes } from './scenarios/fanout.js';
+import { patternsCase, runPatterns, runTopics, topicsCase } from './scenarios/spread.js';
 import { runIdle } from './scenarios/idle.js';
 import { runLatency } from './scenarios/latency.js';
 import { RECOVERY_SYSTEMS, recoveryCase, runRecovery } from './scenarios/recovery.js';
@@ -139,6 +140,24 @@ async function runAll(ctx: RunContext, options: BenchOptions): Promise<Measureme
       case 'cluster':
         if (!options.systems.includes('herald')) break;
         await attemptCases('cluster', scenario, 'herald', [clusterCase(1, 0), clusterCase(3, 0)], () => runCluster(ctx, 'cluster · Herald'));
+        break;
+      case 'topics':
+        for (const topics of options.topicCounts) {
+          for (const system of options.systems) {
+            if (system === 'herald-contract') continue;
+            const name = label(`topics T=${topics}`, system);
+            await attempt(name, { scenario, case: topicsCase(topics, options.topicsSubscribers, options.size), system }, () => runTopics(ctx, system, topics, name));
+          }
+        }
+        break;
+      case 'patterns':
+        for (const patterns of options.patternCounts) {
+          for (const system of options.systems) {
+            if (system === 'herald-contract') continue;
+            const name = label(`patterns P=${patterns}`, system);
+            await attempt(name, { scenario, case: patternsCase(patterns, options.patternsSubscribers, options.size), system }, () => runPatterns(ctx, system, patterns, name));
+          }
+        }
         break;
       case 'storm':
         if (options.systems.includes('herald')) {

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemName, isSystemName } from './systems/system.js';
 
-export const SCENARIOS = ['fanout', 'latency', 'requests', 'idle', 'payload', 'recovery', 'codec', 'cluster', 'storm'] as const;
+export const SCENARIOS = ['fanout', 'latency', 'requests', 'idle', 'payload', 'recovery', 'codec', 'cluster', 'storm', 'topics', 'patterns'] as const;
+/** What runs without `--scenario`: the scaling curves over topics and patterns only when asked for. */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter((s) => s !== 'topics' && s !== 'patterns');
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -36,6 +38,12 @@ export interface BenchOptions {
   missed: number;
   /** Recovery: subscribers cut and recovering at once. */
   recoverySubscribers: number;
+  /** Topics scenario: topic counts (one run each), and the subscribers spread over them. */
+  topicCounts: number[];
+  topicsSubscribers: number;
+  /** Patterns scenario: pattern counts (one run each), and the fan-out's subscribers. */
+  patternCounts: number[];
+  patternsSubscribers: number;
   /** Messages in flight; default from a budget of deliveries and bytes. */
   window: number | undefined;
   rate: number;
@@ -50,7 +58,8 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [options]
 
-  --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec,cluster,storm (default: all)
+  --scenario LIST      fanout,latency,requests,idle,payload,recovery,codec,cluster,storm (default: all of
+                       these), topics, patterns (scaling curves, only when named)
   --systems LIST       herald,socketio,ws-json,ws-superjson,ws-superjson-corked,ws-json-frame-once,nats
                        (default: all of these), herald-contract (Herald with a zod contract
                        on the bench topics); recovery is Herald only
@@ -66,6 +75,10 @@ export const USAGE = `Usage: pnpm bench [options]
   --in-flight LIST     requests: requests in flight per caller process, one run each (default 32,1)
   --callers N          requests: caller clients per caller process (default 4)
   --connections N      idle: clients (default 5000)
+  --topics LIST        topics: topic counts, one run each (default 1,100,10000,100000); subscribers
+                       (--subscribers, default 1000) spread over them, messages round robin
+  --patterns LIST      patterns: patterns held that match nothing, one run each (default
+                       1,100,1000,10000), beside a fan-out to --subscribers (default 100)
   --missed N           recovery: messages published while the subscriber is cut off (default 10000)
   --profile            write a V8 CPU profile of each server's measured fan-out, payload and requests phase
   --markdown           print the table as Markdown as well (for bench/README.md)
@@ -108,6 +121,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       callers: { type: 'string' },
       connections: { type: 'string' },
       missed: { type: 'string' },
+      topics: { type: 'string' },
+      patterns: { type: 'string' },
       profile: { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -117,7 +132,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const quick = values.quick ?? false;
 
-  const scenarios = (values.scenario?.flatMap((s) => list(s) ?? []) ?? [...SCENARIOS]) as string[];
+  const scenarios = (values.scenario?.flatMap((s) => list(s) ?? []) ?? [...DEFAULT_SCENARIOS]) as string[];
   for (const scenario of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario "${scenario}"; use ${SCENARIOS.join(', ')}`);
   }
@@ -149,6 +164,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     recoverySubscribers: 1,
     window: values.window === undefined ? undefined : Math.round(positive('window', values.window)!),
     rate: positive('rate', values.rate) ?? 200,
+    topicCounts: integers('topics', values.topics) ?? (quick ? [1, 1000] : [1, 100, 10_000, 100_000]),
+    topicsSubscribers: subscribers?.[0] ?? (quick ? 100 : 1000),
+    patternCounts: integers('patterns', values.patterns) ?? (quick ? [1, 1000] : [1, 100, 1000, 10_000]),
+    patternsSubscribers: subscribers?.[0] ?? 100,
     idleConnections: Math.round(positive('connections', values.connections) ?? (quick ? 1000 : 5000)),
     idleProcs: 4,
     codecMs: quick ? 60 : 250,

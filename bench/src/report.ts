@@ -95,6 +95,22 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     CLIENT,
     CORES,
   ],
+  topics: [
+    { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
+    { key: 'cpuUsPerDelivery', label: 'router CPU µs per delivery ↓', better: 'lower', format: sig },
+    { key: 'cpuUsPerPublish', label: 'router CPU µs per publish ↓', better: 'lower', format: sig },
+    SPLIT,
+    CLIENT,
+    CORES,
+  ],
+  patterns: [
+    { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
+    { key: 'cpuUsPerDelivery', label: 'router CPU µs per delivery ↓', better: 'lower', format: sig },
+    { key: 'cpuUsPerPublish', label: 'router CPU µs per publish ↓', better: 'lower', format: sig },
+    SPLIT,
+    CLIENT,
+    CORES,
+  ],
   codec: [
     { key: 'encodeOps', label: 'encode ops per CPU s ↑', better: 'higher', format: count },
     { key: 'decodeOps', label: 'decode ops per CPU s ↑', better: 'higher', format: count },

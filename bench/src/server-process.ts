@@ -130,7 +130,7 @@ function fanout(command: FanoutCommand): Promise<FanoutResult> {
       }
       while (seq - low < window && (phase !== 'measure' || seq - mark.seq < command.maxMessages)) {
         seq++;
-        server.publish(topic, makePayload(seq, size));
+        server.publish(command.topics === undefined ? topic : `${topic}.${seq % command.topics}`, makePayload(seq, size));
       }
     };
 

@@ -15,6 +15,10 @@ export interface SetupOptions {
   /** Subscribe every client to it; idle clients without it. */
   topic?: string;
   latencyAfterSeq?: number;
+  /** Topics scenario: `topic` names this many topics, spread over the clients (spread-topics.ts). */
+  topics?: number;
+  /** Patterns scenario: the clients also hold this many patterns that never match. */
+  patterns?: number;
   /** Recovery: clients reconnect at once after a cut and report when. */
   watchReconnects?: boolean;
   /** Settings of the system's server, e.g. `{ historyLimit: 10000 }`. */
@@ -85,6 +89,7 @@ export class Setup {
       const counts = Array.from({ length: options.subscribers > 0 ? procs : 0 }, (_, i) =>
         Math.floor(options.subscribers / procs) + (i < options.subscribers % procs ? 1 : 0),
       );
+      let clientBase = 0;
       for (const [i, count] of counts.entries()) {
         const child: SubscriberChild = new Child(`subscribers[${system} #${i}]`, SUBSCRIBER_SCRIPT, []);
         subscribers.push(child);
@@ -98,7 +103,12 @@ export class Setup {
           ...(options.topic === undefined ? {} : { topic: options.topic }),
           ...(options.latencyAfterSeq === undefined ? {} : { latencyAfterSeq: options.latencyAfterSeq }),
           ...(options.watchReconnects === true ? { watchReconnects: true } : {}),
+          ...(options.topics === undefined ? {} : { topics: options.topics }),
+          ...(options.patterns === undefined ? {} : { patterns: options.patterns }),
+          clientBase,
+          clientTotal: options.subscribers,
         });
+        clientBase += count;
       }
       await Promise.all(subscribers.map((child) => child.next('loaded', 30_000)));
       return new Setup(server, url, subscribers, counts);

@@ -7,6 +7,7 @@
 import { startChild } from './child-runtime.js';
 import type { SubscriberCommand, SubscriberConfig, SubscriberReport } from './ipc.js';
 import { wallNow } from './payload.js';
+import { patternsOf, subscribersOf, topicsOf } from './spread-topics.js';
 import { type BenchClient, type BenchPayload, loadSystem } from './systems/system.js';
 
 const channel = startChild<SubscriberReport, SubscriberCommand>(`subscribers[${process.pid}]`);
@@ -69,6 +70,59 @@ function makeHandler(count: number, latencyAfterSeq: number | undefined): (data:
   };
 }
 
+/**
+ * Topics scenario: message `seq` reaches only the clients of topic `seq % topics`, so a seq is
+ * complete here when that many of this process's clients have it (none: at once), and the low mark
+ * moves over every complete seq in order.
+ */
+function makeTopicsHandler(settings: SubscriberConfig, topics: number): (data: BenchPayload) => void {
+  const base = settings.clientBase ?? 0;
+  const total = settings.clientTotal ?? settings.count;
+  const expected = (seq: number): number => subscribersOf(seq % topics, base, settings.count, total, topics);
+  const done = new Uint8Array(RING);
+  // Seqs none of this process's clients will get count as complete at once (also before the first
+  // message, or the publisher's window would wait on them); a run of them is shorter than `clientTotal`.
+  const advance = (): void => {
+    let moved = false;
+    for (let next = completed + 1; ; next++) {
+      const slot = next % RING;
+      if (done[slot] === 1) done[slot] = 0;
+      else if (expected(next) !== 0) break;
+      completed = next;
+      moved = true;
+    }
+    if (moved) {
+      completedAt = wallNow();
+      if (!reportScheduled) {
+        reportScheduled = true;
+        setImmediate(report);
+      }
+    }
+  };
+  advance();
+  return (data) => {
+    received++;
+    dateType ??= data.at instanceof Date ? 'Date' : typeof data.at;
+    const seq = data.seq;
+    const slot = seq % RING;
+    if (++counts[slot]! < expected(seq)) return;
+    counts[slot] = 0;
+    done[slot] = 1;
+    advance();
+  };
+}
+
+/** What client number `index` of this process subscribes to. */
+function subscriptionsOf(settings: SubscriberConfig, index: number): string | string[] | undefined {
+  const { topic } = settings;
+  if (topic === undefined) return undefined;
+  const client = (settings.clientBase ?? 0) + index;
+  const total = settings.clientTotal ?? settings.count;
+  if (settings.topics !== undefined) return topicsOf(client, total, settings.topics).map((t) => `${topic}.${t}`);
+  if (settings.patterns !== undefined) return [topic, ...patternsOf(client, total, settings.patterns)];
+  return topic;
+}
+
 function onReconnected(): void {
   reconnects++;
   lastReconnectAt = wallNow();
@@ -78,8 +132,12 @@ async function connectAll(settings: SubscriberConfig): Promise<void> {
   const started = performance.now();
   const adapter = await loadSystem(settings.system);
   const options = {
-    topic: settings.topic,
-    onMessage: settings.topic === undefined ? undefined : makeHandler(settings.count, settings.latencyAfterSeq),
+    onMessage:
+      settings.topic === undefined
+        ? undefined
+        : settings.topics === undefined
+          ? makeHandler(settings.count, settings.latencyAfterSeq)
+          : makeTopicsHandler(settings, settings.topics),
     onError,
     onReconnected: settings.watchReconnects === true ? onReconnected : undefined,
   };
@@ -88,9 +146,9 @@ async function connectAll(settings: SubscriberConfig): Promise<void> {
   let failure: string | undefined;
   const worker = async (): Promise<void> => {
     while (next < settings.count) {
-      next++;
+      const index = next++;
       try {
-        clients.push(await adapter.connect(settings.url, options, settings.connectTimeoutMs));
+        clients.push(await adapter.connect(settings.url, { ...options, topic: subscriptionsOf(settings, index) }, settings.connectTimeoutMs));
       } catch (error) {
         failed++;
         failure ??= error instanceof Error ? error.message : String(error);

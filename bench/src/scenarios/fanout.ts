@@ -23,14 +23,16 @@ export function defaultWindow(subscribers: number, size: number): number {
   return Math.max(2, Math.min(WINDOW_MESSAGES, byBytes));
 }
 
-interface FanoutRun {
+export interface FanoutRun {
+  /** Topics scenario: messages go round robin to this many topics. */
+  topics?: number;
   size: number;
   measureSeconds: number;
   maxMessages: number;
   profileName: string;
 }
 
-async function measure(ctx: RunContext, setup: Setup, run: FanoutRun): Promise<{ figures: Record<string, number>; details: Record<string, unknown> }> {
+export async function measure(ctx: RunContext, setup: Setup, run: FanoutRun): Promise<{ figures: Record<string, number>; details: Record<string, unknown> }> {
   const { options } = ctx;
   const window = options.window ?? defaultWindow(setup.subscriberCount, run.size);
   const warmupMs = options.warmupSeconds * 1000;
@@ -47,6 +49,7 @@ async function measure(ctx: RunContext, setup: Setup, run: FanoutRun): Promise<{
     procs: setup.procs,
     stallMs: 15_000,
     ...(profilePath === undefined ? {} : { profilePath }),
+    ...(run.topics === undefined ? {} : { topics: run.topics }),
   });
   const result = await setup.server.next('fanout-result', warmupMs + measureMs + 90_000);
   if (profilePath !== undefined) ctx.profiles.push(profilePath);
@@ -61,6 +64,7 @@ async function measure(ctx: RunContext, setup: Setup, run: FanoutRun): Promise<{
       userUsPerDelivery: ((result.cpuMs - result.cpuSystemMs) * 1000) / result.deliveries,
       kernelUsPerDelivery: (result.cpuSystemMs * 1000) / result.deliveries,
       subscriberUsPerDelivery: (result.subscriberCpuMs * 1000) / result.deliveries,
+      cpuUsPerPublish: (result.cpuMs * 1000) / result.messages,
       routerCores: result.cpuMs / result.elapsedMs,
       subscriberCores: result.subscriberCpuMs / result.elapsedMs,
       // Busy cores not accounted for by the router or the subscribers: the orchestrator and anything else on the machine.
@@ -91,7 +95,7 @@ async function connectedSetup(ctx: RunContext, system: SystemName, subscribers: 
   }
 }
 
-async function checkSubscribers(setup: Setup): Promise<Record<string, unknown>> {
+export async function checkSubscribers(setup: Setup): Promise<Record<string, unknown>> {
   const stats = await setup.collect();
   if (stats.errors > 0) throw new Error(`${stats.errors} client errors, first: ${stats.firstError}`);
   return { received: stats.received, dateArrivesAs: stats.dateTypes.join('/') };

@@ -6,7 +6,7 @@
 import { type Client, type ConnectOptions, connect } from '@herald/client';
 import { type Contract, createRouter, defineContract } from '@herald/server';
 import { z } from 'zod';
-import { type BenchPayload, ECHO_METHOD, type SystemAdapter, withTimeout } from './system.js';
+import { type BenchPayload, ECHO_METHOD, type SystemAdapter, topicList, withTimeout } from './system.js';
 
 /** History kept for the recovery scenario: long enough that nothing expires during a run. */
 const HISTORY_TTL_MS = 10 * 60_000;
@@ -72,7 +72,7 @@ export const herald: SystemAdapter = {
     if (topic !== undefined) {
       const handler = onMessage === undefined ? undefined : (data: unknown) => onMessage(data as BenchPayload);
       try {
-        await withTimeout(client.subscribe(topic, handler), timeoutMs, 'herald subscribe');
+        await withTimeout(Promise.all(topicList(topic).map((one) => client.subscribe(one, handler))), timeoutMs, 'herald subscribe');
       } catch (error) {
         void client.close();
         throw error;

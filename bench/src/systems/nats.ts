@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { type NatsConnection, wsconnect } from '@nats-io/nats-core';
 import superjson from 'superjson';
 import WebSocket from 'ws';
-import { type BenchCaller, type BenchPayload, ECHO_METHOD, type SystemAdapter, withTimeout } from './system.js';
+import { type BenchCaller, type BenchPayload, ECHO_METHOD, type SystemAdapter, topicList, withTimeout } from './system.js';
 
 const CANDIDATES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
 
@@ -112,12 +112,14 @@ export const nats: SystemAdapter = {
   async connect(url, { topic, onMessage, onError }, timeoutMs) {
     const nc = await open(url, timeoutMs, onError);
     if (topic !== undefined) {
-      nc.subscribe(topic, {
-        callback: (error, msg) => {
-          if (error !== null) onError?.(error);
-          else onMessage?.(superjson.parse<BenchPayload>(msg.string()));
-        },
-      });
+      for (const subject of topicList(topic)) {
+        nc.subscribe(subject, {
+          callback: (error, msg) => {
+            if (error !== null) onError?.(error);
+            else onMessage?.(superjson.parse<BenchPayload>(msg.string()));
+          },
+        });
+      }
       // The broker has the subscription once it has answered the ping after it.
       await withTimeout(nc.flush(), timeoutMs, 'nats subscribe');
     }

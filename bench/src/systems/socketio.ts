@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { type Socket, io } from 'socket.io-client';
-import { type BenchPayload, ECHO_METHOD, type SystemAdapter, withTimeout } from './system.js';
+import { type BenchPayload, ECHO_METHOD, type SystemAdapter, topicList, withTimeout } from './system.js';
 
 /** How long the server waits for a provider's answer before answering the caller with an error. */
 const RELAY_TIMEOUT_MS = 30_000;
@@ -101,7 +101,7 @@ export const socketio: SystemAdapter = {
     try {
       if (topic !== undefined) {
         if (onMessage !== undefined) socket.on('message', (data: BenchPayload) => onMessage(data));
-        await socket.timeout(timeoutMs).emitWithAck('subscribe', topic);
+        await Promise.all(topicList(topic).map((one) => socket.timeout(timeoutMs).emitWithAck('subscribe', one)));
       }
     } catch (error) {
       socket.close();

@@ -60,8 +60,11 @@ export interface ServerOptions {
 }
 
 export interface ClientOptions {
-  /** Subscribe to this topic once connected; without it the client stays idle. */
-  topic?: string;
+  /**
+   * Subscribe to this topic once connected, or to each of these (topics and patterns scenarios;
+   * patterns are wildcards only for systems that have them); without it the client stays idle.
+   */
+  topic?: string | readonly string[];
   onMessage?: (data: BenchPayload) => void;
   onError?: (error: unknown) => void;
   /**
@@ -77,6 +80,11 @@ export interface BenchClient {
 
 /** The method the requests scenario calls: the provider answers with the params it got. */
 export const ECHO_METHOD = 'bench.echo';
+
+/** `ClientOptions.topic` as a list. */
+export function topicList(topic: string | readonly string[] | undefined): readonly string[] {
+  return topic === undefined ? [] : typeof topic === 'string' ? [topic] : topic;
+}
 
 /** A client that calls `bench.echo`. */
 export interface BenchCaller extends BenchClient {

@@ -26,7 +26,7 @@ import superjson from 'superjson';
 import type { Duplex } from 'node:stream';
 import WebSocket, * as wsModule from 'ws';
 import { WebSocketServer } from 'ws';
-import { type BenchCaller, type BenchPayload, ECHO_METHOD, type SystemAdapter, withTimeout } from './system.js';
+import { type BenchCaller, type BenchPayload, ECHO_METHOD, type SystemAdapter, topicList, withTimeout } from './system.js';
 
 interface TextCodec {
   stringify(value: unknown): string;
@@ -225,14 +225,21 @@ function rawWs(codec: TextCodec, mode: SendMode = 'send'): SystemAdapter {
       const socket = await open(url, timeoutMs, onError);
       try {
         if (topic !== undefined) {
-          const subscribed = control(socket, { type: 'subscribe', topic }, '{"type":"subscribed"}', timeoutMs, 'ws subscribe');
+          const topics = topicList(topic);
+          let acked = 0;
+          let allAcked!: () => void;
+          const subscribed = new Promise<void>((resolve) => (allAcked = resolve));
           socket.on('message', (raw) => {
             const text = String(raw);
-            if (text === '{"type":"subscribed"}') return;
+            if (text === '{"type":"subscribed"}') {
+              if (++acked === topics.length) allAcked();
+              return;
+            }
             const message = codec.parse(text) as { data: BenchPayload };
             onMessage?.(message.data);
           });
-          await subscribed;
+          for (const one of topics) socket.send(JSON.stringify({ type: 'subscribe', topic: one }));
+          await withTimeout(subscribed, timeoutMs, 'ws subscribe');
         }
       } catch (error) {
         socket.terminate();
