@@ -4,6 +4,7 @@
  * too, out of band, so it costs every system the same.
  */
 import type { CpuWindow } from './cpu.js';
+import type { GcPauses } from './gc-watch.js';
 import type { SystemName } from './systems/system.js';
 
 // ---- orchestrator → server process ----
@@ -119,7 +120,7 @@ export interface CutResult {
 export type ServerReport =
   | { type: 'ready'; url: string }
   | FanoutResult
-  | { type: 'latency-result'; published: number; elapsedMs: number; cpuMs: number }
+  | { type: 'latency-result'; published: number; elapsedMs: number; cpuMs: number; gc: GcPauses }
   | ({ type: 'window-result' } & CpuWindow)
   | CutResult
   | MemoryReport
@@ -167,6 +168,8 @@ export interface SubscriberStats {
   dateType?: string;
   /** One-way latencies in milliseconds (latency mode). */
   latencies: Float64Array;
+  /** Latency mode: this process's GC pauses from its first latency sample on. */
+  gc?: GcPauses;
   /** With `watchReconnects`: how many times a client was connected again, and the wall time of the last. */
   reconnects?: number;
   lastReconnectAt?: number;

@@ -74,6 +74,20 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     { key: 'p50Ms', label: 'p50 ms ↓', better: 'lower', format: ms },
     { key: 'p99Ms', label: 'p99 ms ↓', better: 'lower', format: ms },
     { key: 'maxMs', label: 'max ms ↓', better: 'lower', format: ms },
+    {
+      key: 'routerGcCount',
+      label: 'router GC: pauses (major), total / longest ms',
+      better: 'info',
+      format: sig,
+      text: (f) => `${f.routerGcCount ?? 0} (${f.routerGcMajor ?? 0}), ${sig(f.routerGcMs ?? 0)} / ${sig(f.routerGcMaxMs ?? 0)}`,
+    },
+    {
+      key: 'clientGcCount',
+      label: 'subscribers GC: pauses, total / longest ms',
+      better: 'info',
+      format: sig,
+      text: (f) => `${f.clientGcCount ?? 0}, ${sig(f.clientGcMs ?? 0)} / ${sig(f.clientGcMaxMs ?? 0)}`,
+    },
   ],
   idle: [
     { key: 'rssPerConn', label: 'router RSS per conn ↓', better: 'lower', format: bytes },

@@ -10,6 +10,7 @@ import { startChild } from './child-runtime.js';
 import { between, machineBusyMs, sampleAt } from './cpu.js';
 import { processCpu, processRss } from './external-process.js';
 import type { CutCommand, CutResult, FanoutCommand, FanoutResult, LatencyCommand, MemoryReport, ServerCommand, ServerReport, WindowCommand } from './ipc.js';
+import { type GcPauses, watchGc } from './gc-watch.js';
 import { makePayload, wallNow } from './payload.js';
 import { type BenchServer, type ServerOptions, isSystemName, loadSystem } from './systems/system.js';
 
@@ -154,9 +155,10 @@ function fanout(command: FanoutCommand): Promise<FanoutResult> {
 }
 
 /** Publishes `count` messages at a fixed rate; each carries its wall-clock send time. */
-function latency(command: LatencyCommand): Promise<{ type: 'latency-result'; published: number; elapsedMs: number; cpuMs: number }> {
+function latency(command: LatencyCommand): Promise<{ type: 'latency-result'; published: number; elapsedMs: number; cpuMs: number; gc: GcPauses }> {
   const intervalMs = 1000 / command.rate;
   return new Promise((resolve) => {
+    const stopGc = watchGc();
     const started = performance.now();
     const cpu = routerCpu();
     let sent = 0;
@@ -170,7 +172,10 @@ function latency(command: LatencyCommand): Promise<{ type: 'latency-result'; pub
       if (sent < command.count) {
         setTimeout(tick, Math.max(0, started + sent * intervalMs - performance.now()));
       } else {
-        resolve({ type: 'latency-result', published: sent, elapsedMs: performance.now() - started, cpuMs: cpuMsSince(cpu) });
+        // Let the last GC entries arrive (they are delivered asynchronously).
+        const elapsedMs = performance.now() - started;
+        const cpuMs = cpuMsSince(cpu);
+        setImmediate(() => resolve({ type: 'latency-result', published: sent, elapsedMs, cpuMs, gc: stopGc() }));
       }
     };
     tick();

@@ -5,6 +5,7 @@
 import { Child } from './child.js';
 import type { ServerCommand, ServerReport, SubscriberCommand, SubscriberReport, SubscriberStats } from './ipc.js';
 import type { ServerOptions, SystemName } from './systems/system.js';
+import { type GcPauses, addPauses, emptyPauses } from './gc-watch.js';
 
 export type ServerChild = Child<ServerCommand, ServerReport>;
 type SubscriberChild = Child<SubscriberCommand, SubscriberReport>;
@@ -43,6 +44,8 @@ export interface MergedStats {
   firstError?: string;
   dateTypes: string[];
   latencies: Float64Array;
+  /** Latency mode: the subscriber processes' GC pauses, summed. */
+  gc: GcPauses;
   /** With `watchReconnects`: reconnects over all clients, and the wall time of the last. */
   reconnects: number;
   lastReconnectAt?: number;
@@ -191,6 +194,7 @@ export class Setup {
       ...(firstError === undefined ? {} : { firstError }),
       dateTypes: [...new Set(all.flatMap((s) => (s.dateType === undefined ? [] : [s.dateType])))],
       latencies,
+      gc: all.reduce((sum, s) => (s.gc === undefined ? sum : addPauses(sum, s.gc)), emptyPauses()),
     };
   }
 

@@ -7,6 +7,7 @@
 import { startChild } from './child-runtime.js';
 import type { SubscriberCommand, SubscriberConfig, SubscriberReport } from './ipc.js';
 import { wallNow } from './payload.js';
+import { type GcPauses, watchGc } from './gc-watch.js';
 import { patternsOf, subscribersOf, topicsOf } from './spread-topics.js';
 import { type BenchClient, type BenchPayload, loadSystem } from './systems/system.js';
 
@@ -30,6 +31,8 @@ let dateType: string | undefined;
 let latencies = new Float64Array(1024);
 let latencyCount = 0;
 let reportScheduled = false;
+/** Latency mode: GC pauses from the first measured sample on. */
+let stopGc: (() => GcPauses) | undefined;
 
 function report(): void {
   reportScheduled = false;
@@ -54,6 +57,7 @@ function makeHandler(count: number, latencyAfterSeq: number | undefined): (data:
         latencies = grown;
       }
       latencies[latencyCount++] = arrivedAt - data.sentAt;
+      stopGc ??= watchGc();
     }
     dateType ??= data.at instanceof Date ? 'Date' : typeof data.at;
     // Every client receives in order, so the first seq all of them have is the new low mark.
@@ -184,6 +188,7 @@ channel.onMessage(async (command) => {
         ...(firstError === undefined ? {} : { firstError }),
         ...(dateType === undefined ? {} : { dateType }),
         latencies: latencies.slice(0, latencyCount),
+        ...(stopGc === undefined ? {} : { gc: stopGc() }),
         ...(config?.watchReconnects === true ? { reconnects, ...(lastReconnectAt === undefined ? {} : { lastReconnectAt }) } : {}),
       });
       return;

@@ -49,6 +49,13 @@ export async function runLatency(ctx: RunContext, system: SystemName, subscriber
         maxMs: sorted[sorted.length - 1]!,
         meanMs: sum / sorted.length,
         routerCores: sent.cpuMs / sent.elapsedMs,
+        routerGcCount: sent.gc.count,
+        routerGcMs: sent.gc.totalMs,
+        routerGcMaxMs: sent.gc.maxMs,
+        routerGcMajor: sent.gc.major,
+        clientGcCount: stats.gc.count,
+        clientGcMs: stats.gc.totalMs,
+        clientGcMaxMs: stats.gc.maxMs,
       },
       details: { samples: sorted.length, published: sent.published, publishSeconds: sent.elapsedMs / 1000, dateArrivesAs: stats.dateTypes.join('/') },
     };
