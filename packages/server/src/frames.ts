@@ -35,7 +35,13 @@ export class Frames {
       publication.codec === codec.name
         ? publication.payload
         : Buffer.from(this.transcode(bytesToText(publication.payload), publication.codec, codec));
-    return Buffer.concat([Buffer.from(`${header}\n`), payload]);
+    // One allocation: the header line, a line feed, the payload.
+    const headerBytes = Buffer.byteLength(header);
+    const frame = Buffer.allocUnsafe(headerBytes + 1 + payload.length);
+    frame.write(header, 0);
+    frame[headerBytes] = 10;
+    frame.set(payload, headerBytes + 1);
+    return frame;
   }
 
   presence(event: PresenceEvent, codec: Codec): ServerMessage {

@@ -728,7 +728,11 @@ export class Hub implements EngineListener {
 
   onPublication(publication: StampedPublication, subscribers: ReadonlySet<string>): void {
     // One frame per receiving codec, built on first use: encode once, however many subscribers.
-    const frames = new Map<string, SharedFrame | null>();
+    // The first codec's frame is held in a variable (most publishes reach one codec); a Map only
+    // for the others.
+    let firstCodec: Codec | undefined;
+    let firstFrame: SharedFrame | null = null;
+    let frames: Map<string, SharedFrame | null> | undefined;
     let local: string[] | undefined;
     for (const id of subscribers) {
       const connection = this.connections.get(id);
@@ -737,8 +741,14 @@ export class Hub implements EngineListener {
         continue;
       }
       if (connection.state !== 'open') continue;
-      let frame = frames.get(connection.codec.name);
-      if (frame === undefined) frames.set(connection.codec.name, (frame = this.#messageFrame(publication, connection.codec)));
+      const { codec } = connection;
+      let frame: SharedFrame | null | undefined;
+      if (codec === firstCodec) frame = firstFrame;
+      else if (firstCodec === undefined) frame = firstFrame = this.#messageFrame(publication, (firstCodec = codec));
+      else {
+        frame = (frames ??= new Map()).get(codec.name);
+        if (frame === undefined) frames.set(codec.name, (frame = this.#messageFrame(publication, codec)));
+      }
       if (frame === null) continue;
       connection.sendShared(frame);
       this.counters.deliveries++;

@@ -447,7 +447,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     await this.#hub.contracts.checkValue(topic, data);
     const codec = this.#codecs[0]!;
     const payload = Buffer.from(codec.encode(data));
-    const stamp = await this.#hub.publish({ topic, codec: codec.name, payload, from: { id: this.id, name: this.name }, at: Date.now() });
+    const stamp = await this.#hub.publish({ topic, codec: codec.name, payload, from: this.#hub.peer, at: Date.now() });
     return { topic, epoch: stamp.epoch, offset: stamp.offset };
   }
 

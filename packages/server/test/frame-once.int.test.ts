@@ -11,7 +11,7 @@ import { RawClient, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, * as ws from 'ws';
 import { WebSocketServer } from 'ws';
-import { frameOnceAvailable, frameTarget, shareFrame, writeShared } from '../src/frame-once.js';
+import { JOIN_FRAME_BYTES, frameOnceAvailable, frameTarget, shareFrame, writeShared } from '../src/frame-once.js';
 
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
@@ -58,6 +58,16 @@ describe('frame once: the ws internals it relies on', () => {
     expect(shared.parts![1]).toBe(payload);
     // FIN + text opcode, then 127 and a 64-bit length for a payload of 65,536 bytes or more.
     expect([...shared.parts![0]!]).toEqual([0x81, 127, 0, 0, 0, 0, 0, 0x01, 0x11, 0x70]);
+  });
+
+  it('a frame up to JOIN_FRAME_BYTES is one buffer: the header from Sender.frame, then the payload', () => {
+    const payload = Buffer.from('y'.repeat(JOIN_FRAME_BYTES));
+    const shared = shareFrame(payload);
+    expect(shared.parts, WS_CHANGED).toHaveLength(1);
+    // FIN + text opcode, then 126 and a 16-bit length (16,384 = 0x4000), then the payload's bytes.
+    expect([...shared.parts![0]!.subarray(0, 4)]).toEqual([0x81, 126, 0x40, 0x00]);
+    expect(shared.parts![0]!.subarray(4).equals(payload)).toBe(true);
+    expect(shareFrame(Buffer.from('{}')).parts![0]).toEqual(Buffer.from([0x81, 2, 0x7b, 0x7d]));
   });
 
   it('a ws socket without compression exposes its net.Socket, an idle sender and no extension', async () => {
