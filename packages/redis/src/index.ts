@@ -1,2 +1,2 @@
 export { RedisEngine, type RedisEngineEvents, type RedisEngineOptions, redisEngine } from './redis-engine.js';
-export { MAX_LISTED_PEERS } from './rpc.js';
+export { ANNOUNCE_DELAY_MS, MAX_LISTED_PEERS } from './rpc.js';

@@ -95,8 +95,11 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   readonly #index = new SubscriptionIndex();
   /** Redis channel or glob → how many local (subscriber, pattern) pairs need it. */
   readonly #channels = new Map<string, { count: number; glob: boolean; ready: Promise<void> }>();
-  /** What this node did: messages read back from history by repairs, copies of one publish dropped. */
-  readonly counters = { repaired: 0, copiesDropped: 0 };
+  /**
+   * What this node did: messages read back from history by repairs, copies of one publish dropped,
+   * provider announcements sent (coalesced per method, see rpc.ts).
+   */
+  readonly counters = { repaired: 0, copiesDropped: 0, announcements: 0 };
   /** Per topic, the last position handed to the router (the node-level dedupe and gap check). */
   readonly seen = new Map<string, Stamp>();
   #cmd!: Redis;
@@ -549,6 +552,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     this.#closed = true;
     clearInterval(this.#janitor);
     this.lease.stop();
+    this.rpc.stop();
     this.#listener = undefined;
     if (this.#cmdReady) await this.lease.resign().catch(() => {});
     this.#cmd?.disconnect();

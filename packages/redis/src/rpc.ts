@@ -11,6 +11,11 @@
  * within the lease plus one heartbeat: 4 s by default) every node drops it from the mirror and
  * tells its router, whose requests to that node fail HANDLER_GONE.
  *
+ * Announcements are coalesced: the changes of a method within {@link ANNOUNCE_DELAY_MS} (and while
+ * the previous flush is in flight) make one announcement of its latest count, so a reconnect storm
+ * of N clients re-handling a method costs a few announcements, not N. One connection carries them
+ * in order, so a node's later announcements never overtake earlier ones.
+ *
  * The registry in Redis holds only what live nodes provide (issue 12: every resource has a bound):
  * a node's entry goes when its count drops to 0, a method leaves `rpc:methods` with the last
  * node's entry (both in the ANNOUNCE script), and the reaper (or a clean shutdown) drops every
@@ -29,6 +34,14 @@ const RPC = 'rpc\n';
  */
 export const MAX_LISTED_PEERS = 32;
 
+/**
+ * How long a change of a method's providers waits to be announced, so that a burst (thousands of
+ * clients handling a method again after their router died) costs one announcement per method, not
+ * one per client. A flush starts only after the previous one is done, so under load the batches grow
+ * instead of the announcements.
+ */
+export const ANNOUNCE_DELAY_MS = 5;
+
 export class Rpc {
   /** method → node → providers, other nodes only. */
   readonly #mirror = new Map<string, Map<string, number>>();
@@ -36,6 +49,11 @@ export class Rpc {
   readonly #peers = new Map<string, Map<string, PeerRef[]>>();
   /** This node's own announcements, re-sent when Redis is back. */
   readonly #own = new Map<string, string>();
+  /** Announcements not sent yet: method → its latest `count LF peers-json`. */
+  readonly #pending = new Map<string, string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #flushing = false;
+  #stopped = false;
   #version = 0;
   #listed: RemoteMethods | undefined;
 
@@ -53,7 +71,43 @@ export class Rpc {
     const value = `${providers}\n${JSON.stringify(peers.slice(0, MAX_LISTED_PEERS).map(peerRef))}`;
     if (providers > 0) this.#own.set(method, value);
     else this.#own.delete(method);
-    this.#announce(method, providers, value).catch((error: unknown) => this.engine.logger.log('warn', 'redis engine: announcing providers failed', { method, error: String(error) }));
+    this.#pending.set(method, value);
+    this.#schedule();
+  }
+
+  /** Flushes the pending announcements soon: after {@link ANNOUNCE_DELAY_MS}, and never two flushes at once. */
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#flushing || this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#flush(), ANNOUNCE_DELAY_MS);
+    this.#timer.unref?.();
+  }
+
+  /** Sends one announcement per method changed since the last flush: its latest count. */
+  async #flush(): Promise<void> {
+    this.#timer = undefined;
+    const batch = [...this.#pending];
+    this.#pending.clear();
+    this.#flushing = true;
+    try {
+      await Promise.all(
+        batch.map(([method, value]) =>
+          this.#announce(method, Number(value.slice(0, value.indexOf('\n'))), value).catch((error: unknown) =>
+            this.engine.logger.log('warn', 'redis engine: announcing providers failed', { method, error: String(error) }),
+          ),
+        ),
+      );
+    } finally {
+      this.#flushing = false;
+      if (this.#pending.size > 0) this.#schedule();
+    }
+  }
+
+  /** Drops what was not announced yet (the engine closes: RESIGN drops this node's entries). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.clear();
   }
 
   /** Announces every method this node provides again (its command connection is back). */
@@ -63,6 +117,7 @@ export class Rpc {
 
   async #announce(method: string, providers: number, value: string): Promise<void> {
     const { keys, nodeId } = this.engine;
+    this.engine.counters.announcements++;
     await this.engine.run('ANNOUNCE', [this.#methodKey(method), this.#methodsKey, `${keys.prefix}node:${nodeId}:rpc`], [nodeId, method, providers, value, keys.events]);
   }
 

@@ -4,10 +4,13 @@
  * or disconnects, and a SIGKILLed router's methods leave it when the reaper declares the router
  * dead (lease 3 s + heartbeat 1 s). Three router processes on one real redis-server; the set is
  * read with raw Redis commands, and the test waits for the registry's own events on `<prefix>ev`.
+ * A burst of handles of one method (a reconnect storm) costs a few announcements, not one per
+ * handle, and the other routers still see every provider.
  */
 import { Redis } from 'ioredis';
-import { Log } from '@herald/testkit';
+import { Log, RawClient } from '@herald/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_LISTED_PEERS } from '@herald/redis';
 import { clusterFixture } from './cluster-fixture.js';
 
 const { threeNodes, client, redis, prefix } = await clusterFixture('registry');
@@ -116,5 +119,47 @@ describe('the request registry in Redis shrinks', { timeout: 60_000 }, () => {
     await n2.kill();
     await announced(log, at, 1, (e) => e.kind === 'node_dead' && e.node === doomed);
     expect(await registry()).toEqual(before);
+  });
+});
+
+describe('provider announcements are coalesced', { timeout: 60_000 }, () => {
+  it('200 clients handling one method at once cost a few announcements; the other routers see all 200', async () => {
+    const [n1, n2] = await threeNodes();
+    const log = await events();
+    const storm: RawClient[] = [];
+    // In batches: the router lets an address have 32 connections waiting for their welcome.
+    while (storm.length < 200) storm.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => RawClient.welcomed(n1.url, { name: `s${storm.length + i}` })))));
+    try {
+      for (const c of storm) c.send({ type: 'handle', id: 1, method: 'storm.method' });
+      for (const c of storm) expect(await c.nextOf('handled')).toMatchObject({ id: 1, method: 'storm.method' });
+      // The announcement of all 200 comes last (one connection carries a node's announcements in order).
+      const seen = await announced(log, 0, 1, (e) => e.kind === 'rpc' && e.count === 200);
+      const all = log.values.filter((e) => e.kind === 'rpc' && e.method === 'storm.method');
+      expect(all.at(-1)).toEqual(seen[0]);
+      expect(all.length).toBeLessThanOrEqual(5);
+      // Node 2 sends its calls to node 1's providers, and lists them (the first 32 of them).
+      const caller = await client(n2, 'caller');
+      for (let id = 1; ; id++) {
+        caller.send({ type: 'list_methods', id });
+        const { methods } = await caller.nextOf('methods');
+        if (methods[0]?.providers.length !== MAX_LISTED_PEERS) continue;
+        expect(methods.map((m) => m.method)).toEqual(['storm.method']);
+        break;
+      }
+      let served = 0;
+      void Promise.all(
+        storm.map(async (c) => {
+          const request = await c.nextOf('request').catch(() => undefined);
+          if (request === undefined) return;
+          served++;
+          c.send({ type: 'response', id: request.id }, '{"json":"ok"}');
+        }),
+      );
+      caller.send({ type: 'request', id: 1000, method: 'storm.method', timeout: 10_000 }, '{"json":null}');
+      expect(await caller.next()).toEqual({ type: 'response', id: 1000, payload: '{"json":"ok"}' });
+      expect(served).toBe(1);
+    } finally {
+      for (const c of storm) await c[Symbol.asyncDispose]();
+    }
   });
 });
