@@ -16,7 +16,9 @@ import {
   isRetryableClose,
 } from '@herald/protocol';
 import { backoffDelay } from './backoff.js';
-import { type HandshakeRefusal, OPEN, type SocketCloseEvent, type SocketLike, type WebSocketConstructor, onHandshakeRefusal } from './socket.js';
+import { type HandshakeRefusal, OPEN, type SocketCloseEvent, type SocketLike, type WebSocketConstructor } from './socket.js';
+// Node's `ws` only: left out of browser builds (package.json `imports`).
+import { onHandshakeRefusal } from '#handshake-refusal';
 import { type ClientState, type ReconnectAttempt, type StateChangeReason, type StateChange, checkTransition } from './state.js';
 
 /** Options of automatic reconnection. */

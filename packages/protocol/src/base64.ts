@@ -1,16 +1,11 @@
+import { NodeBuffer } from '#node-buffer';
 import { VERBOSE_ERRORS } from './errors.js';
 
 /**
  * Standard base64 (RFC 4648 §4, with padding). Node's Buffer where there is one (several times
- * faster than a loop in JavaScript), `btoa` and `atob` elsewhere (native in browsers, and small).
+ * faster than a loop in JavaScript), `btoa` and `atob` elsewhere (native in browsers, and small);
+ * browser builds leave the Buffer path out (`#node-buffer`).
  */
-
-interface BufferClass {
-  from(buffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: 'base64'): string };
-  from(text: string, encoding: 'base64'): Uint8Array;
-}
-
-const NodeBuffer = (globalThis as { Buffer?: BufferClass }).Buffer;
 
 /** Canonical padded base64: the alphabet, then at most two `=`; the length is checked apart. */
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
