@@ -32,6 +32,7 @@ import { Rpc } from './rpc.js';
 import { PresenceStore } from './presence-store.js';
 import { decodeChannelMessage, decodeRecord, encodeRecord } from './records.js';
 import { Repair } from './repair.js';
+import { decodeDisconnectUser, encodeDisconnectUser } from './user-disconnect.js';
 import * as scripts from './scripts.js';
 
 /** Options of {@link redisEngine}. */
@@ -405,7 +406,9 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     if (channel === this.keys.events) {
       const event = message.toString();
       this.#logger.log('debug', 'redis engine: cluster event', { event });
-      this.rpc.onEvent(event);
+      const disconnect = decodeDisconnectUser(event);
+      if (disconnect === undefined) this.rpc.onEvent(event);
+      else if (disconnect.node !== this.nodeId) this.#listener?.onDisconnectUser?.(disconnect.user, disconnect.reason);
     }
   }
 
@@ -545,6 +548,12 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
 
   clients(): Promise<ClusterClient[]> {
     return this.presence.clients();
+  }
+
+  /** Announces on the events channel that every other node disconnects `user` (user-disconnect.ts). */
+  async disconnectUser(user: string, reason: string): Promise<void> {
+    this.checkCommands();
+    await this.cmd.publish(this.keys.events, encodeDisconnectUser(this.nodeId, user, reason));
   }
 
   async close(): Promise<void> {

@@ -114,6 +114,11 @@ export interface EngineListener {
    * requests it routed here are cancelled. Optional.
    */
   onNodeLost?(node: string): void;
+  /**
+   * Another router sharing the engine was asked to disconnect `user` (`Engine.disconnectUser`):
+   * this router closes its connections of that user with 4102 `AUTH_REVOKED: reason`. Optional.
+   */
+  onDisconnectUser?(user: string, reason: string): void;
 }
 
 /**
@@ -196,6 +201,13 @@ export interface Engine {
    * routers tell clients in `welcome.dedupeMs`. Engines that ignore `pid` omit it.
    */
   readonly dedupeMs?: number;
+  /**
+   * `router.disconnectUser` for the whole cluster: tells every other router sharing this engine to
+   * close `user`'s connections (their listener's `onDisconnectUser`; not this router's own, which
+   * closes its connections itself). Resolves once the engine sent the announcement. Optional:
+   * engines that serve one router omit it or do nothing.
+   */
+  disconnectUser?(user: string, reason: string): Promise<void>;
   /** Releases the engine's resources. The router calls it last, from `router.close()`. */
   close(): Promise<void>;
 }

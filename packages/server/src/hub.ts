@@ -764,6 +764,10 @@ export class Hub implements EngineListener {
     this.requests.nodeLost(node);
   }
 
+  onDisconnectUser(user: string, reason: string): void {
+    this.access.disconnectUser(this.connections.values(), user, reason);
+  }
+
   onPresence(event: PresenceEvent): void {
     this.#watchers.publish(event);
   }

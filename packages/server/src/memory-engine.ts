@@ -217,6 +217,9 @@ export class MemoryEngine implements Engine {
     return found;
   }
 
+  /** One router per engine: nobody else to tell (the router closed its own connections). */
+  async disconnectUser(_user: string, _reason: string): Promise<void> {}
+
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
     this.#listener = undefined;

@@ -571,10 +571,17 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
 
   /**
    * Closes every connection of `user` with 4102 (`AUTH_REVOKED: reason`); the client does not
-   * come back on its own with the same token. Returns how many connections were closed.
+   * come back on its own with the same token. Returns how many connections this router closed.
+   * With an engine shared by several routers (Redis), every other router closes the user's
+   * connections too, a moment later (the engine's `disconnectUser`; a failure to tell them is
+   * logged as a warning).
    */
   disconnectUser(user: string, options: { reason?: string } = {}): number {
-    return this.#hub.access.disconnectUser(this.#hub.connections.values(), user, options.reason ?? 'access revoked');
+    const reason = options.reason ?? 'access revoked';
+    this.#hub.engine.disconnectUser?.(user, reason).catch((error: unknown) => {
+      this.#hub.logger.log('warn', 'disconnectUser: the other routers could not be told', { user, error: String(error) });
+    });
+    return this.#hub.access.disconnectUser(this.#hub.connections.values(), user, reason);
   }
 
   /**

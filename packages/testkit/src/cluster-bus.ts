@@ -36,6 +36,13 @@ export class ClusterBus {
     return found;
   }
 
+  /** @internal Every node but `from` hears `onDisconnectUser`, on a later macrotask. */
+  disconnectUser(from: string, user: string, reason: string): void {
+    for (const [node, engine] of this.#nodes) {
+      if (node !== from) setImmediate(() => engine.listener?.onDisconnectUser?.(user, reason));
+    }
+  }
+
   /** @internal Delivers on a later macrotask, as a network would. */
   async deliver(from: string, to: string, message: RoutedMessage): Promise<boolean> {
     const target = this.#nodes.get(to);
@@ -74,6 +81,10 @@ export class BusEngine extends EngineWrapper {
 
   route(node: string, message: RoutedMessage): Promise<boolean> {
     return this.bus.deliver(this.node, node, message);
+  }
+
+  override async disconnectUser(user: string, reason: string): Promise<void> {
+    this.bus.disconnectUser(this.node, user, reason);
   }
 
   override async close(): Promise<void> {

@@ -17,7 +17,12 @@ interface Delivered {
 class Recorder implements EngineListener {
   readonly publications: Delivered[] = [];
   readonly presence: PresenceEvent[] = [];
+  readonly disconnectedUsers: string[] = [];
   #wake: (() => void) | undefined;
+
+  onDisconnectUser(user: string): void {
+    this.disconnectedUsers.push(user);
+  }
 
   onPublication(publication: StampedPublication, subscribers: ReadonlySet<string>): void {
     this.publications.push({ publication, subscribers: [...subscribers].sort() });
@@ -141,6 +146,16 @@ export function describeEngineConformance(name: string, makeEngine: () => Engine
       ]);
       expect(await engine.members('bridge')).toEqual([spock]);
       expect(await engine.members('empty.topic')).toEqual([]);
+    });
+
+    it('disconnectUser (if the engine has it) resolves and does not call back its own router, which closes its own', async () => {
+      if (engine.disconnectUser === undefined) return;
+      await engine.subscribe('s1', 'marker');
+      await engine.disconnectUser('alice', 'fired');
+      // A publication after it: an engine that called back would have done so by its delivery.
+      await engine.publish(publication('marker'));
+      await recorder.until(() => recorder.publications.length === 1);
+      expect(recorder.disconnectedUsers).toEqual([]);
     });
 
     it('keeps history: after an offset, the last n, since a time; untouched and in order', async () => {

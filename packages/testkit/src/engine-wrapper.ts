@@ -53,6 +53,9 @@ export class EngineWrapper implements Engine {
   remembersSince(since: number): boolean {
     return this.inner.remembersSince?.(since) ?? true;
   }
+  disconnectUser(user: string, reason: string): Promise<void> {
+    return this.inner.disconnectUser?.(user, reason) ?? Promise.resolve();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }
