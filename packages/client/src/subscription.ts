@@ -180,14 +180,16 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
     // iterator's bufferSize (it is already in memory; the router bounds it by its history).
     const held = this.#held;
     this.#held = [];
-    for (const item of held) if (item.meta.replayed) this.#deliver(item.data as T, item.meta, true);
-    for (const item of held) if (!item.meta.replayed) this.#deliver(item.data as T, item.meta, true);
+    // The recovery event comes first: a listener knows how the subscription came back (and what
+    // is lost) before the replayed messages arrive, as it does when nothing needs replaying.
     if (this.#resumed) {
       this.#resumed = false;
       const recovery: Recovery = { recovered: reply.recovered ?? true, gaps: reply.gaps ?? [] };
       if (reply.reason !== undefined) recovery.reason = reply.reason;
       this.emit('recovery', recovery);
     }
+    for (const item of held) if (item.meta.replayed) this.#deliver(item.data as T, item.meta, true);
+    for (const item of held) if (!item.meta.replayed) this.#deliver(item.data as T, item.meta, true);
   }
 
   #deliver(data: T, meta: MessageMeta, burst = false): void {
