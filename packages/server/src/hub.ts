@@ -462,7 +462,7 @@ export class Hub implements EngineListener {
     // resume, so that a session still open is resumed only by the user it belongs to.
     if (!(await this.access.admit(connection, hello)) || connection.state !== 'hello') return;
     if (hello.resume !== undefined) {
-      let id = this.#resume.verify(hello.resume);
+      let id = this.#resume.verify(hello.resume, connection.user);
       const previous = id === undefined ? undefined : this.connections.get(id);
       if (previous !== undefined && previous.user !== connection.user) id = undefined; // another user's session
       const resumed = await takeOver(id, connection, this.connections, (old) => this.#cleanupOf.get(old));
@@ -486,7 +486,7 @@ export class Hub implements EngineListener {
       version: 1,
       id: connection.id,
       name: connection.name,
-      resume: this.#resume.issue(connection.id),
+      resume: this.#resume.issue(connection.id, connection.user),
       ...(this.engine.dedupeMs !== undefined && { dedupeMs: this.engine.dedupeMs }),
       ...(connection.user !== undefined && { user: connection.user }),
       ...(connection.expiresAt !== undefined && { expiresAt: connection.expiresAt }),

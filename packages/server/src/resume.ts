@@ -4,7 +4,9 @@
  *
  * The router cannot trust an id a client merely names (anyone could name another client's id and
  * take over its presence and its publish dedupe), so `welcome.resume` hands the client a token,
- * `<id>.<HMAC-SHA256(secret, id)>`, and `hello.resume` must bring it back. Every router holding the
+ * `<id>.<HMAC-SHA256(secret, id [+ user])>`, and `hello.resume` must bring it back. With
+ * `authenticate` the verified user is part of the signed data (issue #12): a token minted for user
+ * A does not verify for a connection authenticated as user B, which starts a session of its own. Every router holding the
  * same `resumeSecret` accepts it: in a cluster, give them all one secret, and a client whose router
  * died resumes on another. A token that does not verify is not an error: the client simply starts a
  * new session under a new id (`welcome.id` tells it).
@@ -31,31 +33,40 @@ export class ResumeTokens {
    * The last token verified: a resumed connection is welcomed with a token for the same id, which
    * is that very string (one HMAC per resume instead of two, in a reconnect storm).
    */
-  #lastVerified: { id: string; token: string } | undefined;
+  #lastVerified: { id: string; user: string | undefined; token: string } | undefined;
 
-  /** The token that lets the client of `id` resume it. */
-  issue(id: string): string {
+  /** The token that lets the client of `id` (authenticated as `user`, if any) resume it. */
+  issue(id: string, user: string | undefined): string {
     const last = this.#lastVerified;
     this.#lastVerified = undefined;
-    if (last !== undefined && last.id === id) return last.token;
-    return `${id}.${this.#mac(id)}`;
+    if (last !== undefined && last.id === id && last.user === user) return last.token;
+    return `${id}.${this.#mac(id, user)}`;
   }
 
-  /** The id a token proves, or undefined when it is not one of ours (forged, another secret, garbage). */
-  verify(token: string): string | undefined {
+  /**
+   * The id a token proves for a connection of `user`, or undefined when it is not one of ours
+   * (forged, another secret, garbage) or was minted for another user (or for none).
+   */
+  verify(token: string, user: string | undefined): string | undefined {
     if (token.length > MAX_TOKEN_LENGTH) return undefined;
     const dot = token.lastIndexOf('.');
     const id = token.slice(0, dot);
     if (dot <= 0 || !ID.test(id)) return undefined;
     const given = Buffer.from(token.slice(dot + 1));
-    const expected = Buffer.from(this.#mac(id));
+    const expected = Buffer.from(this.#mac(id, user));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    this.#lastVerified = { id, token };
+    this.#lastVerified = { id, user, token };
     return id;
   }
 
-  #mac(id: string): string {
-    return createHmac('sha256', this.#key).update('herald.resume.v1\0').update(id).digest('base64url');
+  /**
+   * An id has no NUL, so `id NUL u user` cannot be read two ways; without a user the data is the
+   * id alone, as before, so the tokens of routers without `authenticate` stay valid.
+   */
+  #mac(id: string, user: string | undefined): string {
+    const mac = createHmac('sha256', this.#key).update('herald.resume.v1\0').update(id);
+    if (user !== undefined) mac.update('\0u').update(user);
+    return mac.digest('base64url');
   }
 }
 

@@ -165,7 +165,8 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
    * The key that signs the resume tokens of `welcome` (`hello.resume` keeps a client's id across
    * reconnects). Routers that act as one (a cluster) must share it, so that a client resumes on any
    * of them; at least 16 bytes, e.g. 32 random bytes. Default: random per router process, so only
-   * this router (until it restarts) accepts its tokens.
+   * this router (until it restarts) accepts its tokens. With `authenticate`, a token is signed with
+   * its user too: it resumes only a connection authenticated as that user.
    */
   resumeSecret?: string | Uint8Array;
   /** How long `close()` waits for clients to finish the close handshake before cutting them. Default 2,000 ms. */
