@@ -4,7 +4,6 @@
  * what survives a reconnect (subscriptions, handlers, presence views, the offline queue).
  */
 import {
-  CloseCode,
   ConnectionError,
   HeraldError,
   ProtocolError,
@@ -77,6 +76,14 @@ interface Attempt {
 
 const HEARTBEAT_PING = '{"type":"ping","id":0}';
 
+/**
+ * The close codes the link itself uses (CloseCode.NORMAL, ABNORMAL and TRY_AGAIN_LATER), as
+ * numbers: reading a member of `CloseCode` puts the whole table in every page.
+ */
+const NORMAL_CLOSE = 1000;
+const ABNORMAL_CLOSE = 1006;
+const TRY_AGAIN_LATER = 1013;
+
 export class Link {
   readonly #options: LinkOptions;
   readonly #handlers: LinkHandlers;
@@ -133,7 +140,7 @@ export class Link {
         setTimeout(resolve, 2000).unref?.();
       });
       attempt.socket.onmessage = null;
-      attempt.socket.close(CloseCode.NORMAL, 'client closed');
+      attempt.socket.close(NORMAL_CLOSE, 'client closed');
       this.#attempt = undefined;
     }
     this.#handlers.closed(undefined);
@@ -270,7 +277,7 @@ export class Link {
   #lost(code: number, reason: string, why?: StateChangeReason): void {
     this.#stopHeartbeat();
     const retryable = isRetryableClose(code);
-    const cause: StateChangeReason = why ?? (code === CloseCode.ABNORMAL ? 'connection_lost' : 'router_closed');
+    const cause: StateChangeReason = why ?? (code === ABNORMAL_CLOSE ? 'connection_lost' : 'router_closed');
     const error = new ConnectionError(
       why === 'heartbeat_timeout' ? 'HEARTBEAT_TIMEOUT' : 'CONNECTION_CLOSED',
       VERBOSE_ERRORS
@@ -349,7 +356,7 @@ export class Link {
       // silent at least silentMs: dead between the timeout and the timeout plus one interval.
       if (silentMs >= timeout) {
         if (attempt !== undefined) this.#abandon(attempt);
-        this.#lost(CloseCode.ABNORMAL, `nothing heard for ${silentMs} ms`, 'heartbeat_timeout');
+        this.#lost(ABNORMAL_CLOSE, `nothing heard for ${silentMs} ms`, 'heartbeat_timeout');
         return;
       }
       if (attempt?.socket.readyState === OPEN) attempt.socket.send(HEARTBEAT_PING);
@@ -396,11 +403,11 @@ function connectError(url: string, event: SocketCloseEvent, refusal: HandshakeRe
       retryable: refusal.status >= 500,
     });
   }
-  if (event.code === CloseCode.ABNORMAL) {
+  if (event.code === ABNORMAL_CLOSE) {
     return new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}` : url, { retryable: true });
   }
   const prefixed = /^([A-Z][A-Z_]*): /.exec(event.reason)?.[1];
-  const code = prefixed ?? (event.code === CloseCode.TRY_AGAIN_LATER ? 'ROUTER_FULL' : 'CONNECTION_REFUSED');
+  const code = prefixed ?? (event.code === TRY_AGAIN_LATER ? 'ROUTER_FULL' : 'CONNECTION_REFUSED');
   return new ConnectionError(code, VERBOSE_ERRORS ? `the router at ${url} closed the connection: ${event.code} ${event.reason}` : `${event.code} ${event.reason}`, {
     closeCode: event.code,
     closeReason: event.reason,
