@@ -110,9 +110,19 @@ export class Rpc {
     this.#pending.clear();
   }
 
-  /** Announces every method this node provides again (its command connection is back). */
+  /**
+   * Announces every method this node provides again, and withdraws what Redis still lists for it
+   * but it no longer provides (its command connection is back).
+   */
   async reannounce(): Promise<void> {
-    await Promise.all([...this.#own].map(([method, value]) => this.#announce(method, Number(value.slice(0, value.indexOf('\n'))), value)));
+    // What Redis lists for this node but it no longer provides (a removal that failed while Redis
+    // was away) goes too: the registry holds only what live nodes provide.
+    const { keys, nodeId } = this.engine;
+    const listed = await this.engine.cmd.smembers(`${keys.prefix}node:${nodeId}:rpc`);
+    await Promise.all([
+      ...listed.filter((method) => !this.#own.has(method)).map((method) => this.#announce(method, 0, '0\n[]')),
+      ...[...this.#own].map(([method, value]) => this.#announce(method, Number(value.slice(0, value.indexOf('\n'))), value)),
+    ]);
   }
 
   async #announce(method: string, providers: number, value: string): Promise<void> {

@@ -122,6 +122,28 @@ describe('the request registry in Redis shrinks', { timeout: 60_000 }, () => {
   });
 });
 
+describe('the registry after a lost command connection', { timeout: 60_000 }, () => {
+  it("a router withdraws what Redis lists for it but it no longer provides (a removal lost while Redis was away)", async () => {
+    const [n1] = await threeNodes();
+    const log = await events();
+    const provider = await client(n1, 'provider');
+    provider.send({ type: 'handle', id: 1, method: 'real.method' });
+    await provider.nextOf('handled');
+    const { node } = (await announced(log, 0, 1, (e) => e.kind === 'rpc'))[0] as { node: string };
+    // What a failed removal leaves behind: an entry of n1's for a method it no longer provides.
+    await redis.command('HSET', `${prefix()}rpc:ghost.method`, node, '1\n[]');
+    await redis.command('SADD', `${prefix()}rpc:methods`, 'ghost.method');
+    await redis.command('SADD', `${prefix()}node:${node}:rpc`, 'ghost.method');
+    expect((await registry()).methods).toBe(2);
+    // The routers' command connections drop and come back (Pub/Sub connections stay).
+    const at = log.values.length;
+    expect(await redis.command('CLIENT', 'KILL', 'TYPE', 'normal')).toMatch(/^:[1-9]/);
+    await announced(log, at, 1, (e) => e.kind === 'rpc' && e.method === 'ghost.method' && e.count === 0);
+    expect((await registry()).methods).toBe(1);
+    expect((await registry()).keys).not.toContain(`${prefix()}rpc:ghost.method`);
+  });
+});
+
 describe('provider announcements are coalesced', { timeout: 60_000 }, () => {
   it('200 clients handling one method at once cost a few announcements; the other routers see all 200', async () => {
     const [n1, n2] = await threeNodes();
