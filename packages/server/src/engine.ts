@@ -187,7 +187,7 @@ export interface Engine {
    * another node's `onRouted` and resolves false when that node is gone (nothing was delivered).
    */
   readonly node?: string;
-  /** `peers`: who the providers are, for the other nodes' `list_methods` (the engine may list only some). */
+  /** `peers`: who the first 32 providers are, for the other nodes' `list_methods` (the engine may list fewer). */
   provide?(method: string, providers: number, peers?: readonly PeerRef[]): void;
   remoteProviders?(method: string): ReadonlyMap<string, number>;
   route?(node: string, message: RoutedMessage): Promise<boolean>;

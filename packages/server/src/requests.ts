@@ -52,6 +52,9 @@ export interface RequestLimits {
   validatePayloads: boolean;
 }
 
+/** Providers of a method a router names to the other routers of its cluster (`Engine.provide`), at most. */
+const ANNOUNCED_PEERS = 32;
+
 /** Another node of the cluster, as a provider: `weight` is its provider count for the method. */
 type NodeProvider = { kind: 'node'; node: string; inFlight: number; weight: number };
 
@@ -356,12 +359,16 @@ export class Requests {
     this.#announce(method);
   }
 
-  /** Tells the cluster how many providers of `method` this node has now. */
+  /**
+   * Tells the cluster how many providers of `method` this node has now, and who the first
+   * {@link ANNOUNCED_PEERS} are: naming all of them on every change would make N clients handling
+   * a method again (a reconnect storm) cost N²/2 references.
+   */
   #announce(method: string): void {
     const engine = this.cluster?.engine;
     if (engine?.provide === undefined) return;
     const providers = this.#providers.get(method) ?? [];
-    engine.provide(method, providers.length, providers.map((p) => this.#peerOf(p)));
+    engine.provide(method, providers.length, providers.slice(0, ANNOUNCED_PEERS).map((p) => this.#peerOf(p)));
   }
 
   /**
