@@ -146,8 +146,12 @@ async function start(): Promise<void> {
     { rewind: REWIND },
   );
   subscription.on('recovery', (recovery) => {
-    showRecovery(recovery, replayedSinceDrop);
-    replayedSinceDrop = 0;
+    // The event comes before the replayed messages, which are delivered right after it, in the
+    // same task: count them first.
+    queueMicrotask(() => {
+      showRecovery(recovery, replayedSinceDrop);
+      replayedSinceDrop = 0;
+    });
   });
   client.on('statechange', (change) => {
     if (change.to === 'reconnecting') replayedSinceDrop = 0;
