@@ -736,6 +736,9 @@ function pathsOf(json: unknown, prefix = '', out: string[] = []): string[] {
 describe('the decode fast path (superjson-fast-decode.ts), differential with superjson 2.2.6', () => {
   it('what superjson writes for Date, Set, Map, bigint and undefined in JSON: the value superjson reads, same prototypes', () => {
     let fast = 0;
+    // The seed is ours, so that the share check below names it too (fast-check names it only
+    // when the property fails).
+    const seed = (Date.now() ^ (Math.random() * 0x1_0000_0000)) | 0;
     fc.assert(
       fc.property(commonValue, (value) => {
         const text = sj.stringify(value);
@@ -745,11 +748,12 @@ describe('the decode fast path (superjson-fast-decode.ts), differential with sup
         expectSameGraph(result, sj.parse(text));
         expectSameDecode(text);
       }),
-      { numRuns: 500 },
+      { numRuns: 500, seed },
     );
     // The fast path decides a good share of these payloads itself (about half; keys with dots or
-    // backslashes, invalid Dates and Map keys that are not scalars go to the full guard).
-    expect(fast).toBeGreaterThan(100);
+    // backslashes, invalid Dates and Map keys that are not scalars go to the full guard). Over
+    // 8,100 seeds of 500 runs it was 233 to 309 (mean 271, 3% at or below the old bound of 250).
+    expect(fast, `fast-path share of 500 runs, fc seed ${seed}`).toBeGreaterThan(100);
   });
 
   it('flat annotations superjson never writes (any order, any target, odd indices, twice): superjson’s value, or the full guard decides', () => {
