@@ -258,7 +258,11 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     try {
       await this.rpc.load(); // after subscribing: no provider change falls between the two
     } catch (error) {
-      this.#logger.log('warn', 'redis engine: loading the request providers failed', { error: String(error) });
+      // Typically `cmd` is not back yet. Without the registry this node would miss every provider
+      // announced before it subscribed, for as long as it lives: set `sub` up again (with backoff).
+      this.#logger.log('warn', 'redis engine: loading the request providers failed; reconnecting Pub/Sub to load them again', { error: String(error) });
+      this.#sub.disconnect(true);
+      return;
     }
     this.#subReady = true;
     this.lease.onTick(); // ticks missed while `sub` was away say nothing about the new connection

@@ -56,6 +56,11 @@ export class Rpc {
   #stopped = false;
   #version = 0;
   #listed: RemoteMethods | undefined;
+  /**
+   * While {@link load} reads the registry: the events that arrived meanwhile, applied again after
+   * the snapshot (which may be older than they are), in their order.
+   */
+  #replay: Array<() => void> | undefined;
 
   constructor(readonly engine: RedisEngine) {}
 
@@ -151,13 +156,21 @@ export class Rpc {
   /** Loads the registry (after the Pub/Sub connection is ready: later changes arrive as events). */
   async load(): Promise<void> {
     const { cmd, nodeId } = this.engine;
-    const methods = await cmd.smembers(this.#methodsKey);
-    this.#mirror.clear();
-    this.#peers.clear();
-    this.#version++;
-    for (const method of methods) {
-      const nodes = await cmd.hgetall(this.#methodKey(method));
-      for (const [node, value] of Object.entries(nodes)) if (node !== nodeId) this.#set(method, node, value);
+    const replay: Array<() => void> = (this.#replay = []);
+    try {
+      const snapshot: Array<[string, Record<string, string>]> = [];
+      for (const method of await cmd.smembers(this.#methodsKey)) snapshot.push([method, await cmd.hgetall(this.#methodKey(method))]);
+      this.#mirror.clear();
+      this.#peers.clear();
+      this.#version++;
+      for (const [method, nodes] of snapshot) {
+        for (const [node, value] of Object.entries(nodes)) if (node !== nodeId) this.#set(method, node, value);
+      }
+      // An announcement or a node's death that arrived while the snapshot was read is at least as
+      // new as the snapshot: without this, a provider announced meanwhile was lost until its next change.
+      for (const apply of replay) apply();
+    } finally {
+      if (this.#replay === replay) this.#replay = undefined;
     }
   }
 
@@ -181,19 +194,29 @@ export class Rpc {
       const lf2 = event.indexOf('\n', lf1 + 1);
       if (lf1 === -1 || lf2 === -1) return;
       const node = event.slice(lf1 + 1, lf2);
-      if (node !== this.engine.nodeId) this.#set(event.slice(RPC.length, lf1), node, event.slice(lf2 + 1));
+      if (node === this.engine.nodeId) return;
+      const method = event.slice(RPC.length, lf1);
+      const value = event.slice(lf2 + 1);
+      this.#set(method, node, value);
+      this.#replay?.push(() => this.#set(method, node, value));
       return;
     }
     if (event.startsWith('node_dead\n')) this.nodeLost(event.slice('node_dead\n'.length));
   }
 
   nodeLost(node: string): void {
+    this.#forget(node);
+    this.#replay?.push(() => this.#forget(node));
+    this.engine.listener?.onNodeLost?.(node);
+  }
+
+  /** Drops a dead node from the mirror (its entries in Redis went in the same script as the event). */
+  #forget(node: string): void {
     for (const [method, nodes] of this.#mirror) {
       if (!nodes.delete(node)) continue;
       if (nodes.size === 0) this.#mirror.delete(method);
-      this.#dropPeers(method, node); // its entries in Redis went in the same script as the event
+      this.#dropPeers(method, node);
     }
-    this.engine.listener?.onNodeLost?.(node);
   }
 
   /** Records a node's announcement (`count LF peers-json`; a bare count from an older node). */
