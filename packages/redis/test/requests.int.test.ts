@@ -106,7 +106,7 @@ describe('requests across routers (Redis)', () => {
   it('list_methods on any node lists the providers of every node; an unhandle and a dead node take theirs off', async () => {
     const [n1, n2, n3] = await threeNodes();
     await provider(n1, 'p1', ['work.do']);
-    await provider(n2, 'p2', ['work.do', 'slow.op'], 'slow.op');
+    const p2 = await provider(n2, 'p2', ['work.do', 'slow.op'], 'slow.op');
     const p3 = await provider(n3, 'p3', ['work.do', 'only.three']);
     const everything = { 'only.three': ['p3'], 'slow.op': ['p2'], 'work.do': ['p1', 'p2', 'p3'] };
     const caller = await client(n1, 'caller');
@@ -120,7 +120,10 @@ describe('requests across routers (Redis)', () => {
     // Node 2 dies: once node 1 fails the call node 2 was serving (the reaper declared it dead),
     // node 2's methods are gone from node 1's list too.
     const slow = id++;
+    const served = p2.requests.values.length;
     caller.send({ type: 'request', id: slow, method: 'slow.op', timeout: 60_000 }, '{"json":null}');
+    // In flight at the provider before its node dies (a call routed to a node already dead is not).
+    expect((await p2.requests.until(served + 1))[served]).toBe('slow.op');
     await n2.kill();
     expect(await caller.next()).toMatchObject({ type: 'error', id: slow, code: 'HANDLER_GONE' });
     expect((await listMethods(caller, id++)).listed).toEqual({ 'work.do': ['p1', 'p3'] });
