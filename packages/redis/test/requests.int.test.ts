@@ -37,14 +37,18 @@ async function provider(node: RouterProcess, name: string, methods: string[], si
   return { client: c, served: () => requests.values.length, requests };
 }
 
+/** How many times a test asks before it fails: each ask is a round trip, so this bounds the time too. */
+const POLLS = 2000;
+
 /** Calls until the caller's node knows a provider (the registry travels as a Redis event). */
 async function call(caller: RawClient, id: number, method: string): Promise<ServerMessage> {
-  for (;;) {
+  for (let attempt = 0; attempt < POLLS; attempt++) {
     caller.send({ type: 'request', id, method, timeout: 10_000 }, '{"json":null}');
     const reply = await caller.next();
     if (reply.type === 'error' && reply.code === 'NO_HANDLER') continue;
     return reply;
   }
+  throw new Error(`${method}: still NO_HANDLER after ${POLLS} calls (the provider's announcement never arrived)`);
 }
 
 type Listed = Record<string, string[]>;
@@ -59,12 +63,16 @@ async function listMethods(caller: RawClient, id: number): Promise<{ order: stri
 
 /** Lists until `caller`'s node lists `expected` (announcements travel as Redis events); the next id. */
 async function listedUntil(caller: RawClient, id: number, expected: Listed): Promise<number> {
-  for (;;) {
+  let last: Listed = {};
+  for (let attempt = 0; attempt < POLLS; attempt++) {
     const { order, listed } = await listMethods(caller, id++);
+    last = listed;
     if (!isDeepStrictEqual(listed, expected)) continue;
     expect(order).toEqual(Object.keys(expected).sort());
     return id;
   }
+  expect(last).toEqual(expected); // fails, showing what was listed last
+  return id;
 }
 
 describe('requests across routers (Redis)', () => {
