@@ -29,6 +29,16 @@ export function processCpu(pid: number): NodeJS.CpuUsage {
   }
 }
 
+/** CPU milliseconds (user + system) the processes `pids` have used so far, summed: 0 for one gone. */
+export function processesCpuMs(pids: readonly number[]): number {
+  let micros = 0;
+  for (const pid of pids) {
+    const { user, system } = processCpu(pid);
+    micros += user + system;
+  }
+  return micros / 1000;
+}
+
 /** The process's resident set size in bytes (field 24), 0 once it has gone. */
 export function processRss(pid: number): number {
   try {

@@ -11,24 +11,17 @@
  * p50 minus one router's p50 is what the hop adds. Subscribers run in this process: the machine's
  * cores are shared by everything, so the figures are indicative.
  */
-import { readFileSync } from 'node:fs';
 import { type Client, connect } from '@herald/client';
 import { type RouterProcess, spawnRouter, startRedisServer } from '@herald/testkit';
 import type { Measurement, RunContext } from '../context.js';
+import { processesCpuMs } from '../external-process.js';
 import { type HopResult, measureHop } from './hop-latency.js';
 
 const TOPIC = 'bench.cluster';
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /** The paced hop measurement: publishes per second, subscribers per router of the cluster (three on the one router). */
 const HOP_RATE = 200;
 const HOP_PER_ROUTER = 1;
 
-/** CPU ms (user + system) a process has used, from /proc/<pid>/stat. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -78,13 +71,13 @@ async function measure(routers: RouterProcess[], subscribers: number, burst: num
     };
     await publishBurst(200);
     await until(200 * subscribers);
-    const cpuBefore = routers.reduce((sum, r) => sum + cpuMs(r.child.pid!), 0);
+    const cpuBefore = processesCpuMs(routers.map((r) => r.child.pid!));
     const started = performance.now();
     const base = received;
     await publishBurst(burst);
     await until(base + burst * subscribers);
     const elapsedMs = performance.now() - started;
-    const cpu = routers.reduce((sum, r) => sum + cpuMs(r.child.pid!), 0) - cpuBefore;
+    const cpu = processesCpuMs(routers.map((r) => r.child.pid!)) - cpuBefore;
     const deliveries = burst * subscribers;
 
     // Latency at 100 messages per second.

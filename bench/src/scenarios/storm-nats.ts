@@ -18,23 +18,19 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NatsConnection, wsconnect } from '@nats-io/nats-core';
 import WebSocket from 'ws';
 import type { Measurement, RunContext } from '../context.js';
+import { processesCpuMs } from '../external-process.js';
 import { ensureNatsServer } from '../systems/nats.js';
-import { stormCase } from './storm.js';
+import { eventWaiter, stormCase } from './storm.js';
 
 const SUBJECT = 'bench.storm';
 
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -129,9 +125,8 @@ export async function runStormNats(ctx: RunContext, label: string): Promise<Meas
     let received = 0;
     let missedOnA = 0;
     let moved = 0;
-    let waiting: (() => void) | undefined;
     const victims = new Set<number>();
-    const check = (): void => waiting?.();
+    const { check, until } = eventWaiter(() => `storm nats: timed out (${received} received, ${moved} moved)`);
     for (let i = 0; i < total; i++) {
       const home = i % 3;
       const nc = await open([...urls.slice(home), ...urls.slice(0, home)], true);
@@ -157,18 +152,6 @@ export async function runStormNats(ctx: RunContext, label: string): Promise<Meas
         })();
       }
     }
-    const until = (done: () => boolean, timeoutMs: number): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`storm nats: timed out (${received} received, ${moved} moved)`)), timeoutMs);
-        waiting = () => {
-          if (done()) {
-            clearTimeout(timer);
-            waiting = undefined;
-            resolve();
-          }
-        };
-        waiting();
-      });
     const publisher = await open([urls[1]!], false);
     connections.push(publisher);
     publisher.publish(SUBJECT, JSON.stringify({ n: 1 }));
@@ -182,7 +165,7 @@ export async function runStormNats(ctx: RunContext, label: string): Promise<Meas
     await new Promise((resolve) => setTimeout(resolve, 2100));
     ctx.log(`${label}: SIGKILL server a (${victims.size} clients)`);
     const survivors = brokers.slice(1);
-    const cpuBefore = survivors.reduce((sum, broker) => sum + cpuMs(broker.child.pid!), 0);
+    const cpuBefore = processesCpuMs(survivors.map((broker) => broker.child.pid!));
     const killedAt = performance.now();
     await brokers[0]!.kill();
     publisher.publish(SUBJECT, JSON.stringify({ n: 2 }));
@@ -190,7 +173,7 @@ export async function runStormNats(ctx: RunContext, label: string): Promise<Meas
     const others = total - victims.size;
     await until(() => moved >= victims.size && received >= total + others + missedOnA, 120_000);
     const stormMs = performance.now() - killedAt;
-    const cpu = survivors.reduce((sum, broker) => sum + cpuMs(broker.child.pid!), 0) - cpuBefore;
+    const cpu = processesCpuMs(survivors.map((broker) => broker.child.pid!)) - cpuBefore;
     return [
       {
         scenario: 'storm',

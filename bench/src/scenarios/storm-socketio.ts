@@ -17,21 +17,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { backoffDelay } from '@herald/client';
 import { startRedisServer } from '@herald/testkit';
 import { type Socket, io } from 'socket.io-client';
 import type { Measurement, RunContext } from '../context.js';
-import { stormCase } from './storm.js';
+import { processesCpuMs } from '../external-process.js';
+import { eventWaiter, stormCase } from './storm.js';
 
 const TOPIC = 'bench.storm';
 
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 interface ServerProcess {
   child: ChildProcess;
@@ -89,10 +84,12 @@ export async function runStormSocketio(ctx: RunContext, label: string): Promise<
     let received = 0;
     let missedOnA = 0;
     let moved = 0;
-    let waiting: (() => void) | undefined;
     const victims = new Set<number>();
     const failures: unknown[] = [];
-    const check = (): void => waiting?.();
+    const { check, until } = eventWaiter(
+      () => `storm socket.io: timed out (${received} received, ${moved} moved, ${failures.length} failed)`,
+      () => (failures.length > 0 ? new Error(`storm socket.io: ${failures.length} reconnects failed: ${String(failures[0])}`) : undefined),
+    );
     for (let i = 0; i < total; i++) {
       const home = i % 3;
       const list = [...urls.slice(home), ...urls.slice(0, home)];
@@ -122,19 +119,6 @@ export async function runStormSocketio(ctx: RunContext, label: string): Promise<
       };
       sockets.add(await join(list[0]!, onMessage, onLost));
     }
-    const until = (done: () => boolean, timeoutMs: number): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`storm socket.io: timed out (${received} received, ${moved} moved, ${failures.length} failed)`)), timeoutMs);
-        waiting = () => {
-          if (failures.length > 0) return reject(new Error(`storm socket.io: ${failures.length} reconnects failed: ${String(failures[0])}`));
-          if (done()) {
-            clearTimeout(timer);
-            waiting = undefined;
-            resolve();
-          }
-        };
-        waiting();
-      });
     const publisher = io(urls[1]!, { transports: ['websocket'], forceNew: true, reconnection: false });
     sockets.add(publisher);
     await new Promise<void>((resolve, reject) => {
@@ -146,14 +130,14 @@ export async function runStormSocketio(ctx: RunContext, label: string): Promise<
 
     ctx.log(`${label}: SIGKILL server a (${victims.size} clients)`);
     const survivors = servers.slice(1);
-    const cpuBefore = survivors.reduce((sum, server) => sum + cpuMs(server.child.pid!), 0);
+    const cpuBefore = processesCpuMs(survivors.map((server) => server.child.pid!));
     const killedAt = performance.now();
     await servers[0]!.kill();
     await publisher.timeout(30_000).emitWithAck('publish', TOPIC, { n: 2 });
     const others = total - victims.size;
     await until(() => moved >= victims.size && received >= total + others + missedOnA, 120_000);
     const stormMs = performance.now() - killedAt;
-    const cpu = survivors.reduce((sum, server) => sum + cpuMs(server.child.pid!), 0) - cpuBefore;
+    const cpu = processesCpuMs(survivors.map((server) => server.child.pid!)) - cpuBefore;
     return [
       {
         scenario: 'storm',

@@ -12,21 +12,45 @@
  * shared cores as the routers: the figures are indicative. Socket.IO and NATS beside it:
  * storm-socketio.ts and storm-nats.ts.
  */
-import { readFileSync } from 'node:fs';
 import { type Client, connect } from '@herald/client';
 import { spawnRouter, startRedisServer } from '@herald/testkit';
 import type { Measurement, RunContext } from '../context.js';
+import { processesCpuMs } from '../external-process.js';
 
 const TOPIC = 'bench.storm';
 
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 export function stormCase(clients: number): string {
   return `${clients} clients over 3 routers, one SIGKILLed`;
+}
+
+/**
+ * A wait for counts that events move: each event calls `check()`, and `until(done)` resolves at the
+ * first check where `done()` holds (no polling). It rejects after `timeoutMs` with `timedOut()`, or
+ * at once with what `failed()` returns.
+ */
+export function eventWaiter(timedOut: () => string, failed: () => Error | undefined = () => undefined): { check(): void; until(done: () => boolean, timeoutMs: number): Promise<void> } {
+  let waiting: (() => void) | undefined;
+  return {
+    check: () => waiting?.(),
+    until: (done, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(timedOut())), timeoutMs);
+        waiting = () => {
+          const failure = failed();
+          if (failure !== undefined) {
+            clearTimeout(timer);
+            waiting = undefined;
+            reject(failure);
+          } else if (done()) {
+            clearTimeout(timer);
+            waiting = undefined;
+            resolve();
+          }
+        };
+        waiting();
+      }),
+  };
 }
 
 export async function runStorm(ctx: RunContext, label: string): Promise<Measurement[]> {
@@ -39,14 +63,11 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
   try {
     ctx.log(`${label}: connecting ${total} clients over 3 routers`);
     let received = 0;
-    let waiting: (() => void) | undefined;
     let recoveredOnA = 0;
     let missedOnA = 0;
     let gaps = 0;
     const victims = new Set<number>();
-    const check = (): void => {
-      if (waiting !== undefined) waiting();
-    };
+    const { check, until } = eventWaiter(() => `storm: timed out (${received} received, ${recoveredOnA} recovered, ${gaps} gaps)`);
     for (let i = 0; i < total; i++) {
       const home = i % 3;
       // Each client starts at its own router; after a drop it tries the next one. The list keeps
@@ -67,18 +88,6 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
         check();
       });
     }
-    const until = (done: () => boolean, timeoutMs: number): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`storm: timed out (${received} received, ${recoveredOnA} recovered, ${gaps} gaps)`)), timeoutMs);
-        waiting = () => {
-          if (done()) {
-            clearTimeout(timer);
-            waiting = undefined;
-            resolve();
-          }
-        };
-        waiting();
-      });
     const publisher = await connect(urls[1]!, { name: 'publisher' });
     clients.push(publisher);
     await publisher.publish(TOPIC, { n: 1 });
@@ -86,13 +95,13 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
 
     ctx.log(`${label}: SIGKILL router a (${victims.size} clients)`);
     const survivors = nodes.slice(1);
-    const cpuBefore = survivors.reduce((sum, node) => sum + cpuMs(node.child.pid!), 0);
+    const cpuBefore = processesCpuMs(survivors.map((node) => node.child.pid!));
     const killedAt = performance.now();
     await nodes[0]!.kill();
     await publisher.publish(TOPIC, { n: 2 });
     await until(() => missedOnA >= victims.size && received >= 2 * total, 120_000);
     const stormMs = performance.now() - killedAt;
-    const cpu = survivors.reduce((sum, node) => sum + cpuMs(node.child.pid!), 0) - cpuBefore;
+    const cpu = processesCpuMs(survivors.map((node) => node.child.pid!)) - cpuBefore;
     if (gaps > 0) throw new Error(`storm: ${gaps} clients recovered with a gap`);
     return [
       {
