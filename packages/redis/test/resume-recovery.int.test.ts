@@ -11,7 +11,7 @@
  * shuffled list would put two thirds of "A's" clients on B and C from the start, which is why the
  * storm bench counted about a third of the recovery events it expected.)
  */
-import { type Client, type Recovery, connect } from '@herald/client';
+import { type Client, type ConnectOptions, type Recovery, connect } from '@herald/client';
 import { Log } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clusterFixture } from './cluster-fixture.js';
@@ -27,36 +27,50 @@ type Entry = { kind: 'message'; n: number; replayed: boolean } | { kind: 'down' 
 const CLIENTS = 40;
 const STORM = 150;
 
+type Node = Awaited<ReturnType<typeof threeNodes>>[number];
+
+/**
+ * `count` client SDKs connected to `urls` (in that order), added to `clients` (the caller closes
+ * them), each subscribed to `topic` and keeping a journal of its messages, drops and recovery
+ * events; a publisher on `on`; and a wait until every client has journaled an entry that passes a test.
+ */
+async function journaledClients(clients: Client[], urls: string[], on: Node, topic: string, count: number, prefix: string, options: Omit<ConnectOptions, 'name'> = {}) {
+  const all = new Log<Entry & { client: number }>();
+  const journals: Entry[][] = [];
+  for (let i = 0; i < count; i++) {
+    const sdk = await connect(urls, { name: `${prefix}${i}`, randomizeUrls: false, ...options });
+    clients.push(sdk);
+    const journal: Entry[] = [];
+    journals.push(journal);
+    const record = (entry: Entry): void => {
+      journal.push(entry);
+      all.push({ ...entry, client: i });
+    };
+    sdk.on('statechange', (change) => change.to === 'reconnecting' && record({ kind: 'down' }));
+    const subscription = await sdk.subscribe(topic, (data, meta) => record({ kind: 'message', n: (data as { n: number }).n, replayed: meta.replayed }));
+    subscription.on('recovery', (recovery) => record({ kind: 'recovery', recovery }));
+  }
+  const publisher = await client(on, 'publisher');
+  const publish = async (id: number, n: number): Promise<void> => {
+    publisher.send({ type: 'publish', id, topic }, `{"json":{"n":${n}}}`);
+    expect(await publisher.nextOf('publish_ack')).toMatchObject({ id, offset: n });
+  };
+  const until = async (test: (e: Entry) => boolean): Promise<void> => {
+    for (let k = all.values.length + 1; new Set(all.values.filter(test).map((e) => e.client)).size < count; k++) await all.until(k);
+  };
+  return { journals, publish, until };
+}
+
 describe('clients of a SIGKILLed router recover on another', { timeout: 60_000 }, () => {
   it(`${CLIENTS} clients: the missed message once each, one recovery event each (recovered), before the replayed message`, async () => {
     const [a, b, c] = await threeNodes();
-    const all = new Log<Entry & { client: number }>();
-    const journals: Entry[][] = [];
     const clients: Client[] = [];
     try {
-      for (let i = 0; i < CLIENTS; i++) {
-        // Reconnects wait exactly 500 ms (random 0.5 × 1000 ms), held by fake timers below.
-        const sdk = await connect([a.url, b.url, c.url], { name: `c${i}`, randomizeUrls: false, random: () => 0.5, reconnect: { minDelayMs: 1000, maxDelayMs: 1000 } });
-        clients.push(sdk);
-        const journal: Entry[] = [];
-        journals.push(journal);
-        const record = (entry: Entry): void => {
-          journal.push(entry);
-          all.push({ ...entry, client: i });
-        };
-        sdk.on('statechange', (change) => change.to === 'reconnecting' && record({ kind: 'down' }));
-        const subscription = await sdk.subscribe('moved.topic', (data, meta) => record({ kind: 'message', n: (data as { n: number }).n, replayed: meta.replayed }));
-        subscription.on('recovery', (recovery) => record({ kind: 'recovery', recovery }));
-      }
-      const publisher = await client(b, 'publisher');
-      const publish = async (id: number, n: number): Promise<void> => {
-        publisher.send({ type: 'publish', id, topic: 'moved.topic' }, `{"json":{"n":${n}}}`);
-        expect(await publisher.nextOf('publish_ack')).toMatchObject({ id, offset: n });
-      };
-      const until = async (test: (e: Entry) => boolean): Promise<void> => {
-        for (let k = all.values.length + 1; new Set(all.values.filter(test).map((e) => e.client)).size < CLIENTS; k++) await all.until(k);
-      };
-
+      // Reconnects wait exactly 500 ms (random 0.5 × 1000 ms), held by fake timers below.
+      const { journals, publish, until } = await journaledClients(clients, [a.url, b.url, c.url], b, 'moved.topic', CLIENTS, 'c', {
+        random: () => 0.5,
+        reconnect: { minDelayMs: 1000, maxDelayMs: 1000 },
+      });
       await publish(1, 1);
       await until((e) => e.kind === 'message' && e.n === 1);
       expect(new Set(clients.map((sdk) => sdk.router.name))).toEqual(new Set(['n1'])); // all on A
@@ -89,31 +103,9 @@ describe('clients of a SIGKILLed router recover on another', { timeout: 60_000 }
 
   it(`${STORM} clients reconnecting at once (default backoff, as in the storm bench): one recovery each, no later than the missed message`, async () => {
     const [a, b, c] = await threeNodes();
-    const all = new Log<Entry & { client: number }>();
-    const journals: Entry[][] = [];
     const clients: Client[] = [];
     try {
-      for (let i = 0; i < STORM; i++) {
-        const sdk = await connect([a.url, b.url, c.url], { name: `s${i}`, randomizeUrls: false });
-        clients.push(sdk);
-        const journal: Entry[] = [];
-        journals.push(journal);
-        const record = (entry: Entry): void => {
-          journal.push(entry);
-          all.push({ ...entry, client: i });
-        };
-        sdk.on('statechange', (change) => change.to === 'reconnecting' && record({ kind: 'down' }));
-        const subscription = await sdk.subscribe('storm.topic', (data, meta) => record({ kind: 'message', n: (data as { n: number }).n, replayed: meta.replayed }));
-        subscription.on('recovery', (recovery) => record({ kind: 'recovery', recovery }));
-      }
-      const publisher = await client(b, 'publisher');
-      const publish = async (id: number, n: number): Promise<void> => {
-        publisher.send({ type: 'publish', id, topic: 'storm.topic' }, `{"json":{"n":${n}}}`);
-        expect(await publisher.nextOf('publish_ack')).toMatchObject({ id, offset: n });
-      };
-      const until = async (test: (e: Entry) => boolean): Promise<void> => {
-        for (let k = all.values.length + 1; new Set(all.values.filter(test).map((e) => e.client)).size < STORM; k++) await all.until(k);
-      };
+      const { journals, publish, until } = await journaledClients(clients, [a.url, b.url, c.url], b, 'storm.topic', STORM, 's');
       await publish(1, 1);
       await until((e) => e.kind === 'message' && e.n === 1);
       expect(new Set(clients.map((sdk) => sdk.router.name))).toEqual(new Set(['n1'])); // all on A
