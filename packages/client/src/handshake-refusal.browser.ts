@@ -1,8 +1,11 @@
 /**
- * Browser builds: a browser's WebSocket hides a refused handshake's response (see
- * handshake-refusal.ts), so there is nothing to read.
+ * Browser builds: a browser's WebSocket hides a refused handshake's response and the cause of a
+ * failure (its error event carries neither; see handshake-refusal.ts), so there is nothing to read.
  */
-import type { HandshakeRefusal, SocketLike } from './socket.js';
+import type { AttemptDiagnosis } from './handshake-refusal.js';
+import type { SocketLike } from './socket.js';
 
-/** Does nothing in browsers. */
-export function onHandshakeRefusal(_socket: SocketLike, _report: (refusal: HandshakeRefusal) => void): void {}
+export type { AttemptDiagnosis } from './handshake-refusal.js';
+
+/** Reads nothing in browsers. */
+export function diagnoseAttempt(_socket: SocketLike, _url: string, _diagnosis: AttemptDiagnosis): void {}

@@ -1,9 +1,11 @@
 /**
- * Node's `ws` exposes the HTTP response of a refused handshake; browsers hide it. Browser builds
- * resolve `#handshake-refusal` to handshake-refusal.browser.ts (package.json `imports`), which
- * does nothing: a page never has `ws`, so it carries none of this.
+ * Node's `ws` exposes the HTTP response of a refused handshake and the cause of a failed
+ * connection; browsers hide both. Browser builds resolve `#handshake-refusal` to
+ * handshake-refusal.browser.ts (package.json `imports`), which reads nothing: a page never has
+ * `ws`, so it carries none of this.
  */
-import type { HandshakeRefusal, SocketLike } from './socket.js';
+import { ConnectionError, VERBOSE_ERRORS } from '@herald/protocol';
+import type { SocketLike } from './socket.js';
 
 interface NodeWebSocket {
   on(event: 'unexpected-response', listener: (request: unknown, response: NodeResponse) => void): void;
@@ -15,17 +17,40 @@ interface NodeResponse {
   resume(): void;
 }
 
+/** What a failed connection attempt left to tell, for its error. */
+export interface AttemptDiagnosis {
+  /** The error of a refused handshake (HTTP status, `X-Herald-Error` code). */
+  refusal?: ConnectionError | undefined;
+  /** What the socket's error event said, for the message of `CONNECTION_FAILED`. */
+  failure?: string | undefined;
+}
+
 /**
- * In Node, `ws` exposes the HTTP response of a refused handshake; browsers hide it. When the
- * socket is `ws`, report the refusal (status, `X-Herald-Error` code) before the socket fails.
+ * When the socket is `ws`, records into `diagnosis` a refused handshake (as the attempt's error:
+ * status, `X-Herald-Error` code; retryable from 500 up) before the socket fails, and what its
+ * error events say.
  */
-export function onHandshakeRefusal(socket: SocketLike, report: (refusal: HandshakeRefusal) => void): void {
+export function diagnoseAttempt(socket: SocketLike, url: string, diagnosis: AttemptDiagnosis): void {
+  socket.onerror = (event) => {
+    diagnosis.failure = describeSocketError(event);
+  };
   const node = socket as unknown as Partial<NodeWebSocket>;
   if (typeof node.on !== 'function' || typeof node.terminate !== 'function') return;
   node.on('unexpected-response', (_request, response) => {
     const header = response.headers['x-herald-error'];
-    report({ status: response.statusCode ?? 0, code: typeof header === 'string' ? header : undefined });
+    const status = response.statusCode ?? 0;
+    const code = typeof header === 'string' ? header : undefined;
+    const detail = `HTTP ${status}${code === undefined ? '' : `, ${code}`}`;
+    diagnosis.refusal = new ConnectionError(code ?? 'CONNECTION_FAILED', VERBOSE_ERRORS ? `the router at ${url} refused the handshake (${detail})` : detail, {
+      retryable: status >= 500,
+    });
     response.resume();
     node.terminate!();
   });
+}
+
+function describeSocketError(event: unknown): string | undefined {
+  const detail = (event as { error?: unknown; message?: unknown } | null) ?? {};
+  if (detail.error instanceof Error) return detail.error.message;
+  return typeof detail.message === 'string' && detail.message !== '' ? detail.message : undefined;
 }

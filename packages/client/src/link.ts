@@ -15,9 +15,9 @@ import {
   isRetryableClose,
 } from '@herald/protocol';
 import { backoffDelay } from './backoff.js';
-import { type HandshakeRefusal, OPEN, type SocketCloseEvent, type SocketLike, type WebSocketConstructor } from './socket.js';
+import { OPEN, type SocketCloseEvent, type SocketLike, type WebSocketConstructor } from './socket.js';
 // Node's `ws` only: left out of browser builds (package.json `imports`).
-import { onHandshakeRefusal } from '#handshake-refusal';
+import { type AttemptDiagnosis, diagnoseAttempt } from '#handshake-refusal';
 import { type ClientState, type ReconnectAttempt, type StateChangeReason, type StateChange, checkTransition } from './state.js';
 
 /** Options of automatic reconnection. */
@@ -66,10 +66,8 @@ export interface LinkHandlers {
   report(error: HeraldError): void;
 }
 
-interface Attempt {
+interface Attempt extends AttemptDiagnosis {
   socket: SocketLike;
-  refusal: HandshakeRefusal | undefined;
-  failure: string | undefined;
   welcomed: boolean;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -187,8 +185,6 @@ export class Link {
     }
     const attempt: Attempt = {
       socket,
-      refusal: undefined,
-      failure: undefined,
       welcomed: false,
       timer: setTimeout(() => {
         if (this.#attempt !== attempt) return;
@@ -199,7 +195,7 @@ export class Link {
       }, this.#options.connectTimeoutMs),
     };
     this.#attempt = attempt;
-    onHandshakeRefusal(socket, (refusal) => (attempt.refusal = refusal));
+    diagnoseAttempt(socket, url, attempt);
     socket.onopen = () => {
       if (this.#attempt !== attempt) return;
       if (socket.protocol !== this.#options.protocol) {
@@ -208,9 +204,6 @@ export class Link {
         return;
       }
       socket.send(hello);
-    };
-    socket.onerror = (event) => {
-      attempt.failure = describeSocketError(event);
     };
     socket.onmessage = (event) => {
       if (this.#attempt !== attempt) return;
@@ -395,14 +388,8 @@ export class Link {
 }
 
 /** The error a failed connection attempt becomes. */
-function connectError(url: string, event: SocketCloseEvent, refusal: HandshakeRefusal | undefined, failure: string | undefined): ConnectionError {
-  if (refusal !== undefined) {
-    const code = refusal.code ?? 'CONNECTION_FAILED';
-    const detail = `HTTP ${refusal.status}${refusal.code === undefined ? '' : `, ${refusal.code}`}`;
-    return new ConnectionError(code, VERBOSE_ERRORS ? `the router at ${url} refused the handshake (${detail})` : detail, {
-      retryable: refusal.status >= 500,
-    });
-  }
+function connectError(url: string, event: SocketCloseEvent, refusal: ConnectionError | undefined, failure: string | undefined): ConnectionError {
+  if (refusal !== undefined) return refusal;
   if (event.code === ABNORMAL_CLOSE) {
     return new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? `could not connect to ${url}${failure === undefined ? '' : `: ${failure}`}` : url, { retryable: true });
   }
@@ -413,10 +400,4 @@ function connectError(url: string, event: SocketCloseEvent, refusal: HandshakeRe
     closeReason: event.reason,
     retryable: isRetryableClose(event.code),
   });
-}
-
-function describeSocketError(event: unknown): string | undefined {
-  const detail = (event as { error?: unknown; message?: unknown } | null) ?? {};
-  if (detail.error instanceof Error) return detail.error.message;
-  return typeof detail.message === 'string' && detail.message !== '' ? detail.message : undefined;
 }

@@ -34,9 +34,3 @@ export const defaultWebSocket = IsomorphicWebSocket as unknown as WebSocketConst
 
 /** `WebSocket.OPEN`. */
 export const OPEN = 1;
-
-/** What Node's `ws` tells about a refused handshake (HTTP status and Herald's error header). */
-export interface HandshakeRefusal {
-  status: number;
-  code: string | undefined;
-}
