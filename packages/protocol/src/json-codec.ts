@@ -1,5 +1,5 @@
 import { type Codec, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
-import { ErrorCode, ProtocolError } from './errors.js';
+import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { inexactNumberIn, inexactNumberProblem } from './json-numbers.js';
 import { isPlainJson, jsonTreeProblem } from './payload-guard.js';
 import { type Result, err, ok } from './result.js';
@@ -10,7 +10,8 @@ import { stringifyJsonProjection } from './json-projection.js';
  * client. Payloads are any JSON text whose numbers JavaScript holds exactly (see json-numbers.ts:
  * `PAYLOAD_INVALID` otherwise). Rich values are sent as superjson's JSON projection: a Date as
  * its ISO string, a Map as an array of [key, value] pairs, a Set as an array, a BigInt as a decimal
- * string, bytes as base64, undefined as null.
+ * string, bytes as base64, undefined as null. Error codes are written as strings, not read from
+ * `ErrorCode`: reading one member would put the whole table in every page on this codec.
  */
 export function createJsonCodec(options: DecodeLimits = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -20,12 +21,12 @@ export function createJsonCodec(options: DecodeLimits = {}): Codec {
     try {
       value = JSON.parse(text);
     } catch {
-      return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, 'the payload is not JSON'));
+      return err(new ProtocolError('PAYLOAD_INVALID', VERBOSE_ERRORS ? 'the payload is not JSON' : ''));
     }
     const problem = jsonTreeProblem(value, maxDepth);
-    if (problem !== undefined) return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `the payload has ${problem}`));
+    if (problem !== undefined) return err(new ProtocolError('PAYLOAD_INVALID', VERBOSE_ERRORS ? `the payload has ${problem}` : problem));
     const inexact = inexactNumberIn(text);
-    if (inexact !== undefined) return err(new ProtocolError(ErrorCode.PAYLOAD_INVALID, `the payload has ${inexactNumberProblem(inexact)}`));
+    if (inexact !== undefined) return err(new ProtocolError('PAYLOAD_INVALID', VERBOSE_ERRORS ? `the payload has ${inexactNumberProblem(inexact)}` : ''));
     return ok(value);
   };
 
@@ -36,7 +37,7 @@ export function createJsonCodec(options: DecodeLimits = {}): Codec {
       try {
         return stringifyJsonProjection(value, maxDepth);
       } catch (cause) {
-        throw new ProtocolError(ErrorCode.PAYLOAD_UNENCODABLE, `cannot encode this value as JSON: ${(cause as Error).message}`, { cause });
+        throw new ProtocolError('PAYLOAD_UNENCODABLE', VERBOSE_ERRORS ? `cannot encode this value as JSON: ${(cause as Error).message}` : '', { cause });
       }
     },
     decode: parse,
