@@ -43,7 +43,7 @@ import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription } from './subscription.js';
 import { OrderedChecks } from './ordered-checks.js';
 import { SubscriptionTable } from './subscription-table.js';
-import { TokenRefresh } from './token-refresh.js';
+import type { TokenRefresh } from './token-refresh.js';
 
 /** Options of `connect`. */
 export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
@@ -186,7 +186,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   readonly #urls: readonly string[];
   readonly #codec: Codec;
   readonly #link: Link;
-  readonly #refresh: TokenRefresh | undefined;
+  /** In-band token refresh (token-refresh.ts): loaded with the first hello of a client with a token function. */
+  #refresh: TokenRefresh | undefined;
   #user: string | undefined;
   readonly #outbox: Outbox;
   readonly #subscriptions = new SubscriptionTable();
@@ -256,13 +257,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       unwatch: (topic) => this.#outbox.request({ type: 'presence_unwatch', topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
       report: (error) => this.#report(error),
     });
-    const { reconnect, token } = options;
-    if (typeof token === 'function') {
-      this.#refresh = new TokenRefresh(token, {
-        request: (fresh) => this.#outbox.request({ type: 'refresh', token: fresh }, 'other', 'fail'),
-        report: (error) => this.#report(error),
-      });
-    }
+    const { reconnect } = options;
     this.#link = new Link(
       {
         urls: this.#urls,
@@ -694,7 +689,17 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     };
     if (typeof token !== 'function') return frame;
     return async () => {
-      hello.token = await token();
+      // The refresh loads on first use, beside the token: the welcome that schedules it comes after.
+      [hello.token] = await Promise.all([
+        token(),
+        this.#refresh ??
+          import('./token-refresh.js').then(({ TokenRefresh }) => {
+            this.#refresh ??= new TokenRefresh(token, {
+              request: (fresh) => this.#outbox.request({ type: 'refresh', token: fresh }, 'other', 'fail'),
+              report: (error) => this.#report(error),
+            });
+          }),
+      ]);
       return frame();
     };
   }

@@ -32,7 +32,9 @@ import { expect, it } from 'vitest';
 // attempt (the refusal's error, the error event's text): 13,315 → 13,211 B.
 // Issue 11: the json page -539 B (12,647 -> 12,108 B): its codec named error codes through the
 // ErrorCode table (the whole table came along) and carried its message texts in production.
-const OWN_BUDGET_BYTES = 13_248;
+// Issue 11: -62 B, the token refresh loads with the first hello of a client with a token
+// function (13,211 -> 13,149 B).
+const OWN_BUDGET_BYTES = 13_184;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -88,9 +90,10 @@ interface Size {
 
 /**
  * The client's modules that load on first use, each in a chunk the page fetches only when it needs
- * it (see ClientCore): a lazy chunk may hold nothing else.
+ * it (see ClientCore; the token refresh with the first hello of a client whose token is a
+ * function): a lazy chunk may hold nothing else.
  */
-const LAZY_MODULES = ['requests.ts', 'handlers.ts'];
+const LAZY_MODULES = ['requests.ts', 'handlers.ts', 'token-refresh.ts'];
 
 /**
  * Replaces Vite's preload helper (wrapped around every dynamic import: its CSS and modulepreload
