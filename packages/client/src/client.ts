@@ -38,7 +38,9 @@ import { type Outgoing, Outbox, type PendingReply, type Sent } from './outbox.js
 export type { Outgoing, Sent } from './outbox.js';
 import { type Member, type Presence, PresenceWatches } from './presence.js';
 import type { RequestOptions } from './requests.js';
-import { type WebSocketConstructor, defaultWebSocket } from './socket.js';
+import type { WebSocketConstructor } from './socket.js';
+// isomorphic-ws in Node, the global WebSocket in browser builds (package.json `imports`).
+import { defaultWebSocket } from '#default-websocket';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription } from './subscription.js';
 import { OrderedChecks } from './ordered-checks.js';

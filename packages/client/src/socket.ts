@@ -2,8 +2,6 @@
  * The slice of the WebSocket API the client uses: the standard browser interface, which Node's `ws`
  * also implements. Any implementation with this shape can be passed as `connect(url, { WebSocket })`.
  */
-import IsomorphicWebSocket from 'isomorphic-ws';
-
 export interface SocketCloseEvent {
   code: number;
   reason: string;
@@ -29,8 +27,6 @@ export interface SocketLike {
 
 /** A WebSocket constructor: the global `WebSocket` in browsers, `ws` in Node. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => SocketLike;
-
-export const defaultWebSocket = IsomorphicWebSocket as unknown as WebSocketConstructor;
 
 /** `WebSocket.OPEN`. */
 export const OPEN = 1;

@@ -1,7 +1,7 @@
 /**
  * The browser client's size budget (issues 6 and 11): what a page pays for connect, subscribe,
- * publish and presence, built the way an app builds it (Vite, minified, browser build of
- * isomorphic-ws) and gzipped at level 9, reported as Herald's own code and superjson apart.
+ * publish and presence, built the way an app builds it (Vite, minified, the `browser` condition:
+ * the page's own WebSocket) and gzipped at level 9, reported as Herald's own code and superjson apart.
  * Herald's own code is the default page built with superjson left out (external); the default
  * page may weigh at most that budget plus superjson's own size; a page that picks the json codec
  * (`@herald/client/json`) must contain no superjson at all. Deterministic: same sources, same bytes.
@@ -34,7 +34,9 @@ import { expect, it } from 'vitest';
 // ErrorCode table (the whole table came along) and carried its message texts in production.
 // Issue 11: -62 B, the token refresh loads with the first hello of a client with a token
 // function (13,211 -> 13,149 B).
-const OWN_BUDGET_BYTES = 13_184;
+// Issue 11: -62 B, browser builds take the global WebSocket (#default-websocket) instead of
+// isomorphic-ws's lookup in a CommonJS wrapper (13,149 -> 13,088 B).
+const OWN_BUDGET_BYTES = 13_120;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
