@@ -25,7 +25,6 @@ import {
   type WelcomeMsg,
   assertNever,
   encodeFrame,
-  handlerFailure,
   methodProblem,
   patternProblem,
   subprotocolFor,
@@ -131,9 +130,10 @@ export interface PublishAck {
 
 /**
  * What the features loaded on demand (requests.ts, handlers.ts) use of the client, including the
- * protocol's classes and functions: those modules import nothing else at run time, so a bundler
- * keeps the protocol modules in the page's chunk instead of moving them to a third chunk shared by
- * both (Vite 8's Rolldown does that: rolldown/rolldown#10731), which cost every page ~0.65 KB.
+ * protocol's classes the page has anyway: those modules import no module of the page at run time,
+ * so a bundler keeps the protocol modules in the page's chunk instead of moving them to a third
+ * chunk shared by both (Vite 8's Rolldown does that: rolldown/rolldown#10731), which cost every
+ * page ~0.65 KB. What only they use (handler-failure.ts) they import, and it goes in their chunk.
  */
 export interface ClientCore {
   readonly codec: Codec;
@@ -160,10 +160,9 @@ export interface FeatureLib {
   HeraldError: typeof HeraldError;
   RemoteError: typeof RemoteError;
   TimeoutError: typeof TimeoutError;
-  handlerFailure: typeof handlerFailure;
 }
 
-const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError, handlerFailure };
+const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError };
 
 /**
  * {@link connect} with `defaultCodec` when the options name none: each entry point picks its own

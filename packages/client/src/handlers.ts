@@ -3,8 +3,9 @@
  * sends `request` frames under ids of its own; the client answers `response` or `response_error`,
  * and aborts a handler's signal when the router sends `cancel` or the connection drops.
  */
-// Types only from the protocol: its run-time values come through `io.lib` (see ClientCore).
-import type { IncomingRequestMsg, ResponseErrorMsg } from '@herald/protocol';
+// From the protocol at run time only handlerFailure (a module the page does not share, see
+// handler-failure.ts); its other run-time values come through `io.lib` (see ClientCore).
+import { type IncomingRequestMsg, type ResponseErrorMsg, handlerFailure } from '@herald/protocol';
 import type { ClientCore } from './client.js';
 
 /** What a request handler learns about its request. */
@@ -160,7 +161,7 @@ export class Provider {
   }
 
   #failure(error: unknown): Omit<ResponseErrorMsg, 'type' | 'id'> {
-    const { code, message, data, stack } = this.#io.lib.handlerFailure(error);
+    const { code, message, data, stack } = handlerFailure(error);
     const failure: Omit<ResponseErrorMsg, 'type' | 'id'> = { code, message };
     if (data !== undefined) {
       try {

@@ -36,7 +36,9 @@ import { expect, it } from 'vitest';
 // function (13,211 -> 13,149 B).
 // Issue 11: -62 B, browser builds take the global WebSocket (#default-websocket) instead of
 // isomorphic-ws's lookup in a CommonJS wrapper (13,149 -> 13,088 B).
-const OWN_BUDGET_BYTES = 13_120;
+// Issue 11: -91 B, handlerFailure in a protocol module of its own, which only the handlers'
+// lazy chunk imports (13,088 -> 12,997 B; that chunk +103 B).
+const OWN_BUDGET_BYTES = 13_056;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -95,7 +97,7 @@ interface Size {
  * it (see ClientCore; the token refresh with the first hello of a client whose token is a
  * function): a lazy chunk may hold nothing else.
  */
-const LAZY_MODULES = ['requests.ts', 'handlers.ts', 'token-refresh.ts'];
+const LAZY_MODULES = ['requests.ts', 'handlers.ts', 'handler-failure.ts', 'token-refresh.ts'];
 
 /**
  * Replaces Vite's preload helper (wrapped around every dynamic import: its CSS and modulepreload
@@ -208,8 +210,8 @@ it(`Herald's own code for connect, subscribe, publish and presence is at most ${
   expect(own.gzipped).toBeLessThanOrEqual(OWN_BUDGET_BYTES);
   expect(page.gzipped).toBeLessThanOrEqual(OWN_BUDGET_BYTES + superjson.gzipped);
   expect(jsonPage.gzipped).toBeLessThanOrEqual(OWN_BUDGET_BYTES);
-  // One chunk up front: requests.ts and handlers.ts import nothing from the protocol at run time
-  // (see ClientCore), or the bundler moves what they share with the page into a chunk of its own.
+  // One chunk up front: requests.ts and handlers.ts import no module of the page at run time (see
+  // ClientCore), or the bundler moves what they share with the page into a chunk of its own.
   expect(page.chunks).toBe(1);
   expect(jsonPage.chunks).toBe(1);
 });

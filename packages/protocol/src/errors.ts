@@ -216,27 +216,3 @@ export function isHeraldError(value: unknown, code?: string): value is HeraldErr
   );
 }
 
-/** What a value thrown by a request handler becomes on the wire. */
-export interface HandlerFailure {
-  code: string;
-  message: string;
-  data?: unknown;
-  stack?: string;
-}
-
-const CODE = /^[A-Z][A-Z0-9_]*$/;
-
-/**
- * Describes a value a handler threw: its own `code` when that is UPPER_SNAKE (a RemoteError, or any
- * error with such a `code`), otherwise `HANDLER_ERROR`; its `message`, `data` and `stack`.
- */
-export function handlerFailure(error: unknown): HandlerFailure {
-  const fields = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
-  const failure: HandlerFailure = {
-    code: typeof fields.code === 'string' && CODE.test(fields.code) ? fields.code : 'HANDLER_ERROR',
-    message: typeof fields.message === 'string' ? fields.message : String(error),
-  };
-  if (fields.data !== undefined) failure.data = fields.data;
-  if (typeof fields.stack === 'string') failure.stack = fields.stack;
-  return failure;
-}

@@ -28,7 +28,6 @@ export {
   ConnectionError,
   ErrorCode,
   HeraldError,
-  type HandlerFailure,
   type HeraldErrorOptions,
   ProtocolError,
   RemoteError,
@@ -36,9 +35,9 @@ export {
   TimeoutError,
   VERBOSE_ERRORS,
   type WireError,
-  handlerFailure,
   isHeraldError,
 } from './errors.js';
+export { type HandlerFailure, handlerFailure } from './handler-failure.js';
 export {
   CLIENT_MESSAGE_SPECS,
   SERVER_MESSAGE_SPECS,
