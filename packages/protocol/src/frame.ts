@@ -12,6 +12,8 @@ import type {
   ServerMessage,
   ServerMessageType,
 } from './messages.js';
+// The message header fast path, left out of browser builds (package.json `imports`, message-frame.ts).
+import { readMessageFrame } from '#message-frame';
 import { type Result, err, ok } from './result.js';
 
 /** Line feed: separates the header from the payload. JSON.stringify never emits a raw one. */
@@ -128,8 +130,21 @@ export function decodeClientFrame(input: RawPayload): Result<ClientMessage, Prot
   return decodeFrame(input, CLIENT_MESSAGE_SPECS) as Result<ClientMessage, ProtocolError>;
 }
 
-/** Decodes a frame sent by a router. Never throws. */
+/**
+ * Decodes a frame sent by a router. Never throws. Outside browser builds, a `message` frame in the
+ * router's own layout is read without parsing its header (message-frame.ts); every other frame,
+ * and every frame the fast path does not take, goes through the general decoder.
+ */
 export function decodeServerFrame(input: RawPayload): Result<ServerMessage, ProtocolError> {
+  if (readMessageFrame !== undefined && typeof input === 'string') {
+    const message = readMessageFrame(input);
+    if (message !== undefined) return { ok: true, value: message };
+  }
+  return decodeFrame(input, SERVER_MESSAGE_SPECS) as Result<ServerMessage, ProtocolError>;
+}
+
+/** @internal {@link decodeServerFrame} without its fast path: what the differential test compares it with. */
+export function decodeServerFrameGeneral(input: RawPayload): Result<ServerMessage, ProtocolError> {
   return decodeFrame(input, SERVER_MESSAGE_SPECS) as Result<ServerMessage, ProtocolError>;
 }
 
