@@ -9,7 +9,8 @@
  *   no children, no `\` in the path) and of the commonest types: `Date`, `set`, `map`, `bigint`,
  *   `undefined`; no shared references.
  *
- * For those it applies exactly what superjson 2.2.6's `deserialize` applies (`new Date(s)`,
+ * For those it applies exactly what superjson 2.2.6's `deserialize` applies (`new Date(s)`, read
+ * from the digits when `s` is in `toISOString`'s layout (iso-date.ts),
  * `new Set(a)`, `new Map(a)`, `BigInt(s)`, `undefined`, in the annotations' order), and it checks
  * what the full guard checks: nesting and prototype keys in `json`, the annotation count, BigInt
  * length, and paths that name something in the JSON as parsed, never through a converted value.
@@ -17,6 +18,7 @@
  * (PROTOCOL.md lists the refusals). A differential property test compares its results with the
  * library's (superjson-fast-decode.test.ts).
  */
+import { isoDateTime } from './iso-date.js';
 import { jsonNestsTooDeepOrHasPrototypeKey } from './superjson-guard.js';
 
 /** {@link decodeCommon} gave up before changing anything: the full guard may use the envelope as it is. */
@@ -121,8 +123,12 @@ function convert(type: unknown, node: unknown, maxBigIntLength: number): unknown
   // A value converted earlier (annotated twice) goes to the full guard, which refuses it.
   if (typeof node === 'object' && node !== null && !Array.isArray(node) && !isJsonObject(node)) return CHANGED;
   switch (type) {
-    case 'Date':
-      return typeof node === 'string' ? new Date(node) : CHANGED;
+    case 'Date': {
+      if (typeof node !== 'string') return CHANGED;
+      // superjson's `new Date(node)`: from the digits when it is toISOString's layout (iso-date.ts).
+      const time = isoDateTime(node);
+      return new Date(Number.isNaN(time) ? node : time);
+    }
     case 'set':
       return Array.isArray(node) ? new Set(node) : CHANGED;
     case 'map':
