@@ -8,11 +8,18 @@ import type { Subscription, SubscriptionSink } from './subscription.js';
 export class SubscriptionTable {
   readonly #byPattern = new Map<string, Map<Subscription<unknown>, SubscriptionSink>>();
   readonly #byRequest = new Map<number, SubscriptionSink>();
+  /**
+   * The sinks of the last topic dispatched live, reused until a subscription is added or removed:
+   * a stream of messages on one topic matches the patterns once, not once per message.
+   */
+  #lastTopic: string | undefined;
+  #lastTargets: readonly SubscriptionSink[] = [];
 
   add(subscription: Subscription<unknown>, sink: SubscriptionSink): void {
     let sinks = this.#byPattern.get(subscription.pattern);
     if (sinks === undefined) this.#byPattern.set(subscription.pattern, (sinks = new Map()));
     sinks.set(subscription, sink);
+    this.#lastTopic = undefined;
   }
 
   /** Removes a subscription. Returns true when it was the last one of its pattern. */
@@ -21,6 +28,7 @@ export class SubscriptionTable {
     const sink = sinks?.get(subscription);
     if (sinks === undefined || sink === undefined) return false;
     sinks.delete(subscription);
+    this.#lastTopic = undefined;
     for (const [id, requester] of this.#byRequest) if (requester === sink) this.#byRequest.delete(id);
     if (sinks.size > 0) return false;
     this.#byPattern.delete(subscription.pattern);
@@ -49,16 +57,22 @@ export class SubscriptionTable {
     this.#byRequest.clear();
   }
 
-  /** The sinks a message is for: the requester of a replay, or every subscription whose pattern matches. */
-  targets(topic: string, replay: number | undefined): SubscriptionSink[] {
+  /**
+   * The sinks a message is for: the requester of a replay, or every subscription whose pattern
+   * matches. The array is never changed afterwards (a later call may return the same one).
+   */
+  targets(topic: string, replay: number | undefined): readonly SubscriptionSink[] {
     if (replay !== undefined) {
       const sink = this.#byRequest.get(replay);
       return sink === undefined ? [] : [sink];
     }
+    if (topic === this.#lastTopic) return this.#lastTargets;
     const targets: SubscriptionSink[] = [];
     for (const [pattern, sinks] of this.#byPattern) {
       if (matchPattern(pattern, topic)) for (const sink of sinks.values()) targets.push(sink);
     }
+    this.#lastTopic = topic;
+    this.#lastTargets = targets;
     return targets;
   }
 }
