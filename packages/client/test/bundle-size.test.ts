@@ -5,9 +5,14 @@
  * Herald's own code is the default page built with superjson left out (external); the default
  * page may weigh at most that budget plus superjson's own size; a page that picks the json codec
  * (`@herald/client/json`) must contain no superjson at all. Deterministic: same sources, same bytes.
+ * Herald's own code counts Vite's preload helper (the page has one as soon as it has a lazy chunk;
+ * an app with lazy routes has it anyway) and the page's own few lines; the test prints both, and
+ * the own code by source module (from the build's source map), to show where the bytes are.
  */
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { decode as decodeMappings } from '@jridgewell/sourcemap-codec';
 import { type Plugin, build, defaultClientConditions } from 'vite';
 import { expect, it } from 'vitest';
 
@@ -45,6 +50,7 @@ const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
 const CLIENT_ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 const CLIENT_JSON_ENTRY = fileURLToPath(new URL('../src/json.ts', import.meta.url));
 const PROTOCOL_DIR = fileURLToPath(new URL('../../protocol', import.meta.url));
+const PACKAGES_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const PROTOCOL_ENTRY = fileURLToPath(new URL('../../protocol/src/index.ts', import.meta.url));
 /** The bench package depends on socket.io-client: the comparison is built from there. */
 const BENCH_DIR = fileURLToPath(new URL('../../../bench', import.meta.url));
@@ -90,6 +96,21 @@ interface Size {
   modules: string[];
   /** Chunks loaded on first use (dynamic imports): not counted above. */
   lazy: Array<{ fileName: string; gzipped: number; modules: string[] }>;
+  /** With `breakdown`: the up-front code by source module (see {@link breakdownOf}). */
+  breakdown?: ModuleBytes[];
+}
+
+/** What one source module adds to the page's code. */
+interface ModuleBytes {
+  /** The source file, relative to packages/ (or the bundler's name for it). */
+  source: string;
+  /** Minified bytes generated from it. */
+  minified: number;
+  /**
+   * How much smaller the gzipped page gets without them: its marginal cost. Gzip shares repeated
+   * text between modules, so these add up to less than the page's gzipped size.
+   */
+  gzipped: number;
 }
 
 /**
@@ -114,7 +135,7 @@ const PRELOAD_STUB: Plugin = {
  * Builds `code` as the only module of a page and measures it. `dir` is where the entry pretends to
  * live, so that its bare imports resolve from that package's dependencies.
  */
-async function measure(code: string, dir: string, external: string[] = [], withoutPreloadHelper = false): Promise<Size> {
+async function measure(code: string, dir: string, external: string[] = [], withoutPreloadHelper = false, breakdown = false): Promise<Size> {
   const entryId = `${dir}/__bundle-size-entry.js`;
   const entry: Plugin = {
     name: 'bundle-size-entry',
@@ -140,6 +161,8 @@ async function measure(code: string, dir: string, external: string[] = [], witho
       target: 'es2022',
       modulePreload: false,
       reportCompressedSize: false,
+      // A hidden source map (no comment in the code, same bytes) for the breakdown by module.
+      sourcemap: breakdown ? 'hidden' : false,
       rolldownOptions: { input: entryId, external },
     },
   }).finally(() => {
@@ -179,14 +202,50 @@ async function measure(code: string, dir: string, external: string[] = [], witho
     gzipped += gzipSync(bytes, { level: 9 }).length;
   }
   const modules = [...upFront].flatMap((fileName) => Object.keys(byName.get(fileName)!.modules));
-  return { minified, gzipped, chunks: upFront.size, modules, lazy };
+  const size: Size = { minified, gzipped, chunks: upFront.size, modules, lazy };
+  if (breakdown) size.breakdown = breakdownOf(entries[0]!, resolve(dir, 'dist', dirname(entries[0]!.fileName)));
+  return size;
+}
+
+/**
+ * The bytes of a chunk by source module, read from its source map: each generated character
+ * belongs to the source its mapping segment names; characters no segment names (Vite's preload
+ * helper, the bundler's glue) are `(no source)`; sources are named from packages/.
+ */
+function breakdownOf(chunk: { code: string; map: { mappings: string; sources: string[] } | null }, chunkDir: string): ModuleBytes[] {
+  const { code, map } = chunk;
+  if (map === null) throw new Error('the breakdown needs the source map');
+  const owner = new Int32Array(code.length).fill(-1);
+  let lineStart = 0;
+  for (const segments of decodeMappings(map.mappings)) {
+    const lineEnd = code.indexOf('\n', lineStart) === -1 ? code.length : code.indexOf('\n', lineStart);
+    segments.forEach((segment, i) => {
+      const end = i + 1 < segments.length ? lineStart + segments[i + 1]![0] : lineEnd;
+      owner.fill(segment.length > 1 ? segment[1]! : -1, lineStart + segment[0], end);
+    });
+    lineStart = lineEnd + 1;
+  }
+  const total = gzipSync(Buffer.from(code), { level: 9 }).length;
+  const ids = [...new Set(owner)];
+  return ids
+    .map((id) => {
+      let mine = '';
+      let others = '';
+      for (let i = 0; i < code.length; i++) {
+        if (owner[i] === id) mine += code[i];
+        else others += code[i];
+      }
+      const source = id === -1 ? "(no source: Vite's preload helper, the bundler's glue)" : relative(PACKAGES_DIR, resolve(chunkDir, map.sources[id]!)).replace(/^.*node_modules[\\/]/, '');
+      return { source, minified: Buffer.byteLength(mine), gzipped: total - gzipSync(Buffer.from(others), { level: 9 }).length };
+    })
+    .sort((a, b) => b.gzipped - a.gzipped);
 }
 
 const isSuperjson = (id: string): boolean => /[\\/]node_modules[\\/](?:\.pnpm[\\/][^\\/]+[\\/]node_modules[\\/])?(?:superjson|copy-anything|is-what)[\\/]/.test(id);
 
 it(`Herald's own code for connect, subscribe, publish and presence is at most ${OWN_BUDGET_BYTES} bytes min+gzip; the default page at most that plus superjson; the json page has no superjson`, async () => {
   const page = await measure(PAGE, CLIENT_DIR);
-  const own = await measure(PAGE, CLIENT_DIR, ['superjson']);
+  const own = await measure(PAGE, CLIENT_DIR, ['superjson'], false, true);
   const ownWithoutHelper = await measure(PAGE, CLIENT_DIR, ['superjson'], true);
   const jsonPage = await measure(JSON_PAGE, CLIENT_DIR);
   const superjson = await measure(SUPERJSON_ONLY, PROTOCOL_DIR);
@@ -203,6 +262,10 @@ it(`Herald's own code for connect, subscribe, publish and presence is at most ${
       `the json page (@herald/client/json): ${jsonPage.minified} B minified, ${jsonPage.gzipped} B min+gzip, no superjson\n` +
       `Socket.IO's client (socket.io-client, no rich types), built the same way: ${socketio.minified} B minified, ` +
       `${socketio.gzipped} B min+gzip (Herald's default page / Socket.IO = ${(page.gzipped / socketio.gzipped).toFixed(2)}×)`,
+  );
+  console.log(
+    "Herald's own code by source module (min+gzip: what the page loses without it; gzip shares text between modules, so these add up to less):\n" +
+      own.breakdown!.map((row) => `${String(row.gzipped).padStart(6)} B ${String(row.minified).padStart(6)} B minified  ${row.source}`).join('\n'),
   );
   expect(own.modules.some(isSuperjson)).toBe(false);
   expect(page.modules.some(isSuperjson)).toBe(true);
