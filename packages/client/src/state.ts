@@ -9,6 +9,8 @@
  *       │ client_closed        ▼                                                           │ reconnect_failed
  *       └─────────────────▶ closed ◀───────────────────────────────────────────────────────┘
  */
+import { VERBOSE_ERRORS } from '@herald/protocol';
+
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** Why the state changed: a stable code an app can switch on. */
@@ -56,5 +58,5 @@ export interface ReconnectAttempt {
 
 /** Checks a transition against the table. An illegal transition is a bug in the client: it throws. */
 export function checkTransition(from: ClientState, to: ClientState): void {
-  if (!TRANSITIONS[from].includes(to)) throw new Error(`herald client: illegal transition ${from} → ${to}`);
+  if (!TRANSITIONS[from].includes(to)) throw new Error(VERBOSE_ERRORS ? `herald client: illegal transition ${from} → ${to}` : `${from} ${to}`);
 }
