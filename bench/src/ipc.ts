@@ -37,6 +37,34 @@ export interface LatencyCommand {
   /** Messages per second. */
   rate: number;
   count: number;
+  /**
+   * Saturation (latency scenario): stop publishing once the subscribers, or the publisher's own
+   * schedule, are this many ms behind (three times as many during the first `measureAfter`
+   * messages, the warm-up): the system cannot carry the offered load, and what it would report is
+   * a queue that grows with the run's length, not a latency. Needs `procs`.
+   */
+  maxBehindMs?: number;
+  /** Subscriber processes reporting progress (for `maxBehindMs` and `cores`). */
+  procs?: number;
+  /** Count CPU (`LatencyResult.cores`) from this many messages published on (after the warm-up). */
+  measureAfter?: number;
+}
+
+export interface LatencyResult {
+  type: 'latency-result';
+  published: number;
+  /** Wall time of the first publish, in ms. */
+  startedAt: number;
+  elapsedMs: number;
+  cpuMs: number;
+  gc: GcPauses;
+  /** Stopped early: the subscribers (or the publisher) fell `maxBehindMs` behind. */
+  saturated: boolean;
+  /**
+   * From `measureAfter` to the last publish: the router's CPU, the subscriber processes' (from
+   * their progress reports) and the whole machine's, in ms over `elapsedMs` of wall time.
+   */
+  cores?: { elapsedMs: number; routerMs: number; subscriberMs: number; machineBusyMs: number };
 }
 
 /** Measure the server's CPU from wall time `startAt` to `endAt` (requests: the clients drive the load). */
@@ -120,7 +148,7 @@ export interface CutResult {
 export type ServerReport =
   | { type: 'ready'; url: string }
   | FanoutResult
-  | { type: 'latency-result'; published: number; elapsedMs: number; cpuMs: number; gc: GcPauses }
+  | LatencyResult
   | ({ type: 'window-result' } & CpuWindow)
   | CutResult
   | MemoryReport
@@ -168,8 +196,16 @@ export interface SubscriberStats {
   dateType?: string;
   /** One-way latencies in milliseconds (latency mode). */
   latencies: Float64Array;
+  /** Latency mode, per message: the latency of its first delivery in this process (router, kernel, wake-up). */
+  firstLatencies: Float64Array;
+  /** Latency mode, per message: its last delivery in this process minus its first (the clients' serial work). */
+  spreads: Float64Array;
   /** Latency mode: this process's GC pauses from its first latency sample on. */
   gc?: GcPauses;
+  /** Latency mode: this process's CPU (user + system) from its first latency sample on, in ms. */
+  measuredCpuMs?: number;
+  /** Latency mode: messages this process's clients received from its first latency sample on (warm-up ones included). */
+  measuredDeliveries?: number;
   /** With `watchReconnects`: how many times a client was connected again, and the wall time of the last. */
   reconnects?: number;
   lastReconnectAt?: number;

@@ -64,7 +64,8 @@ export const USAGE = `Usage: pnpm bench [options]
                        (default: all of these), herald-contract (Herald with a zod contract
                        on the bench topics); recovery is Herald only
   --quick              short runs (about a minute in all), for development
-  --subscribers LIST   subscriber counts (fan-out default 100,1000; latency 100; payload 50)
+  --subscribers LIST   subscriber counts (fan-out default 100,1000; latency 100,1000 (100 with
+                       --quick); payload 50)
   --seconds S          measured seconds of each fan-out, latency, payload and requests run
   --warmup S           warm-up seconds before measuring
   --size BYTES         payload size of fan-out, latency, requests and recovery (default 200)
@@ -146,7 +147,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     systems: systems as SystemName[],
     quick,
     fanoutSubscribers: subscribers ?? [100, 1000],
-    latencySubscribers: subscribers ?? [100],
+    latencySubscribers: subscribers ?? (quick ? [100] : [100, 1000]),
     payloadSubscribers: subscribers ?? [quick ? 20 : 50],
     fanoutSeconds: seconds ?? (quick ? 1 : 5),
     latencySeconds: seconds ?? (quick ? 1 : 4),

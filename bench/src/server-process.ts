@@ -9,8 +9,8 @@ import { Session } from 'node:inspector/promises';
 import { startChild } from './child-runtime.js';
 import { between, machineBusyMs, sampleAt } from './cpu.js';
 import { processCpu, processRss } from './external-process.js';
-import type { CutCommand, CutResult, FanoutCommand, FanoutResult, LatencyCommand, MemoryReport, ServerCommand, ServerReport, WindowCommand } from './ipc.js';
-import { type GcPauses, watchGc } from './gc-watch.js';
+import type { CutCommand, CutResult, FanoutCommand, FanoutResult, LatencyCommand, LatencyResult, MemoryReport, ServerCommand, ServerReport, WindowCommand } from './ipc.js';
+import { watchGc } from './gc-watch.js';
 import { makePayload, wallNow } from './payload.js';
 import { type BenchServer, type ServerOptions, isSystemName, loadSystem } from './systems/system.js';
 
@@ -154,28 +154,59 @@ function fanout(command: FanoutCommand): Promise<FanoutResult> {
   });
 }
 
-/** Publishes `count` messages at a fixed rate; each carries its wall-clock send time. */
-function latency(command: LatencyCommand): Promise<{ type: 'latency-result'; published: number; elapsedMs: number; cpuMs: number; gc: GcPauses }> {
+/**
+ * Publishes `count` messages at a fixed rate; each carries its wall-clock send time. With
+ * `maxBehindMs`, stops early when the system cannot keep up: when the subscribers' low mark is that
+ * far behind what was published (in messages at this rate), or when publishing itself runs that
+ * late (a server whose publish loop alone takes longer than the interval).
+ */
+function latency(command: LatencyCommand): Promise<LatencyResult> {
   const intervalMs = 1000 / command.rate;
+  const maxBehind = command.maxBehindMs === undefined ? Number.POSITIVE_INFINITY : command.maxBehindMs;
+  const behindMessages = (maxBehind / 1000) * command.rate;
+  const procs = command.procs ?? 0;
   return new Promise((resolve) => {
     const stopGc = watchGc();
+    const startedAt = wallNow();
     const started = performance.now();
     const cpu = routerCpu();
+    const firstSeq = seq + 1;
     let sent = 0;
+    let saturated = false;
+    let mark: { time: number; routerMs: number; subscriberMs: number; machineBusyMs: number } | undefined;
     const tick = (): void => {
       const now = performance.now();
-      while (sent < command.count && started + sent * intervalMs <= now) {
+      if (mark === undefined && command.measureAfter !== undefined && sent >= command.measureAfter) {
+        mark = { time: now, routerMs: cpuMsSince({ user: 0, system: 0 }), subscriberMs: totalSubscriberCpuMs(procs), machineBusyMs: machineBusyMs() };
+      }
+      // During the warm-up (cold code, a first backlog that may drain) only three times as far.
+      const limit = command.measureAfter !== undefined && sent < command.measureAfter ? 3 : 1;
+      const behind = seq - Math.max(firstSeq - 1, minCompleted(procs));
+      if (procs > 0 && sent > 0 && (behind > limit * behindMessages || now - (started + sent * intervalMs) > limit * maxBehind)) saturated = true;
+      while (!saturated && sent < command.count && started + sent * intervalMs <= now) {
         sent++;
         seq++;
         server.publish(command.topic, makePayload(seq, command.size));
       }
-      if (sent < command.count) {
+      if (!saturated && sent < command.count) {
         setTimeout(tick, Math.max(0, started + sent * intervalMs - performance.now()));
       } else {
         // Let the last GC entries arrive (they are delivered asynchronously).
-        const elapsedMs = performance.now() - started;
+        const end = performance.now();
+        const elapsedMs = end - started;
         const cpuMs = cpuMsSince(cpu);
-        setImmediate(() => resolve({ type: 'latency-result', published: sent, elapsedMs, cpuMs, gc: stopGc() }));
+        const cores =
+          mark === undefined
+            ? undefined
+            : {
+                elapsedMs: end - mark.time,
+                routerMs: cpuMsSince({ user: 0, system: 0 }) - mark.routerMs,
+                subscriberMs: totalSubscriberCpuMs(procs) - mark.subscriberMs,
+                machineBusyMs: machineBusyMs() - mark.machineBusyMs,
+              };
+        setImmediate(() =>
+          resolve({ type: 'latency-result', published: sent, startedAt, elapsedMs, cpuMs, gc: stopGc(), saturated, ...(cores === undefined ? {} : { cores }) }),
+        );
       }
     };
     tick();

@@ -44,11 +44,28 @@ export interface MergedStats {
   firstError?: string;
   dateTypes: string[];
   latencies: Float64Array;
+  /** Latency mode, per message and process: its first delivery's latency, and last minus first. */
+  firstLatencies: Float64Array;
+  spreads: Float64Array;
   /** Latency mode: the subscriber processes' GC pauses, summed. */
   gc: GcPauses;
+  /** Latency mode: the subscriber processes' CPU from each one's first latency sample on, summed (ms). */
+  measuredCpuMs: number;
+  /** The deliveries that CPU was spent on (a few warm-up messages still arriving included). */
+  measuredDeliveries: number;
   /** With `watchReconnects`: reconnects over all clients, and the wall time of the last. */
   reconnects: number;
   lastReconnectAt?: number;
+}
+
+function concat(arrays: Float64Array[]): Float64Array {
+  const all = new Float64Array(arrays.reduce((sum, a) => sum + a.length, 0));
+  let offset = 0;
+  for (const array of arrays) {
+    all.set(array, offset);
+    offset += array.length;
+  }
+  return all;
 }
 
 const SERVER_SCRIPT = new URL('./server-process.js', import.meta.url);
@@ -178,12 +195,7 @@ export class Setup {
   async collect(): Promise<MergedStats> {
     for (const child of this.#subscribers) child.send({ type: 'collect' });
     const all: SubscriberStats[] = await Promise.all(this.#subscribers.map((child) => child.next('stats', 30_000)));
-    const latencies = new Float64Array(all.reduce((sum, s) => sum + s.latencies.length, 0));
-    let offset = 0;
-    for (const stats of all) {
-      latencies.set(stats.latencies, offset);
-      offset += stats.latencies.length;
-    }
+    const latencies = concat(all.map((s) => s.latencies));
     const firstError = all.find((s) => s.firstError !== undefined)?.firstError;
     const reconnectTimes = all.flatMap((s) => (s.lastReconnectAt === undefined ? [] : [s.lastReconnectAt]));
     return {
@@ -194,7 +206,11 @@ export class Setup {
       ...(firstError === undefined ? {} : { firstError }),
       dateTypes: [...new Set(all.flatMap((s) => (s.dateType === undefined ? [] : [s.dateType])))],
       latencies,
+      firstLatencies: concat(all.map((s) => s.firstLatencies)),
+      spreads: concat(all.map((s) => s.spreads)),
       gc: all.reduce((sum, s) => (s.gc === undefined ? sum : addPauses(sum, s.gc)), emptyPauses()),
+      measuredCpuMs: all.reduce((sum, s) => sum + (s.measuredCpuMs ?? 0), 0),
+      measuredDeliveries: all.reduce((sum, s) => sum + (s.measuredDeliveries ?? 0), 0),
     };
   }
 

@@ -28,16 +28,51 @@ let lastReconnectAt: number | undefined;
 let errors = 0;
 let firstError: string | undefined;
 let dateType: string | undefined;
-let latencies = new Float64Array(1024);
-let latencyCount = 0;
+/** A growable list of numbers. */
+class Samples {
+  #values = new Float64Array(1024);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(value: number): void {
+    if (this.#length === this.#values.length) {
+      const grown = new Float64Array(this.#values.length * 2);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[this.#length++] = value;
+  }
+
+  take(): Float64Array {
+    return this.#values.slice(0, this.#length);
+  }
+}
+
+/** Latency mode: every delivery's latency; per message, its first delivery's here and its spread here. */
+const latencies = new Samples();
+const firstLatencies = new Samples();
+const spreads = new Samples();
+/** Per seq (mod RING): when its first delivery in this process arrived. */
+const firstAt = new Float64Array(RING);
 let reportScheduled = false;
 /** Latency mode: GC pauses from the first measured sample on. */
 let stopGc: (() => GcPauses) | undefined;
+/** Latency mode: this process's CPU at its first measured sample. */
+let measuredFrom: NodeJS.CpuUsage | undefined;
+let receivedBeforeMeasure = 0;
 
 function report(): void {
   reportScheduled = false;
   const cpu = process.cpuUsage();
   channel.send({ type: 'progress', completed, received, cpuMs: (cpu.user + cpu.system) / 1000, completedAt });
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 function onError(error: unknown): void {
@@ -50,19 +85,25 @@ function makeHandler(count: number, latencyAfterSeq: number | undefined): (data:
     const arrivedAt = wallNow();
     received++;
     const seq = data.seq;
-    if (latencyAfterSeq !== undefined && seq > latencyAfterSeq) {
-      if (latencyCount === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
+    const slot = seq % RING;
+    const measured = latencyAfterSeq !== undefined && seq > latencyAfterSeq;
+    if (measured) {
+      const latency = arrivedAt - data.sentAt;
+      latencies.push(latency);
+      if (counts[slot] === 0) {
+        firstLatencies.push(latency);
+        firstAt[slot] = arrivedAt;
       }
-      latencies[latencyCount++] = arrivedAt - data.sentAt;
-      stopGc ??= watchGc();
+      if (stopGc === undefined) {
+        stopGc = watchGc();
+        measuredFrom = process.cpuUsage();
+        receivedBeforeMeasure = received - 1;
+      }
     }
     dateType ??= data.at instanceof Date ? 'Date' : typeof data.at;
     // Every client receives in order, so the first seq all of them have is the new low mark.
-    const slot = seq % RING;
     if (++counts[slot]! === count) {
+      if (measured) spreads.push(arrivedAt - firstAt[slot]!);
       counts[slot] = 0;
       completed = seq;
       completedAt = arrivedAt;
@@ -187,8 +228,11 @@ channel.onMessage(async (command) => {
         errors,
         ...(firstError === undefined ? {} : { firstError }),
         ...(dateType === undefined ? {} : { dateType }),
-        latencies: latencies.slice(0, latencyCount),
+        latencies: latencies.take(),
+        firstLatencies: firstLatencies.take(),
+        spreads: spreads.take(),
         ...(stopGc === undefined ? {} : { gc: stopGc() }),
+        ...(measuredFrom === undefined ? {} : { measuredCpuMs: cpuMsSince(measuredFrom), measuredDeliveries: received - receivedBeforeMeasure }),
         ...(config?.watchReconnects === true ? { reconnects, ...(lastReconnectAt === undefined ? {} : { lastReconnectAt }) } : {}),
       });
       return;
