@@ -38,16 +38,19 @@ export interface LatencyCommand {
   rate: number;
   count: number;
   /**
-   * Saturation (latency scenario): stop publishing once the subscribers, or the publisher's own
-   * schedule, are this many ms behind (three times as many during the first `measureAfter`
-   * messages, the warm-up): the system cannot carry the offered load, and what it would report is
-   * a queue that grows with the run's length, not a latency. Needs `procs`.
+   * Saturation (latency scenario): stop publishing once the subscribers' backlog, or the
+   * publisher's lateness on its own schedule, has grown by this many ms since the measured phase
+   * began (after `measureAfter` messages), or is three times that at any time: the system cannot
+   * carry the offered load, and what it would report is a queue that grows with the run's length,
+   * not a latency. Needs `procs`.
    */
   maxBehindMs?: number;
   /** Subscriber processes reporting progress (for `maxBehindMs` and `cores`). */
   procs?: number;
   /** Count CPU (`LatencyResult.cores`) from this many messages published on (after the warm-up). */
   measureAfter?: number;
+  /** Profile the measured phase (from `measureAfter` on) with the V8 CPU profiler and write it here. */
+  profilePath?: string;
 }
 
 export interface LatencyResult {
@@ -65,6 +68,11 @@ export interface LatencyResult {
    * their progress reports) and the whole machine's, in ms over `elapsedMs` of wall time.
    */
   cores?: { elapsedMs: number; routerMs: number; subscriberMs: number; machineBusyMs: number };
+  /**
+   * Per timer tick of the measured phase (one publish, more when catching up): from the publish
+   * call to the end of the tick's work, its last socket written. Absent when another process routes.
+   */
+  publishMs?: Float64Array;
 }
 
 /** Measure the server's CPU from wall time `startAt` to `endAt` (requests: the clients drive the load). */

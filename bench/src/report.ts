@@ -80,6 +80,13 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     { key: 'p99Ms', label: 'p99 ms ↓', better: 'lower', format: ms, missing: SATURATED },
     { key: 'maxMs', label: 'max ms ↓', better: 'lower', format: ms, missing: SATURATED },
     {
+      key: 'publishP50Ms',
+      label: "router's time per publish, to its last socket written: p50 / p99 ms",
+      better: 'info',
+      format: ms,
+      text: (f) => `${ms(f.publishP50Ms ?? 0)} / ${ms(f.publishP99Ms ?? 0)}`,
+    },
+    {
       key: 'firstP50Ms',
       label: "a message's first delivery in a process: p50 / p99 ms (router, kernel, wake-up)",
       better: 'info',

@@ -165,7 +165,7 @@ function latency(command: LatencyCommand): Promise<LatencyResult> {
   const maxBehind = command.maxBehindMs === undefined ? Number.POSITIVE_INFINITY : command.maxBehindMs;
   const behindMessages = (maxBehind / 1000) * command.rate;
   const procs = command.procs ?? 0;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const stopGc = watchGc();
     const startedAt = wallNow();
     const started = performance.now();
@@ -173,20 +173,41 @@ function latency(command: LatencyCommand): Promise<LatencyResult> {
     const firstSeq = seq + 1;
     let sent = 0;
     let saturated = false;
-    let mark: { time: number; routerMs: number; subscriberMs: number; machineBusyMs: number } | undefined;
+    let mark: { time: number; routerMs: number; subscriberMs: number; machineBusyMs: number; behind: number; late: number } | undefined;
+    const publishTimes: number[] = [];
+    let profiler: Promise<Session> | undefined;
     const tick = (): void => {
       const now = performance.now();
       if (mark === undefined && command.measureAfter !== undefined && sent >= command.measureAfter) {
-        mark = { time: now, routerMs: cpuMsSince({ user: 0, system: 0 }), subscriberMs: totalSubscriberCpuMs(procs), machineBusyMs: machineBusyMs() };
+        mark = {
+          time: now,
+          routerMs: cpuMsSince({ user: 0, system: 0 }),
+          subscriberMs: totalSubscriberCpuMs(procs),
+          machineBusyMs: machineBusyMs(),
+          behind: procs > 0 ? seq - Math.max(firstSeq - 1, minCompleted(procs)) : 0,
+          late: Math.max(0, now - (started + sent * intervalMs)),
+        };
+        if (command.profilePath !== undefined) profiler = startProfiler();
       }
-      // During the warm-up (cold code, a first backlog that may drain) only three times as far.
-      const limit = command.measureAfter !== undefined && sent < command.measureAfter ? 3 : 1;
+      // Saturated: the backlog grew by `maxBehindMs` of messages since the measured phase began
+      // (what the warm-up left, cold code, may still drain), or is three times that at any time.
       const behind = seq - Math.max(firstSeq - 1, minCompleted(procs));
-      if (procs > 0 && sent > 0 && (behind > limit * behindMessages || now - (started + sent * intervalMs) > limit * maxBehind)) saturated = true;
+      const late = now - (started + sent * intervalMs);
+      if (mark !== undefined) {
+        if (behind > mark.behind + behindMessages || late > mark.late + maxBehind) saturated = true;
+      }
+      if (procs > 0 && sent > 0 && (behind > 3 * behindMessages || late > 3 * maxBehind)) saturated = true;
+      const publishedBefore = sent;
       while (!saturated && sent < command.count && started + sent * intervalMs <= now) {
         sent++;
         seq++;
         server.publish(command.topic, makePayload(seq, command.size));
+      }
+      // The router's own time: from the publish call to its last socket written (the cork's flush
+      // runs on process.nextTick, before any setImmediate). A router in another process (NATS) has
+      // none to measure here.
+      if (externalPid === undefined && sent > publishedBefore && sent > (command.measureAfter ?? 0)) {
+        setImmediate(() => publishTimes.push(performance.now() - now));
       }
       if (!saturated && sent < command.count) {
         setTimeout(tick, Math.max(0, started + sent * intervalMs - performance.now()));
@@ -204,9 +225,22 @@ function latency(command: LatencyCommand): Promise<LatencyResult> {
                 subscriberMs: totalSubscriberCpuMs(procs) - mark.subscriberMs,
                 machineBusyMs: machineBusyMs() - mark.machineBusyMs,
               };
-        setImmediate(() =>
-          resolve({ type: 'latency-result', published: sent, startedAt, elapsedMs, cpuMs, gc: stopGc(), saturated, ...(cores === undefined ? {} : { cores }) }),
-        );
+        // Let the last GC entries and publish times arrive (both come asynchronously).
+        setImmediate(() => {
+          const result: LatencyResult = {
+            type: 'latency-result',
+            published: sent,
+            startedAt,
+            elapsedMs,
+            cpuMs,
+            gc: stopGc(),
+            saturated,
+            ...(cores === undefined ? {} : { cores }),
+            ...(publishTimes.length === 0 ? {} : { publishMs: Float64Array.from(publishTimes) }),
+          };
+          if (profiler === undefined) resolve(result);
+          else stopProfiler(profiler, command.profilePath!).then(() => resolve(result), reject);
+        });
       }
     };
     tick();
