@@ -49,7 +49,9 @@ export interface BenchOptions {
   rate: number;
   idleConnections: number;
   idleProcs: number;
+  /** Codec scenario: length of one measured slice, and how many interleaved rounds of slices. */
   codecMs: number;
+  codecRounds: number;
   profile: boolean;
   /** Print the table as Markdown too (for bench/README.md). */
   markdown: boolean;
@@ -80,6 +82,8 @@ export const USAGE = `Usage: pnpm bench [options]
                        (--subscribers, default 1000) spread over them, messages round robin
   --patterns LIST      patterns: patterns held that match nothing, one run each (default
                        1,100,1000,10000), beside a fan-out to --subscribers (default 100)
+  --codec-rounds N     codec: interleaved rounds of slices per payload; each figure is the median
+                       of its N slices (default 25; 5 with --quick)
   --missed N           recovery: messages published while the subscriber is cut off (default 10000)
   --profile            write a V8 CPU profile of each server's measured fan-out, payload and requests phase
   --markdown           print the table as Markdown as well (for bench/README.md)
@@ -122,6 +126,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       callers: { type: 'string' },
       connections: { type: 'string' },
       missed: { type: 'string' },
+      'codec-rounds': { type: 'string' },
       topics: { type: 'string' },
       patterns: { type: 'string' },
       profile: { type: 'boolean', default: false },
@@ -171,7 +176,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     patternsSubscribers: subscribers?.[0] ?? 100,
     idleConnections: Math.round(positive('connections', values.connections) ?? (quick ? 1000 : 5000)),
     idleProcs: 4,
-    codecMs: quick ? 60 : 250,
+    codecMs: quick ? 20 : 40,
+    codecRounds: Math.round(positive('codec-rounds', values['codec-rounds']) ?? (quick ? 5 : 25)),
     profile: values.profile ?? false,
     markdown: values.markdown ?? false,
     out: values.out,

@@ -41,6 +41,10 @@ const CORES: Metric = {
   text: (f) => `${(f.routerCores ?? 0).toFixed(2)}+${(f.subscriberCores ?? 0).toFixed(2)} (${(f.otherCores ?? 0).toFixed(2)})`,
 };
 
+/** The codec scenario's round-by-round ratio to superjson: median and quartiles. */
+const pairedRatio = (f: Record<string, number>, operation: 'encode' | 'decode'): string =>
+  `${(f[`${operation}VsSuperjson`] ?? 0).toFixed(2)}× [${(f[`${operation}VsSuperjsonP25`] ?? 0).toFixed(2)}–${(f[`${operation}VsSuperjsonP75`] ?? 0).toFixed(2)}]`;
+
 /** Three significant digits, no exponent. */
 export function sig(value: number): string {
   if (!Number.isFinite(value)) return String(value);
@@ -165,6 +169,20 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
   codec: [
     { key: 'encodeOps', label: 'encode ops per CPU s ↑', better: 'higher', format: count },
     { key: 'decodeOps', label: 'decode ops per CPU s ↑', better: 'higher', format: count },
+    {
+      key: 'encodeVsSuperjson',
+      label: 'encode Herald ÷ superjson, paired slices: median [quartiles] ↑',
+      better: 'info',
+      format: sig,
+      text: (f) => pairedRatio(f, 'encode'),
+    },
+    {
+      key: 'decodeVsSuperjson',
+      label: 'decode Herald ÷ superjson, paired slices: median [quartiles] ↑',
+      better: 'info',
+      format: sig,
+      text: (f) => pairedRatio(f, 'decode'),
+    },
   ],
   requests: [
     { key: 'roundTripsPerSec', label: 'round trips/s ↑', better: 'higher', format: count },
@@ -461,6 +479,21 @@ export function evaluateTargets(measurements: Measurement[]): TargetResult[] {
     (h, o) => h <= 1.1 * o,
     (h, o) => `${bytes(h)} vs ${bytes(o)} = ${(h / o).toFixed(2)}×`,
   );
+  // Issue 11: Herald's codec at least as fast as superjson on every payload, both ways, judged on
+  // the median of the round-by-round ratios (the row "… paired slices" of the table).
+  for (const m of measurements.filter((m) => m.scenario === 'codec' && m.system === 'herald' && m.error === undefined)) {
+    for (const [operation, library] of [['encode', 'superjson.stringify'], ['decode', 'superjson.parse']] as const) {
+      const value = m.figures[`${operation}VsSuperjson`];
+      if (value === undefined) continue;
+      results.push({
+        target: `codec ${m.case}: Herald ${operation} ≥ 1.0× ${library}`,
+        status: value >= 1 ? 'PASS' : 'MISS',
+        detail:
+          `${pairedRatio(m.figures, operation)} over ${String(m.details.rounds)} paired slices` +
+          ((m.figures[`${operation}VsSuperjsonP25`] ?? 0) < 1 && (m.figures[`${operation}VsSuperjsonP75`] ?? 0) >= 1 ? ' (the quartiles straddle 1.0: within this run\'s noise)' : ''),
+      });
+    }
+  }
   return results;
 }
 

@@ -4,6 +4,12 @@
  * `JSON.stringify/parse`, Herald's `superjsonCodec.encode/decode` (which checks payloads before
  * decoding and skips superjson for plain values) and raw `superjson.stringify/parse`.
  * JSON is lossy on the rich payload (the Date becomes a string, the Map and Set become `{}`).
+ * Each implementation decodes its own encoding (Herald's and superjson's bytes are the same).
+ *
+ * What is timed: `encode(value)` and `decode(text)` through the same call site for every
+ * implementation, in interleaved rounds (see measureInterleaved); each figure is the median of its
+ * slices, and Herald's ratio to superjson is also given round by round (median and quartiles of
+ * the per-round ratios), which a change of load over the run does not skew.
  */
 import { superjsonCodec } from '@herald/protocol';
 import superjson from 'superjson';
@@ -66,50 +72,120 @@ const sizeLabel = (bytes: number): string => (bytes >= 1_000_000 ? `${bytes / 1_
 
 let sink: unknown;
 
+/** What is timed, per implementation: one op runs `encode(value)` or `decode(encoded)`. */
+type Operation = 'encode' | 'decode';
+
+/** One cell of the interleaved measurement: an implementation's encode or decode of one payload. */
+interface Cell {
+  implementation: Implementation;
+  operation: Operation;
+  run: () => unknown;
+  /** Ops per CPU second of each measured slice, in round order. */
+  slices: number[];
+}
+
 /**
- * Operations per CPU second of `fn` (this process's user + system time, so that other processes on
- * a busy machine cost it little): warm up for `warmupMs` (superjson needs a few hundred
- * milliseconds to reach its steady speed), then the best of three rounds of `ms` each.
+ * Runs `run` in batches until `ms` of wall time have passed (at least one batch), and returns its
+ * ops per CPU second: this process's user + system time, so that other processes on a busy machine
+ * cost it little (the total is exact on Linux; it includes V8's GC helper threads).
  */
-function opsPerCpuSecond(fn: () => unknown, warmupMs: number, ms: number, batch: number): number {
-  const warmEnd = performance.now() + warmupMs;
-  while (performance.now() < warmEnd) for (let i = 0; i < batch; i++) sink = fn();
-  let best = 0;
-  for (let round = 0; round < 3; round++) {
-    let ops = 0;
-    const start = performance.now();
-    const cpu = process.cpuUsage();
-    while (performance.now() - start < ms) {
-      for (let i = 0; i < batch; i++) sink = fn();
-      ops += batch;
-    }
-    const used = process.cpuUsage(cpu);
-    best = Math.max(best, ops / ((used.user + used.system) / 1e6));
-  }
-  return best;
+function slice(run: () => unknown, ms: number, batch: number): number {
+  let ops = 0;
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  do {
+    for (let i = 0; i < batch; i++) sink = run();
+    ops += batch;
+  } while (performance.now() - start < ms);
+  const used = process.cpuUsage(cpu);
+  return ops / (Math.max(1, used.user + used.system) / 1e6);
+}
+
+/** The `q` quantile of `values`, interpolated between the two nearest ranks. */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const below = Math.floor(at);
+  return sorted[below]! + (sorted[Math.min(below + 1, sorted.length - 1)]! - sorted[below]!) * (at - below);
+}
+
+const median = (values: readonly number[]): number => quantile(values, 0.5);
+
+/**
+ * Interleaved rounds: every round times one slice of every cell (each implementation's encode,
+ * then each one's decode), in an order that rotates and reverses from round to round, so that a
+ * change of load, CPU frequency or GC state over the run falls on every implementation alike and
+ * no one always follows the same neighbour. Each cell is first warmed up in the same interleaved
+ * way (superjson needs a few hundred milliseconds to reach its steady speed). A cell's figure is
+ * the median of its slices.
+ */
+function measureInterleaved(cells: Cell[], rounds: number, sliceMs: number, warmupMs: number, batch: number): void {
+  const order = (round: number): Cell[] => {
+    const rotated = cells.map((_, i) => cells[(i + round) % cells.length]!);
+    return round % 2 === 1 ? rotated.reverse() : rotated;
+  };
+  const warmSlices = Math.max(1, Math.round(warmupMs / sliceMs));
+  for (let round = 0; round < warmSlices; round++) for (const cell of order(round)) slice(cell.run, sliceMs, batch);
+  for (let round = 0; round < rounds; round++) for (const cell of order(round)) cell.slices.push(slice(cell.run, sliceMs, batch));
 }
 
 export function runCodec(ctx: RunContext): Measurement[] {
   const measurements: Measurement[] = [];
-  const warmupMs = Math.max(150, ctx.options.codecMs);
+  const { codecRounds: rounds } = ctx.options;
   for (const bytes of SIZES) {
+    // Slices of 1 MB payloads are three times longer: a decode allocates ~5 MB, and a slice must
+    // span enough of the collections that follow for its slices to agree.
+    const sliceMs = ctx.options.codecMs * (bytes >= 1_000_000 ? 3 : 1);
+    const warmupMs = 5 * sliceMs;
     for (const kind of ['plain', 'rich'] as const) {
       const value = payloadOf(kind, bytes);
-      // Batches of about 13 KB of work, so that a round of big payloads still ends on time.
+      // Batches of about 13 KB of work, so that a slice of big payloads still ends on time.
       const batch = Math.max(1, Math.round(12_800 / bytes));
+      const cells: Cell[] = [];
+      const encodedBytes = new Map<Implementation, number>();
+      for (const operation of ['encode', 'decode'] as const) {
+        for (const implementation of IMPLEMENTATIONS) {
+          const encoded = implementation.encode(value);
+          encodedBytes.set(implementation, encoded.length);
+          if (operation === 'decode') implementation.decode(encoded); // throws if this codec cannot read its own output
+          const run = operation === 'encode' ? () => implementation.encode(value) : () => implementation.decode(encoded);
+          cells.push({ implementation, operation, run, slices: [] });
+        }
+      }
+      ctx.log(`codec ${kind} ${sizeLabel(bytes)}: ${IMPLEMENTATIONS.map((i) => `${i.name} ${encodedBytes.get(i)} B`).join(', ')}; ${rounds} interleaved rounds of ${sliceMs} ms slices`);
+      measureInterleaved(cells, rounds, sliceMs, warmupMs, batch);
+      const slicesOf = (implementation: Implementation, operation: Operation): number[] =>
+        cells.find((c) => c.implementation === implementation && c.operation === operation)!.slices;
+      const superjsonImplementation = IMPLEMENTATIONS.find((i) => i.system === 'ws-superjson')!;
       for (const implementation of IMPLEMENTATIONS) {
-        const encoded = implementation.encode(value);
-        implementation.decode(encoded); // throws if this codec cannot read its own output
-        ctx.log(`codec ${kind} ${sizeLabel(bytes)}: ${implementation.name} (${encoded.length} B)`);
+        const figures: Record<string, number> = {
+          encodeOps: median(slicesOf(implementation, 'encode')),
+          decodeOps: median(slicesOf(implementation, 'decode')),
+        };
+        if (implementation.system === 'herald') {
+          // Herald ÷ superjson round by round: the two slices of a round ran close together, so a
+          // change of load over the run cancels out of their ratio (the medians above do not pair).
+          for (const operation of ['encode', 'decode'] as const) {
+            const theirs = slicesOf(superjsonImplementation, operation);
+            const ratios = slicesOf(implementation, operation).map((ops, round) => ops / theirs[round]!);
+            figures[`${operation}VsSuperjson`] = median(ratios);
+            figures[`${operation}VsSuperjsonP25`] = quantile(ratios, 0.25);
+            figures[`${operation}VsSuperjsonP75`] = quantile(ratios, 0.75);
+          }
+        }
         measurements.push({
           scenario: 'codec',
           case: `${kind} ${sizeLabel(bytes)} (${kind === 'plain' ? 'no rich types' : 'Date, Map, Set'})`,
           system: implementation.system,
-          figures: {
-            encodeOps: opsPerCpuSecond(() => implementation.encode(value), warmupMs, ctx.options.codecMs, batch),
-            decodeOps: opsPerCpuSecond(() => implementation.decode(encoded), warmupMs, ctx.options.codecMs, batch),
+          figures,
+          details: {
+            implementation: implementation.name,
+            encodedBytes: encodedBytes.get(implementation),
+            rounds,
+            sliceMs,
+            encodeOpsPerSlice: slicesOf(implementation, 'encode').map(Math.round),
+            decodeOpsPerSlice: slicesOf(implementation, 'decode').map(Math.round),
           },
-          details: { implementation: implementation.name, encodedBytes: encoded.length },
         });
       }
     }
