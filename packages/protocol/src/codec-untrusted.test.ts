@@ -7,7 +7,7 @@ import superjson from 'superjson';
 import { afterEach, assert, describe, expect, it } from 'vitest';
 import type { Codec } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
-import { jsonCodec } from './json-codec.js';
+import { createJsonCodec, jsonCodec } from './json-codec.js';
 import { createSuperjsonCodec, superjsonCodec } from './superjson-codec.js';
 
 const OBJECT_PROTOTYPE_KEYS = Reflect.ownKeys(Object.prototype);
@@ -168,6 +168,24 @@ describe('superjsonCodec.decode on hostile payloads', () => {
 
 // The check refuses `{"s":["set"],"s.1":…}` because applying such a path reorders the Set and costs time
 // quadratic in its size. The same path written another way must be refused too.
+describe('a large configured maxDepth', () => {
+  it('deep payloads are decoded or refused, never overflow the stack (the walks recurse to 1,000 levels at most)', () => {
+    const n = 250_000;
+    const inner = `${'['.repeat(n)}${']'.repeat(n)}`;
+    for (const codec of [createSuperjsonCodec({ maxDepth: 300_000 }), createJsonCodec({ maxDepth: 300_000 })]) {
+      const text = codec.fromPlainJson(inner);
+      const result = codec.decode(text);
+      assert(result.ok, `${codec.name}: ${result.ok || result.error.message}`);
+      expect(codec.check(text)).toBeUndefined();
+    }
+    for (const codec of [createSuperjsonCodec({ maxDepth: 200_000 }), createJsonCodec({ maxDepth: 200_000 })]) {
+      const text = codec.fromPlainJson(inner);
+      expectInvalid(codec, text);
+      expect(codec.check(text)?.code).toBe(ErrorCode.PAYLOAD_INVALID);
+    }
+  });
+});
+
 describe('paths that reach into a converted Set', () => {
   it.each([
     ['through a nested annotation level', '{"json":{"x":{"s":[1,2,3]}},"meta":{"values":{"x":{"s":["set"]},"x.s.1":["Date"]},"v":1}}'],

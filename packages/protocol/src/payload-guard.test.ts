@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FORBIDDEN_KEYS, isPlainJson, jsonTreeProblem } from './payload-guard.js';
+import { FORBIDDEN_KEYS, isPlainJson, jsonNestsTooDeepOrHasPrototypeKey, jsonTreeProblem } from './payload-guard.js';
 
 /** `depth` arrays nested around `inner`: nest(1, x) is [x]. */
 function nest(depth: number, inner: unknown): unknown {
@@ -164,5 +164,48 @@ describe('jsonTreeProblem', () => {
         expect(jsonTreeProblem(value, maxDepth) === undefined).toBe(expected);
       }),
     );
+  });
+});
+
+describe('jsonNestsTooDeepOrHasPrototypeKey (the fast walk in front of every plain decode)', () => {
+  /** Keys: the three prototype keys, words of their lengths (9, 11) that are not them, and others. */
+  const key = fc.constantFrom('a', 'b', '', '__proto__', 'constructor', 'prototype', '__proto_x', 'constructer', 'protozoan', 'prototypes', '0');
+  const { value } = fc.letrec<{ value: unknown; node: unknown }>((tie) => ({
+    value: fc.oneof({ maxDepth: 5, depthSize: 'small' }, { arbitrary: fc.jsonValue({ maxDepth: 0 }), weight: 2 }, { arbitrary: tie('node'), weight: 2 }),
+    node: fc.oneof(
+      fc.array(tie('value'), { maxLength: 4 }),
+      // Built by JSON.parse, as payloads are: `__proto__` is then an own key.
+      fc.array(fc.tuple(key, tie('value')), { maxLength: 4 }).map((entries) => JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'}`).join(',')}}`) as unknown),
+    ),
+  }));
+  /** A chain of `depth` arrays and objects around `inner`. */
+  const chain = fc.tuple(fc.integer({ min: 0, max: 12 }), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), value).map(([depth, kinds, inner]) => {
+    let text = JSON.stringify(inner) ?? 'null';
+    for (let i = 0; i < depth; i++) text = kinds[i] ? `[0,${text}]` : `{"k":${text}}`;
+    return JSON.parse(text) as unknown;
+  });
+  const depthLimit = fc.oneof(fc.integer({ min: 0, max: 14 }), fc.constantFrom(-1, 0.5, 2.5, Number.NaN, Number.POSITIVE_INFINITY));
+
+  it('gives jsonTreeProblem’s verdict, for any limit (fractions, negatives and NaN included)', () => {
+    fc.assert(
+      fc.property(fc.oneof(value, chain), depthLimit, (input, maxDepth) => {
+        expect(jsonNestsTooDeepOrHasPrototypeKey(input, maxDepth)).toBe(jsonTreeProblem(input, maxDepth) !== undefined);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('gives the same verdict past 1,000 levels, where it walks without recursion, and never overflows the stack', () => {
+    for (const n of [999, 1000, 1001, 1500]) {
+      const deep: unknown = JSON.parse(`${'[{"a":'.repeat(n)}1${'}]'.repeat(n)}`);
+      for (const maxDepth of [2 * n - 1, 2 * n, 2 * n + 1, 999, 1000, 1001]) {
+        expect(jsonNestsTooDeepOrHasPrototypeKey(deep, maxDepth), `${n} pairs, limit ${maxDepth}`).toBe(jsonTreeProblem(deep, maxDepth) !== undefined);
+      }
+    }
+    const n = 200_000;
+    const deep: unknown = JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`);
+    expect(jsonNestsTooDeepOrHasPrototypeKey(deep, n)).toBe(false);
+    expect(jsonNestsTooDeepOrHasPrototypeKey(deep, n - 1)).toBe(true);
+    expect(jsonNestsTooDeepOrHasPrototypeKey(deep, 64)).toBe(true);
   });
 });

@@ -12,24 +12,92 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constr
  * nesting deeper than `maxDepth` (a scalar is depth 0, `[1]` depth 1), or a forbidden key.
  */
 export function jsonTreeProblem(root: unknown, maxDepth: number): string | undefined {
+  const found = findJsonTreeProblem(root, maxDepth);
+  return found === undefined ? undefined : found === true ? `nesting deeper than ${maxDepth} levels` : `forbidden key "${found}"`;
+}
+
+/**
+ * The reference walk behind {@link jsonTreeProblem}, without message texts (browser builds carry
+ * none): `true` when `root` nests deeper than `maxDepth`, the forbidden key it met, or undefined.
+ * Iterative (no input, and no `maxDepth`, can overflow the stack), with the containers still to
+ * visit and their depths on two parallel stacks (no allocation per node).
+ */
+export function findJsonTreeProblem(root: unknown, maxDepth: number): string | true | undefined {
   if (typeof root !== 'object' || root === null) return undefined;
-  const stack: Array<[unknown, number]> = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (depth > maxDepth) return `nesting deeper than ${maxDepth} levels`;
+  const values: object[] = [root];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const value = values.pop()!;
+    const depth = depths.pop()!;
+    if (depth > maxDepth) return true;
     if (Array.isArray(value)) {
-      for (const item of value) {
-        if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (typeof item === 'object' && item !== null) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
       }
       continue;
     }
-    for (const key in value as Record<string, unknown>) {
-      if (FORBIDDEN_KEYS.has(key)) return `forbidden key "${key}"`;
+    for (const key in value) {
+      if (FORBIDDEN_KEYS.has(key)) return key;
       const item = (value as Record<string, unknown>)[key];
-      if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
+      if (typeof item === 'object' && item !== null) {
+        values.push(item);
+        depths.push(depth + 1);
+      }
     }
   }
   return undefined;
+}
+
+/** Deepest `maxDepth` that {@link jsonNestsTooDeepOrHasPrototypeKey} walks by recursion (V8's stack holds about 10,000 of its frames). */
+const RECURSION_LIMIT = 1000;
+
+/**
+ * Whether parsed JSON `value` nests deeper than `depthLeft` levels or has a key `__proto__`,
+ * `constructor` or `prototype`: {@link jsonTreeProblem}'s verdict without the message. It runs on
+ * every plain payload Herald decodes, so it is written for speed (the bench's codec scenario): one
+ * function per container kind, so that each loop's property accesses stay monomorphic; a child's
+ * depth is checked before the call into it, so leaves cost no call; and a key is compared with the
+ * three names only when its length is 9 or 11. Recursion is bounded by `depthLeft`, and beyond
+ * 1,000 levels the iterative walk decides. A differential property test proves it equal to
+ * {@link jsonTreeProblem}.
+ */
+export function jsonNestsTooDeepOrHasPrototypeKey(value: unknown, depthLeft: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  // `< 1` and `< 2` rather than `=== 0` and `=== 1`: the same verdict as jsonTreeProblem for any
+  // number (a fraction, a negative, NaN), not only for integers.
+  if (depthLeft < 1) return true;
+  if (!(depthLeft <= RECURSION_LIMIT)) return findJsonTreeProblem(value, depthLeft) !== undefined;
+  return Array.isArray(value) ? arrayNestsTooDeep(value, depthLeft) : objectNestsTooDeep(value as Record<string, unknown>, depthLeft);
+}
+
+/** {@link jsonNestsTooDeepOrHasPrototypeKey} for a JSON array that may still hold `depthLeft` levels (at least 1). */
+function arrayNestsTooDeep(array: readonly unknown[], depthLeft: number): boolean {
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (typeof item === 'object' && item !== null) {
+      if (depthLeft < 2) return true;
+      if (Array.isArray(item) ? arrayNestsTooDeep(item, depthLeft - 1) : objectNestsTooDeep(item as Record<string, unknown>, depthLeft - 1)) return true;
+    }
+  }
+  return false;
+}
+
+/** {@link jsonNestsTooDeepOrHasPrototypeKey} for a JSON object that may still hold `depthLeft` levels (at least 1). */
+function objectNestsTooDeep(object: Record<string, unknown>, depthLeft: number): boolean {
+  for (const key in object) {
+    const length = key.length;
+    if ((length === 9 || length === 11) && (key === '__proto__' || key === 'constructor' || key === 'prototype')) return true;
+    const item = object[key];
+    if (typeof item === 'object' && item !== null) {
+      if (depthLeft < 2) return true;
+      if (Array.isArray(item) ? arrayNestsTooDeep(item, depthLeft - 1) : objectNestsTooDeep(item as Record<string, unknown>, depthLeft - 1)) return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -16,8 +16,10 @@ it('runs without the fast paths', () => {
   expect(fast.encodeRich).toBeUndefined();
   expect(fast.untransformer).toBeUndefined();
   expect(fast.decodeCommon).toBeUndefined();
+  expect(fast.decodePlainText).toBeUndefined();
 });
 
 // Every test of the codec, on the browser build.
 await import('./superjson-codec.test.js');
 await import('./codec-untrusted.test.js');
+await import('./superjson-fast-decode.test.js');

@@ -6,7 +6,7 @@ import { type Result, err, ok } from './result.js';
 import { CHANGED, UNTOUCHED } from './superjson-fast-decode.js';
 import { type GuardResult, guardSuperjsonEnvelope, plainEnvelopeProblem, type SuperjsonGuardLimits } from './superjson-guard.js';
 // The fast paths, left out of browser builds (package.json `imports`, superjson-fast.ts).
-import { decodeCommon, encodeRich, untransformer } from '#superjson-fast';
+import { decodeCommon, decodePlainText, encodeRich, untransformer } from '#superjson-fast';
 import { BINARY_TYPE_NAMES, BINARY_TYPE_TESTS, registerBinaryTypes } from './superjson-interop.js';
 
 /** Default of {@link SuperjsonCodecOptions.maxWorkPerByte}. */
@@ -124,6 +124,11 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
   };
 
   const decode = (text: string): Result<unknown, ProtocolError> => {
+    if (decodePlainText !== undefined) {
+      // The commonest payload, `{"json":…}`, parsed without its envelope (superjson-fast-decode.ts).
+      const plain = decodePlainText(text, limits.maxDepth);
+      if (plain !== UNTOUCHED) return { ok: true, value: plain };
+    }
     let envelope: unknown;
     try {
       envelope = JSON.parse(text);

@@ -16,7 +16,9 @@
  * It never builds a value and never throws: the verdict is a {@link GuardReport}.
  */
 import { VERBOSE_ERRORS } from './errors.js';
-import { FORBIDDEN_KEYS } from './payload-guard.js';
+import { FORBIDDEN_KEYS, jsonTreeProblem } from './payload-guard.js';
+// The fast walk in Node builds, the compact reference walk in browser builds (superjson-fast.ts).
+import { jsonNestsTooDeepOrHasPrototypeKey } from '#superjson-fast';
 
 /** Limits of the guard (PROTOCOL.md, section 4). */
 export interface SuperjsonGuardLimits {
@@ -133,29 +135,6 @@ export function plainEnvelopeProblem(envelope: unknown, maxDepth: number): undef
   return jsonNestsTooDeepOrHasPrototypeKey(envelope.json, maxDepth) ? null : undefined;
 }
 
-/**
- * Whether parsed JSON `value` nests deeper than `depthLeft` levels or has a key `__proto__`,
- * `constructor` or `prototype`: the full guard's check of `json`, without its bookkeeping.
- * Recursion is bounded by `depthLeft`.
- */
-export function jsonNestsTooDeepOrHasPrototypeKey(value: unknown, depthLeft: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (depthLeft === 0) return true;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (typeof item === 'object' && item !== null && jsonNestsTooDeepOrHasPrototypeKey(item, depthLeft - 1)) return true;
-    }
-    return false;
-  }
-  for (const key in value) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return true;
-    const item = (value as Record<string, unknown>)[key];
-    if (typeof item === 'object' && item !== null && jsonNestsTooDeepOrHasPrototypeKey(item, depthLeft - 1)) return true;
-  }
-  return false;
-}
-
 class Guard {
   work = 0;
   readonly #budget: number;
@@ -163,7 +142,6 @@ class Guard {
   /** The JSON as parsed, then as converted (with `apply`). */
   root: unknown;
   readonly #apply: ApplyAnnotation | undefined;
-  readonly #checkKeys: boolean;
   #legacy = false;
   #annotations = 0;
   #referencePaths = 0;
@@ -176,8 +154,6 @@ class Guard {
     this.#budget = limits.maxWorkPerByte * bytes;
     this.#limits = limits;
     this.#apply = options.apply;
-    // Scanning the text for prototype keys costs more than looking at each key (measured).
-    this.#checkKeys = true;
   }
 
   #spend(steps: number): void {
@@ -195,7 +171,7 @@ class Guard {
   envelope(envelope: unknown): void {
     if (!isRecord(envelope) || !Object.hasOwn(envelope, 'json')) throw new Refusal(VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '');
     this.root = envelope.json;
-    this.#json(envelope.json, this.#limits.maxDepth);
+    this.#json(envelope.json);
     const meta = envelope.meta;
     if (!isRecord(meta)) return;
     const { values, referentialEqualities } = meta;
@@ -212,23 +188,11 @@ class Guard {
 
   /**
    * Depth and prototype keys of `json`. superjson takes no step on the JSON itself (it is parsed
-   * in place), so nothing is counted; recursion stops at `maxDepth`.
+   * in place), so nothing is counted. The fast walk decides; the reference walk names the problem.
    */
-  #json(value: unknown, depthLeft: number): void {
-    if (typeof value !== 'object' || value === null) return;
-    if (depthLeft === 0) throw new Refusal(VERBOSE_ERRORS ? `the payload nests deeper than ${this.#limits.maxDepth} levels` : '');
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const item: unknown = value[i];
-        if (typeof item === 'object' && item !== null) this.#json(item, depthLeft - 1);
-      }
-      return;
-    }
-    for (const key in value) {
-      if (this.#checkKeys && FORBIDDEN_KEYS.has(key)) throw new Refusal(VERBOSE_ERRORS ? `forbidden key "${key}"` : '');
-      const item = (value as Record<string, unknown>)[key];
-      if (typeof item === 'object' && item !== null) this.#json(item, depthLeft - 1);
-    }
+  #json(value: unknown): void {
+    if (!jsonNestsTooDeepOrHasPrototypeKey(value, this.#limits.maxDepth)) return;
+    throw new Refusal(VERBOSE_ERRORS ? `the payload has ${jsonTreeProblem(value, this.#limits.maxDepth) ?? 'nesting or a prototype key'}` : '');
   }
 
   #path(origin: readonly string[], key: string): string[] {
