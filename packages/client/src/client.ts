@@ -100,6 +100,14 @@ export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
   token?: string | (() => string | Promise<string>);
   /** Authentication refusals in a row (closes 4100–4199) after which reconnecting stops. Default 3. */
   maxAuthFailures?: number;
+  /**
+   * Send the hello in the upgrade request (a `herald.v1.hello.*` subprotocol entry, PROTOCOL.md §2),
+   * so that the welcome comes with the 101: a connect costs the router one read and one write
+   * less. A hello larger than 4,096 characters in base64url still goes as the first frame. After a
+   * close 4002 before the welcome (a router older than this), the client sends its hello as a
+   * frame from then on. `false` always sends it as a frame. Default true.
+   */
+  helloInUpgrade?: boolean;
 }
 
 /** Events of a client. */
@@ -264,6 +272,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         urls: this.#urls,
         protocol: subprotocolFor(this.#codec),
         hello: this.#hello(options),
+        helloInUpgrade: options.helloInUpgrade ?? true,
         refetchesToken: typeof options.token === 'function',
         maxAuthFailures: options.maxAuthFailures ?? 3,
         connectTimeoutMs: options.connectTimeoutMs ?? 10_000,

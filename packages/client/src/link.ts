@@ -11,6 +11,7 @@ import {
   VERBOSE_ERRORS,
   type WelcomeMsg,
   decodeServerFrame,
+  helloSubprotocol,
   isAuthClose,
   isRetryableClose,
 } from '@herald/protocol';
@@ -36,6 +37,12 @@ export interface LinkOptions {
   protocol: string;
   /** The hello frame of each attempt: built anew each time when it carries a token from a function. */
   hello: () => string | Promise<string>;
+  /**
+   * Put the hello in the upgrade request (a `herald.v1.hello.*` subprotocol entry, PROTOCOL.md §2)
+   * when it fits, rather than in a first frame. Turned off for good by a close 4002 before the
+   * welcome (a router older than the entry).
+   */
+  helloInUpgrade: boolean;
   /**
    * Whether an authentication close (4100–4199) is worth a reconnect: true when the token comes
    * from a function (a fresh one is fetched before each attempt).
@@ -81,6 +88,8 @@ const HEARTBEAT_PING = '{"type":"ping","id":0}';
 const NORMAL_CLOSE = 1000;
 const ABNORMAL_CLOSE = 1006;
 const TRY_AGAIN_LATER = 1013;
+/** Close 4002: no hello in time. After a hello in the upgrade, the router is older than that. */
+const HELLO_TIMEOUT = 4002;
 
 export class Link {
   readonly #options: LinkOptions;
@@ -177,8 +186,11 @@ export class Link {
   #open(hello: string): void {
     const url = this.url;
     let socket: SocketLike;
+    const { protocol } = this.#options;
+    // The router answers a hello in the upgrade with its welcome right behind the 101 (issue 16).
+    const entry = this.#options.helloInUpgrade ? helloSubprotocol(hello) : undefined;
     try {
-      socket = new this.#options.WebSocket(url, this.#options.protocol);
+      socket = new this.#options.WebSocket(url, entry === undefined ? protocol : [protocol, entry]);
     } catch (cause) {
       this.#attemptFailed(new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? `cannot open a WebSocket to ${url}: ${String(cause)}` : url, { cause }));
       return;
@@ -198,12 +210,12 @@ export class Link {
     diagnoseAttempt(socket, url, attempt);
     socket.onopen = () => {
       if (this.#attempt !== attempt) return;
-      if (socket.protocol !== this.#options.protocol) {
+      if (socket.protocol !== protocol) {
         this.#abandon(attempt);
-        this.#attemptFailed(new ConnectionError('CODEC_UNSUPPORTED', VERBOSE_ERRORS ? `the router at ${url} did not accept subprotocol ${this.#options.protocol}` : url));
+        this.#attemptFailed(new ConnectionError('CODEC_UNSUPPORTED', VERBOSE_ERRORS ? `the router at ${url} did not accept subprotocol ${protocol}` : url));
         return;
       }
-      socket.send(hello);
+      if (entry === undefined) socket.send(hello);
     };
     socket.onmessage = (event) => {
       if (this.#attempt !== attempt) return;
@@ -215,7 +227,11 @@ export class Link {
       this.#attempt = undefined;
       clearTimeout(attempt.timer);
       if (attempt.welcomed) this.#lost(event.code, event.reason);
-      else this.#attemptFailed(connectError(url, event, attempt.refusal, attempt.failure));
+      else if (entry !== undefined && event.code === HELLO_TIMEOUT) {
+        // A router that ignored the hello entry (older than it): the hello goes as a frame from now on.
+        this.#options.helloInUpgrade = false;
+        this.#dial();
+      } else this.#attemptFailed(connectError(url, event, attempt.refusal, attempt.failure));
     };
   }
 

@@ -197,11 +197,11 @@ describe('publish and subscribe errors', () => {
     await using router = await startRouter();
     const sent: string[] = [];
     await using client = await connect(router.url, { WebSocket: recordingWebSocket(sent) });
-    expect(sent.map((frame) => JSON.parse(frame.split('\n', 1)[0]!).type)).toStrictEqual(['hello']);
+    expect(sent).toStrictEqual([]); // the hello went in the upgrade request
     for (const topic of ['', 'a..b', 'a.*', 'a.>', 'a b', '.a', 'a.']) {
       expectError(await rejection(client.publish(topic, 1)), ProtocolError, ErrorCode.TOPIC_INVALID);
     }
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(0);
     expect(router.stats().publications).toBe(0);
   });
 
@@ -241,7 +241,7 @@ describe('publish and subscribe errors', () => {
     await using client = await connect(router.url, { WebSocket: recordingWebSocket(sent) });
     expectError(await rejection(client.publish('bad.payload', { constructor: 1 })), ProtocolError, ErrorCode.PAYLOAD_UNENCODABLE);
     expectError(await rejection(client.publish('bad.payload', { at: new Date(0), nested: { constructor: 'x' } })), ProtocolError, ErrorCode.PAYLOAD_UNENCODABLE);
-    expect(sent).toHaveLength(1); // the hello
+    expect(sent).toHaveLength(0); // the hello went in the upgrade request
     expect((await client.publish('bad.payload', { fine: true })).offset).toBe(1);
   });
 
@@ -253,7 +253,7 @@ describe('publish and subscribe errors', () => {
       expectError(await rejection(client.subscribe(pattern)), SubscriptionError, ErrorCode.PATTERN_INVALID);
       expectError(await rejection(client.presence(pattern)), SubscriptionError, ErrorCode.PATTERN_INVALID);
     }
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(0); // the hello went in the upgrade request
     expect(router.clients()[0]!.subscriptions).toStrictEqual([]);
   });
 });

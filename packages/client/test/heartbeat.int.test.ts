@@ -120,8 +120,11 @@ const fakeAll = (): void => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
 };
 
-/** Reconnects after exactly 500 ms. */
-const HELD: ConnectOptions = { random: () => 0.5, reconnect: { minDelayMs: 1000, maxDelayMs: 1000 } };
+/**
+ * Reconnects after exactly 500 ms; the hello as a frame, which the fake router answers (it knows no
+ * hello in the upgrade request).
+ */
+const HELD: ConnectOptions = { random: () => 0.5, reconnect: { minDelayMs: 1000, maxDelayMs: 1000 }, helloInUpgrade: false };
 
 // ---- tests ----
 

@@ -46,6 +46,7 @@ export {
   encodeFrame,
   joinBytes,
 } from './frame.js';
+export { HELLO_SUBPROTOCOL_PREFIX, MAX_HELLO_SUBPROTOCOL, decodeHelloSubprotocol, helloSubprotocol } from './hello-subprotocol.js';
 export { createJsonCodec, jsonCodec } from './json-codec.js';
 export * from './messages.js';
 export { FORBIDDEN_KEYS, isPlainJson, jsonTreeProblem } from './payload-guard.js';

@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { CompiledPermissions, type Permissions } from './permissions.js';
+import { withoutHelloEntry } from './upgrade-hello.js';
 
 /** Who a connection is, as `authenticate` returns it. */
 export interface Identity {
@@ -74,6 +75,8 @@ export interface ContextSource {
 /** The context handed to `authenticate`. */
 export function authContext(source: ContextSource): AuthContext {
   const headers = { ...source.upgrade?.headers };
+  const offers = headers['sec-websocket-protocol'];
+  if (offers !== undefined) headers['sec-websocket-protocol'] = withoutHelloEntry(offers);
   const cookieHeader = headers.cookie;
   delete headers.cookie;
   const origin = typeof headers.origin === 'string' ? headers.origin : undefined;

@@ -10,8 +10,10 @@ import {
   type Contract,
   ErrorCode,
   HeraldError,
+  type HelloMsg,
   type PeerRef,
   type ProtocolError,
+  type Result,
   type SubscribeMsg,
   assertNever,
   clampCloseReason,
@@ -196,7 +198,8 @@ export class Hub implements EngineListener {
 
   // ---- connection lifecycle ----
 
-  accept(socket: WebSocket, address: string, codec: Codec | undefined, upgrade?: UpgradeInfo): void {
+  /** `hello`: the hello the upgrade request carried (upgrade-hello.ts), decoded or refused. */
+  accept(socket: WebSocket, address: string, codec: Codec | undefined, upgrade?: UpgradeInfo, hello?: Result<HelloMsg, ProtocolError>): void {
     const refuse = (code: number, reason: string): void => {
       socket.on('error', (error) => this.logger.log('debug', 'socket error', { address, error: error.message }));
       socket.close(code, reason);
@@ -220,9 +223,19 @@ export class Hub implements EngineListener {
     if (this.options.access.authenticate !== undefined) connection.upgrade = upgrade;
     this.connections.set(connection.id, connection);
     (socket as SocketWithConnection)[CONNECTION] = connection;
-    connection.helloTimer = setTimeout(this.#helloTimeout, this.options.helloTimeoutMs, connection);
-    allowFrames(socket, MAX_HELLO_FRAME);
     for (const [event, listener] of this.#socketListeners) socket.on(event, listener);
+    if (hello !== undefined) this.#onUpgradeHello(connection, hello);
+    // Still waiting for a hello (none in the upgrade, or an `authenticate` that has not answered).
+    if (connection.state !== 'hello') return;
+    allowFrames(socket, MAX_HELLO_FRAME);
+    if (!connection.closedByRouter) connection.helloTimer = setTimeout(this.#helloTimeout, this.options.helloTimeoutMs, connection);
+  }
+
+  /** A hello from the upgrade request runs as a first frame would: a frame that follows waits for it. */
+  #onUpgradeHello(connection: Connection, hello: Result<HelloMsg, ProtocolError>): void {
+    connection.heard = true;
+    if (!hello.ok) return connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.HELLO_INVALID, hello.error.message);
+    connection.serial(() => this.#onHello(connection, hello.value));
   }
 
   readonly #helloTimeout = (connection: Connection): void =>

@@ -30,6 +30,7 @@ import {
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { type Authenticate, upgradeInfo } from './authentication.js';
+import { echoedOffer, upgradeHello, withoutHelloEntry } from './upgrade-hello.js';
 import type { ClientInfo } from './connection.js';
 import type { AcceptedSocket } from './socket-seam.js';
 import { type ConnectionLimits, resolveConnectionLimits } from './connection-limits.js';
@@ -393,9 +394,13 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       // When no offer is supported, the first one is echoed so that the upgrade completes (a
       // browser fails a handshake whose answer names no subprotocol it offered) and the socket is
       // closed at once with 4001 CODEC_UNSUPPORTED: a reason a browser can read, unlike an HTTP 400.
-      handleProtocols: (offered) => {
+      handleProtocols: (offered, request) => {
         const codec = selectCodec(offered, this.#codecs);
-        return codec === undefined ? (offered.values().next().value ?? false) : subprotocolFor(codec);
+        // A hello in the upgrade (upgrade-hello.ts): ws writes the 101 next, then calls back, where
+        // the welcome is written; corked until #onUpgrade returns, both leave in one write.
+        this.#upgradeHello = upgradeHello(offered);
+        if (this.#upgradeHello !== undefined) request.socket.cork();
+        return codec === undefined ? echoedOffer(offered) : subprotocolFor(codec);
       },
     });
     if (this.#options.listen === false) {
@@ -688,10 +693,11 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   /**
    * Serves a socket that did not come through this router's HTTP upgrade: an in-memory socket in
    * tests (`@herald/testkit`'s memory transport), which then speaks the protocol like any client.
-   * `protocols` are the subprotocols it offers; the codec is chosen as for an upgrade.
+   * `protocols` are the subprotocols it offers; the codec is chosen, and a hello entry taken, as for an upgrade.
    */
   acceptSocket(socket: AcceptedSocket, protocols: readonly string[], address = 'memory'): void {
-    this.#hub.accept(socket as unknown as Parameters<Hub['accept']>[0], address, selectCodec(protocols, this.#codecs));
+    const hello = upgradeHello(new Set(protocols));
+    this.#hub.accept(socket as unknown as Parameters<Hub['accept']>[0], address, selectCodec(protocols, this.#codecs), undefined, hello);
   }
 
   #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -712,11 +718,22 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       const codec = this.#codecBySubprotocol.get(ws.protocol);
       const address = request.socket.remoteAddress ?? '';
       if (codec === undefined) {
-        this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: request.headers['sec-websocket-protocol'] ?? '', address });
+        this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: withoutHelloEntry(request.headers['sec-websocket-protocol'] ?? ''), address });
       }
-      this.#hub.accept(ws, address, codec, this.#options.authenticate === undefined ? undefined : upgradeInfo(request));
+      const hello = this.#upgradeHello;
+      this.#upgradeHello = undefined;
+      this.#hub.accept(ws, address, codec, this.#options.authenticate === undefined ? undefined : upgradeInfo(request), hello);
+      if (hello !== undefined) request.socket.uncork();
     });
+    // ws called handleProtocols but not back (it cannot, today): never leave a socket corked.
+    if (this.#upgradeHello !== undefined) {
+      this.#upgradeHello = undefined;
+      request.socket.uncork();
+    }
   };
+
+  /** The hello found in the subprotocols of the upgrade being handled (handleUpgrade is synchronous). */
+  #upgradeHello: ReturnType<typeof upgradeHello>;
 
   /** `herald.v1.<name>` → codec, for the subprotocol ws agreed on. */
   readonly #codecBySubprotocol = new Map<string, Codec>();

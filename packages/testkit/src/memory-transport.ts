@@ -9,6 +9,7 @@
  *   const client = await connect('memory://router', { WebSocket: net.WebSocket, name: 'Kirk' });
  */
 import type { WebSocketConstructor } from '@herald/client';
+import { HELLO_SUBPROTOCOL_PREFIX, decodeHelloSubprotocol } from '@herald/protocol';
 import type { AcceptedSocket, Router } from '@herald/server';
 
 const CONNECTING = 0;
@@ -75,7 +76,7 @@ class RouterEnd implements AcceptedSocket {
 /** One client connection: its two ends and the frames between them. */
 class Link {
   readonly routerEnd: RouterEnd;
-  /** The client's name from its hello, when it gave one. */
+  /** The client's name from its hello (a frame, or in the upgrade), when it gave one. */
   client: string | undefined;
   partitioned = false;
   closed = false;
@@ -143,6 +144,10 @@ class MemoryWebSocket {
       return;
     }
     const link = new Link(net.nextName(), net, this);
+    // A hello in the upgrade (a `herald.v1.hello.*` offer) names the client as a hello frame would.
+    const entry = offered.find((offer) => offer.startsWith(HELLO_SUBPROTOCOL_PREFIX));
+    const hello = entry === undefined ? undefined : decodeHelloSubprotocol(entry);
+    if (hello?.ok === true) link.client = hello.value.name;
     this.#link = link;
     net.adopt(link);
     later(0, () => {

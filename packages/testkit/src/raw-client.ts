@@ -2,7 +2,7 @@
  * A raw WebSocket test client that queues every frame, so nothing is missed between awaits
  * (after graphql-ws's tclient). It speaks frames, not the client SDK: for protocol tests.
  */
-import { type ServerMessage, decodeServerFrame } from '@herald/protocol';
+import { type ServerMessage, decodeServerFrame, helloSubprotocol } from '@herald/protocol';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
 
@@ -58,6 +58,16 @@ export class RawClient {
     if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(welcome)}`);
     client.welcome = welcome;
     return client;
+  }
+
+  /**
+   * Opens a socket whose upgrade request carries `hello` (a `herald.v1.hello.*` subprotocol entry
+   * after the offered ones, PROTOCOL.md §2); sends no frame. Await `next()` for the welcome.
+   */
+  static async openWithHello(url: string, hello: Record<string, unknown> = {}, options: RawClientOptions = {}): Promise<RawClient> {
+    const entry = helloSubprotocol(JSON.stringify({ type: 'hello', ...hello }));
+    if (entry === undefined) throw new Error('the hello does not fit in a subprotocol entry');
+    return RawClient.open(url, { ...options, protocols: [...(options.protocols ?? ['herald.v1.superjson']), entry] });
   }
 
   /** Opens a socket, completes the handshake, subscribes (request id 1) and checks the confirmation. */

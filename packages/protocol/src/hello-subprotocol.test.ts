@@ -1,0 +1,92 @@
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import { encodeFrame } from './frame.js';
+import * as node from './hello-subprotocol.js';
+import type { HelloMsg } from './messages.js';
+
+/** The module as a browser loads it: no Buffer, so btoa and atob underneath. */
+async function withoutBuffer(): Promise<typeof node> {
+  vi.resetModules();
+  vi.stubGlobal('Buffer', undefined);
+  try {
+    return await import('./hello-subprotocol.js');
+  } finally {
+    vi.unstubAllGlobals();
+  }
+}
+const web = await withoutBuffer();
+
+const { HELLO_SUBPROTOCOL_PREFIX: PREFIX, MAX_HELLO_SUBPROTOCOL: MAX } = node;
+
+/** Any hello: every field optional, any text (lone surrogates excluded: JSON cannot carry them as UTF-8). */
+const hellos: fc.Arbitrary<HelloMsg> = fc.record(
+  {
+    type: fc.constant('hello' as const),
+    name: fc.string({ unit: 'grapheme', maxLength: 40 }),
+    info: fc.string({ unit: 'grapheme', maxLength: 200 }),
+    token: fc.string({ maxLength: 400 }),
+    resume: fc.string({ maxLength: 120 }),
+  },
+  { requiredKeys: ['type'] },
+);
+
+/** An RFC 9110 token character: what a browser lets a subprotocol contain. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+describe.each([
+  ['Node (Buffer)', node],
+  ['browsers (atob and btoa)', web],
+])('the hello subprotocol entry in %s', (_name, { decodeHelloSubprotocol, helloSubprotocol }) => {
+  it('round-trips any hello that fits, as a valid subprotocol token', () => {
+    fc.assert(
+      fc.property(hellos, (hello) => {
+        const entry = helloSubprotocol(encodeFrame(hello) as string);
+        if (entry === undefined) return;
+        expect(entry.startsWith(PREFIX)).toBe(true);
+        expect(entry.length).toBeLessThanOrEqual(MAX);
+        expect(entry).toMatch(TOKEN);
+        expect(decodeHelloSubprotocol(entry)).toEqual({ ok: true, value: hello });
+      }),
+    );
+  });
+
+  it('gives undefined (send a frame) for a hello over the limit, and fits one just under it', () => {
+    const long = encodeFrame({ type: 'hello', token: 'x'.repeat(3100) }) as string;
+    expect(helloSubprotocol(long)).toBeUndefined();
+    const fits = encodeFrame({ type: 'hello', token: 'x'.repeat(3000) }) as string;
+    expect(helloSubprotocol(fits)!.length).toBeLessThanOrEqual(MAX);
+    // Multi-byte text grows in UTF-8: the bound holds on the encoded length.
+    expect(helloSubprotocol(encodeFrame({ type: 'hello', name: '😀'.repeat(800) }) as string)).toBeUndefined();
+  });
+
+  it('never throws on arbitrary entries: a hello or HELLO_INVALID', () => {
+    const base64url = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), maxLength: 300 });
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), base64url.map((s) => PREFIX + s), fc.string().map((s) => PREFIX + s)), (entry) => {
+        const decoded = decodeHelloSubprotocol(entry);
+        if (decoded.ok) expect(decoded.value.type).toBe('hello');
+        else expect(decoded.error.code).toBe('HELLO_INVALID');
+      }),
+    );
+  });
+
+  it.each([
+    ['too long', PREFIX + 'A'.repeat(MAX)],
+    ['without the prefix', 'herald.v1.superjson'],
+    ['standard base64 characters', PREFIX + 'eyJ0eXBlIjoiaGVsbG8ifQ+/'],
+    ['padding', PREFIX + 'eyJ0eXBlIjoiaGVsbG8ifQ=='],
+    ['an impossible length', PREFIX + 'eyJ0eXBlIjoiaGVsbG8ifQAAA'],
+    ['non-canonical trailing bits', PREFIX + 'eyJ0eXBlIjoiaGVsbG8ifR'],
+    ['invalid UTF-8', PREFIX + Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')],
+    ['not a hello', PREFIX + Buffer.from('{"type":"ping","id":1}').toString('base64url')],
+    ['a hello with a payload', PREFIX + Buffer.from('{"type":"hello"}\nnull').toString('base64url')],
+    ['a numeric name', PREFIX + Buffer.from('{"type":"hello","name":1}').toString('base64url')],
+  ])('refuses an entry %s with HELLO_INVALID', (_case, entry) => {
+    const decoded = decodeHelloSubprotocol(entry);
+    expect(decoded.ok ? 'ok' : decoded.error.code).toBe('HELLO_INVALID');
+  });
+
+  it('decodes the example of PROTOCOL.md', () => {
+    expect(decodeHelloSubprotocol('herald.v1.hello.eyJ0eXBlIjoiaGVsbG8iLCJuYW1lIjoiS2lyayJ9')).toEqual({ ok: true, value: { type: 'hello', name: 'Kirk' } });
+  });
+});

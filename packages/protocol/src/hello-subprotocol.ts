@@ -1,0 +1,68 @@
+/**
+ * The hello carried in the upgrade request (PROTOCOL.md §2, "Hello in the upgrade"). Beside its
+ * codec subprotocol, a client may offer one more `Sec-WebSocket-Protocol` entry,
+ * `herald.v1.hello.<base64url of its hello frame>`: the router then runs the hello at the upgrade
+ * and writes the welcome behind the 101, in the same write, which saves the connect a read and a
+ * write on both sides (issue 16). A browser can set subprotocols but no other header, and the
+ * entry keeps a token out of URLs and access logs (Kubernetes carries bearer tokens the same way).
+ * The router never selects this entry: it selects the codec's `herald.v1.<codec>`.
+ */
+import { fromBase64 } from './base64.js';
+import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
+import { decodeClientFrame } from './frame.js';
+import type { HelloMsg } from './messages.js';
+import { type Result, err, ok } from './result.js';
+
+/** What the hello entry starts with; the rest is the hello frame in base64url, without padding. */
+export const HELLO_SUBPROTOCOL_PREFIX = 'herald.v1.hello.';
+
+/**
+ * The longest hello entry, prefix included, in characters. Proxies commonly take 8 KiB per header
+ * line and Node 16 KiB for all headers; a client whose hello is longer (a large `info`) sends it
+ * as the first frame instead. A router refuses a longer entry with 4000 `HELLO_INVALID`.
+ */
+export const MAX_HELLO_SUBPROTOCOL = 4096;
+
+/** base64url without padding (RFC 4648 §5): every character is a token character of RFC 9110. */
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * The subprotocol entry that carries `frame` (an encoded `hello` frame), or undefined when it would
+ * be longer than {@link MAX_HELLO_SUBPROTOCOL}: the hello then goes as the first frame.
+ */
+export function helloSubprotocol(frame: string): string | undefined {
+  // Base64 of the UTF-8 is at least 4/3 of the UTF-16 length: a longer frame cannot fit, and a
+  // shorter one spreads few enough bytes into fromCharCode. btoa rather than toBase64: less code
+  // in a page, and a hello is a few hundred bytes.
+  if (frame.length * 4 > MAX_HELLO_SUBPROTOCOL * 3) return undefined;
+  const entry = HELLO_SUBPROTOCOL_PREFIX + btoa(String.fromCharCode(...new TextEncoder().encode(frame))).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
+  return entry.length > MAX_HELLO_SUBPROTOCOL ? undefined : entry;
+}
+
+/**
+ * Decodes a hello entry (one that starts with {@link HELLO_SUBPROTOCOL_PREFIX}). Never throws:
+ * an entry that is too long, not canonical base64url, not UTF-8, or not exactly one `hello` frame
+ * without a payload is a `ProtocolError` with code `HELLO_INVALID`. The hello's fields are then
+ * checked as a first-frame hello's are (name length, info size and codec).
+ */
+export function decodeHelloSubprotocol(entry: string): Result<HelloMsg, ProtocolError> {
+  if (entry.length > MAX_HELLO_SUBPROTOCOL) return invalid(`the hello entry is longer than ${MAX_HELLO_SUBPROTOCOL} characters`);
+  if (!entry.startsWith(HELLO_SUBPROTOCOL_PREFIX)) return invalid(`the hello entry must start with ${HELLO_SUBPROTOCOL_PREFIX}`);
+  const text = entry.slice(HELLO_SUBPROTOCOL_PREFIX.length);
+  if (!BASE64URL.test(text) || text.length % 4 === 1) return invalid('the hello entry is not base64url');
+  let bytes: Uint8Array;
+  try {
+    // Back to padded standard base64, whose decoder refuses non-canonical trailing bits.
+    bytes = fromBase64(text.replace(/[-_]/g, (c) => (c === '-' ? '+' : '/')) + '='.repeat((4 - (text.length % 4)) % 4));
+  } catch {
+    return invalid('the hello entry is not canonical base64url');
+  }
+  const decoded = decodeClientFrame(bytes);
+  if (!decoded.ok) return invalid(VERBOSE_ERRORS ? `the hello entry is not a hello frame: ${decoded.error.message}` : decoded.error.code);
+  if (decoded.value.type !== 'hello') return invalid('the hello entry is not a hello frame');
+  return ok(decoded.value);
+}
+
+function invalid(message: string): Result<never, ProtocolError> {
+  return err(new ProtocolError('HELLO_INVALID', VERBOSE_ERRORS ? message : 'hello'));
+}
