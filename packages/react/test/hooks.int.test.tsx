@@ -29,11 +29,14 @@ const typed = createHeraldHooks<Schema>();
 
 let router: Router;
 let sent: string[];
+/** The subprotocols each socket offered (the hello travels in the upgrade request). */
+let offers: string[][];
 let others: Client[];
 
 beforeEach(async () => {
   router = await startRouter();
   sent = [];
+  offers = [];
   others = [];
 });
 
@@ -56,7 +59,7 @@ async function other(name: string): Promise<Client<Schema>> {
 
 function Provider({ children, name = 'page' }: { children: React.ReactNode; name?: string }) {
   return (
-    <HeraldProvider url={router.url} options={{ name, WebSocket: recordingWebSocket(sent) }}>
+    <HeraldProvider url={router.url} options={{ name, WebSocket: recordingWebSocket(sent, offers) }}>
       {children}
     </HeraldProvider>
   );
@@ -98,7 +101,9 @@ describe('HeraldProvider', () => {
     expect(connects.values.map((c) => c.name)).toEqual(['strict']);
     expect(router.clients().map((c) => c.name)).toEqual(['strict']);
     expect(seen?.name).toBe('strict');
-    expect(framesOf('hello')).toHaveLength(1);
+    // One socket, whose hello went in the upgrade request (no hello frame).
+    expect(offers.map((offer) => offer.filter((p) => p.startsWith('herald.v1.hello.')).length)).toEqual([1]);
+    expect(framesOf('hello')).toHaveLength(0);
 
     view.unmount();
     const [[client, detail]] = (await disconnects.until(1)) as [[ClientInfo, DisconnectDetail]];

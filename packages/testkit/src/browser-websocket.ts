@@ -85,10 +85,18 @@ function toArrayBuffer(data: WebSocket.RawData): ArrayBuffer {
   return copy.buffer;
 }
 
-/** A `ws` WebSocket (for the client's public `WebSocket` option) that records every frame the client sends. */
-export function recordingWebSocket(sent: string[]): WebSocketConstructor {
+/**
+ * A `ws` WebSocket (for the client's public `WebSocket` option) that records every frame the client
+ * sends, and in `offers` (when given) the subprotocols each socket offered: a hello carried in the
+ * upgrade request is an offer (`herald.v1.hello.*`), not a frame.
+ */
+export function recordingWebSocket(sent: string[], offers?: string[][]): WebSocketConstructor {
   const Base = WebSocket as unknown as WebSocketConstructor;
   return class RecordingWebSocket extends Base {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      offers?.push(protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols]);
+    }
     override send(data: string): void {
       sent.push(data);
       super.send(data);
