@@ -74,7 +74,7 @@ describe('token', () => {
     client.on('statechange', changes.push);
     accepting = false;
     router.disconnectUser('alice');
-    const closed = await reachState(client, 'closed');
+    const closed = await reachState<StateChange>(client, 'closed');
     expect(closed.reason).toBe('reconnect_failed');
     // the first connection, then two refused attempts, each with a fresh token
     expect(calls()).toBe(3);
@@ -87,7 +87,7 @@ describe('token', () => {
     await using _router = router;
     await using client = await connect(router.url, { token: 'alice:0', random: () => 0 });
     router.disconnectUser('alice', { reason: 'gone' });
-    const closed = await reachState(client, 'closed');
+    const closed = await reachState<StateChange>(client, 'closed');
     expect(closed).toMatchObject({ reason: 'router_closed', code: CloseCode.AUTH_REVOKED });
   });
 
@@ -133,7 +133,7 @@ describe('refresh before expiry (fake timers)', () => {
     client.on('error', errors.push);
     await vi.advanceTimersByTimeAsync(30_000);
     expect((await errors.until(1))[0]!.code).toBe(ErrorCode.TOKEN_INVALID);
-    const down = reachState(client, 'reconnecting');
+    const down = reachState<StateChange>(client, 'reconnecting');
     await vi.advanceTimersByTimeAsync(35_000);
     expect((await down).code).toBe(CloseCode.TOKEN_EXPIRED);
     await vi.advanceTimersByTimeAsync(0);
