@@ -3,14 +3,17 @@
  * redis-server binary run with `--sentinel`), each on a free loopback port, each ended by its pid.
  * The sentinel's periods are shortened (`SENTINEL DEBUG info-period/publish-period`) and failovers
  * are forced with `SENTINEL FAILOVER`, so a test never waits for failure detection: a failover
- * takes about a second.
+ * takes about a second. The failover is followed on the sentinel's own events (`+switch-master`),
+ * and asked again when the sentinel gives it up (`-failover-abort-*`).
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RedisServer, checkBinary, freePort, launchProcess, rawCommand, startRedisServer } from './redis-server.js';
+import { Log } from './expectations.js';
+import { type RedisServer, checkBinary, freePort, launchProcess, rawCommand, respEnd, startRedisServer } from './redis-server.js';
 
 /** A master, a replica and a sentinel that watches them. Dispose it with `await using`. */
 export interface RedisSentinel {
@@ -24,7 +27,8 @@ export interface RedisSentinel {
   masterPort(): Promise<number>;
   /**
    * Forces a failover (`SENTINEL FAILOVER`, asked again while the sentinel has no replica it
-   * trusts yet); resolves with the new master's port once the sentinel names it.
+   * trusts yet, and again when it gives the failover up); resolves with the new master's port at
+   * the sentinel's `+switch-master`.
    */
   failover(): Promise<number>;
   /** Sends one command to the sentinel and resolves with the raw RESP reply. */
@@ -56,6 +60,44 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
     if (Date.now() > deadline) throw new Error(`startRedisSentinel: ${what} did not happen within ${SETTLE_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A failover the sentinel gave up is asked again this many times before the helper fails. */
+const FAILOVER_ATTEMPTS = 10;
+
+/** One event the sentinel published: its channel (`+switch-master`, `-failover-abort-no-good-slave`…) and text. */
+interface SentinelEvent {
+  channel: string;
+  text: string;
+}
+
+/** The sentinel's events (`PSUBSCRIBE *` on a connection of its own), from once it is subscribed. */
+async function sentinelEvents(port: number): Promise<{ log: Log<SentinelEvent>; close: () => void }> {
+  const socket = createConnection({ host: '127.0.0.1', port });
+  const log = new Log<SentinelEvent>();
+  let subscribed!: () => void;
+  let failed!: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => ((subscribed = resolve), (failed = reject)));
+  let buffer = Buffer.alloc(0);
+  socket.on('error', (error) => failed(error));
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    for (let end = respEnd(buffer, 0); end > 0; end = respEnd(buffer, 0)) {
+      // A push is an array of bulk strings (`$length`, then the text) and integers (`:n`).
+      const lines = buffer.toString('utf8', 0, end).split('\r\n');
+      buffer = buffer.subarray(end);
+      const words: string[] = [];
+      for (let i = 1; i < lines.length; i++) {
+        if (lines[i]!.startsWith('$')) words.push(lines[++i]!);
+        else if (lines[i]!.startsWith(':')) words.push(lines[i]!.slice(1));
+      }
+      if (words[0] === 'psubscribe') subscribed();
+      else if (words[0] === 'pmessage') log.push({ channel: words[2]!, text: words[3]! });
+    }
+  });
+  socket.write('*2\r\n$10\r\nPSUBSCRIBE\r\n$1\r\n*\r\n');
+  await ready;
+  return { log, close: () => socket.destroy() };
 }
 
 /** Starts a master, a replica of it and a sentinel watching them; resolves once the sentinel knows the replica. */
@@ -116,12 +158,30 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       servers: [master, replica],
       masterPort,
       failover: async () => {
-        const from = await masterPort();
-        await until('SENTINEL FAILOVER being accepted', async () => ((await command('SENTINEL', 'FAILOVER', name)).startsWith('+OK') ? true : undefined));
-        return until('the new master', async () => {
-          const now = await masterPort();
-          return now !== from && (now === master.port || now === replicaPort) ? now : undefined;
-        });
+        const events = await sentinelEvents(port);
+        try {
+          let seen = 0;
+          for (let attempt = 1; attempt <= FAILOVER_ATTEMPTS; attempt++) {
+            await until('SENTINEL FAILOVER being accepted', async () => ((await command('SENTINEL', 'FAILOVER', name)).startsWith('+OK') ? true : undefined));
+            // The failover ends in +switch-master, or is given up: -failover-abort-no-good-slave when,
+            // on a busy machine, the sentinel's last INFO from the replica is older than 3 info periods
+            // by the time it picks one (the command itself found it good). Then it is asked again.
+            for (;;) {
+              const event = (await events.log.until(++seen))[seen - 1]!;
+              const words = event.text.split(' ');
+              if (event.channel === '+switch-master' && words[0] === name) {
+                const now = Number(words[4]);
+                if (now !== master.port && now !== replicaPort) throw new Error(`startRedisSentinel: +switch-master to an unknown port: ${event.text}`);
+                return now;
+              }
+              if (event.channel.startsWith('-failover-abort-')) break;
+            }
+          }
+          const history = events.log.values.map((e) => `${e.channel} ${e.text}`).join('\n');
+          throw new Error(`startRedisSentinel: the sentinel gave the failover up ${FAILOVER_ATTEMPTS} times:\n${history}`);
+        } finally {
+          events.close();
+        }
       },
       command,
       [Symbol.asyncDispose]: dispose,

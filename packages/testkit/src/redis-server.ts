@@ -115,7 +115,7 @@ export function rawCommand(port: number, args: readonly string[]): Promise<strin
 }
 
 /** Where the RESP value starting at `at` ends, or -1 while it is incomplete. */
-function respEnd(reply: Buffer, at: number): number {
+export function respEnd(reply: Buffer, at: number): number {
   const crlf = reply.indexOf('\r\n', at);
   if (crlf === -1) return -1;
   const kind = String.fromCharCode(reply[at]!);
