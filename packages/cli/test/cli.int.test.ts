@@ -20,16 +20,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(PACKAGE, 'dist', 'bin.js');
 
+/**
+ * Each test runs the real bin in child processes, up to 15 one after the other, each about 0.3 s of
+ * CPU just to load: up to 5 s on an idle machine, several times that on a loaded 2-core one. The
+ * timeout only catches a hang; speed is not what these tests are about.
+ */
+const SPAWNING = { timeout: 60_000 };
+
 interface Finished {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `herald args…` to its end. */
-function herald(args: string[], input?: string): Promise<Finished> {
+/**
+ * Runs `herald args…` to its end, with `env` added to this process's environment (never set on
+ * `process.env`: a test that timed out goes on running, and must not leak a variable into the next).
+ */
+function herald(args: string[], input?: string, env: Record<string, string> = {}): Promise<Finished> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { timeout: 20_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
     });
     if (input !== undefined) child.stdin!.end(input);
@@ -45,8 +55,8 @@ class Running {
   readonly exited: Promise<number | null>;
   #waiters: Array<() => void> = [];
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.exited = once(this.child, 'exit').then(([code]) => code as number | null);
     this.child.stdout!.on('data', (chunk: Buffer) => this.#took((this.stdout += chunk.toString())));
     this.child.stderr!.on('data', (chunk: Buffer) => this.#took((this.stderr += chunk.toString())));
@@ -77,8 +87,8 @@ class Running {
 
 let dir: string;
 const running: Running[] = [];
-function start(args: string[]): Running {
-  const r = new Running(args);
+function start(args: string[], env: Record<string, string> = {}): Running {
+  const r = new Running(args, env);
   running.push(r);
   return r;
 }
@@ -99,7 +109,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('herald serve, then the client commands against it', () => {
+describe('herald serve, then the client commands against it', SPAWNING, () => {
   let serve: Running;
   let url: string;
 
@@ -176,7 +186,7 @@ describe('herald serve, then the client commands against it', () => {
   });
 });
 
-describe('herald serve --config', () => {
+describe('herald serve --config', SPAWNING, () => {
   it('a JSON config with JSON logs: the listening line and every log line are JSON', async () => {
     const file = join(dir, 'herald.config.json');
     writeFileSync(file, JSON.stringify({ port: 0, name: 'from-json', history: { limit: 1, ttlMs: 60_000 }, limits: { maxConnections: 5 }, logFormat: 'json' }));
@@ -223,26 +233,32 @@ describe('herald serve --config', () => {
   });
 });
 
-describe('herald serve with Redis and JWT from a config file (the newcomer path)', () => {
+describe('herald serve with Redis and JWT from a config file (the newcomer path)', SPAWNING, () => {
   it('token mints, sub --token receives pub --token, no token or a forged one is refused with 4100, /metrics answers', async () => {
     await using redis = await startRedisServer();
     const secret = 'a-development-secret-of-32-chars';
     // The secret stays out of ps and out of the file: the config names the variable.
-    process.env.HERALD_CLI_TEST_SECRET = secret;
     const file = join(dir, 'jwt.config.json');
     writeFileSync(
       file,
       JSON.stringify({ port: 0, redis: { url: redis.url, prefix: `jwt${process.pid}:` }, metrics: true, admin: true, auth: { secretEnv: 'HERALD_CLI_TEST_SECRET' } }),
     );
-    const serve = start(['serve', '--config', file]);
+    const serve = start(['serve', '--config', file], { HERALD_CLI_TEST_SECRET: secret });
     const url = (await serve.waitFor(/listening on (ws:\/\/\S+) \(redis engine, JWT\), metrics at \S+, admin at \S+/))[1]!;
     const mint = async (...args: string[]) => {
       const minted = await herald(['token', '--secret', secret, ...args]);
       expect(minted.code, minted.stderr).toBe(0);
       return minted.stdout.trim();
     };
-    const reader = await mint('--user', 'reader', '--allow', 'sensors.>:subscribe');
-    const writer = await mint('--user', 'writer', '--allow', 'sensors.>:publish');
+    // Every token at once: each mint is a process of its own.
+    const [reader, writer, elsewhere, admin, forged] = await Promise.all([
+      mint('--user', 'reader', '--allow', 'sensors.>:subscribe'),
+      mint('--user', 'writer', '--allow', 'sensors.>:publish'),
+      mint('--user', 'x', '--allow', '>:*', '--audience', 'other'),
+      mint('--user', 'ops', '--allow', 'herald.admin:call'),
+      // Signed with another secret: forged.
+      herald(['token', '--secret', 'not-the-router-secret-at-all!!', '--user', 'mallory', '--allow', '>:*']).then((minted) => minted.stdout.trim()),
+    ]);
 
     const sub = start(['sub', 'sensors.>', '--url', url, '--token', reader, '--count', '1']);
     await sub.waitFor(/^subscribed to sensors\.> on /m, 'stderr');
@@ -255,8 +271,6 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
     expect(sub.stdout).toBe('sensors.hall #1 from writer: Date("1970-01-01T00:00:00.000Z")\n');
 
     // No token, a forged token (another secret), a token for another audience: close 4100.
-    const forged = (await herald(['token', '--secret', 'not-the-router-secret-at-all!!', '--user', 'mallory', '--allow', '>:*'])).stdout.trim();
-    const elsewhere = await mint('--user', 'x', '--allow', '>:*', '--audience', 'other');
     for (const token of [undefined, forged, elsewhere]) {
       const raw = await RawClient.open(url);
       raw.send({ type: 'hello', ...(token !== undefined && { token }) });
@@ -266,12 +280,7 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
       expect(ping.stderr).toMatch(/^herald ping: AUTH_INVALID: /);
     }
     // $HERALD_TOKEN works like --token.
-    process.env.HERALD_TOKEN = writer;
-    try {
-      expect((await herald(['ping', '--url', url])).code).toBe(0);
-    } finally {
-      delete process.env.HERALD_TOKEN;
-    }
+    expect((await herald(['ping', '--url', url], undefined, { HERALD_TOKEN: writer })).code).toBe(0);
 
     const metrics = await fetch(`${url.replace(/^ws/, 'http').replace(/\/$/, '')}/metrics`);
     expect(metrics.status).toBe(200);
@@ -280,7 +289,6 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
     // The admin page is behind the router's authentication: a JWT allowed to call herald.admin.
     const state = (bearer?: string) =>
       fetch(`${url.replace(/^ws/, 'http').replace(/\/$/, '')}/admin/api/state`, bearer === undefined ? {} : { headers: { authorization: `Bearer ${bearer}` } });
-    const admin = await mint('--user', 'ops', '--allow', 'herald.admin:call');
     const watcher = await connect(url, { token: reader, reconnect: false });
     const answer = await state(admin);
     expect(answer.status).toBe(200);
@@ -289,14 +297,13 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
     expect(serve.stderr).not.toMatch(/admin page at .* token /);
     await watcher.close();
     expect(await serve.stop()).toBe(0);
-    delete process.env.HERALD_CLI_TEST_SECRET;
   });
 
   it('--anonymous lets clients without a token do only that; --jwt-secret-env names a variable that must be set', async () => {
-    process.env.HERALD_CLI_TEST_SECRET2 = 'another-development-secret-32ch';
-    const serve = start(['serve', '--port', '0', '--jwt-secret-env', 'HERALD_CLI_TEST_SECRET2', '--anonymous', 'public.>:subscribe', '--allowed-origin', 'https://app.example.com']);
+    const serve = start(['serve', '--port', '0', '--jwt-secret-env', 'HERALD_CLI_TEST_SECRET2', '--anonymous', 'public.>:subscribe', '--allowed-origin', 'https://app.example.com'], {
+      HERALD_CLI_TEST_SECRET2: 'another-development-secret-32ch',
+    });
     const url = (await serve.waitFor(/listening on (ws:\/\/\S+) \(memory engine, JWT\)/))[1]!;
-    delete process.env.HERALD_CLI_TEST_SECRET2;
     const sub = start(['sub', 'public.news', '--url', url, '--count', '1']);
     await sub.waitFor(/^subscribed/m, 'stderr');
     const anonymousPub = await herald(['pub', 'public.news', '1', '--url', url]);
@@ -323,7 +330,7 @@ describe('herald serve with Redis and JWT from a config file (the newcomer path)
   });
 });
 
-describe('herald serve --jwks-url', () => {
+describe('herald serve --jwks-url', SPAWNING, () => {
   it('verifies RS256 tokens with an identity provider’s keys; an HS256 token is refused', async () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
@@ -352,7 +359,7 @@ describe('herald serve --jwks-url', () => {
   });
 });
 
-describe('herald token', () => {
+describe('herald token', SPAWNING, () => {
   it('mints an HS256 JWT with the user and the permission claims', async () => {
     const result = await herald(['token', '--secret', 'dev-secret', '--user', 'kirk', '--allow', 'sensors.>:subscribe', '--allow', 'chat.>:publish,subscribe', '--deny', 'chat.admin.>:publish', '--expires', '15m']);
     expect(result.code).toBe(0);
@@ -371,7 +378,7 @@ describe('herald token', () => {
   });
 });
 
-describe('help and usage errors', () => {
+describe('help and usage errors', SPAWNING, () => {
   it('every command has --help with examples', async () => {
     for (const command of ['serve', 'pub', 'sub', 'call', 'presence', 'methods', 'ping', 'token']) {
       const help = await herald([command, '--help']);
