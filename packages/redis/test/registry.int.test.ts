@@ -152,7 +152,16 @@ describe('provider announcements are coalesced', { timeout: 60_000 }, () => {
     // In batches: the router lets an address have 32 connections waiting for their welcome.
     while (storm.length < 200) storm.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => RawClient.welcomed(n1.url, { name: `s${storm.length + i}` })))));
     try {
-      for (const c of storm) c.send({ type: 'handle', id: 1, method: 'storm.method' });
+      // "At once" as node 1 sees it: stopped while the 200 handles are sent, it reads them all in
+      // one turn of its event loop when it goes on. Sent to a running node, they arrive over as long
+      // as this process takes to send them, which on a busy machine spans several announcement
+      // delays (and as many announcements) however well they are coalesced.
+      process.kill(n1.child.pid!, 'SIGSTOP');
+      try {
+        for (const c of storm) c.send({ type: 'handle', id: 1, method: 'storm.method' });
+      } finally {
+        process.kill(n1.child.pid!, 'SIGCONT');
+      }
       for (const c of storm) expect(await c.nextOf('handled')).toMatchObject({ id: 1, method: 'storm.method' });
       // The announcement of all 200 comes last (one connection carries a node's announcements in order).
       const seen = await announced(log, 0, 1, (e) => e.kind === 'rpc' && e.count === 200);

@@ -75,7 +75,9 @@ async function listedUntil(caller: RawClient, id: number, expected: Listed): Pro
   return id;
 }
 
-describe('requests across routers (Redis)', () => {
+// Three router processes per test, and a lease to run out in two of them: 5 s idle, several times
+// that on a loaded machine (as the other multi-process suites).
+describe('requests across routers (Redis)', { timeout: 60_000 }, () => {
   it('a provider on node 2 serves a caller on node 1; nobody anywhere is NO_HANDLER at once', async () => {
     const [n1, n2] = await threeNodes();
     const caller = await client(n1, 'caller');
@@ -101,8 +103,10 @@ describe('requests across routers (Redis)', () => {
   it("SIGKILL of the provider's node: its in-flight call fails HANDLER_GONE (lease + heartbeat), the next goes to a live node", async () => {
     const [n1, n2, n3] = await threeNodes();
     const caller = await client(n1, 'caller');
-    const doomed = await provider(n2, 'p2', ['ready.check', 'slow.op'], 'slow.op');
-    expect(await call(caller, 1, 'ready.check')).toMatchObject({ type: 'response' }); // node 1 knows node 2 now
+    // Handled in this order, announced in this order (a later flush when the handles fall in two):
+    // once node 1 routes ready.check to node 2 it knows node 2's slow.op too.
+    const doomed = await provider(n2, 'p2', ['slow.op', 'ready.check'], 'slow.op');
+    expect(await call(caller, 1, 'ready.check')).toMatchObject({ type: 'response' });
     caller.send({ type: 'request', id: 2, method: 'slow.op', timeout: 60_000 }, '{"json":null}');
     await doomed.requests.until(2);
     await provider(n3, 'p3', ['slow.op']);

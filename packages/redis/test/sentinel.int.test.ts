@@ -61,7 +61,9 @@ async function messages(c: RawClient, n: number): Promise<Message[]> {
   return got;
 }
 
-describe('Redis Sentinel under a cluster', () => {
+// A master, a replica, a sentinel and two routers per test, and a failover: 2-4 s idle, 12 s seen
+// on a loaded machine (as the other multi-process suites).
+describe('Redis Sentinel under a cluster', { timeout: 60_000 }, () => {
   it('a forced failover: ENGINE_UNAVAILABLE while the engine cannot write, then the new master, a new epoch, recovered: false', async () => {
     sentinel = await startRedisSentinel();
     const [first, second] = sentinel.servers;
