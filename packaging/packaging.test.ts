@@ -129,7 +129,7 @@ describe.each(publishable.map((pkg) => [pkg.manifest.name, pkg] as const))('%s',
     // (checked below), which attw's node16-cjs resolution does not model.
     const types = await run(join(BIN, 'attw'), [tarballs.get(name)!, '--profile', 'esm-only', '--format', 'ascii'], packDir);
     expect(types.code, types.stdout + types.stderr).toBe(0);
-  });
+  }, 60_000); // two node tools on a tarball: 2.6-3.6 s at load ~6, so several times that on a busier machine
 });
 
 describe('installed with npm in an empty project', () => {
