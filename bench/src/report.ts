@@ -41,6 +41,16 @@ const CORES: Metric = {
   text: (f) => `${(f.routerCores ?? 0).toFixed(2)}+${(f.subscriberCores ?? 0).toFixed(2)} (${(f.otherCores ?? 0).toFixed(2)})`,
 };
 
+/** The rows of the scenarios that spread a fan-out over many topics or patterns (spread.ts). */
+const SPREAD: Metric[] = [
+  { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
+  { key: 'cpuUsPerDelivery', label: 'router CPU µs per delivery ↓', better: 'lower', format: sig },
+  { key: 'cpuUsPerPublish', label: 'router CPU µs per publish ↓', better: 'lower', format: sig },
+  SPLIT,
+  CLIENT,
+  CORES,
+];
+
 /** The codec scenario's round-by-round ratio to superjson: median and quartiles. */
 const pairedRatio = (f: Record<string, number>, operation: 'encode' | 'decode'): string =>
   `${(f[`${operation}VsSuperjson`] ?? 0).toFixed(2)}× [${(f[`${operation}VsSuperjsonP25`] ?? 0).toFixed(2)}–${(f[`${operation}VsSuperjsonP75`] ?? 0).toFixed(2)}]`;
@@ -150,22 +160,8 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     CLIENT,
     CORES,
   ],
-  topics: [
-    { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
-    { key: 'cpuUsPerDelivery', label: 'router CPU µs per delivery ↓', better: 'lower', format: sig },
-    { key: 'cpuUsPerPublish', label: 'router CPU µs per publish ↓', better: 'lower', format: sig },
-    SPLIT,
-    CLIENT,
-    CORES,
-  ],
-  patterns: [
-    { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },
-    { key: 'cpuUsPerDelivery', label: 'router CPU µs per delivery ↓', better: 'lower', format: sig },
-    { key: 'cpuUsPerPublish', label: 'router CPU µs per publish ↓', better: 'lower', format: sig },
-    SPLIT,
-    CLIENT,
-    CORES,
-  ],
+  topics: SPREAD,
+  patterns: SPREAD,
   codec: [
     { key: 'encodeOps', label: 'encode ops per CPU s ↑', better: 'higher', format: count },
     { key: 'decodeOps', label: 'decode ops per CPU s ↑', better: 'higher', format: count },

@@ -218,7 +218,6 @@ function latency(command: LatencyCommand): Promise<LatencyResult> {
       if (!saturated && sent < command.count) {
         setTimeout(tick, Math.max(0, started + sent * intervalMs - performance.now()));
       } else {
-        // Let the last GC entries arrive (they are delivered asynchronously).
         const end = performance.now();
         const elapsedMs = end - started;
         const cpuMs = cpuMsSince(cpu);
