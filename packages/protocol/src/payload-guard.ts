@@ -61,7 +61,7 @@ const RECURSION_LIMIT = 1000;
  * every plain payload Herald decodes, so it is written for speed (the bench's codec scenario): one
  * function per container kind, so that each loop's property accesses stay monomorphic; a child's
  * depth is checked before the call into it, so leaves cost no call; and a key is compared with the
- * three names only when its length is 9 or 11. Recursion is bounded by `depthLeft`, and beyond
+ * forbidden keys only when its length is 9 or 11 (theirs). Recursion is bounded by `depthLeft`, and beyond
  * 1,000 levels the iterative walk decides. A differential property test proves it equal to
  * {@link jsonTreeProblem}.
  */
@@ -90,7 +90,7 @@ function arrayNestsTooDeep(array: readonly unknown[], depthLeft: number): boolea
 function objectNestsTooDeep(object: Record<string, unknown>, depthLeft: number): boolean {
   for (const key in object) {
     const length = key.length;
-    if ((length === 9 || length === 11) && (key === '__proto__' || key === 'constructor' || key === 'prototype')) return true;
+    if ((length === 9 || length === 11) && FORBIDDEN_KEYS.has(key)) return true;
     const item = object[key];
     if (typeof item === 'object' && item !== null) {
       if (depthLeft < 2) return true;
