@@ -37,7 +37,8 @@ const SHAPE_INVALID: ReadonlyArray<[label: string, text: string]> = [
   ['a JSON number', '1'],
   ['JSON null', 'null'],
   ['a JSON string', '"{\\"json\\":1}"'],
-  ['no json key', '{}'],
+  ['no json key, other members (a value sent without its envelope)', '{"role":"x"}'],
+  ['no json key, a __proto__ member', '{"__proto__":{"polluted":1}}'],
   ['meta without json', '{"meta":{"v":1}}'],
   ['json with a __proto__ key', '{"json":{"__proto__":{"polluted":1}}}'],
   ['json with a nested constructor key', '{"json":{"a":[{"constructor":{"prototype":{"polluted":1}}}]}}'],
@@ -81,6 +82,9 @@ const READ_AS_SUPERJSON: readonly string[] = [
   '{"json":1,"meta":{"values":true,"referentialEqualities":2}}',
   '{"json":{"a":[1]},"meta":{"values":{"a":["set",7]},"v":1}}',
   '{"json":[{},{}],"meta":{"referentialEqualities":[["1"],3],"v":1}}',
+  // What superjson writes for a function or a symbol (its root JSON drops): undefined.
+  '{}',
+  ' {\n\t} ',
 ];
 
 /** Valid in shape; only running superjson finds the problem. */

@@ -578,6 +578,23 @@ describe('differential with superjson 2.2.6', () => {
     );
   });
 
+  it('a value whose root JSON drops (a function, a symbol): superjson writes `{}` and reads undefined, so does Herald; its encoder refuses to write it', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.func(fc.anything()), fc.string().map((s) => Symbol(s)), fc.constant(Symbol.iterator)), fc.constantFrom('', ' ', '\n', '\t\r '), (value, space) => {
+        const text = sj.stringify(value);
+        expect(text).toBe('{}');
+        for (const variant of [text, `${space}{${space}}${space}`]) {
+          expectSameDecode(variant);
+          expect(decoded(variant)).toBeUndefined();
+          expect(superjsonCodec.check(variant)).toBeUndefined();
+          expect(superjsonCodec.toPlainJson(variant)).toBe('null');
+        }
+        unencodable(value);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('shared references and cycles: the same bytes, and the same graph back', () => {
     fc.assert(
       fc.property(sharedGraph, (spec) => {

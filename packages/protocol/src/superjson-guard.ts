@@ -169,7 +169,15 @@ class Guard {
    * an object (null, a string, an array) carries no annotations, as for superjson.
    */
   envelope(envelope: unknown): void {
-    if (!isRecord(envelope) || !Object.hasOwn(envelope, 'json')) throw new Refusal(VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '');
+    if (!isRecord(envelope)) throw new Refusal(VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '');
+    if (!Object.hasOwn(envelope, 'json')) {
+      // `{}`: what superjson writes for a value whose root JSON drops (a function, a symbol), and
+      // reads as undefined. Any other object without `json` is refused (superjson never writes
+      // one; it is most often a value sent without its envelope, PROTOCOL.md section 4).
+      if (Object.keys(envelope).length > 0) throw new Refusal(VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '');
+      this.root = undefined;
+      return;
+    }
     this.root = envelope.json;
     this.#json(envelope.json);
     const meta = envelope.meta;
