@@ -9,6 +9,7 @@
  * an app with lazy routes has it anyway) and the page's own few lines; the test prints both, and
  * the own code by source module (from the build's source map), to show where the bytes are.
  */
+import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -162,9 +163,10 @@ async function measure(code: string, dir: string, external: string[] = [], witho
     resolve: { conditions: ['herald-source', ...defaultClientConditions] },
     build: {
       write: false,
+      // Vite's defaults for an app: the oxc minifier, Vite's default browser target, and
+      // `modulePreload` on (Vite's preload helper then names `modulepreload` directly instead of
+      // carrying its feature test; its polyfill goes into an HTML entry, the app's own code).
       minify: true,
-      target: 'es2022',
-      modulePreload: false,
       reportCompressedSize: false,
       // A hidden source map (no comment in the code, same bytes) for the breakdown by module.
       sourcemap: breakdown ? 'hidden' : false,
@@ -209,6 +211,8 @@ async function measure(code: string, dir: string, external: string[] = [], witho
   const modules = [...upFront].flatMap((fileName) => Object.keys(byName.get(fileName)!.modules));
   const size: Size = { minified, gzipped, chunks: upFront.size, modules, lazy };
   if (breakdown) size.breakdown = breakdownOf(entries[0]!, resolve(dir, 'dist', dirname(entries[0]!.fileName)));
+  // HERALD_SIZE_DUMP=dir writes the page's up-front code there (the own-code build: page-own.js), to read it.
+  if (breakdown && process.env.HERALD_SIZE_DUMP) writeFileSync(resolve(process.env.HERALD_SIZE_DUMP, 'page-own.js'), entries[0]!.code);
   return size;
 }
 

@@ -20,15 +20,15 @@ import { type Result, err, ok } from './result.js';
 const LF = 10;
 
 /**
- * Field kinds: `s` string, `i` request id (safe non-negative integer), `n` finite number,
- * `u` safe non-negative integer, `b` boolean, `peer` {id, name}, `caller` {id, name, info?},
- * `member` a MemberWire, `members` MemberWire[], `methods` MethodWire[], `strings` string[],
- * `positions` Position[] ([topic, epoch, offset] tuples).
- * A trailing `?` makes the field optional.
+ * Field kinds, one letter each: `s` string, `i` request id (safe non-negative integer), `n` finite
+ * number, `u` safe non-negative integer, `b` boolean, `p` peer {id, name}, `c` caller {id, name,
+ * info?}, `m` a MemberWire, `M` MemberWire[], `t` MethodWire[] (methods), `S` string[], `P`
+ * Position[] ([topic, epoch, offset] tuples). A trailing `?` makes the field optional.
  */
-type FieldKind = 's' | 'i' | 'n' | 'u' | 'b' | 'peer' | 'caller' | 'member' | 'members' | 'methods' | 'strings' | 'positions';
+type FieldKind = 's' | 'i' | 'n' | 'u' | 'b' | 'p' | 'c' | 'm' | 'M' | 't' | 'S' | 'P';
 type FieldSpec = FieldKind | `${FieldKind}?`;
 interface MessageSpec {
+  /** Each field's kind, by field name. */
   fields: Readonly<Record<string, FieldSpec>>;
   payload: boolean;
   /** `fields` read once, for the decoder's loop: no per-frame `Object.entries` or string slicing. */
@@ -40,68 +40,65 @@ interface FieldRule {
   optional: boolean;
 }
 
-/** Marked pure: an app that never decodes one direction's messages drops that direction's table. */
-const spec = (fields: Record<string, FieldSpec>, payload = false): MessageSpec => ({
-  fields,
-  payload,
-  rules: Object.entries(fields).map(([name, rule]) => ({ name, kind: rule.replace('?', '') as FieldKind, optional: rule.endsWith('?') })),
-});
+/**
+ * A message's fields from their compact form: `name:kind` words separated by spaces, where a bare
+ * `name` is a required string (`'id:i topic replay:i?'`). The tables below stay short text in a
+ * browser page. Marked pure: an app that never decodes one direction's messages drops that table.
+ */
+const spec = (text: string, payload = false): MessageSpec => {
+  const fields: Record<string, FieldSpec> = {};
+  const rules = text.split(' ').map((word) => {
+    const [name, rule = 's'] = word.split(':') as [string, string?];
+    fields[name] = rule as FieldSpec;
+    return { name, kind: rule[0] as FieldKind, optional: rule.length > 1 };
+  });
+  return { fields, payload, rules };
+};
 
 /** Field rules of every client → router message. */
 export const CLIENT_MESSAGE_SPECS: Readonly<Record<ClientMessageType, MessageSpec>> = {
-  hello: /* @__PURE__ */ spec({ name: 's?', info: 's?', token: 's?', resume: 's?' }),
-  subscribe: /* @__PURE__ */ spec({ id: 'i', pattern: 's', rewind: 'u?', positions: 'positions?', since: 'n?' }),
-  unsubscribe: /* @__PURE__ */ spec({ id: 'i', pattern: 's' }),
-  publish: /* @__PURE__ */ spec({ id: 'i?', topic: 's', pid: 's?' }, true),
-  presence_watch: /* @__PURE__ */ spec({ id: 'i', topic: 's', by: 's?', count: 'b?' }),
-  presence_unwatch: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),
-  ping: /* @__PURE__ */ spec({ id: 'i' }),
-  handle: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
-  unhandle: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
-  request: /* @__PURE__ */ spec({ id: 'i', method: 's', timeout: 'u?' }, true),
-  cancel: /* @__PURE__ */ spec({ id: 'i', reason: 's?' }),
-  response: /* @__PURE__ */ spec({ id: 'i' }, true),
-  response_error: /* @__PURE__ */ spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
-  list_methods: /* @__PURE__ */ spec({ id: 'i' }),
-  refresh: /* @__PURE__ */ spec({ id: 'i', token: 's' }),
+  hello: /* @__PURE__ */ spec('name:s? info:s? token:s? resume:s?'),
+  subscribe: /* @__PURE__ */ spec('id:i pattern rewind:u? positions:P? since:n?'),
+  unsubscribe: /* @__PURE__ */ spec('id:i pattern'),
+  publish: /* @__PURE__ */ spec('id:i? topic pid:s?', true),
+  presence_watch: /* @__PURE__ */ spec('id:i topic by:s? count:b?'),
+  presence_unwatch: /* @__PURE__ */ spec('id:i topic'),
+  ping: /* @__PURE__ */ spec('id:i'),
+  handle: /* @__PURE__ */ spec('id:i method'),
+  unhandle: /* @__PURE__ */ spec('id:i method'),
+  request: /* @__PURE__ */ spec('id:i method timeout:u?', true),
+  cancel: /* @__PURE__ */ spec('id:i reason:s?'),
+  response: /* @__PURE__ */ spec('id:i', true),
+  response_error: /* @__PURE__ */ spec('id:i code message data:s? stack:s?'),
+  list_methods: /* @__PURE__ */ spec('id:i'),
+  refresh: /* @__PURE__ */ spec('id:i token'),
 };
 
 /** Field rules of every router → client message. */
 export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpec>> = {
-  welcome: /* @__PURE__ */ spec({
-    version: 'u',
-    id: 's',
-    name: 's',
-    router: 'peer',
-    maxPayload: 'u',
-    heartbeatMs: 'u',
-    heartbeatTimeoutMs: 'u',
-    errorStacks: 'b?',
-    resume: 's?',
-    dedupeMs: 'u?',
-    user: 's?',
-    expiresAt: 'n?',
-  }),
-  subscribed: /* @__PURE__ */ spec({ id: 'i', pattern: 's', at: 'n', recovered: 'b?', reason: 's?', gaps: 'strings?' }),
-  unsubscribed: /* @__PURE__ */ spec({ id: 'i', pattern: 's' }),
-  publish_ack: /* @__PURE__ */ spec({ id: 'i', topic: 's', epoch: 's', offset: 'u' }),
-  message: /* @__PURE__ */ spec({ topic: 's', epoch: 's', offset: 'u', at: 'n', from: 'peer', replay: 'i?' }, true),
-  presence_state: /* @__PURE__ */ spec({ id: 'i', topic: 's', members: 'members', count: 'u?', more: 'b?' }),
-  presence_join: /* @__PURE__ */ spec({ topic: 's', member: 'member' }),
-  presence_leave: /* @__PURE__ */ spec({ topic: 's', member: 'member', reason: 's' }),
-  presence_count: /* @__PURE__ */ spec({ topic: 's', count: 'u' }),
-  presence_unwatched: /* @__PURE__ */ spec({ id: 'i', topic: 's' }),
-  pong: /* @__PURE__ */ spec({ id: 'i' }),
-  error: /* @__PURE__ */ spec({ id: 'i?', code: 's', message: 's', retryAfterMs: 'u?', operation: 's?', subject: 's?' }),
-  handled: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
-  unhandled: /* @__PURE__ */ spec({ id: 'i', method: 's' }),
-  request: /* @__PURE__ */ spec({ id: 'i', method: 's', caller: 'caller', timeout: 'u' }, true),
-  cancel: /* @__PURE__ */ spec({ id: 'i', reason: 's' }),
-  response: /* @__PURE__ */ spec({ id: 'i' }, true),
-  response_error: /* @__PURE__ */ spec({ id: 'i', code: 's', message: 's', data: 's?', stack: 's?' }),
-  methods: /* @__PURE__ */ spec({ id: 'i', methods: 'methods' }),
-  refreshed: /* @__PURE__ */ spec({ id: 'i', expiresAt: 'n?' }),
-  revoked: /* @__PURE__ */ spec({ operation: 's', subject: 's', reason: 's' }),
+  welcome: /* @__PURE__ */ spec(
+    'version:u id name router:p maxPayload:u heartbeatMs:u heartbeatTimeoutMs:u errorStacks:b? resume:s? dedupeMs:u? user:s? expiresAt:n?',
+  ),
+  subscribed: /* @__PURE__ */ spec('id:i pattern at:n recovered:b? reason:s? gaps:S?'),
+  unsubscribed: /* @__PURE__ */ spec('id:i pattern'),
+  publish_ack: /* @__PURE__ */ spec('id:i topic epoch offset:u'),
+  message: /* @__PURE__ */ spec('topic epoch offset:u at:n from:p replay:i?', true),
+  presence_state: /* @__PURE__ */ spec('id:i topic members:M count:u? more:b?'),
+  presence_join: /* @__PURE__ */ spec('topic member:m'),
+  presence_leave: /* @__PURE__ */ spec('topic member:m reason'),
+  presence_count: /* @__PURE__ */ spec('topic count:u'),
+  presence_unwatched: /* @__PURE__ */ spec('id:i topic'),
+  pong: /* @__PURE__ */ spec('id:i'),
+  error: /* @__PURE__ */ spec('id:i? code message retryAfterMs:u? operation:s? subject:s?'),
+  handled: /* @__PURE__ */ spec('id:i method'),
+  unhandled: /* @__PURE__ */ spec('id:i method'),
+  request: /* @__PURE__ */ spec('id:i method caller:c timeout:u', true),
+  cancel: /* @__PURE__ */ spec('id:i reason'),
+  response: /* @__PURE__ */ spec('id:i', true),
+  response_error: /* @__PURE__ */ spec('id:i code message data:s? stack:s?'),
+  methods: /* @__PURE__ */ spec('id:i methods:t'),
+  refreshed: /* @__PURE__ */ spec('id:i expiresAt:n?'),
+  revoked: /* @__PURE__ */ spec('operation subject reason'),
 };
 
 const encoder = new TextEncoder();
@@ -224,13 +221,13 @@ const KIND_TEXT: Readonly<Record<FieldKind, string>> = {
   u: 'a non-negative safe integer',
   n: 'a finite number',
   b: 'a boolean',
-  peer: '{id: string, name: string}',
-  caller: '{id: string, name: string, info?: string}',
-  methods: 'an array of {method, providers}',
-  strings: 'an array of strings',
-  positions: 'an array of [topic, epoch, offset]',
-  member: 'a member {id, name, info?, connectedAt}',
-  members: 'an array of members',
+  p: '{id: string, name: string}',
+  c: '{id: string, name: string, info?: string}',
+  t: 'an array of {method, providers}',
+  S: 'an array of strings',
+  P: 'an array of [topic, epoch, offset]',
+  m: 'a member {id, name, info?, connectedAt}',
+  M: 'an array of members',
 };
 
 /** Whether a present field's value is of its kind. */
@@ -245,19 +242,19 @@ function fieldValid(value: unknown, kind: FieldKind): boolean {
       return typeof value === 'number' && Number.isFinite(value);
     case 'b':
       return typeof value === 'boolean';
-    case 'peer':
+    case 'p':
       return isPeer(value);
-    case 'caller':
+    case 'c':
       return isPeer(value) && hasOptionalString(value, 'info');
-    case 'methods':
+    case 't':
       return Array.isArray(value) && value.every(isMethod);
-    case 'strings':
+    case 'S':
       return Array.isArray(value) && value.every((item) => typeof item === 'string');
-    case 'positions':
+    case 'P':
       return Array.isArray(value) && value.every(isPosition);
-    case 'member':
+    case 'm':
       return isMember(value);
-    case 'members':
+    case 'M':
       return Array.isArray(value) && value.every(isMember);
   }
 }
