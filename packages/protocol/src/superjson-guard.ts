@@ -48,6 +48,11 @@ class Refusal {
   constructor(readonly problem: string) {}
 }
 
+/** Unwinds the guard with `problem` (one call per site: the page carries the `throw` once). */
+const refuse = (problem: string): never => {
+  throw new Refusal(problem);
+};
+
 /**
  * superjson 2.2.6's `parsePath`: dot-separated, `\.` and `\\` escaped (before meta.v 1, `legacy`:
  * only `\.`). Throws a {@link Refusal} where superjson throws.
@@ -64,7 +69,7 @@ export function parseSuperjsonPath(text: string, legacy: boolean): string[] {
         i++;
         continue;
       }
-      if (escaped !== '.') throw new Refusal(VERBOSE_ERRORS ? 'a path has an invalid escape' : '');
+      if (escaped !== '.') refuse(VERBOSE_ERRORS ? 'a path has an invalid escape' : '');
     }
     if (char === '\\' && text.charAt(i + 1) === '.') {
       segment += '.';
@@ -109,21 +114,6 @@ export interface GuardResult extends GuardReport {
 
 
 /**
- * Checks a parsed superjson envelope `{json, meta?}` whose text was `bytes` long. Linear in
- * `bytes`: it stops as soon as the count passes the budget.
- */
-export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits: SuperjsonGuardLimits, options: GuardOptions = {}): GuardResult {
-  const guard = new Guard(bytes, limits, options);
-  try {
-    guard.envelope(envelope);
-    return { problem: undefined, work: guard.work, value: guard.root };
-  } catch (error) {
-    if (error instanceof Refusal) return { problem: error.problem, work: guard.work };
-    throw error;
-  }
-}
-
-/**
  * The guard for the commonest payload, `{"json": …}` without annotations, without the machinery:
  * `undefined` when it is fine, or `null` when it is not that shape or is refused (nesting past
  * `maxDepth`, a prototype key): the full guard then decides, and says why.
@@ -135,191 +125,182 @@ export function plainEnvelopeProblem(envelope: unknown, maxDepth: number): undef
   return jsonNestsTooDeepOrHasPrototypeKey(envelope.json, maxDepth) ? null : undefined;
 }
 
-class Guard {
-  work = 0;
-  readonly #budget: number;
-  readonly #limits: SuperjsonGuardLimits;
+/**
+ * Checks a parsed superjson envelope `{json, meta?}` whose text was `bytes` long. Linear in
+ * `bytes`: it stops as soon as the count passes the budget.
+ *
+ * The envelope is read as superjson's `deserialize` reads it: `json` and `meta` (other keys are
+ * ignored), and from `meta` only `values`, `referentialEqualities` and `v`. A `meta` that is not
+ * an object (null, a string, an array) carries no annotations, as for superjson. (One function
+ * with its steps as closures, not a class: the browser page carries it, and local names minify.)
+ */
+export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits: SuperjsonGuardLimits, options: GuardOptions = {}): GuardResult {
+  const { maxDepth, maxAnnotations, maxWorkPerByte, maxBigIntLength } = limits;
+  const budget = maxWorkPerByte * bytes;
+  const apply = options.apply;
+  let work = 0;
   /** The JSON as parsed, then as converted (with `apply`). */
-  root: unknown;
-  readonly #apply: ApplyAnnotation | undefined;
-  #legacy = false;
-  #annotations = 0;
-  #referencePaths = 0;
+  let root: unknown;
+  let legacy = false;
+  let annotations = 0;
+  let referencePaths = 0;
   /** JSON arrays and objects that an annotation converts, with the annotation's type. */
-  readonly #converted = new Map<object, string>();
+  const converted = new Map<object, string>();
   /** With `apply`: each converted value's JSON, to follow reference paths through it. */
-  readonly #sources = new Map<unknown, unknown>();
+  const sources = new Map<unknown, unknown>();
 
-  constructor(bytes: number, limits: SuperjsonGuardLimits, options: GuardOptions) {
-    this.#budget = limits.maxWorkPerByte * bytes;
-    this.#limits = limits;
-    this.#apply = options.apply;
-  }
+  const spend = (steps: number): void => {
+    work += steps;
+    if (work > budget) refuse(VERBOSE_ERRORS ? `decoding it would take more than ${maxWorkPerByte} steps per byte (superjson walks every path from the root)` : '');
+  };
 
-  #spend(steps: number): void {
-    this.work += steps;
-    if (this.work > this.#budget) {
-      throw new Refusal(VERBOSE_ERRORS ? `decoding it would take more than ${this.#limits.maxWorkPerByte} steps per byte (superjson walks every path from the root)` : '');
-    }
-  }
-
-  /**
-   * The envelope, read as superjson's `deserialize` reads it: `json` and `meta` (other keys are
-   * ignored), and from `meta` only `values`, `referentialEqualities` and `v`. A `meta` that is not
-   * an object (null, a string, an array) carries no annotations, as for superjson.
-   */
-  envelope(envelope: unknown): void {
-    if (!isRecord(envelope)) throw new Refusal(VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '');
-    if (!Object.hasOwn(envelope, 'json')) {
-      // `{}`: what superjson writes for a value whose root JSON drops (a function, a symbol), and
-      // reads as undefined. Any other object without `json` is refused (superjson never writes
-      // one; it is most often a value sent without its envelope, PROTOCOL.md section 4).
-      if (Object.keys(envelope).length > 0) throw new Refusal(VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '');
-      this.root = undefined;
-      return;
-    }
-    this.root = envelope.json;
-    this.#json(envelope.json);
-    const meta = envelope.meta;
-    if (!isRecord(meta)) return;
-    const { values, referentialEqualities } = meta;
-    if (!values && !referentialEqualities) return;
-    // superjson reads paths in the legacy syntax when `(meta.v ?? 0) < 1`, whatever v is.
-    try {
-      this.#legacy = ((meta.v ?? 0) as number) < 1;
-    } catch {
-      throw new Refusal(VERBOSE_ERRORS ? 'superjson cannot compare meta.v with 1' : '');
-    }
-    if (values) this.#tree(values, []);
-    if (referentialEqualities) this.#references(referentialEqualities);
-  }
-
-  /**
-   * Depth and prototype keys of `json`. superjson takes no step on the JSON itself (it is parsed
-   * in place), so nothing is counted. The fast walk decides; the reference walk names the problem.
-   */
-  #json(value: unknown): void {
-    if (!jsonNestsTooDeepOrHasPrototypeKey(value, this.#limits.maxDepth)) return;
-    throw new Refusal(VERBOSE_ERRORS ? `the payload has ${jsonTreeProblem(value, this.#limits.maxDepth) ?? 'nesting or a prototype key'}` : '');
-  }
-
-  #path(origin: readonly string[], key: string): string[] {
-    this.#spend(key.length + origin.length + 1);
-    const path = origin.concat(parseSuperjsonPath(key, this.#legacy));
-    if (path.length > this.#limits.maxDepth) throw new Refusal(VERBOSE_ERRORS ? `a path is longer than ${this.#limits.maxDepth} keys` : '');
+  const toPath = (origin: readonly string[], key: string): string[] => {
+    spend(key.length + origin.length + 1);
+    const path = origin.concat(parseSuperjsonPath(key, legacy));
+    if (path.length > maxDepth) refuse(VERBOSE_ERRORS ? `a path is longer than ${maxDepth} keys` : '');
     return path;
-  }
+  };
 
-  /** superjson's `traverse`, children before their node; recursion is bounded by the path length. */
-  #tree(tree: unknown, origin: readonly string[]): void {
-    if (!tree || isInert(tree)) return;
-    if (Array.isArray(tree)) {
-      if (tree.length < 1 || tree.length > 2) throw new Refusal(VERBOSE_ERRORS ? 'an annotation is [type] or [type, children]' : '');
-      const children: unknown = tree[1];
-      if (children && !isInert(children)) {
-        if (!isRecord(children)) throw new Refusal(VERBOSE_ERRORS ? "an annotation's children must be an object" : '');
-        for (const key in children) this.#tree(children[key], this.#path(origin, key));
-      }
-      this.#annotate(tree[0], origin);
-      return;
-    }
-    if (!isRecord(tree)) throw new Refusal(VERBOSE_ERRORS ? 'an annotation tree node must be an array or an object' : '');
-    for (const key in tree) this.#tree(tree[key], this.#path(origin, key));
-  }
+  /** The child of a JSON array or object that `key` names, as superjson's setDeep reads it. */
+  const child = (node: unknown, key: string): unknown => {
+    if (FORBIDDEN_KEYS.has(key)) refuse(VERBOSE_ERRORS ? `forbidden key "${key}" in a path` : '');
+    if (Array.isArray(node)) {
+      const index = +key;
+      if (Number.isInteger(index) && index >= 0 && index < node.length) return node[index];
+    } else if (isRecord(node) && Object.hasOwn(node, key)) return node[key];
+    return refuse(VERBOSE_ERRORS ? 'a path names something that is not in the value' : '');
+  };
 
-  #annotate(type: unknown, path: readonly string[]): void {
-    if (++this.#annotations > this.#limits.maxAnnotations) throw new Refusal(VERBOSE_ERRORS ? `more than ${this.#limits.maxAnnotations} annotations` : '');
-    let name: string;
-    if (typeof type === 'string' && SIMPLE_TYPES.has(type)) name = type;
-    else if (Array.isArray(type) && type.length === 2 && COMPOSITE_TYPES.has(type[0] as string) && typeof type[1] === 'string') name = type[0] as string;
-    else throw new Refusal(VERBOSE_ERRORS ? 'unknown annotation type' : '');
+  /** A JSON array or object an earlier annotation converted: its type, else undefined. */
+  const conversion = (node: unknown): string | undefined => (typeof node === 'object' && node !== null ? converted.get(node) : undefined);
+
+  const annotate = (type: unknown, path: readonly string[]): void => {
+    if (++annotations > maxAnnotations) refuse(VERBOSE_ERRORS ? `more than ${maxAnnotations} annotations` : '');
+    const name: string =
+      typeof type === 'string' && SIMPLE_TYPES.has(type)
+        ? type
+        : Array.isArray(type) && type.length === 2 && COMPOSITE_TYPES.has(type[0] as string) && typeof type[1] === 'string'
+          ? (type[0] as string)
+          : refuse(VERBOSE_ERRORS ? 'unknown annotation type' : '');
     // Annotations apply to the JSON as parsed: never through a value an earlier one converted
     // (superjson would step through a Set or Map element by element, once per path).
     let parent: unknown;
-    let node = this.root;
+    let node = root;
     for (const key of path) {
-      if (typeof node === 'object' && node !== null && this.#converted.has(node)) throw new Refusal(VERBOSE_ERRORS ? 'an annotation path passes through a converted value' : '');
+      if (conversion(node) !== undefined) refuse(VERBOSE_ERRORS ? 'an annotation path passes through a converted value' : '');
       parent = node;
-      node = this.#child(node, key);
+      node = child(node, key);
     }
-    this.#spend(2 * path.length + 1);
+    spend(2 * path.length + 1);
     if (typeof node === 'object' && node !== null) {
-      if (this.#converted.has(node)) throw new Refusal(VERBOSE_ERRORS ? 'a value is annotated twice' : '');
-      this.#converted.set(node, name);
+      if (converted.has(node)) refuse(VERBOSE_ERRORS ? 'a value is annotated twice' : '');
+      converted.set(node, name);
     }
-    if (name === 'bigint' && typeof node === 'string' && node.length > this.#limits.maxBigIntLength) {
-      throw new Refusal(VERBOSE_ERRORS ? `a bigint longer than ${this.#limits.maxBigIntLength} digits` : '');
+    if (name === 'bigint' && typeof node === 'string' && node.length > maxBigIntLength) {
+      refuse(VERBOSE_ERRORS ? `a bigint longer than ${maxBigIntLength} digits` : '');
     }
-    if (this.#apply !== undefined) {
-      const converted = this.#apply(type as string | [string, string], node);
-      if (typeof converted === 'object' && converted !== null) {
-        this.#converted.set(converted, name);
-        this.#sources.set(converted, node);
+    if (apply !== undefined) {
+      const value = apply(type as string | [string, string], node);
+      if (typeof value === 'object' && value !== null) {
+        converted.set(value, name);
+        sources.set(value, node);
       }
-      if (path.length === 0) this.root = converted;
-      else if (Array.isArray(parent)) parent[+path[path.length - 1]!] = converted;
-      else (parent as Record<string, unknown>)[path[path.length - 1]!] = converted;
+      if (path.length === 0) root = value;
+      else if (Array.isArray(parent)) parent[+path[path.length - 1]!] = value;
+      else (parent as Record<string, unknown>)[path[path.length - 1]!] = value;
     }
-  }
+  };
 
-  /** The child of a JSON array or object that `key` names, as superjson's setDeep reads it. */
-  #child(node: unknown, key: string): unknown {
-    if (FORBIDDEN_KEYS.has(key)) throw new Refusal(VERBOSE_ERRORS ? `forbidden key "${key}" in a path` : '');
-    if (Array.isArray(node)) {
-      const index = +key;
-      if (!Number.isInteger(index) || index < 0 || index >= node.length) throw new Refusal(VERBOSE_ERRORS ? 'a path names something that is not in the value' : '');
-      return node[index];
+  /** superjson's `traverse`, children before their node; recursion is bounded by the path length. */
+  const tree = (node: unknown, origin: readonly string[]): void => {
+    if (!node || isInert(node)) return;
+    const annotation = Array.isArray(node);
+    if (annotation && (node.length < 1 || node.length > 2)) refuse(VERBOSE_ERRORS ? 'an annotation is [type] or [type, children]' : '');
+    const children: unknown = annotation ? node[1] : node;
+    if (children && !isInert(children)) {
+      if (!isRecord(children)) {
+        refuse(VERBOSE_ERRORS ? (annotation ? "an annotation's children must be an object" : 'an annotation tree node must be an array or an object') : '');
+      }
+      for (const key in children as Record<string, unknown>) tree((children as Record<string, unknown>)[key], toPath(origin, key));
     }
-    if (isRecord(node) && Object.hasOwn(node, key)) return node[key];
-    throw new Refusal(VERBOSE_ERRORS ? 'a path names something that is not in the value' : '');
-  }
-
-  #references(references: unknown): void {
-    if (Array.isArray(references)) {
-      const [root, others] = references as unknown[];
-      if (references.length > 2 || !Array.isArray(root)) throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
-      for (const path of root) this.#reference(path);
-      if (others && !isInert(others)) this.#referenceGroups(others);
-      return;
-    }
-    if (!isInert(references)) this.#referenceGroups(references);
-  }
-
-  #referenceGroups(groups: unknown): void {
-    if (!isRecord(groups)) throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
-    for (const original in groups) {
-      const copies = groups[original];
-      if (!Array.isArray(copies)) throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
-      this.#reference(original);
-      for (const copy of copies) this.#reference(copy);
-    }
-  }
+    if (annotation) annotate(node[0], origin);
+  };
 
   /**
    * A shared-reference path, applied after every conversion: through a converted Set superjson
    * steps through `index + 1` elements, through a Map `row + 1` entries, twice (read and write).
    */
-  #reference(text: unknown): void {
-    if (typeof text !== 'string') throw new Refusal(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
-    if (++this.#referencePaths > this.#limits.maxAnnotations) throw new Refusal(VERBOSE_ERRORS ? `more than ${this.#limits.maxAnnotations} shared-reference paths` : '');
-    const path = this.#path([], text);
-    let node = this.root;
+  const reference = (text: unknown): void => {
+    if (typeof text !== 'string') refuse(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
+    if (++referencePaths > maxAnnotations) refuse(VERBOSE_ERRORS ? `more than ${maxAnnotations} shared-reference paths` : '');
+    const path = toPath([], text as string);
+    let node = root;
     for (let i = 0; i < path.length; i++) {
-      if (this.#sources.has(node)) node = this.#sources.get(node);
-      const kind = typeof node === 'object' && node !== null ? this.#converted.get(node) : undefined;
+      if (sources.has(node)) node = sources.get(node);
+      const kind = conversion(node);
       const key = path[i]!;
+      node = child(node, key);
       if (kind === 'set' || kind === 'map') {
-        node = this.#child(node, key);
-        this.#spend(2 * (+key + 1));
+        spend(2 * (+key + 1));
         if (kind === 'map') {
-          if (i + 1 === path.length) throw new Refusal(VERBOSE_ERRORS ? 'a path names a whole Map entry' : '');
-          if (!Array.isArray(node)) throw new Refusal(VERBOSE_ERRORS ? 'a Map entry is not a [key, value] pair' : '');
-          node = node[+path[++i]! === 0 ? 0 : 1];
+          if (i + 1 === path.length) refuse(VERBOSE_ERRORS ? 'a path names a whole Map entry' : '');
+          if (!Array.isArray(node)) refuse(VERBOSE_ERRORS ? 'a Map entry is not a [key, value] pair' : '');
+          node = (node as unknown[])[+path[++i]! === 0 ? 0 : 1];
         }
-      } else {
-        node = this.#child(node, key);
-        this.#spend(2);
+      } else spend(2);
+    }
+  };
+
+  const malformed = (): never => refuse(VERBOSE_ERRORS ? 'malformed referentialEqualities' : '');
+
+  const referenceGroups = (groups: unknown): void => {
+    if (!isRecord(groups)) malformed();
+    for (const original in groups as Record<string, unknown>) {
+      const copies = (groups as Record<string, unknown>)[original];
+      if (!Array.isArray(copies)) malformed();
+      reference(original);
+      for (const copy of copies as unknown[]) reference(copy);
+    }
+  };
+
+  try {
+    const notEnvelope = VERBOSE_ERRORS ? 'a superjson payload is an object {"json": …, "meta"?: …}' : '';
+    if (!isRecord(envelope)) refuse(notEnvelope);
+    if (!Object.hasOwn(envelope as object, 'json')) {
+      // `{}`: what superjson writes for a value whose root JSON drops (a function, a symbol), and
+      // reads as undefined. Any other object without `json` is refused (superjson never writes
+      // one; it is most often a value sent without its envelope, PROTOCOL.md section 4).
+      if (Object.keys(envelope as object).length > 0) refuse(notEnvelope);
+      return { problem: undefined, work, value: undefined };
+    }
+    const { json, meta } = envelope as { json: unknown; meta?: unknown };
+    root = json;
+    // Depth and prototype keys of `json`. superjson takes no step on the JSON itself (it is parsed
+    // in place), so nothing is counted. The fast walk decides; the reference walk names the problem.
+    if (jsonNestsTooDeepOrHasPrototypeKey(json, maxDepth)) {
+      refuse(VERBOSE_ERRORS ? `the payload has ${jsonTreeProblem(json, maxDepth) ?? 'nesting or a prototype key'}` : '');
+    }
+    if (isRecord(meta)) {
+      const { values, referentialEqualities: references } = meta;
+      if (values || references) {
+        // superjson reads paths in the legacy syntax when `(meta.v ?? 0) < 1`, whatever v is.
+        try {
+          legacy = ((meta.v ?? 0) as number) < 1;
+        } catch {
+          refuse(VERBOSE_ERRORS ? 'superjson cannot compare meta.v with 1' : '');
+        }
+        if (values) tree(values, []);
+        if (Array.isArray(references)) {
+          const [first, others] = references as unknown[];
+          if (references.length > 2 || !Array.isArray(first)) malformed();
+          for (const path of first as unknown[]) reference(path);
+          if (others && !isInert(others)) referenceGroups(others);
+        } else if (references && !isInert(references)) referenceGroups(references);
       }
     }
+    return { problem: undefined, work, value: root };
+  } catch (error) {
+    if (error instanceof Refusal) return { problem: error.problem, work };
+    throw error;
   }
 }
