@@ -23,3 +23,4 @@ it('runs without the fast paths', () => {
 await import('./superjson-codec.test.js');
 await import('./codec-untrusted.test.js');
 await import('./superjson-fast-decode.test.js');
+await import('./superjson-guard.test.js');

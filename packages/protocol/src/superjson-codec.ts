@@ -124,6 +124,17 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
   };
 
   const decode = (text: string): Result<unknown, ProtocolError> => {
+    if (decodeCommon === undefined) {
+      // Browser builds: the guard, as `check` runs it, then superjson (which returns a plain
+      // envelope's JSON as it is: `inPlace`, no annotations to apply).
+      const parsed = parse(text);
+      if (!parsed.ok) return parsed;
+      try {
+        return ok(instance.deserialize(parsed.value as Parameters<SuperJSON['deserialize']>[0], { inPlace: true }));
+      } catch (cause) {
+        return err(new ProtocolError('PAYLOAD_INVALID', VERBOSE_ERRORS ? `superjson cannot decode the payload: ${(cause as Error).message}` : '', { cause }));
+      }
+    }
     if (decodePlainText !== undefined) {
       // The commonest payload, `{"json":…}`, parsed without its envelope (superjson-fast-decode.ts).
       const plain = decodePlainText(text, limits.maxDepth);
@@ -135,16 +146,11 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
     } catch {
       return invalid(VERBOSE_ERRORS ? 'the payload is not JSON' : '');
     }
-    if (decodeCommon === undefined) {
-      // Browser builds: plain JSON needs no superjson, the rest goes through the guard and superjson.
-      if (plainEnvelopeProblem(envelope, limits.maxDepth) === undefined) return { ok: true, value: (envelope as { json: unknown }).json };
-    } else {
-      // Plain JSON, and flat annotations of the common types, in one pass (superjson-fast-decode.ts).
-      const common = decodeCommon(envelope, limits);
-      if (common !== UNTOUCHED && common !== CHANGED) return { ok: true, value: common };
-      // It converted part of the JSON before giving up: the full guard starts from the text again.
-      if (common === CHANGED) envelope = JSON.parse(text);
-    }
+    // Plain JSON, and flat annotations of the common types, in one pass (superjson-fast-decode.ts).
+    const common = decodeCommon(envelope, limits);
+    if (common !== UNTOUCHED && common !== CHANGED) return { ok: true, value: common };
+    // It converted part of the JSON before giving up: the full guard starts from the text again.
+    if (common === CHANGED) envelope = JSON.parse(text);
     return decodeGuarded(envelope as { json: unknown }, text);
   };
 
