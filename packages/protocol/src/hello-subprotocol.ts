@@ -7,7 +7,7 @@
  * entry keeps a token out of URLs and access logs (Kubernetes carries bearer tokens the same way).
  * The router never selects this entry: it selects the codec's `herald.v1.<codec>`.
  */
-import { fromBase64 } from './base64.js';
+import { fromBase64, toBase64 } from './base64.js';
 import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { decodeClientFrame } from './frame.js';
 import type { HelloMsg } from './messages.js';
@@ -31,11 +31,10 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
  * be longer than {@link MAX_HELLO_SUBPROTOCOL}: the hello then goes as the first frame.
  */
 export function helloSubprotocol(frame: string): string | undefined {
-  // Base64 of the UTF-8 is at least 4/3 of the UTF-16 length: a longer frame cannot fit, and a
-  // shorter one spreads few enough bytes into fromCharCode. btoa rather than toBase64: less code
-  // in a page, and a hello is a few hundred bytes.
+  // Base64 of the UTF-8 is at least 4/3 of the UTF-16 length: a longer frame cannot fit.
+  // toBase64, which the page has anyway for binary payloads.
   if (frame.length * 4 > MAX_HELLO_SUBPROTOCOL * 3) return undefined;
-  const entry = HELLO_SUBPROTOCOL_PREFIX + btoa(String.fromCharCode(...new TextEncoder().encode(frame))).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
+  const entry = HELLO_SUBPROTOCOL_PREFIX + toBase64(new TextEncoder().encode(frame)).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
   return entry.length > MAX_HELLO_SUBPROTOCOL ? undefined : entry;
 }
 
