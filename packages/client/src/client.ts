@@ -24,7 +24,7 @@ import {
   VERBOSE_ERRORS,
   type WelcomeMsg,
   assertNever,
-  encodeFrame,
+  encodeTextFrame,
   methodProblem,
   patternProblem,
   subprotocolFor,
@@ -149,7 +149,7 @@ export interface ClientCore {
   readonly state: ClientState;
   assertUsable(): void;
   /** Encodes a frame. */
-  frame(message: ClientMessage): string;
+  frame(message: ClientMessage & { payload?: string }): string;
   /** Throws PAYLOAD_TOO_LARGE for a frame over the router's maxPayload. */
   checkSize(frame: string): void;
   sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent;
@@ -247,7 +247,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         return client.state;
       },
       assertUsable: () => this.#assertUsable(),
-      frame: (message) => encodeFrame(message) as string,
+      frame: (message) => encodeTextFrame(message),
       checkSize: (frame) => this.#checkSize(frame),
       sendOrQueue: (build, kind) => this.#outbox.sendOrQueue(build, kind),
       send: (frame) => this.#link.send(frame),
@@ -398,7 +398,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         // A publish id, so that the offline queue can send it again after a dropped connection and
         // the router acknowledges the original instead of publishing twice (exactly-once publish).
         const pid = (++this.#pids).toString(36);
-        const build = (id: number): string => encodeFrame({ type: 'publish', id, topic, pid, payload }) as string;
+        const build = (id: number): string => encodeTextFrame({ type: 'publish', id, topic, pid, payload });
         this.#checkSize(build(Number.MAX_SAFE_INTEGER));
         return this.#outbox.sendOrQueue(build, 'publish', true).promise;
       },
@@ -465,7 +465,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       refused,
       () => {
         const payload = this.#codec.encode(params);
-        const build = (id: number): string => encodeFrame({ type: 'request', id, method, timeout, payload }) as string;
+        const build = (id: number): string => encodeTextFrame({ type: 'request', id, method, timeout, payload });
         this.#checkSize(build(Number.MAX_SAFE_INTEGER));
         return this.#outbox.sendOrQueue(build, 'request');
       },
@@ -612,7 +612,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         return;
       case 'request':
         if (this.#provider !== undefined) this.#provider.onRequest(message);
-        else this.#link.send(encodeFrame({ type: 'response_error', id: message.id, code: 'NO_HANDLER', message: 'this client handles no methods' }) as string);
+        else this.#link.send(encodeTextFrame({ type: 'response_error', id: message.id, code: 'NO_HANDLER', message: 'this client handles no methods' }));
         return;
       case 'cancel':
         this.#provider?.onCancel(message.id, message.reason);
@@ -695,7 +695,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (typeof token === 'string') hello.token = token;
     const frame = (): string => {
       if (this.#resume !== undefined) hello.resume = this.#resume;
-      return encodeFrame(hello) as string;
+      return encodeTextFrame(hello);
     };
     if (typeof token !== 'function') return frame;
     return async () => {
@@ -739,7 +739,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         else if (this.state !== 'closed') this.#report(error); // a resubscription the close made moot
       },
     });
-    this.#link.send(encodeFrame({ type: 'subscribe', id, pattern: subscription.pattern, ...sink.request() }) as string);
+    this.#link.send(encodeTextFrame({ type: 'subscribe', id, pattern: subscription.pattern, ...sink.request() }));
   }
 
   #sendHandle(method: string): void {

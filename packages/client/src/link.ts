@@ -10,7 +10,7 @@ import {
   type ServerMessage,
   VERBOSE_ERRORS,
   type WelcomeMsg,
-  decodeServerFrame,
+  decodeServerText,
   helloSubprotocol,
   isAuthClose,
   isRetryableClose,
@@ -240,7 +240,7 @@ export class Link {
       this.#handlers.report(new ProtocolError('PROTOCOL_INVALID_FRAME', VERBOSE_ERRORS ? 'the router sent a binary frame' : ''));
       return;
     }
-    const decoded = decodeServerFrame(data);
+    const decoded = decodeServerText(data);
     if (!decoded.ok) {
       this.#handlers.report(decoded.error);
       return;

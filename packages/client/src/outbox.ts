@@ -11,7 +11,7 @@ import {
   SubscriptionError,
   TimeoutError,
   VERBOSE_ERRORS,
-  encodeFrame,
+  encodeTextFrame,
 } from '@herald/protocol';
 import type { ClientState } from './state.js';
 
@@ -96,7 +96,7 @@ export class Outbox {
     return new Promise((resolve, reject) => {
       const settle = onReply === undefined ? resolve : (reply: ServerMessage) => (onReply(reply), resolve(reply));
       this.expect(id, { resolve: settle, reject, kind, survival });
-      this.#send(encodeFrame({ ...message, id }) as string);
+      this.#send(encodeTextFrame({ ...message, id }));
     });
   }
 

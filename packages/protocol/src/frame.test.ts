@@ -6,7 +6,9 @@ import {
   SERVER_MESSAGE_SPECS,
   decodeClientFrame,
   decodeServerFrame,
+  decodeServerText,
   encodeFrame,
+  encodeTextFrame,
 } from './frame.js';
 import type { AnyMessage, ClientMessage, MemberWire, RawPayload, ServerMessage } from './messages.js';
 import type { Result } from './result.js';
@@ -350,6 +352,25 @@ describe('round trip of generated messages', () => {
         const fromBytes = decodedValue(decode(asBytes));
         expect(withTextPayload(fromBytes)).toStrictEqual(withTextPayload(message));
         if (asText !== undefined) expect(withTextPayload(fromBytes)).toStrictEqual(decodedValue(decode(asText)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the text forms the client uses', () => {
+  it('decodeServerText decodes every text as decodeServerFrame does', () => {
+    fc.assert(fc.property(anyText, (input) => {
+        expect(decodeServerText(input)).toStrictEqual(decodeServerFrame(input));
+      }), { numRuns: 500 });
+  });
+
+  it('encodeTextFrame writes what encodeFrame writes, for messages with a text payload or none', () => {
+    const textMessages = fc.oneof(clientMessage, serverMessage).filter((m) => !('payload' in m) || typeof m.payload === 'string');
+    fc.assert(
+      fc.property(textMessages, (message) => {
+        const frame = encodeTextFrame(message as Parameters<typeof encodeTextFrame>[0]);
+        expect(frame).toBe(encodeFrame(message));
       }),
       { numRuns: 300 },
     );

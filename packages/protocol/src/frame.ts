@@ -107,11 +107,23 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Encodes one message as a frame: a string, or bytes when the payload is bytes. */
 export function encodeFrame(message: AnyMessage): RawPayload {
+  const payload = (message as { payload?: RawPayload }).payload;
+  if (!('payload' in message) || typeof payload === 'string') return encodeTextFrame(message as TextMessage);
+  const { payload: _, ...header } = message as AnyMessage & { payload: Uint8Array };
+  return joinBytes(encoder.encode(`${JSON.stringify(header)}\n`), payload as Uint8Array);
+}
+
+/** A message whose payload, if it has one, is text: what a client sends (its codec writes text). */
+export type TextMessage = AnyMessage & { payload?: string };
+
+/**
+ * {@link encodeFrame} for a message whose payload is text, as a string: what the client uses, so
+ * that a page carries no bytes path.
+ */
+export function encodeTextFrame(message: TextMessage): string {
   if (!('payload' in message)) return JSON.stringify(message);
   const { payload, ...header } = message;
-  const head = JSON.stringify(header);
-  if (typeof payload === 'string') return `${head}\n${payload}`;
-  return joinBytes(encoder.encode(`${head}\n`), payload);
+  return `${JSON.stringify(header)}\n${payload}`;
 }
 
 /** Concatenates two byte arrays. */
@@ -133,11 +145,16 @@ export function decodeClientFrame(input: RawPayload): Result<ClientMessage, Prot
  * and every frame the fast path does not take, goes through the general decoder.
  */
 export function decodeServerFrame(input: RawPayload): Result<ServerMessage, ProtocolError> {
-  if (readMessageFrame !== undefined && typeof input === 'string') {
+  return typeof input === 'string' ? decodeServerText(input) : (decodeFrame(input, SERVER_MESSAGE_SPECS) as Result<ServerMessage, ProtocolError>);
+}
+
+/** {@link decodeServerFrame} for a text frame (what the client reads: a router sends text). */
+export function decodeServerText(input: string): Result<ServerMessage, ProtocolError> {
+  if (readMessageFrame !== undefined) {
     const message = readMessageFrame(input);
     if (message !== undefined) return { ok: true, value: message };
   }
-  return decodeFrame(input, SERVER_MESSAGE_SPECS) as Result<ServerMessage, ProtocolError>;
+  return decodeText(input, SERVER_MESSAGE_SPECS) as Result<ServerMessage, ProtocolError>;
 }
 
 /** @internal {@link decodeServerFrame} without its fast path: what the differential test compares it with. */
@@ -145,26 +162,30 @@ export function decodeServerFrameGeneral(input: RawPayload): Result<ServerMessag
   return decodeFrame(input, SERVER_MESSAGE_SPECS) as Result<ServerMessage, ProtocolError>;
 }
 
-function decodeFrame(
-  input: RawPayload,
+/** A frame: its header is UTF-8 up to the first LF (bytes), or the text up to it. */
+function decodeFrame(input: RawPayload, specs: Readonly<Record<string, MessageSpec>>): Result<AnyMessage, ProtocolError> {
+  if (typeof input === 'string') return decodeText(input, specs);
+  const lf = input.indexOf(LF);
+  let headerText: string;
+  try {
+    headerText = decoder.decode(lf === -1 ? input : input.subarray(0, lf));
+  } catch {
+    return invalidFrame(VERBOSE_ERRORS ? 'the header is not valid UTF-8' : '');
+  }
+  return decodeHeader(headerText, lf === -1 ? undefined : input.subarray(lf + 1), specs);
+}
+
+function decodeText(input: string, specs: Readonly<Record<string, MessageSpec>>): Result<AnyMessage, ProtocolError> {
+  const lf = input.indexOf('\n');
+  return lf === -1 ? decodeHeader(input, undefined, specs) : decodeHeader(input.slice(0, lf), input.slice(lf + 1), specs);
+}
+
+/** The header line's fields, checked against the message type's spec, with the payload that followed it. */
+function decodeHeader(
+  headerText: string,
+  payload: RawPayload | undefined,
   specs: Readonly<Record<string, MessageSpec>>,
 ): Result<AnyMessage, ProtocolError> {
-  let headerText: string;
-  let payload: RawPayload | undefined;
-  if (typeof input === 'string') {
-    const lf = input.indexOf('\n');
-    headerText = lf === -1 ? input : input.slice(0, lf);
-    payload = lf === -1 ? undefined : input.slice(lf + 1);
-  } else {
-    const lf = input.indexOf(LF);
-    try {
-      headerText = decoder.decode(lf === -1 ? input : input.subarray(0, lf));
-    } catch {
-      return invalidFrame(VERBOSE_ERRORS ? 'the header is not valid UTF-8' : '');
-    }
-    payload = lf === -1 ? undefined : input.subarray(lf + 1);
-  }
-
   let header: unknown;
   try {
     header = JSON.parse(headerText);

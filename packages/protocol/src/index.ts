@@ -43,8 +43,11 @@ export {
   SERVER_MESSAGE_SPECS,
   decodeClientFrame,
   decodeServerFrame,
+  decodeServerText,
   encodeFrame,
+  encodeTextFrame,
   joinBytes,
+  type TextMessage,
 } from './frame.js';
 export { HELLO_SUBPROTOCOL_PREFIX, MAX_HELLO_SUBPROTOCOL, decodeHelloSubprotocol, helloSubprotocol } from './hello-subprotocol.js';
 export { createJsonCodec, jsonCodec } from './json-codec.js';
