@@ -53,8 +53,8 @@ import { expect, it } from 'vitest';
 // -49 B); the router frame tables as compact text (-15 B); the superjson guard as closures
 // (-62 B); the browser codec's decode through check's guard (-47 B); the hello entry through
 // toBase64 (-4 B); the client's frames through encodeTextFrame/decodeServerText, no bytes path
-// (-88 B): 13,140 -> 12,875 B.
-const OWN_BUDGET_BYTES = 12_880;
+// (-88 B): 13,140 -> 12,875 B. Then +18 B, the guard reads `{}` as superjson does: 12,893 B.
+const OWN_BUDGET_BYTES = 12_896;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
