@@ -179,7 +179,8 @@ describe('decodePlainText: {"json":X} read by parsing X alone', () => {
   it('answers for the plain payloads of the bench (a record, an array of records), and leaves annotated ones to the usual path', () => {
     // Fresh records: a shared one would make superjson write referentialEqualities.
     const record = (seq: number) => ({ seq, user: 'kirk', text: 'The quick brown fox', tags: ['bridge', 'captain'], score: 21.5, ok: true });
-    for (const value of [record(1), { items: [record(1), record(2)] }, [1, 'a'], 'text', 0, null, { v: 2 }]) {
+    // Near misses of the annotated ending `"v":1}}` are answered too.
+    for (const value of [record(1), { items: [record(1), record(2)] }, [1, 'a'], 'text', 0, null, { v: 2 }, { w: 1 }, { v: 11 }, { a: { v: 1 } }, [{ v: 1 }]]) {
       const text = sj.stringify(value);
       expect(decodePlainText(text, 64)).toStrictEqual(value);
     }

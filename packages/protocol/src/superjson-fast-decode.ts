@@ -27,16 +27,33 @@ export const UNTOUCHED: unique symbol = Symbol('untouched');
 /** {@link decodeCommon} gave up after converting part of `json` in place: parse the text again. */
 export const CHANGED: unique symbol = Symbol('changed');
 
-/** How the text superjson writes for a value without annotations starts: `{"json":`. */
-const PLAIN_PREFIX = '{"json":';
-/** How the text of an envelope with annotations ends: superjson 2.2.3 and later write `meta.v` last. */
-const META_SUFFIX = '"v":1}}';
+/** How long `{"json":` is: the text superjson writes for a value without annotations starts so. */
+const PLAIN_PREFIX_LENGTH = 8;
 
-/** Whether `text` has `pattern` at `at` (a loop of `charCodeAt`: cheaper than `startsWith` here, measured). */
-function hasAt(text: string, pattern: string, at: number): boolean {
-  if (at < 0) return false;
-  for (let i = 0; i < pattern.length; i++) if (text.charCodeAt(at + i) !== pattern.charCodeAt(i)) return false;
-  return true;
+/**
+ * Whether `text` starts with `{"json":`, compared character by character, written out: the
+ * loop over the pattern this replaced cost 2–3 % of a 200-byte decode, and `startsWith` or
+ * `lastIndexOf(…, 0)` no less (interleaved, medians, 2026-12-07).
+ */
+function startsLikePlainEnvelope(text: string): boolean {
+  return (
+    text.charCodeAt(0) === 0x7b && // {
+    text.charCodeAt(1) === 0x22 && // "
+    text.charCodeAt(2) === 0x6a && // j
+    text.charCodeAt(3) === 0x73 && // s
+    text.charCodeAt(4) === 0x6f && // o
+    text.charCodeAt(5) === 0x6e && // n
+    text.charCodeAt(6) === 0x22 && // "
+    text.charCodeAt(7) === 0x3a // :
+  );
+}
+
+/**
+ * Whether `text`, whose last character is at `end`, ends like an envelope with annotations:
+ * superjson 2.2.3 and later write `meta.v` last, `"v":1}}`. The `1` first: plain JSON seldom has one there.
+ */
+function endsLikeAnnotated(text: string, end: number): boolean {
+  return text.charCodeAt(end - 2) === 0x31 && text.charCodeAt(end - 1) === 0x7d && text.startsWith('"v":', end - 6);
 }
 
 /**
@@ -56,10 +73,10 @@ function hasAt(text: string, pattern: string, at: number): boolean {
  */
 export function decodePlainText(text: string, maxDepth: number): unknown {
   const end = text.length - 1;
-  if (!hasAt(text, PLAIN_PREFIX, 0) || text.charCodeAt(end) !== 0x7d || hasAt(text, META_SUFFIX, end + 1 - META_SUFFIX.length)) return UNTOUCHED;
+  if (text.charCodeAt(end) !== 0x7d || !startsLikePlainEnvelope(text) || endsLikeAnnotated(text, end)) return UNTOUCHED;
   let json: unknown;
   try {
-    json = JSON.parse(text.slice(PLAIN_PREFIX.length, end));
+    json = JSON.parse(text.slice(PLAIN_PREFIX_LENGTH, end));
   } catch {
     return UNTOUCHED;
   }
