@@ -11,7 +11,7 @@
  * died resumes on another. A token that does not verify is not an error: the client simply starts a
  * new session under a new id (`welcome.id` tells it).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CloseCode, ErrorCode } from '@herald/protocol';
 
 /** The ids a router hands out (ids.ts) and so the only ones a token may carry. */
@@ -19,14 +19,36 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A token is an id, a dot and 43 base64url characters. */
 const MAX_TOKEN_LENGTH = 64 + 1 + 43;
 const MIN_SECRET_BYTES = 16;
+/** SHA-256's block size: HMAC pads its key to it (RFC 2104). */
+const BLOCK = 64;
+/** What every token signs first. */
+const DOMAIN = Buffer.from('herald.resume.v1\0');
+/** Room for the signed id (and user) in the inner block's scratch buffer; longer data is joined apart. */
+const DATA_ROOM = 256;
 
 export class ResumeTokens {
-  readonly #key: Buffer;
+  /**
+   * HMAC-SHA256 (RFC 2104) computed from its padded keys, with two one-shot hashes: `(K ⊕ ipad)`
+   * followed by the domain and room for the data, and `(K ⊕ opad)` followed by room for the inner
+   * digest. The same MAC as `createHmac('sha256', key)` (a test checks it byte for byte, so routers
+   * of both kinds accept each other's tokens), without an Hmac object and its key setup per token:
+   * a welcome signs one, and every connect is welcomed.
+   */
+  readonly #inner: Buffer;
+  readonly #outer: Buffer;
 
   /** `secret`: shared by the routers of a cluster; default: random, so only this router accepts its tokens. */
   constructor(secret: string | Uint8Array | undefined) {
-    this.#key = secret === undefined ? randomBytes(32) : Buffer.from(secret);
-    if (this.#key.length < MIN_SECRET_BYTES) throw new TypeError(`createRouter: resumeSecret must be at least ${MIN_SECRET_BYTES} bytes`);
+    let key = secret === undefined ? randomBytes(32) : Buffer.from(secret);
+    if (key.length < MIN_SECRET_BYTES) throw new TypeError(`createRouter: resumeSecret must be at least ${MIN_SECRET_BYTES} bytes`);
+    if (key.length > BLOCK) key = hash('sha256', key, 'buffer');
+    this.#inner = Buffer.alloc(BLOCK + DOMAIN.length + DATA_ROOM, 0x36);
+    this.#outer = Buffer.alloc(BLOCK + 32, 0x5c);
+    for (let i = 0; i < key.length; i++) {
+      this.#inner[i]! ^= key[i]!;
+      this.#outer[i]! ^= key[i]!;
+    }
+    DOMAIN.copy(this.#inner, BLOCK);
   }
 
   /**
@@ -64,9 +86,14 @@ export class ResumeTokens {
    * id alone, as before, so the tokens of routers without `authenticate` stay valid.
    */
   #mac(id: string, user: string | undefined): string {
-    const mac = createHmac('sha256', this.#key).update('herald.resume.v1\0').update(id);
-    if (user !== undefined) mac.update('\0u').update(user);
-    return mac.digest('base64url');
+    const data = user === undefined ? id : `${id}\0u${user}`;
+    const start = BLOCK + DOMAIN.length;
+    const inner = this.#inner;
+    let message: Buffer;
+    if (data.length * 3 <= DATA_ROOM || Buffer.byteLength(data) <= DATA_ROOM) message = inner.subarray(0, start + inner.write(data, start, 'utf8'));
+    else message = Buffer.concat([inner.subarray(0, start), Buffer.from(data)]);
+    hash('sha256', message, 'buffer').copy(this.#outer, BLOCK);
+    return hash('sha256', this.#outer, 'base64url');
   }
 }
 
