@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { Quota } from './connection-limits.js';
 import type { EncodedValue, PresenceMember } from './engine.js';
-import { type SharedFrame, writeShared } from './frame-once.js';
+import { type SharedFrame, shareFrame, writeShared } from './frame-once.js';
 import type { CompiledPermissions } from './permissions.js';
 
 /** A connected client as the router shows it: `router.clients()`, events, `router.presence()`. */
@@ -166,11 +166,12 @@ export class Connection {
 
   /**
    * As `send`, without the cork: for a frame that is alone in its tick (the welcome), where corking
-   * would only add the uncork's scheduling and a buffered write.
+   * would only add the uncork's scheduling and a buffered write. Framed here as one buffer
+   * (frame-once.ts): one write, where `ws` would write its header and the payload apart.
    */
   sendAlone(frame: string | Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;
-    this.socket.send(frame, TEXT);
+    if (!writeShared(this.socket, shareFrame(typeof frame === 'string' ? Buffer.from(frame) : frame))) this.socket.send(frame, TEXT);
     if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
   }
 
