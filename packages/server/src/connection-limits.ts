@@ -107,11 +107,12 @@ export class Quota {
 /**
  * Checks a welcomed connection's message against its quota. Over a limit, the client is told
  * `RATE_LIMITED` with `retryAfterMs` and nothing is done; one that runs out of strikes is closed
- * with 4300. Returns whether the message was refused.
+ * with 4300. Returns whether the message was refused. The quota is made here, on the first
+ * message after the welcome (every one passes here before it is handled): an idle connection
+ * holds none.
  */
-export function refuseOverLimit(connection: Connection, message: ClientMessage, bytes: number): boolean {
-  const { quota } = connection;
-  if (quota === undefined) return false;
+export function refuseOverLimit(connection: Connection, message: ClientMessage, bytes: number, limits: ConnectionLimits): boolean {
+  const quota = (connection.quota ??= new Quota(limits));
   const retryAfterMs = quota.admit(message, bytes);
   if (retryAfterMs === 0) return false;
   if (quota.take('strikes') !== 0) {

@@ -87,7 +87,7 @@ export class Connection {
   subscribedAt: Map<string, number> | undefined;
   /** The length of all `patterns` together (bounded by `maxPatternBytes`). */
   patternBytes = 0;
-  /** Its rate limits and counts, from the welcome on (see connection-limits.ts). */
+  /** Its rate limits and counts, from its first message after the welcome on (see connection-limits.ts). */
   quota: Quota | undefined;
   /** Topics whose presence this connection watches (allocated on the first watch: most never do). */
   watching: Set<string> = NO_WATCHES;

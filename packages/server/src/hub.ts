@@ -41,7 +41,7 @@ import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
 import { PresenceWatchers } from './presence-watchers.js';
 import { randomId } from './ids.js';
 import { AddressLimits } from './address-limits.js';
-import { type ConnectionLimits, Quota, patternRefusal, refuseOverLimit } from './connection-limits.js';
+import { type ConnectionLimits, patternRefusal, refuseOverLimit } from './connection-limits.js';
 import type { Logger } from './logger.js';
 import type { RateLimit } from './rate-limit.js';
 import type { TopicStats } from './topic-budget.js';
@@ -359,7 +359,7 @@ export class Hub implements EngineListener {
       connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
       return;
     }
-    if (refuseOverLimit(connection, message, data.length)) return this.observer?.rateLimited(message.type);
+    if (refuseOverLimit(connection, message, data.length, this.options.limits)) return this.observer?.rateLimited(message.type);
     return this.#dispatch(connection, message);
   }
 
@@ -492,7 +492,6 @@ export class Hub implements EngineListener {
     connection.state = 'open';
     this.#addresses.welcomed(connection.address);
     allowFrames(connection.socket, this.options.maxPayload);
-    connection.quota = new Quota(this.options.limits);
     // Alone in its tick: written at once, which costs less than a cork and an uncork.
     connection.sendAlone(encodeFrame({
       type: 'welcome',

@@ -326,7 +326,11 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     this.#path = options.path ?? '/';
     this.#codecs = options.codecs ?? [superjsonCodec, jsonCodec];
     if (this.#codecs.length === 0) throw new TypeError('createRouter: codecs must name at least one codec');
-    for (const codec of this.#codecs) if (!this.#codecBySubprotocol.has(subprotocolFor(codec))) this.#codecBySubprotocol.set(subprotocolFor(codec), codec);
+    for (const codec of this.#codecs) {
+      const subprotocol = subprotocolFor(codec);
+      if (!this.#codecBySubprotocol.has(subprotocol)) this.#codecBySubprotocol.set(subprotocol, codec);
+      this.#subprotocolOf.set(codec, this.#subprotocolOf.get(codec) ?? subprotocol);
+    }
     const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
     this.#logger = options.logRateLimit === false || logger === silentLogger ? logger : limitLogRate(logger, options.logRateLimit);
     const peer: PeerRef = { id: this.id, name: this.name };
@@ -400,7 +404,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
         // the welcome is written; corked until #onUpgrade returns, both leave in one write.
         this.#upgradeHello = upgradeHello(offered);
         if (this.#upgradeHello !== undefined) request.socket.cork();
-        return codec === undefined ? echoedOffer(offered) : subprotocolFor(codec);
+        return codec === undefined ? echoedOffer(offered) : this.#subprotocolOf.get(codec)!;
       },
     });
     if (this.#options.listen === false) {
@@ -737,6 +741,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
 
   /** `herald.v1.<name>` → codec, for the subprotocol ws agreed on. */
   readonly #codecBySubprotocol = new Map<string, Codec>();
+  /** Codec → its subprotocol, one string for every connection (`ws` keeps the answer per socket). */
+  readonly #subprotocolOf = new Map<Codec, string>();
 
   #address(): AddressInfo {
     const address = this.#server?.address();
