@@ -191,7 +191,11 @@ export interface SubscriberConfig {
   connectTimeoutMs: number;
 }
 
-export type SubscriberCommand = SubscriberConfig | { type: 'connect' } | { type: 'collect' } | { type: 'stop' };
+/**
+ * `warmup`: opens `count` more clients first and keeps them open, uncounted (the idle scenario's
+ * warm-up: the server and these processes run the connect path before the measured burst).
+ */
+export type SubscriberCommand = SubscriberConfig | { type: 'warmup'; count: number } | { type: 'connect' } | { type: 'collect' } | { type: 'stop' };
 
 // ---- subscriber process → orchestrator ----
 
@@ -222,6 +226,7 @@ export interface SubscriberStats {
 export type SubscriberReport =
   | { type: 'loaded' }
   | { type: 'ready'; connected: number; failed: number; elapsedMs: number; firstError?: string }
+  | { type: 'warm'; connected: number; failed: number; firstError?: string }
   | {
       type: 'progress';
       completed: number;

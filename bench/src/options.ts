@@ -48,6 +48,8 @@ export interface BenchOptions {
   window: number | undefined;
   rate: number;
   idleConnections: number;
+  /** Idle: clients opened (and kept open) before the measured ones, the same for every system. */
+  idleWarmup: number;
   idleProcs: number;
   /** Codec scenario: length of one measured slice, and how many interleaved rounds of slices. */
   codecMs: number;
@@ -78,6 +80,9 @@ export const USAGE = `Usage: pnpm bench [options]
   --in-flight LIST     requests: requests in flight per caller process, one run each (default 32,1)
   --callers N          requests: caller clients per caller process (default 4)
   --connections N      idle: clients (default 5000)
+  --idle-warmup N      idle: clients opened and kept open before the measured ones, so that every
+                       server's connect path is compiled before the window (default 2000; 500
+                       with --quick; 0 for none)
   --topics LIST        topics: topic counts, one run each (default 1,100,10000,100000); subscribers
                        (--subscribers, default 1000) spread over them, messages round robin
   --patterns LIST      patterns: patterns held that match nothing, one run each (default
@@ -125,6 +130,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'in-flight': { type: 'string' },
       callers: { type: 'string' },
       connections: { type: 'string' },
+      'idle-warmup': { type: 'string' },
       missed: { type: 'string' },
       'codec-rounds': { type: 'string' },
       topics: { type: 'string' },
@@ -175,6 +181,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     patternCounts: integers('patterns', values.patterns) ?? (quick ? [1, 1000] : [1, 100, 1000, 10_000]),
     patternsSubscribers: subscribers?.[0] ?? 100,
     idleConnections: Math.round(positive('connections', values.connections) ?? (quick ? 1000 : 5000)),
+    idleWarmup: values['idle-warmup'] === '0' ? 0 : Math.round(positive('idle-warmup', values['idle-warmup']) ?? (quick ? 500 : 2000)),
     idleProcs: 4,
     codecMs: quick ? 20 : 40,
     codecRounds: Math.round(positive('codec-rounds', values['codec-rounds']) ?? (quick ? 5 : 25)),

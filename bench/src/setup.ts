@@ -146,6 +146,20 @@ export class Setup {
     return this.#subscribers.length;
   }
 
+  /**
+   * Opens `total` idle clients spread over the processes as the measured ones will be, keeps them
+   * open and leaves them out of every count (the idle scenario's warm-up); fails unless every one
+   * connected.
+   */
+  async warmUp(total: number): Promise<void> {
+    const procs = this.#subscribers.length;
+    if (total <= 0 || procs === 0) return;
+    this.#subscribers.forEach((child, i) => child.send({ type: 'warmup', count: Math.floor(total / procs) + (i < total % procs ? 1 : 0) }));
+    const reports = await Promise.all(this.#subscribers.map((child) => child.next('warm', CONNECT_TIMEOUT_MS + 60_000)));
+    const failed = reports.reduce((sum, r) => sum + r.failed, 0);
+    if (failed > 0) throw new Error(`${failed} of ${total} warm-up clients failed to connect: ${reports.find((r) => r.firstError !== undefined)?.firstError}`);
+  }
+
   /** Opens every client (all processes at once); fails unless every one connected. */
   async connect(): Promise<ConnectReport> {
     const started = performance.now();

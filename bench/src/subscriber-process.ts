@@ -173,8 +173,8 @@ function onReconnected(): void {
   lastReconnectAt = wallNow();
 }
 
-async function connectAll(settings: SubscriberConfig): Promise<void> {
-  const started = performance.now();
+/** Opens `count` clients into `into`, at most `settings.concurrency` in flight. */
+async function openClients(settings: SubscriberConfig, count: number, into: BenchClient[]): Promise<{ failed: number; failure: string | undefined }> {
   const adapter = await loadSystem(settings.system);
   const options = {
     onMessage:
@@ -190,17 +190,23 @@ async function connectAll(settings: SubscriberConfig): Promise<void> {
   let failed = 0;
   let failure: string | undefined;
   const worker = async (): Promise<void> => {
-    while (next < settings.count) {
+    while (next < count) {
       const index = next++;
       try {
-        clients.push(await adapter.connect(settings.url, { ...options, topic: subscriptionsOf(settings, index) }, settings.connectTimeoutMs));
+        into.push(await adapter.connect(settings.url, { ...options, topic: subscriptionsOf(settings, index) }, settings.connectTimeoutMs));
       } catch (error) {
         failed++;
         failure ??= error instanceof Error ? error.message : String(error);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(settings.concurrency, settings.count) }, worker));
+  await Promise.all(Array.from({ length: Math.min(settings.concurrency, count) }, worker));
+  return { failed, failure };
+}
+
+async function connectAll(settings: SubscriberConfig): Promise<void> {
+  const started = performance.now();
+  const { failed, failure } = await openClients(settings, settings.count, clients);
   channel.send({
     type: 'ready',
     connected: clients.length,
@@ -210,12 +216,25 @@ async function connectAll(settings: SubscriberConfig): Promise<void> {
   });
 }
 
+/** Warm-up clients: opened before the measured ones, kept open, never counted. */
+const warmClients: BenchClient[] = [];
+
+async function warmUp(settings: SubscriberConfig, count: number): Promise<void> {
+  const { failed, failure } = await openClients(settings, count, warmClients);
+  channel.send({ type: 'warm', connected: warmClients.length, failed, ...(failure === undefined ? {} : { firstError: failure }) });
+}
+
 channel.onMessage(async (command) => {
   switch (command.type) {
     case 'config':
       config = command;
       await loadSystem(command.system); // load the libraries before the clock starts
       channel.send({ type: 'loaded' });
+      return;
+    case 'warmup':
+      if (config === undefined) throw new Error('warmup before config');
+      if (config.topic !== undefined) throw new Error('warmup is for idle clients only');
+      await warmUp(config, command.count);
       return;
     case 'connect':
       if (config === undefined) throw new Error('connect before config');

@@ -1,8 +1,13 @@
 /**
- * Idle connections: the server's memory after GC before any client, then N clients opened from
- * several processes at once (a bounded number in flight each), then its memory again. Reports the
- * difference per connection (with the young generation held small: see SERVER_FLAGS), and the connection rate seen by the orchestrator (first connect to
- * last client ready, handshake and Herald's hello/welcome included).
+ * Idle connections: a warm-up of `--idle-warmup` clients (kept open), the server's memory after GC,
+ * then N clients opened from several processes at once (a bounded number in flight each), then its
+ * memory again. Reports the difference per connection (with the young generation held small: see
+ * SERVER_FLAGS), the server's CPU per connect over the burst, and the connection rate seen by the
+ * orchestrator (first connect to last client ready, handshake and Herald's hello/welcome included).
+ *
+ * The warm-up is the same for every system: without it the measured burst is also the one in
+ * which V8 compiles each server's connect path (and the clients'), which weighs more for a longer
+ * path than for a bare `ws` accept; a router in production is warm, and holds connections already.
  */
 import { join } from 'node:path';
 import { type Measurement, type RunContext } from '../context.js';
@@ -25,6 +30,10 @@ export async function runIdle(ctx: RunContext, system: SystemName, label: string
   ctx.log(`${label}: starting the server and ${options.idleProcs} client processes`);
   const setup = await Setup.start(system, { subscribers: connections, procs: options.idleProcs, concurrency: IDLE_CONCURRENCY, execArgv: SERVER_FLAGS });
   try {
+    if (options.idleWarmup > 0) {
+      ctx.log(`${label}: warming up with ${options.idleWarmup} connections (kept open, not measured)`);
+      await setup.warmUp(options.idleWarmup);
+    }
     // --profile: the V8 CPU profile of the burst of connects, from this report to the next.
     const profilePath = options.profile ? join(ctx.profileDir, `idle-${system}.cpuprofile`) : undefined;
     setup.server.send({ type: 'memory', profile: profilePath !== undefined });
@@ -48,7 +57,7 @@ export async function runIdle(ctx: RunContext, system: SystemName, label: string
         userUsPerConn: ((after.cpuMs - after.cpuSystemMs - (before.cpuMs - before.cpuSystemMs)) * 1000) / connections,
         kernelUsPerConn: ((after.cpuSystemMs - before.cpuSystemMs) * 1000) / connections,
       },
-      details: { before, after, connectMs: connected.elapsedMs },
+      details: { before, after, connectMs: connected.elapsedMs, warmup: options.idleWarmup },
     };
   } finally {
     await setup.close();
