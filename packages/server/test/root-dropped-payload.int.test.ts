@@ -1,0 +1,39 @@
+/**
+ * A payload without `json` (issue 11, "Exactly compatible"): superjson writes `{}` for a value
+ * whose root JSON drops (a function, a symbol) and reads it as undefined. A plain superjson peer
+ * publishing it is forwarded, every superjson reader gets undefined and a json subscriber null;
+ * an object without `json` that has other members is still refused (PROTOCOL.md section 4).
+ */
+import { connect } from '@herald/client';
+import { Log, RawClient, startRouter } from '@herald/testkit';
+import { describe, expect, it } from 'vitest';
+
+describe('a superjson payload `{}` (a root function or symbol, as superjson writes it)', () => {
+  it('is forwarded and read as superjson reads it: undefined for superjson readers, null for json ones', async () => {
+    await using router = await startRouter();
+    const local = new Log<unknown>();
+    await router.subscribe('fn', (data) => local.push(data));
+    await using reader = await connect(router.url, { name: 'reader' });
+    const received = new Log<unknown>();
+    await reader.subscribe('fn', (data) => received.push(data));
+    await using json = await RawClient.welcomed(router.url, { name: 'json' }, { protocols: ['herald.v1.json'] });
+    json.send({ type: 'subscribe', id: 1, pattern: 'fn' });
+    expect(await json.next()).toMatchObject({ type: 'subscribed', id: 1 });
+    await using peer = await RawClient.welcomed(router.url, { name: 'peer' });
+
+    // superjson.stringify(() => 1) (superjson-codec.test.ts proves it, against the library).
+    peer.send({ type: 'publish', id: 1, topic: 'fn' }, '{}');
+    expect(await peer.next()).toMatchObject({ type: 'publish_ack', id: 1 });
+    expect(await json.next()).toMatchObject({ type: 'message', topic: 'fn', payload: 'null' });
+
+    // Not an envelope superjson writes: refused, nothing delivered.
+    peer.send({ type: 'publish', id: 2, topic: 'fn' }, '{"role":"x"}');
+    expect(await peer.next()).toMatchObject({ type: 'error', id: 2, code: 'PAYLOAD_INVALID' });
+    peer.send({ type: 'publish', id: 3, topic: 'fn' }, '{"json":"after"}');
+    expect(await peer.next()).toMatchObject({ type: 'publish_ack', id: 3 });
+    expect(await json.next()).toMatchObject({ type: 'message', topic: 'fn', payload: '"after"' });
+    // Both messages, in order: `{}` as undefined, then the next one; nothing from the refused publish.
+    expect(await received.until(2)).toStrictEqual([undefined, 'after']);
+    expect(await local.until(2)).toStrictEqual([undefined, 'after']);
+  });
+});
