@@ -31,7 +31,7 @@ import {
   topicProblem,
 } from '@herald/protocol';
 import type { HandlerRegistration, Provider, RequestHandler } from './handlers.js';
-import { Link, type ReconnectOptions } from './link.js';
+import { Link, type LinkHandlers, type ReconnectOptions } from './link.js';
 import { type Outgoing, Outbox, type PendingReply, type Sent } from './outbox.js';
 
 export type { Outgoing, Sent } from './outbox.js';
@@ -41,7 +41,7 @@ import type { WebSocketConstructor } from './socket.js';
 // isomorphic-ws in Node, the global WebSocket in browser builds (package.json `imports`).
 import { defaultWebSocket } from '#default-websocket';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
-import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription } from './subscription.js';
+import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription, control } from './subscription.js';
 import { OrderedChecks } from './ordered-checks.js';
 import { SubscriptionTable } from './subscription-table.js';
 import type { TokenRefresh } from './token-refresh.js';
@@ -172,6 +172,9 @@ export interface FeatureLib {
 
 const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError };
 
+/** Reconnecting's defaults, shared by every client that does not set its own. */
+const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = { minDelayMs: 500, maxDelayMs: 10_000, maxAttempts: Number.POSITIVE_INFINITY };
+
 /**
  * {@link connect} with `defaultCodec` when the options name none: each entry point picks its own
  * (`@herald/client`: superjson; `@herald/client/json`: json), so a page that uses the json codec
@@ -188,6 +191,13 @@ export async function connectWith<S extends HeraldSchema = DefaultSchema>(
   return client;
 }
 
+/**
+ * The link's events for a client (link.ts): one small object whose methods call the client's
+ * private ones, where a closure per event would cost every client eight functions and their context.
+ * Made in Client's static block, the only place outside Client's methods that reaches its privates.
+ */
+let LinkEvents: new <S extends HeraldSchema>(client: Client<S>) => LinkHandlers;
+
 /** A connection to a Herald router. Create one with `connect`. */
 export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<ClientEvents> {
   /** @internal Settles when the router welcomed the client, or the first attempt failed. */
@@ -200,14 +210,17 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #user: string | undefined;
   readonly #outbox: Outbox;
   readonly #subscriptions = new SubscriptionTable();
-  /** Settles each subscription's `subscribe()` call at its first confirmation. */
-  readonly #firstConfirm = new Map<Subscription<unknown>, { resolve: () => void; reject: (error: unknown) => void }>();
-  readonly #presence: PresenceWatches;
+  /**
+   * Presence watches: made by the first `presence()` call, like every part of the client that most
+   * clients never use. A client's heap is what V8's garbage collector marks (bench/README).
+   */
+  #presence: PresenceWatches | undefined;
   /** Pages of presence snapshots still coming, by request id. */
   #pages: Map<number, MemberWire[]> | undefined;
   #provider: Provider | undefined;
   #features: Promise<typeof import('./requests.js')> | undefined;
-  readonly #core: ClientCore;
+  /** What requests.ts and handlers.ts use of the client: made when they load. */
+  #core: ClientCore | undefined;
   #id = '';
   #name = '';
   #router: PeerRef = { id: '', name: '' };
@@ -230,6 +243,39 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** Received messages, in arrival order behind asynchronous contract checks (`validateIncoming`). */
   readonly #received = new OrderedChecks();
 
+  static {
+    LinkEvents = class<S extends HeraldSchema> {
+      readonly #client: Client<S>;
+      constructor(client: Client<S>) {
+        this.#client = client;
+      }
+      state(change: StateChange): void {
+        this.#client.emit('statechange', change);
+      }
+      reconnect(attempt: ReconnectAttempt): void {
+        this.#client.emit('reconnect', attempt);
+      }
+      welcome(message: WelcomeMsg): void {
+        this.#client.#onWelcome(message);
+      }
+      opened(): void {
+        this.#client.#onOpened();
+      }
+      frame(message: ServerMessage): void {
+        this.#client.#onFrame(message);
+      }
+      down(error: ConnectionError): void {
+        this.#client.#onDown(error);
+      }
+      closed(error: HeraldError | undefined): void {
+        this.#client.#onClosed(error);
+      }
+      report(error: HeraldError): void {
+        this.#client.#report(error);
+      }
+    };
+  }
+
   /** @internal Use `connect`. */
   constructor(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>, defaultCodec: Codec) {
     super();
@@ -237,35 +283,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#codec = options.codec ?? defaultCodec;
     this.#contract = options.contract;
     this.#incoming = options.validateIncoming === true ? options.contract : undefined;
-    this.#outbox = new Outbox(options.maxQueued ?? 1000, () => this.state, (frame) => this.#link.send(frame));
     this.opened = new Promise((resolve, reject) => (this.#settleOpened = { resolve, reject }));
-    const client = this;
-    this.#core = {
-      codec: this.#codec,
-      lib: LIB,
-      get state() {
-        return client.state;
-      },
-      assertUsable: () => this.#assertUsable(),
-      frame: (message) => encodeTextFrame(message),
-      checkSize: (frame) => this.#checkSize(frame),
-      sendOrQueue: (build, kind) => this.#outbox.sendOrQueue(build, kind),
-      send: (frame) => this.#link.send(frame),
-      errorStacks: () => this.#errorStacks,
-      report: (error) => this.#report(error),
-      request: (message, kind, survival) => this.#outbox.request(message, kind, survival),
-      sendHandle: (method) => this.#sendHandle(method),
-      provider: () => this.#provider,
-      installProvider: (provider) => (this.#provider = provider),
-    };
-    this.#presence = new PresenceWatches({
-      watch: (topic, count, onState) =>
-        this.#outbox.request({ type: 'presence_watch', topic, count }, 'subscription', 'resend', (reply) => {
-          if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)), reply.count);
-        }).then(() => undefined),
-      unwatch: (topic) => this.#outbox.request({ type: 'presence_unwatch', topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
-      report: (error) => this.#report(error),
-    });
     const { reconnect } = options;
     this.#link = new Link(
       {
@@ -277,29 +295,13 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         maxAuthFailures: options.maxAuthFailures ?? 3,
         connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
         WebSocket: options.WebSocket ?? defaultWebSocket,
-        reconnect:
-          reconnect === false
-            ? false
-            : {
-                minDelayMs: 500,
-                maxDelayMs: 10_000,
-                maxAttempts: Number.POSITIVE_INFINITY,
-                ...(typeof reconnect === 'object' ? reconnect : {}),
-              },
+        reconnect: reconnect === false ? false : typeof reconnect === 'object' ? { ...RECONNECT_DEFAULTS, ...reconnect } : RECONNECT_DEFAULTS,
         random: options.random ?? Math.random,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       },
-      {
-        state: (change) => this.emit('statechange', change),
-        reconnect: (attempt) => this.emit('reconnect', attempt),
-        welcome: (message) => this.#onWelcome(message),
-        opened: () => this.#onOpened(),
-        frame: (message) => this.#onFrame(message),
-        down: (error) => this.#onDown(error),
-        closed: (error) => this.#onClosed(error),
-        report: (error) => this.#report(error),
-      },
+      new LinkEvents(this),
     );
+    this.#outbox = new Outbox(options.maxQueued ?? 1000, this.#link);
     this.#link.start();
   }
 
@@ -367,8 +369,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const handler = typeof handlerOrOptions === 'function' ? (handlerOrOptions as MessageHandler<unknown>) : undefined;
     const options = (typeof handlerOrOptions === 'object' ? handlerOrOptions : maybeOptions) ?? {};
     const subscription = new Subscription<unknown>(pattern, handler, options, (s) => this.#release(s), this.#report);
-    const confirmed = new Promise<void>((resolve, reject) => this.#firstConfirm.set(subscription, { resolve, reject }));
-    this.#subscriptions.add(subscription, subscription.sink());
+    const confirmed = control.firstConfirm(subscription);
+    this.#subscriptions.add(subscription);
     if (this.state === 'open') this.#sendSubscribe(subscription);
     await confirmed;
     return subscription;
@@ -418,6 +420,14 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const problem = patternProblem(topic);
     if (problem !== undefined) throw new SubscriptionError('PATTERN_INVALID', problem);
     this.#assertUsable();
+    this.#presence ??= new PresenceWatches({
+      watch: (watched, count, onState) =>
+        this.#outbox.request({ type: 'presence_watch', topic: watched, count }, 'subscription', 'resend', (reply) => {
+          if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)), reply.count);
+        }).then(() => undefined),
+      unwatch: (unwatched) => this.#outbox.request({ type: 'presence_unwatch', topic: unwatched }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
+      report: this.#report,
+    });
     return this.#presence.view(topic, this.state === 'open', !!options?.countOnly);
   }
 
@@ -435,7 +445,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   ): Promise<HandlerRegistration> {
     const problem = methodProblem(method);
     if (problem !== undefined) throw new HeraldError('METHOD_INVALID', problem);
-    return (await this.#requests()).handle(this.#core, method, handler as RequestHandler);
+    return (await this.#requests()).handle(this.#core!, method, handler as RequestHandler);
   }
 
   /**
@@ -476,7 +486,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     // A refusal (NO_HANDLER) can arrive before requests.js loaded: `settle` handles it, not Node.
     sent.promise.catch(() => undefined);
     const { settle } = await this.#requests();
-    const result = await settle(this.#core, sent, method, timeout, signal);
+    const result = await settle(this.#core!, sent, method, timeout, signal);
     const invalid = await this.#incoming?.checkReceived('result', method, result);
     if (invalid !== undefined) throw invalid;
     return result as ResultOf<S, M>;
@@ -484,7 +494,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   /** The methods provided through the router and by whom. */
   async methods(): Promise<MethodInfo[]> {
-    return (await this.#requests()).methods(this.#core);
+    return (await this.#requests()).methods(this.#core!);
   }
 
   /** Round trip to the router; resolves with the time it took, in milliseconds. */
@@ -530,12 +540,13 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (!this.#welcomed) {
       this.#welcomed = true;
       this.#settleOpened?.resolve();
+      this.#settleOpened = undefined;
       return;
     }
     // Back after a reconnect: handlers, subscriptions and presence first, then the offline queue.
     for (const method of this.#provider?.methods() ?? []) this.#sendHandle(method);
-    for (const [subscription] of this.#subscriptions.entries()) this.#sendSubscribe(subscription);
-    this.#presence.resume();
+    for (const subscription of this.#subscriptions.entries()) this.#sendSubscribe(subscription);
+    this.#presence?.resume();
     this.#outbox.flush(this.#resumed ? this.#dedupeMs : undefined);
   }
 
@@ -543,7 +554,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#refresh?.stop();
     this.#outbox.dropped(error, this.#dedupeMs);
     this.#subscriptions.clearRequests();
-    for (const [, sink] of this.#subscriptions.entries()) sink.suspend();
+    for (const subscription of this.#subscriptions.entries()) control.suspend(subscription);
     this.#provider?.abortAll();
   }
 
@@ -558,13 +569,12 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
           ? error
           : new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? `the client closed: ${error.message}` : error.code, { cause: error });
     this.#outbox.closed(closed);
-    for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
+    for (const subscription of [...this.#subscriptions.entries()]) {
       this.#subscriptions.remove(subscription);
-      sink.end(error === undefined ? undefined : closed);
+      control.end(subscription, error === undefined ? undefined : closed);
+      control.refuse(subscription, closed);
     }
-    for (const waiter of this.#firstConfirm.values()) waiter.reject(closed);
-    this.#firstConfirm.clear();
-    this.#presence.endAll(closed);
+    this.#presence?.endAll(closed);
     this.#provider?.abortAll();
     this.#provider?.closed(closed);
   }
@@ -579,13 +589,13 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         this.#onMessage(message);
         return;
       case 'presence_join':
-        this.#presence.join(message.topic, this.#member(message.member));
+        this.#presence?.join(message.topic, this.#member(message.member));
         return;
       case 'presence_leave':
-        this.#presence.leave(message.topic, message.member.id, message.reason);
+        this.#presence?.leave(message.topic, message.member.id, message.reason);
         return;
       case 'presence_count':
-        this.#presence.count(message.topic, message.count);
+        this.#presence?.count(message.topic, message.count);
         return;
       case 'presence_state': {
         // A big snapshot comes in pages with the same id: gather them, resolve with them all.
@@ -651,20 +661,20 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       publishedAt: new Date(message.at),
       replayed: message.replay !== undefined,
     };
-    for (const sink of targets) sink.offer(value, meta);
+    for (const subscription of targets) control.offer(subscription, value, meta);
   }
 
   /** The router ended a subscription, watch or handler the new permissions no longer allow. */
   #onRevoked({ operation, subject }: Extract<ServerMessage, { type: 'revoked' }>): void {
     const error = new SubscriptionError('PERMISSION_DENIED', VERBOSE_ERRORS ? `the router revoked ${operation} ${JSON.stringify(subject)}: the permissions no longer allow it` : `${operation} ${subject}`);
     if (operation === 'subscribe') {
-      for (const [subscription, sink] of [...this.#subscriptions.entries()]) {
+      for (const subscription of [...this.#subscriptions.entries()]) {
         if (subscription.pattern !== subject) continue;
         this.#subscriptions.remove(subscription);
-        sink.end(error);
+        control.end(subscription, error);
       }
     } else if (operation === 'watch') {
-      this.#presence.revoke(subject, error);
+      this.#presence?.revoke(subject, error);
     } else if (operation === 'handle') {
       this.#provider?.delete(subject);
     }
@@ -716,30 +726,24 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   /** Sends a request whose reply settles a Promise; refused at once unless the link is open. */
   #sendSubscribe(subscription: Subscription<unknown>): void {
-    const sink = this.#subscriptions.sinkOf(subscription);
-    if (sink === undefined) return;
     const id = this.#outbox.nextId();
-    this.#subscriptions.requested(id, sink);
+    this.#subscriptions.requested(id, subscription);
     this.#outbox.expect(id, {
       kind: 'subscription',
       survival: 'resend',
       resolve: (reply) => {
         this.#subscriptions.confirmed(id);
         if (reply.type !== 'subscribed') return;
-        sink.confirm(reply);
-        this.#firstConfirm.get(subscription)?.resolve();
-        this.#firstConfirm.delete(subscription);
+        control.confirm(subscription, reply);
       },
       reject: (error) => {
         this.#subscriptions.remove(subscription);
-        sink.end(error);
-        const waiter = this.#firstConfirm.get(subscription);
-        this.#firstConfirm.delete(subscription);
-        if (waiter !== undefined) waiter.reject(error);
-        else if (this.state !== 'closed') this.#report(error); // a resubscription the close made moot
+        control.end(subscription, error);
+        // Rejects the subscribe() call; a resubscription's refusal is reported, unless the close made it moot.
+        if (!control.refuse(subscription, error) && this.state !== 'closed') this.#report(error);
       },
     });
-    this.#link.send(encodeTextFrame({ type: 'subscribe', id, pattern: subscription.pattern, ...sink.request() }));
+    this.#link.send(encodeTextFrame({ type: 'subscribe', id, pattern: subscription.pattern, ...control.request(subscription) }));
   }
 
   #sendHandle(method: string): void {
@@ -751,12 +755,30 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   /** Requests live in their own module, loaded on first use. */
   #requests(): Promise<typeof import('./requests.js')> {
+    const client = this;
+    this.#core ??= {
+      codec: this.#codec,
+      lib: LIB,
+      get state() {
+        return client.state;
+      },
+      assertUsable: () => this.#assertUsable(),
+      frame: (message) => encodeTextFrame(message),
+      checkSize: (frame) => this.#checkSize(frame),
+      sendOrQueue: (build, kind) => this.#outbox.sendOrQueue(build, kind),
+      send: (frame) => this.#link.send(frame),
+      errorStacks: () => this.#errorStacks,
+      report: this.#report,
+      request: (message, kind, survival) => this.#outbox.request(message, kind, survival),
+      sendHandle: (method) => this.#sendHandle(method),
+      provider: () => this.#provider,
+      installProvider: (provider) => (this.#provider = provider),
+    };
     this.#features ??= import('./requests.js');
     return this.#features;
   }
 
   async #release(subscription: Subscription<unknown>): Promise<void> {
-    this.#firstConfirm.delete(subscription);
     if (!this.#subscriptions.remove(subscription) || this.state !== 'open') return;
     await this.#outbox.request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription', 'fail').catch(ignoreClosed);
   }

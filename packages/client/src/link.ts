@@ -52,7 +52,8 @@ export interface LinkOptions {
   maxAuthFailures: number;
   connectTimeoutMs: number;
   WebSocket: WebSocketConstructor;
-  reconnect: Required<ReconnectOptions> | false;
+  /** Shared by the clients that keep the defaults: never changed. */
+  reconnect: Readonly<Required<ReconnectOptions>> | false;
   random: () => number;
   /** Overrides the router's heartbeat timeout. */
   heartbeatTimeoutMs: number | undefined;
@@ -76,7 +77,8 @@ export interface LinkHandlers {
 interface Attempt extends AttemptDiagnosis {
   socket: SocketLike;
   welcomed: boolean;
-  timer: ReturnType<typeof setTimeout>;
+  /** The connect timeout, until the welcome (then dropped: a client keeps only its heartbeat timer). */
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 const HEARTBEAT_PING = '{"type":"ping","id":0}';
@@ -101,7 +103,8 @@ export class Link {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #heard = false;
-  #socketGone: Promise<void> = Promise.resolve();
+  /** Settles once the socket `close()` closed is gone. */
+  #socketGone: Promise<void> | undefined;
   /** Which of `urls` the current (or last) attempt dials. */
   #urlIndex = 0;
   /** URLs the first connect may still try before it fails (each once, at once). */
@@ -136,7 +139,7 @@ export class Link {
 
   /** Closes for good (code 1000). Resolves once the socket is closed. */
   close(): Promise<void> {
-    if (this.#state === 'closed') return this.#socketGone;
+    if (this.#state === 'closed') return this.#socketGone ?? Promise.resolve();
     const attempt = this.#attempt;
     this.#transition('closed', 'client_closed');
     this.#stopTimers();
@@ -151,7 +154,7 @@ export class Link {
       this.#attempt = undefined;
     }
     this.#handlers.closed(undefined);
-    return this.#socketGone;
+    return this.#socketGone ?? Promise.resolve();
   }
 
   /** Moves to the next URL of the list (round robin, as NATS clients do). */
@@ -250,6 +253,7 @@ export class Link {
       if (attempt.welcomed) return;
       attempt.welcomed = true;
       clearTimeout(attempt.timer);
+      attempt.timer = undefined;
       this.#retries = 0;
       this.#authFailures = 0;
       // Identity first, so that statechange listeners see the new id; sends after 'open'.

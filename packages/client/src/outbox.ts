@@ -71,24 +71,29 @@ interface Queued {
   reject: (error: HeraldError) => void;
 }
 
+/** What the outbox sends through: the client's link. */
+export interface Wire {
+  readonly state: ClientState;
+  /** Sends a frame if the link is open. Returns whether it was sent. */
+  send(frame: string): boolean;
+}
+
 export class Outbox {
   readonly #pending = new Map<number, PendingReply>();
   #queue: Queued[] = [];
   #unacked: Unacked[] = [];
   #nextId = 1;
   readonly #maxQueued: number;
-  readonly #state: () => ClientState;
-  readonly #send: (frame: string) => boolean;
+  readonly #wire: Wire;
 
-  constructor(maxQueued: number, state: () => ClientState, send: (frame: string) => boolean) {
+  constructor(maxQueued: number, wire: Wire) {
     this.#maxQueued = maxQueued;
-    this.#state = state;
-    this.#send = send;
+    this.#wire = wire;
   }
 
   /** Sends a request whose reply settles the Promise; refused at once unless the link is open. */
   request(message: Outgoing, kind: PendingReply['kind'], survival: Survival, onReply?: (reply: ServerMessage) => void): Promise<ServerMessage> {
-    const state = this.#state();
+    const state = this.#wire.state;
     if (state !== 'open') {
       return Promise.reject(new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? `the client is ${state}` : state, { retryable: state === 'reconnecting' }));
     }
@@ -96,7 +101,7 @@ export class Outbox {
     return new Promise((resolve, reject) => {
       const settle = onReply === undefined ? resolve : (reply: ServerMessage) => (onReply(reply), resolve(reply));
       this.expect(id, { resolve: settle, reject, kind, survival });
-      this.#send(encodeTextFrame({ ...message, id }));
+      this.#wire.send(encodeTextFrame({ ...message, id }));
     });
   }
 
@@ -115,9 +120,9 @@ export class Outbox {
       sent.cancel = () => this.forget(id);
       if (retry) unacked ??= { send, reject, sentAt: Date.now() };
       this.expect(id, { resolve, reject, kind, survival: 'fail', ...(unacked && { retry: unacked }) });
-      this.#send(build(id));
+      this.#wire.send(build(id));
     };
-    if (this.#state() === 'open') send(this.nextId());
+    if (this.#wire.state === 'open') send(this.nextId());
     else sent.cancel = this.enqueue(send, reject).cancel;
     return sent;
   }

@@ -1,75 +1,76 @@
 import { matchPattern } from '@herald/protocol';
-import type { Subscription, SubscriptionSink } from './subscription.js';
+import type { Subscription } from './subscription.js';
 
 /**
  * The client's subscriptions: by pattern (several may share one, the router keeps one per pattern
  * and connection) and by the id of the `subscribe` request whose replayed messages they await.
  */
 export class SubscriptionTable {
-  readonly #byPattern = new Map<string, Map<Subscription<unknown>, SubscriptionSink>>();
-  readonly #byRequest = new Map<number, SubscriptionSink>();
+  /** The subscriptions of each pattern, in subscription order (a list: most patterns have one). */
+  readonly #byPattern = new Map<string, Subscription<unknown>[]>();
+  /** Made by the first request and dropped once empty: most of the time no request is in flight. */
+  #byRequest: Map<number, Subscription<unknown>> | undefined;
   /**
-   * The sinks of the last topic dispatched live, reused until a subscription is added or removed:
+   * The subscriptions of the last topic dispatched live, reused until a subscription is added or removed:
    * a stream of messages on one topic matches the patterns once, not once per message.
    */
   #lastTopic: string | undefined;
-  #lastTargets: readonly SubscriptionSink[] = [];
+  #lastTargets: readonly Subscription<unknown>[] = [];
 
-  add(subscription: Subscription<unknown>, sink: SubscriptionSink): void {
-    let sinks = this.#byPattern.get(subscription.pattern);
-    if (sinks === undefined) this.#byPattern.set(subscription.pattern, (sinks = new Map()));
-    sinks.set(subscription, sink);
+  add(subscription: Subscription<unknown>): void {
+    const { pattern } = subscription;
+    // A literal of one: an array grown by push from empty reserves room for 17.
+    const subscriptions = this.#byPattern.get(pattern);
+    if (subscriptions === undefined) this.#byPattern.set(pattern, [subscription]);
+    else subscriptions.push(subscription);
     this.#lastTopic = undefined;
   }
 
   /** Removes a subscription. Returns true when it was the last one of its pattern. */
   remove(subscription: Subscription<unknown>): boolean {
-    const sinks = this.#byPattern.get(subscription.pattern);
-    const sink = sinks?.get(subscription);
-    if (sinks === undefined || sink === undefined) return false;
-    sinks.delete(subscription);
+    const subscriptions = this.#byPattern.get(subscription.pattern);
+    const index = subscriptions?.indexOf(subscription) ?? -1;
+    if (index === -1) return false;
+    subscriptions!.splice(index, 1);
     this.#lastTopic = undefined;
-    for (const [id, requester] of this.#byRequest) if (requester === sink) this.#byRequest.delete(id);
-    if (sinks.size > 0) return false;
+    for (const [id, requester] of this.#byRequest ?? []) if (requester === subscription) this.confirmed(id);
+    if (subscriptions!.length > 0) return false;
     this.#byPattern.delete(subscription.pattern);
     return true;
   }
 
-  sinkOf(subscription: Subscription<unknown>): SubscriptionSink | undefined {
-    return this.#byPattern.get(subscription.pattern)?.get(subscription);
+  /** Every subscription, by pattern in subscription order. */
+  *entries(): IterableIterator<Subscription<unknown>> {
+    for (const subscriptions of this.#byPattern.values()) yield* subscriptions;
   }
 
-  *entries(): IterableIterator<[Subscription<unknown>, SubscriptionSink]> {
-    for (const sinks of this.#byPattern.values()) yield* sinks;
-  }
-
-  /** The `subscribe` request `id` was sent for `sink`: its replays go to that sink only. */
-  requested(id: number, sink: SubscriptionSink): void {
-    this.#byRequest.set(id, sink);
+  /** The `subscribe` request `id` was sent for `subscription`: its replays go to it only. */
+  requested(id: number, subscription: Subscription<unknown>): void {
+    (this.#byRequest ??= new Map()).set(id, subscription);
   }
 
   confirmed(id: number): void {
-    this.#byRequest.delete(id);
+    if (this.#byRequest?.delete(id) && this.#byRequest.size === 0) this.#byRequest = undefined;
   }
 
   /** Forgets every request in flight (the connection dropped; they are sent again). */
   clearRequests(): void {
-    this.#byRequest.clear();
+    this.#byRequest = undefined;
   }
 
   /**
-   * The sinks a message is for: the requester of a replay, or every subscription whose pattern
+   * The subscriptions a message is for: the requester of a replay, or every subscription whose pattern
    * matches. The array is never changed afterwards (a later call may return the same one).
    */
-  targets(topic: string, replay: number | undefined): readonly SubscriptionSink[] {
+  targets(topic: string, replay: number | undefined): readonly Subscription<unknown>[] {
     if (replay !== undefined) {
-      const sink = this.#byRequest.get(replay);
-      return sink === undefined ? [] : [sink];
+      const requester = this.#byRequest?.get(replay);
+      return requester === undefined ? [] : [requester];
     }
     if (topic === this.#lastTopic) return this.#lastTargets;
-    const targets: SubscriptionSink[] = [];
-    for (const [pattern, sinks] of this.#byPattern) {
-      if (matchPattern(pattern, topic)) for (const sink of sinks.values()) targets.push(sink);
+    let targets: readonly Subscription<unknown>[] = [];
+    for (const [pattern, subscriptions] of this.#byPattern) {
+      if (matchPattern(pattern, topic)) targets = targets.concat(subscriptions);
     }
     this.#lastTopic = topic;
     this.#lastTargets = targets;

@@ -63,19 +63,33 @@ interface Pending {
   meta: MessageMeta;
 }
 
-/** The client's side of a subscription: what the public object does not show. */
-export interface SubscriptionSink {
+/**
+ * The client's side of its subscriptions: what the public object does not show. One object for
+ * every subscription (functions of the subscription, not closures per subscription: a client's
+ * heap is what V8's garbage collector marks, bench/README).
+ */
+export interface SubscriptionControl {
   /** The recovery fields for the next `subscribe` frame. */
-  request(): { rewind?: number; positions?: Position[]; since?: number };
+  request(subscription: Subscription<unknown>): { rewind?: number; positions?: Position[]; since?: number };
   /** A message for this subscription (live, or replayed for its current request). */
-  offer(data: unknown, meta: MessageMeta): void;
-  /** The router confirmed: deliver what was held back, in order, without duplicates. */
-  confirm(reply: SubscribedMsg): void;
+  offer(subscription: Subscription<unknown>, data: unknown, meta: MessageMeta): void;
+  /**
+   * The router confirmed: deliver what was held back, in order, without duplicates. The first
+   * confirmation settles `client.subscribe()` (see `firstConfirm`).
+   */
+  confirm(subscription: Subscription<unknown>, reply: SubscribedMsg): void;
   /** The connection dropped: hold messages back again until the resubscription is confirmed. */
-  suspend(): void;
+  suspend(subscription: Subscription<unknown>): void;
   /** The subscription ended: iterators finish (or throw `error`). */
-  end(error?: unknown): void;
+  end(subscription: Subscription<unknown>, error?: unknown): void;
+  /** Settles at the first confirmation, or rejects through `refuse`. */
+  firstConfirm(subscription: Subscription<unknown>): Promise<void>;
+  /** Rejects the first confirmation's Promise with `error`; false when nothing waits for it any more. */
+  refuse(subscription: Subscription<unknown>, error: unknown): boolean;
 }
+
+/** Set in Subscription's static block, the only place outside its methods that reaches its privates. */
+export let control: SubscriptionControl;
 
 /**
  * A subscription to a topic or pattern. Messages go to its handler and to every async iterator
@@ -87,7 +101,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
   readonly pattern: string;
   #state: SubscriptionState = 'subscribing';
   readonly #handler: MessageHandler<T> | undefined;
-  readonly #queues = new Set<AsyncQueue<Delivery<T>>>();
+  /** The async iterators taken from it: made by the first. */
+  #queues: Set<AsyncQueue<Delivery<T>>> | undefined;
   readonly #bufferSize: number;
   #rewind: number | undefined;
   readonly #release: (subscription: Subscription<T>) => Promise<void>;
@@ -96,8 +111,40 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
   readonly #positions = new Map<string, { epoch: string; offset: number }>();
   /** Router time of the first confirmation: recovery replays unseen topics from there. */
   #since: number | undefined;
-  #held: Pending[] = [];
+  /** Messages held back until the router confirms: made by the first. */
+  #held: Pending[] | undefined;
   #resumed = false;
+  /** The `client.subscribe()` call, until the first confirmation. */
+  #waiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+
+  static {
+    control = {
+      request(subscription) {
+        const since = subscription.#since;
+        if (since === undefined) return subscription.#rewind === undefined ? {} : { rewind: subscription.#rewind };
+        const positions: Position[] = [];
+        for (const [topic, { epoch, offset }] of subscription.#positions) positions.push([topic, epoch, offset]);
+        return { positions, since };
+      },
+      offer(subscription, data, meta) {
+        if (subscription.#state === 'subscribing') (subscription.#held ??= []).push({ data, meta });
+        else if (subscription.#state === 'subscribed') subscription.#deliver(data, meta);
+      },
+      confirm: (subscription, reply) => subscription.#confirm(reply),
+      suspend(subscription) {
+        if (subscription.#state === 'subscribed') subscription.#state = 'subscribing';
+        subscription.#resumed = true;
+      },
+      end: (subscription, error) => subscription.#end(error),
+      firstConfirm: (subscription) => new Promise((resolve, reject) => (subscription.#waiter = { resolve, reject })),
+      refuse(subscription, error) {
+        const waiter = subscription.#waiter;
+        subscription.#waiter = undefined;
+        waiter?.reject(error);
+        return waiter !== undefined;
+      },
+    };
+  }
 
   /** @internal Made by `client.subscribe`. */
   constructor(
@@ -129,11 +176,11 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
     const queue: AsyncQueue<Delivery<T>> = new AsyncQueue(this.#bufferSize, () => {
-      this.#queues.delete(queue);
+      this.#queues?.delete(queue);
       void this.unsubscribe().catch(this.#report);
     });
     if (this.#state === 'unsubscribed') queue.end();
-    else this.#queues.add(queue);
+    else (this.#queues ??= new Set()).add(queue);
     return queue;
   }
 
@@ -145,31 +192,10 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
     this.#report(error);
   }
 
-  /** @internal */
-  sink(): SubscriptionSink {
-    return {
-      request: () => this.#request(),
-      offer: (data, meta) => {
-        if (this.#state === 'subscribing') this.#held.push({ data, meta });
-        else if (this.#state === 'subscribed') this.#deliver(data as T, meta);
-      },
-      confirm: (reply) => this.#confirm(reply),
-      suspend: () => {
-        if (this.#state === 'subscribed') this.#state = 'subscribing';
-        this.#resumed = true;
-      },
-      end: (error) => this.#end(error),
-    };
-  }
-
-  #request(): { rewind?: number; positions?: Position[]; since?: number } {
-    if (this.#since === undefined) return this.#rewind === undefined ? {} : { rewind: this.#rewind };
-    const positions: Position[] = [];
-    for (const [topic, { epoch, offset }] of this.#positions) positions.push([topic, epoch, offset]);
-    return { positions, since: this.#since };
-  }
-
   #confirm(reply: SubscribedMsg): void {
+    // The first confirmation settles `client.subscribe()` (its Promise runs the caller later).
+    this.#waiter?.resolve();
+    this.#waiter = undefined;
     if (this.#state !== 'subscribing') return;
     if (this.#since === undefined || reply.recovered === false) this.#since = reply.at;
     this.#rewind = undefined;
@@ -178,8 +204,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
     // replays first, then the live ones, each at most once per topic offset.
     // What was held arrives in one burst, before anyone could read: it does not count against an
     // iterator's bufferSize (it is already in memory; the router bounds it by its history).
-    const held = this.#held;
-    this.#held = [];
+    const held = this.#held ?? [];
+    this.#held = undefined;
     // The recovery event comes first: a listener knows how the subscription came back (and what
     // is lost) before the replayed messages arrive, as it does when nothing needs replaying.
     if (this.#resumed) {
@@ -204,11 +230,13 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
         this.#report(new SubscriptionError('SUBSCRIBER_ERROR', VERBOSE_ERRORS ? `a handler of "${this.pattern}" threw` : this.pattern, { cause: error }));
       }
     }
-    for (const queue of this.#queues) {
+    const queues = this.#queues;
+    if (queues === undefined) return;
+    for (const queue of queues) {
       queue.push({ data, meta }, () => {
-        this.#queues.delete(queue);
+        queues.delete(queue);
         // Nobody is left to read: stop the subscription rather than route messages to no one.
-        if (this.#handler === undefined && this.#queues.size === 0) void this.unsubscribe().catch(this.#report);
+        if (this.#handler === undefined && queues.size === 0) void this.unsubscribe().catch(this.#report);
         return new SubscriptionError(
           'SUBSCRIPTION_OVERFLOW',
           VERBOSE_ERRORS ? `an iterator of "${this.pattern}" fell more than ${this.#bufferSize} messages behind` : this.pattern,
@@ -220,8 +248,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
   #end(error?: unknown): void {
     if (this.#state === 'unsubscribed') return;
     this.#state = 'unsubscribed';
-    this.#held = [];
-    for (const queue of this.#queues) queue.end(error);
-    this.#queues.clear();
+    this.#held = undefined;
+    for (const queue of this.#queues ?? []) queue.end(error);
+    this.#queues = undefined;
   }
 }

@@ -6,7 +6,8 @@ export type EventMap<E> = { [K in keyof E]: (...args: never[]) => void };
  * owner: the error goes to `listenerFailed`, which subclasses route to their `error` event.
  */
 export class Emitter<E extends EventMap<E>> {
-  #listeners = new Map<keyof E, Array<{ listener: E[keyof E]; once: boolean }>>();
+  /** Made by the first listener: most emitters (a subscription, a presence view) never get one. */
+  #listeners: Map<keyof E, Array<{ listener: E[keyof E]; once: boolean }>> | undefined;
 
   /** Adds a listener. Returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: E[K]): () => void {
@@ -20,18 +21,18 @@ export class Emitter<E extends EventMap<E>> {
 
   /** Removes a listener (added with `on` or `once`). */
   off<K extends keyof E>(event: K, listener: E[K]): void {
-    const entries = this.#listeners.get(event);
+    const entries = this.#listeners?.get(event);
     const index = entries?.findIndex((entry) => entry.listener === listener) ?? -1;
     if (index !== -1) entries!.splice(index, 1);
   }
 
   /** How many listeners an event has. */
   listenerCount(event: keyof E): number {
-    return this.#listeners.get(event)?.length ?? 0;
+    return this.#listeners?.get(event)?.length ?? 0;
   }
 
   protected emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
-    const entries = this.#listeners.get(event);
+    const entries = this.#listeners?.get(event);
     if (entries === undefined || entries.length === 0) return;
     for (const entry of [...entries]) {
       if (entry.once) {
@@ -53,12 +54,13 @@ export class Emitter<E extends EventMap<E>> {
   }
 
   protected removeAllListeners(): void {
-    this.#listeners.clear();
+    this.#listeners = undefined;
   }
 
   #add<K extends keyof E>(event: K, listener: E[K], once: boolean): () => void {
-    let entries = this.#listeners.get(event);
-    if (entries === undefined) this.#listeners.set(event, (entries = []));
+    const listeners = (this.#listeners ??= new Map<keyof E, Array<{ listener: E[keyof E]; once: boolean }>>());
+    let entries = listeners.get(event);
+    if (entries === undefined) listeners.set(event, (entries = []));
     // Like EventTarget: a listener already added is not added twice.
     const entry = entries.find((e) => e.listener === listener) ?? { listener, once };
     if (!entries.includes(entry)) entries.push(entry);

@@ -1,0 +1,106 @@
+/**
+ * Heap per subscribed client: `node --expose-gc dist/client-heap.js [--clients N] [--systems a,b]`.
+ * For each system, starts its server in a child process (so that only the clients' heap is in this
+ * one), connects N clients, subscribes each to one topic, lets the server publish a few messages
+ * that every client receives, then reports V8's heapUsed after full GCs, per client, against the
+ * same before any client. What a subscriber holds is what each of V8's mark-compacts marks: the
+ * fan-out scenario's client CPU at N = 1,000 pays for it on V8's helper threads (bench/README,
+ * "Client CPU per delivery in fan-out"). Not a timed measure: the figures are bytes.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { makePayload } from './payload.js';
+import { type BenchClient, type BenchServer, type SystemName, isSystemName, loadSystem } from './systems/system.js';
+
+const TOPIC = 'heap.topic';
+const WARM_MESSAGES = 20;
+
+interface ToServer {
+  type: 'publish';
+  count: number;
+}
+type FromServer = { type: 'ready'; url: string } | { type: 'published' };
+
+/** The child: the system's server, publishing on command. */
+async function serve(system: SystemName): Promise<void> {
+  const adapter = await loadSystem(system);
+  const server: BenchServer = await adapter.startServer({ onError: (error) => console.error('server:', error) });
+  process.send!({ type: 'ready', url: server.url } satisfies FromServer);
+  process.on('message', (command: ToServer) => {
+    for (let seq = 1; seq <= command.count; seq++) server.publish(TOPIC, makePayload(seq, 200));
+    process.send!({ type: 'published' } satisfies FromServer);
+  });
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+}
+
+async function heapAfterGc(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+/** Heap bytes per client of `system`, `clients` clients subscribed to one topic. */
+async function measure(system: SystemName, clients: number): Promise<{ perClient: number; total: number }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', system], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (type: FromServer['type']): Promise<FromServer> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: FromServer): void => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+    });
+  try {
+    const { url } = (await next('ready')) as Extract<FromServer, { type: 'ready' }>;
+    const adapter = await loadSystem(system);
+    let received = 0;
+    let allReceived: (() => void) | undefined;
+    const onMessage = (): void => {
+      if (++received === clients * WARM_MESSAGES) allReceived?.();
+    };
+    const before = await heapAfterGc();
+    const opened: BenchClient[] = [];
+    for (let i = 0; i < clients; i += 50) {
+      const batch = Math.min(50, clients - i);
+      opened.push(...(await Promise.all(Array.from({ length: batch }, () => adapter.connect(url, { topic: TOPIC, onMessage, onError: (e) => console.error(e) }, 30_000)))));
+    }
+    const delivered = new Promise<void>((resolve) => (allReceived = resolve));
+    child.send({ type: 'publish', count: WARM_MESSAGES } satisfies ToServer);
+    await delivered;
+    const after = await heapAfterGc();
+    for (const client of opened) client.close();
+    return { perClient: (after - before) / clients, total: after - before };
+  } finally {
+    child.disconnect();
+  }
+}
+
+if (process.argv[2] === '--serve') {
+  const system = process.argv[3] ?? '';
+  if (!isSystemName(system)) throw new Error(`unknown system "${system}"`);
+  await serve(system);
+} else {
+  const args = process.argv.slice(2);
+  const valueOf = (flag: string): string | undefined => {
+    const index = args.indexOf(flag);
+    return index === -1 ? undefined : args[index + 1];
+  };
+  const clients = Number(valueOf('--clients') ?? 500);
+  const systems = (valueOf('--systems') ?? 'herald,ws-superjson-corked').split(',');
+  const results = new Map<string, number>();
+  for (const system of systems) {
+    if (!isSystemName(system)) throw new Error(`unknown system "${system}"`);
+    const { perClient, total } = await measure(system, clients);
+    results.set(system, perClient);
+    console.log(`${system}: ${(perClient / 1024).toFixed(2)} KiB of heap per client (${clients} clients, ${(total / 1048576).toFixed(1)} MiB)`);
+  }
+  const [first, second] = [...results.values()];
+  if (first !== undefined && second !== undefined) console.log(`ratio ${systems[0]}/${systems[1]}: ${(first / second).toFixed(2)}×`);
+  process.exit(0);
+}
