@@ -798,8 +798,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
 
   /** A frame over maxPayload would cost the connection (close 1009): refuse it here instead. */
   #checkSize(frame: string): void {
-    if (frame.length * 3 > this.#maxPayload && utf8Length(frame) > this.#maxPayload) {
-      throw new ProtocolError('PAYLOAD_TOO_LARGE', VERBOSE_ERRORS ? `the message is ${utf8Length(frame)} bytes; the router accepts at most ${this.#maxPayload}` : '');
+    // A Blob holds the text as UTF-8, as the socket sends it (a lone surrogate as U+FFFD, 3 bytes).
+    if (frame.length * 3 > this.#maxPayload && new Blob([frame]).size > this.#maxPayload) {
+      throw new ProtocolError('PAYLOAD_TOO_LARGE', VERBOSE_ERRORS ? `the message is ${new Blob([frame]).size} bytes; the router accepts at most ${this.#maxPayload}` : '');
     }
   }
 
@@ -835,14 +836,4 @@ function ignoreClosed(error: unknown): void {
 
 function unexpected(message: ServerMessage): never {
   throw new ProtocolError('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `unexpected reply "${message.type}"` : message.type);
-}
-
-/** The UTF-8 length of a string, without encoding it. */
-function utf8Length(text: string): number {
-  let length = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) length += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
-  }
-  return length;
 }

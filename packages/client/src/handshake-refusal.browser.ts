@@ -7,5 +7,10 @@ import type { SocketLike } from './socket.js';
 
 export type { AttemptDiagnosis } from './handshake-refusal.js';
 
+/** Closes the socket: a browser's WebSocket cannot drop a connection without its closing handshake. */
+export function dropSocket(socket: SocketLike): void {
+  socket.close();
+}
+
 /** Reads nothing in browsers. */
 export function diagnoseAttempt(_socket: SocketLike, _url: string, _diagnosis: AttemptDiagnosis): void {}

@@ -49,6 +49,16 @@ export function diagnoseAttempt(socket: SocketLike, url: string, diagnosis: Atte
   });
 }
 
+/**
+ * Drops a socket the link no longer trusts: `ws` terminates it (no closing handshake to wait
+ * for); any other WebSocket closes.
+ */
+export function dropSocket(socket: SocketLike): void {
+  const node = socket as unknown as Partial<NodeWebSocket>;
+  if (typeof node.terminate === 'function') node.terminate();
+  else socket.close();
+}
+
 function describeSocketError(event: unknown): string | undefined {
   const detail = (event as { error?: unknown; message?: unknown } | null) ?? {};
   if (detail.error instanceof Error) return detail.error.message;

@@ -18,7 +18,7 @@ import {
 import { backoffDelay } from './backoff.js';
 import { OPEN, type SocketCloseEvent, type SocketLike, type WebSocketConstructor } from './socket.js';
 // Node's `ws` only: left out of browser builds (package.json `imports`).
-import { type AttemptDiagnosis, diagnoseAttempt } from '#handshake-refusal';
+import { type AttemptDiagnosis, diagnoseAttempt, dropSocket } from '#handshake-refusal';
 import { type ClientState, type ReconnectAttempt, type StateChangeReason, type StateChange, checkTransition } from './state.js';
 
 /** Options of automatic reconnection. */
@@ -394,9 +394,7 @@ export class Link {
     const { socket } = attempt;
     socket.onopen = socket.onmessage = socket.onclose = null;
     socket.onerror = () => {}; // ws reports closing a connecting socket as an error: expected here
-    const node = socket as unknown as { terminate?: () => void };
-    if (typeof node.terminate === 'function') node.terminate();
-    else socket.close();
+    dropSocket(socket);
   }
 
   #transition(to: ClientState, reason: StateChangeReason, code?: number): void {

@@ -6,8 +6,7 @@ export type EventMap<E> = { [K in keyof E]: (...args: never[]) => void };
  * owner: the error goes to `listenerFailed`, which subclasses route to their `error` event.
  */
 export class Emitter<E extends EventMap<E>> {
-  /** Made by the first listener: most emitters (a subscription, a presence view) never get one. */
-  #listeners: Map<keyof E, Array<{ listener: E[keyof E]; once: boolean }>> | undefined;
+  #listeners = new Map<keyof E, Array<{ listener: E[keyof E]; once: boolean }>>();
 
   /** Adds a listener. Returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: E[K]): () => void {
@@ -21,18 +20,18 @@ export class Emitter<E extends EventMap<E>> {
 
   /** Removes a listener (added with `on` or `once`). */
   off<K extends keyof E>(event: K, listener: E[K]): void {
-    const entries = this.#listeners?.get(event);
+    const entries = this.#listeners.get(event);
     const index = entries?.findIndex((entry) => entry.listener === listener) ?? -1;
     if (index !== -1) entries!.splice(index, 1);
   }
 
   /** How many listeners an event has. */
   listenerCount(event: keyof E): number {
-    return this.#listeners?.get(event)?.length ?? 0;
+    return this.#listeners.get(event)?.length ?? 0;
   }
 
   protected emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
-    const entries = this.#listeners?.get(event);
+    const entries = this.#listeners.get(event);
     if (entries === undefined || entries.length === 0) return;
     for (const entry of [...entries]) {
       if (entry.once) {
@@ -54,13 +53,12 @@ export class Emitter<E extends EventMap<E>> {
   }
 
   protected removeAllListeners(): void {
-    this.#listeners = undefined;
+    this.#listeners.clear();
   }
 
   #add<K extends keyof E>(event: K, listener: E[K], once: boolean): () => void {
-    const listeners = (this.#listeners ??= new Map<keyof E, Array<{ listener: E[keyof E]; once: boolean }>>());
-    let entries = listeners.get(event);
-    if (entries === undefined) listeners.set(event, (entries = []));
+    let entries = this.#listeners.get(event);
+    if (entries === undefined) this.#listeners.set(event, (entries = []));
     // Like EventTarget: a listener already added is not added twice.
     const entry = entries.find((e) => e.listener === listener) ?? { listener, once };
     if (!entries.includes(entry)) entries.push(entry);
