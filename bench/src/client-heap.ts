@@ -1,11 +1,19 @@
 /**
- * Heap per subscribed client: `node --expose-gc dist/client-heap.js [--clients N] [--systems a,b]`.
+ * Heap per subscribed client: `node --expose-gc dist/client-heap.js [--clients N] [--systems a,b]
+ * [--cpu MESSAGES] [--rounds R]`.
  * For each system, starts its server in a child process (so that only the clients' heap is in this
  * one), connects N clients, subscribes each to one topic, lets the server publish a few messages
  * that every client receives, then reports V8's heapUsed after full GCs, per client, against the
  * same before any client. What a subscriber holds is what each of V8's mark-compacts marks: the
  * fan-out scenario's client CPU at N = 1,000 pays for it on V8's helper threads (bench/README,
  * "Client CPU per delivery in fan-out"). Not a timed measure: the figures are bytes.
+ *
+ * With `--cpu`, the same clients then receive that many more 200-byte messages, published in
+ * windows of 32 (the next window once every client has the last), and the script reports this
+ * process's CPU per delivery (`process.cpuUsage()`: every thread, V8's GC helpers included; the
+ * server's CPU is in the other process), `--rounds` times, systems alternating. One process with
+ * all the clients is one of the fan-out scenario's subscriber processes, without the router's
+ * share of the machine in the figure.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +22,7 @@ import { type BenchClient, type BenchServer, type SystemName, isSystemName, load
 
 const TOPIC = 'heap.topic';
 const WARM_MESSAGES = 20;
+const WINDOW = 32;
 
 interface ToServer {
   type: 'publish';
@@ -44,7 +53,7 @@ async function heapAfterGc(): Promise<number> {
 }
 
 /** Heap bytes per client of `system`, `clients` clients subscribed to one topic. */
-async function measure(system: SystemName, clients: number): Promise<{ perClient: number; total: number }> {
+async function measure(system: SystemName, clients: number, cpuMessages: number): Promise<{ perClient: number; total: number; cpuUsPerDelivery: number }> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', system], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = (type: FromServer['type']): Promise<FromServer> =>
     new Promise((resolve, reject) => {
@@ -60,9 +69,10 @@ async function measure(system: SystemName, clients: number): Promise<{ perClient
     const { url } = (await next('ready')) as Extract<FromServer, { type: 'ready' }>;
     const adapter = await loadSystem(system);
     let received = 0;
+    let expected = clients * WARM_MESSAGES;
     let allReceived: (() => void) | undefined;
     const onMessage = (): void => {
-      if (++received === clients * WARM_MESSAGES) allReceived?.();
+      if (++received === expected) allReceived?.();
     };
     const before = await heapAfterGc();
     const opened: BenchClient[] = [];
@@ -74,8 +84,22 @@ async function measure(system: SystemName, clients: number): Promise<{ perClient
     child.send({ type: 'publish', count: WARM_MESSAGES } satisfies ToServer);
     await delivered;
     const after = await heapAfterGc();
+    let cpuUsPerDelivery = Number.NaN;
+    if (cpuMessages > 0) {
+      const start = process.cpuUsage();
+      for (let sent = 0; sent < cpuMessages; sent += WINDOW) {
+        const count = Math.min(WINDOW, cpuMessages - sent);
+        const target = received + count * clients;
+        const windowDone = new Promise<void>((resolve) => (allReceived = resolve));
+        expected = target;
+        child.send({ type: 'publish', count } satisfies ToServer);
+        await windowDone;
+      }
+      const used = process.cpuUsage(start);
+      cpuUsPerDelivery = (used.user + used.system) / (cpuMessages * clients);
+    }
     for (const client of opened) client.close();
-    return { perClient: (after - before) / clients, total: after - before };
+    return { perClient: (after - before) / clients, total: after - before, cpuUsPerDelivery };
   } finally {
     child.disconnect();
   }
@@ -92,15 +116,24 @@ if (process.argv[2] === '--serve') {
     return index === -1 ? undefined : args[index + 1];
   };
   const clients = Number(valueOf('--clients') ?? 500);
+  const cpuMessages = Number(valueOf('--cpu') ?? 0);
+  const rounds = Number(valueOf('--rounds') ?? 1);
   const systems = (valueOf('--systems') ?? 'herald,ws-superjson-corked').split(',');
-  const results = new Map<string, number>();
-  for (const system of systems) {
-    if (!isSystemName(system)) throw new Error(`unknown system "${system}"`);
-    const { perClient, total } = await measure(system, clients);
-    results.set(system, perClient);
-    console.log(`${system}: ${(perClient / 1024).toFixed(2)} KiB of heap per client (${clients} clients, ${(total / 1048576).toFixed(1)} MiB)`);
+  for (let round = 1; round <= rounds; round++) {
+    const results: number[] = [];
+    const cpu: number[] = [];
+    for (const system of systems) {
+      if (!isSystemName(system)) throw new Error(`unknown system "${system}"`);
+      const { perClient, total, cpuUsPerDelivery } = await measure(system, clients, cpuMessages);
+      results.push(perClient);
+      cpu.push(cpuUsPerDelivery);
+      const cpuText = cpuMessages > 0 ? `; ${cpuUsPerDelivery.toFixed(2)} µs of CPU per delivery` : '';
+      console.log(`${system}: ${(perClient / 1024).toFixed(2)} KiB of heap per client (${clients} clients, ${(total / 1048576).toFixed(1)} MiB)${cpuText}`);
+    }
+    if (results.length >= 2) {
+      const cpuText = cpuMessages > 0 ? `, CPU per delivery ${(cpu[0]! / cpu[1]!).toFixed(2)}×` : '';
+      console.log(`round ${round}: ${systems[0]}/${systems[1]} heap per client ${(results[0]! / results[1]!).toFixed(2)}×${cpuText}`);
+    }
   }
-  const [first, second] = [...results.values()];
-  if (first !== undefined && second !== undefined) console.log(`ratio ${systems[0]}/${systems[1]}: ${(first / second).toFixed(2)}×`);
   process.exit(0);
 }
