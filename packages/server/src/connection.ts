@@ -53,6 +53,11 @@ function uncorkAll(): void {
   corked.clear();
 }
 
+/** The TCP socket under a `ws` socket (its `_socket`); undefined for a socket without one (in memory). */
+export function wireOf(socket: WebSocket): { bytesRead?: number; bytesWritten?: number } | undefined {
+  return (socket as unknown as { _socket?: { bytesRead?: number; bytesWritten?: number } | null })._socket ?? undefined;
+}
+
 /** Shared empty sets until a connection subscribes or watches; never written to. */
 const NO_WATCHES: Set<string> = new Set();
 export const NO_PATTERNS: Set<string> = new Set();
@@ -127,8 +132,26 @@ export class Connection {
     this.#running = false;
   }
 
-  /** Heartbeat: whether anything (a frame, a pong) came since the last tick. */
+  /** Heartbeat: whether a frame (or, on a socket without a wire, a pong) came since the last tick. */
   heard = false;
+  /** Heartbeat: the TCP socket's bytes read at the last tick. */
+  #bytesReadAtTick = 0;
+
+  /**
+   * Heartbeat: whether anything came since the last tick, and a new count from now: a frame, or
+   * on a `ws` socket any bytes on its TCP socket (its pongs: the router needs no `pong` listener
+   * per socket, which would grow every socket's listener table past its first size).
+   */
+  takeHeard(): boolean {
+    let heard = this.heard;
+    this.heard = false;
+    const read = wireOf(this.socket)?.bytesRead;
+    if (typeof read === 'number' && read !== this.#bytesReadAtTick) {
+      this.#bytesReadAtTick = read;
+      heard = true;
+    }
+    return heard;
+  }
   /** Heartbeat: whole intervals without a word, in ms, counted from the first tick after the last one. */
   silentMs = 0;
   readonly #maxBufferedBytes: number;
@@ -208,7 +231,7 @@ export class Connection {
 
   /** Bytes read and written on this connection's TCP socket so far (ws keeps it in `_socket`). */
   wireBytes(): { read: number; written: number } {
-    const raw = (this.socket as unknown as { _socket?: { bytesRead?: number; bytesWritten?: number } })._socket;
+    const raw = wireOf(this.socket);
     return { read: raw?.bytesRead ?? 0, written: raw?.bytesWritten ?? 0 };
   }
 

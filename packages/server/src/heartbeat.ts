@@ -2,7 +2,8 @@
  * The router's side of heartbeats: every interval, each connection that was silent for the timeout
  * is dropped, and the others get a WebSocket ping (browsers and ws answer it without the app).
  * Silence is counted in whole intervals from the first tick after the last word (any frame or
- * pong), so a client is cut between the timeout and the timeout plus one interval, never before.
+ * pong: on a `ws` socket, any bytes read from its TCP socket), so a client is cut between the
+ * timeout and the timeout plus one interval, never before.
  */
 import type { Connection } from './connection.js';
 
@@ -16,12 +17,8 @@ export function startHeartbeat(
   if (intervalMs <= 0) return () => {};
   const timer = setInterval(() => {
     for (const connection of connections.values()) {
-      if (connection.heard) {
-        connection.heard = false;
-        connection.silentMs = 0;
-      } else {
-        connection.silentMs += intervalMs;
-      }
+      if (connection.takeHeard()) connection.silentMs = 0;
+      else connection.silentMs += intervalMs;
       if (connection.silentMs >= timeoutMs) onSilent(connection);
       else connection.socket.ping();
     }

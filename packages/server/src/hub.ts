@@ -29,7 +29,7 @@ import {
 import type { RawData, default as WebSocket } from 'ws';
 import { Access, type AccessOptions } from './access.js';
 import type { UpgradeInfo } from './authentication.js';
-import { type ClientInfo, Connection, NO_PATTERNS } from './connection.js';
+import { type ClientInfo, Connection, NO_PATTERNS, wireOf } from './connection.js';
 import { ContractGate } from './contract-gate.js';
 import type { Engine, EngineListener, PresenceEvent, PresenceMember, RoutedMessage, StampedPublication } from './engine.js';
 export type { LocalHandler, MessageMeta } from './local-subscribers.js';
@@ -224,6 +224,8 @@ export class Hub implements EngineListener {
     this.connections.set(connection.id, connection);
     (socket as SocketWithConnection)[CONNECTION] = connection;
     for (const [event, listener] of this.#socketListeners) socket.on(event, listener);
+    // A pong shows in the TCP socket's bytes read (Connection.takeHeard); only a socket without one listens.
+    if (wireOf(socket) === undefined) socket.on('pong', this.#onPong);
     if (hello !== undefined) this.#onUpgradeHello(connection, hello);
     // Still waiting for a hello (none in the upgrade, or an `authenticate` that has not answered).
     if (connection.state !== 'hello') return;
@@ -242,7 +244,8 @@ export class Hub implements EngineListener {
     connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
   /**
    * One set of socket listeners for every connection (ws calls them with the socket as `this`),
-   * rather than four closures each: an idle connection costs a few hundred bytes less.
+   * rather than closures each: an idle connection costs a few hundred bytes less. Three, which
+   * fit a socket's first listener table (a fourth grows it by about 100 bytes).
    */
   readonly #socketListeners = ((hub: Hub) => {
     const of = (socket: WebSocket): Connection => (socket as SocketWithConnection)[CONNECTION]!;
@@ -251,9 +254,6 @@ export class Hub implements EngineListener {
         const connection = of(this);
         connection.heard = true;
         connection.serial(() => hub.#onFrame(connection, data as Buffer, isBinary));
-      }],
-      ['pong', function (this: WebSocket) {
-        of(this).heard = true;
       }],
       ['close', function (this: WebSocket, code: number, reason: Buffer) {
         hub.#onClose(of(this), code, reason.toString());
@@ -264,6 +264,11 @@ export class Hub implements EngineListener {
       }],
     ] as Array<[string, (this: WebSocket, ...args: any[]) => void]>; // any[]: the listener type ws's `on` takes
   })(this);
+
+  /** A socket without a TCP socket under it (in memory) tells its pongs. */
+  readonly #onPong = function (this: WebSocket): void {
+    (this as SocketWithConnection)[CONNECTION]!.heard = true;
+  };
 
   /** Resolves once every connection is gone. */
   async drained(): Promise<void> {
