@@ -48,7 +48,7 @@ import type { TopicStats } from './topic-budget.js';
 import { replay } from './replay.js';
 import type { RouterObserver } from './observer.js';
 import { type RequestWork, Requests } from './requests.js';
-import { ResumeTokens, pidProblem, takeOver } from './resume.js';
+import { ResumeTokens, pidProblem, resumeAtOnce, takeOver } from './resume.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
 export interface HubOptions {
@@ -450,8 +450,9 @@ export class Hub implements EngineListener {
   }
 
   /**
-   * A hello without `authenticate` or `resume` (most connects, and every one of a reconnect storm
-   * on a router without auth) is welcomed in the same tick, without a Promise.
+   * A hello without `authenticate` is welcomed in the same tick, without a Promise (inside the
+   * upgrade's cork: the welcome leaves with the 101), unless it resumes a session still open on
+   * this router. A reconnect storm's resumes (their sessions were on a router that died) are not.
    */
   #onHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): Promise<void> | void {
     const name = hello.name ?? connection.id;
@@ -471,8 +472,19 @@ export class Hub implements EngineListener {
     }
     connection.name = name;
     if (hello.info !== undefined) connection.info = { codec: connection.codec.name, text: hello.info };
-    if (this.options.access.authenticate === undefined && hello.resume === undefined) return this.#welcome(connection);
+    if (this.options.access.authenticate === undefined && (hello.resume === undefined || this.#resumeAtOnce(connection, hello))) return this.#welcome(connection);
     return this.#admitHello(connection, hello);
+  }
+
+  /** A resume without `authenticate` that takes nothing over: done here, or false for #admitHello. */
+  #resumeAtOnce(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): boolean {
+    const id = this.#resume.verify(hello.resume!, undefined);
+    if (id !== undefined) {
+      if (!resumeAtOnce(id, connection, this.connections)) return false;
+      this.logger.log('debug', 'session resumed', { id });
+    }
+    if (hello.name === undefined) connection.name = connection.id;
+    return true;
   }
 
   async #admitHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): Promise<void> {

@@ -109,6 +109,21 @@ interface Session {
 const TAKEOVER_CLOSE_MS = 1000;
 
 /**
+ * Gives `connection` the resumed id at once when no connection of this router holds it (the
+ * session was on a router that died, or closed here already: every resume of a reconnect storm),
+ * so that the hello needs no wait. Returns false, changing nothing, when one holds it: then
+ * {@link takeOver} closes that one first.
+ */
+export function resumeAtOnce<C extends Session>(id: string, connection: C, connections: Map<string, C>): boolean {
+  if (id === connection.id) return true;
+  if (connections.has(id)) return false;
+  connections.delete(connection.id);
+  connection.id = id;
+  connections.set(id, connection);
+  return true;
+}
+
+/**
  * Gives `connection` the resumed id. A connection of this router holding that id still (a socket
  * whose loss the router has not noticed yet) is closed with 4003 `SESSION_RESUMED`, and its engine
  * cleanup (unsubscribes, presence leaves) finishes before the new connection goes on, so that none

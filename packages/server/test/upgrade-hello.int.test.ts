@@ -21,6 +21,40 @@ async function refusedWith(url: string, entries: string[]): Promise<{ code: numb
   return { code: close.code, error: codeOf(close.reason), frames: frames.length };
 }
 
+const SECRET = 'a resume secret of the cluster';
+
+/**
+ * A router on a server of the test's own, recording what the router's side writes to each upgraded
+ * socket (its `_write`/`_writev` calls, in order): `writes` of the last socket upgraded.
+ */
+async function recordingRouter(options: Parameters<typeof startRouter>[0] = {}): Promise<{ router: Awaited<ReturnType<typeof startRouter>>; writes: string[][]; [Symbol.asyncDispose](): Promise<void> }> {
+  const server = createServer();
+  const sockets: string[][][] = [];
+  // Registered before the router's listener: records what the router's side writes to the socket.
+  server.on('upgrade', (_request, socket: Socket & { _write: Socket['_write']; _writev: NonNullable<Socket['_writev']> }) => {
+    const writes: string[][] = [];
+    sockets.push(writes);
+    const write = socket._write.bind(socket);
+    const writev = socket._writev.bind(socket);
+    socket._write = (chunk, encoding, callback) => (writes.push([String(chunk)]), write(chunk, encoding, callback));
+    socket._writev = (chunks, callback) => (writes.push(chunks.map((c) => String(c.chunk))), writev(chunks, callback));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const router = await startRouter({ ...options, server, path: '/herald' });
+  return {
+    router,
+    get writes() {
+      return sockets[sockets.length - 1] ?? [];
+    },
+    async [Symbol.asyncDispose]() {
+      await router.close();
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
 function tokenAuthenticate(seen: AuthContext[] = []): (ctx: AuthContext) => Identity {
   return (ctx) => {
     seen.push(ctx);
@@ -52,29 +86,63 @@ describe('a hello in the upgrade request', () => {
   });
 
   it('leaves in the same write as the 101 (the socket is corked across handleUpgrade)', async () => {
-    const server = createServer();
-    const writes: string[][] = [];
-    // Registered before the router's listener: records what the router's side writes to the socket.
-    server.on('upgrade', (_request, socket: Socket & { _write: Socket['_write']; _writev: NonNullable<Socket['_writev']> }) => {
-      const write = socket._write.bind(socket);
-      const writev = socket._writev.bind(socket);
-      socket._write = (chunk, encoding, callback) => (writes.push([String(chunk)]), write(chunk, encoding, callback));
-      socket._writev = (chunks, callback) => (writes.push(chunks.map((c) => String(c.chunk))), writev(chunks, callback));
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    try {
-      await using router = await startRouter({ server, path: '/herald' });
-      await using raw = await RawClient.openWithHello(router.url, { name: 'Spock' });
-      expect((await raw.next()).type).toBe('welcome');
-      expect(writes).toHaveLength(1);
-      const [first] = writes;
-      expect(first![0]).toMatch(/^HTTP\/1\.1 101 /);
-      expect(first!.slice(1).join('')).toContain('"type":"welcome"');
-    } finally {
-      server.close();
-      server.closeAllConnections();
-    }
+    await using recorded = await recordingRouter();
+    await using raw = await RawClient.openWithHello(recorded.router.url, { name: 'Spock' });
+    expect((await raw.next()).type).toBe('welcome');
+    expect(recorded.writes).toHaveLength(1);
+    const [first] = recorded.writes;
+    expect(first![0]).toMatch(/^HTTP\/1\.1 101 /);
+    expect(first!.slice(1).join('')).toContain('"type":"welcome"');
+  });
+
+  it("a resume whose session is not open on this router (a reconnect storm's) is welcomed in the 101's write too, with its id", async () => {
+    // The session was on router A, which died: on router B (same resumeSecret) nothing is taken over.
+    await using a = await startRouter({ resumeSecret: SECRET });
+    const first = await RawClient.openWithHello(a.url, { name: 'Sulu' });
+    const welcome = await first.next();
+    if (welcome.type !== 'welcome') throw new Error('no welcome');
+    first.socket.terminate();
+    await first.closed;
+    await using recorded = await recordingRouter({ resumeSecret: SECRET });
+    await using again = await RawClient.openWithHello(recorded.router.url, { name: 'Sulu', resume: welcome.resume });
+    expect(await again.next()).toMatchObject({ type: 'welcome', id: welcome.id, name: 'Sulu', resume: welcome.resume });
+    expect(recorded.writes).toHaveLength(1);
+    expect(recorded.writes[0]![0]).toMatch(/^HTTP\/1\.1 101 /);
+    expect(recorded.writes[0]!.slice(1).join('')).toContain(`"id":"${welcome.id}"`);
+    expect(recorded.router.clients().map((c) => [c.id, c.name])).toEqual([[welcome.id, 'Sulu']]);
+  });
+
+  it('a resume token that does not verify here starts a new session, in the same write, named after its new id', async () => {
+    await using a = await startRouter(); // another, random, secret
+    const first = await RawClient.openWithHello(a.url, {});
+    const welcome = await first.next();
+    if (welcome.type !== 'welcome') throw new Error('no welcome');
+    first.socket.terminate();
+    await first.closed;
+    await using recorded = await recordingRouter();
+    await using again = await RawClient.openWithHello(recorded.router.url, { resume: welcome.resume });
+    const fresh = await again.next();
+    if (fresh.type !== 'welcome') throw new Error('no welcome');
+    expect(fresh.id).not.toBe(welcome.id);
+    expect(fresh.name).toBe(fresh.id);
+    expect(recorded.writes).toHaveLength(1);
+  });
+
+  it('a resume of a session still open on this router waits for the takeover: the stale socket is closed 4003 first', async () => {
+    await using recorded = await recordingRouter();
+    await using stale = await RawClient.openWithHello(recorded.router.url, { name: 'Rand' });
+    const welcome = await stale.next();
+    if (welcome.type !== 'welcome') throw new Error('no welcome');
+    stale.send({ type: 'subscribe', id: 1, pattern: 'deck.*' });
+    expect((await stale.next()).type).toBe('subscribed');
+    const order: string[] = [];
+    void stale.closed.then((close) => order.push(`stale closed ${close.code}`));
+    await using again = await RawClient.openWithHello(recorded.router.url, { name: 'Rand', resume: welcome.resume });
+    const resumed = await again.next();
+    order.push(resumed.type);
+    expect(resumed).toMatchObject({ type: 'welcome', id: welcome.id, name: 'Rand' });
+    expect(order).toEqual([`stale closed ${CloseCode.SESSION_RESUMED}`, 'welcome']);
+    expect(recorded.router.clients().map((c) => [c.id, c.subscriptions])).toEqual([[welcome.id, []]]);
   });
 
   it('goes through authenticate: the identity and its permissions apply, the token is kept out of the headers it sees', async () => {
