@@ -23,7 +23,6 @@ import {
   TimeoutError,
   VERBOSE_ERRORS,
   type WelcomeMsg,
-  assertNever,
   encodeTextFrame,
   methodProblem,
   patternProblem,
@@ -174,6 +173,14 @@ const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError };
 
 /** Reconnecting's defaults, shared by every client that does not set its own. */
 const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = { minDelayMs: 500, maxDelayMs: 10_000, maxAttempts: Number.POSITIVE_INFINITY };
+
+/** The router's messages that answer one of this client's requests, found by their id. */
+type Reply = Extract<
+  ServerMessage,
+  {
+    type: 'subscribed' | 'unsubscribed' | 'publish_ack' | 'presence_unwatched' | 'pong' | 'refreshed' | 'handled' | 'unhandled' | 'methods' | 'response' | 'response_error';
+  }
+>;
 
 /**
  * {@link connect} with `defaultCodec` when the options name none: each entry point picks its own
@@ -607,19 +614,6 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         if (message.more !== true) this.#outbox.take(message.id)?.resolve({ ...message, members: earlier });
         return;
       }
-      case 'subscribed':
-      case 'unsubscribed':
-      case 'publish_ack':
-      case 'presence_unwatched':
-      case 'pong':
-      case 'refreshed':
-      case 'handled':
-      case 'unhandled':
-      case 'methods':
-      case 'response':
-      case 'response_error':
-        this.#outbox.take(message.id)?.resolve(message);
-        return;
       case 'request':
         if (this.#provider !== undefined) this.#provider.onRequest(message);
         else this.#link.send(encodeTextFrame({ type: 'response_error', id: message.id, code: 'NO_HANDLER', message: 'this client handles no methods' }));
@@ -633,8 +627,13 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       case 'revoked':
         this.#onRevoked(message);
         return;
-      default:
-        assertNever(message);
+      default: {
+        // Every other message answers a request of this client by its id (subscribed, publish_ack,
+        // pong, response...); the type names them all, so that a new message type is not
+        // forgotten here.
+        const reply: Reply = message;
+        this.#outbox.take(reply.id)?.resolve(reply);
+      }
     }
   }
 
