@@ -11,19 +11,8 @@ export const MAX_TOPIC_LENGTH = 256;
  * a string of at most `max` units has at most `max` code points, one of more than `2 × max` more.
  */
 export function exceedsCodePoints(text: string, max: number): boolean {
-  if (text.length <= max) return false;
-  if (text.length > 2 * max) return true;
-  let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A high surrogate followed by a low one is one code point (a lone surrogate counts as one).
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-    if (++count > max) return true;
-  }
-  return false;
+  // A string's iterator yields code points (a lone surrogate as one of its own).
+  return text.length > max && (text.length > 2 * max || [...text].length > max);
 }
 
 /** Matches exactly one segment in a pattern. */
@@ -38,26 +27,28 @@ const TOPIC_RE = new RegExp(`^${SEGMENT}(?:\\.${SEGMENT})*$`, 'u');
 const PATTERN_SEGMENT = `(?:${SEGMENT}|\\*)`;
 const PATTERN_RE = new RegExp(`^(?:${PATTERN_SEGMENT}(?:\\.${PATTERN_SEGMENT})*(?:\\.>)?|>)$`, 'u');
 
-/** Why `topic` is not a valid topic, or undefined when it is. */
-export function topicProblem(topic: unknown): string | undefined {
-  if (typeof topic !== 'string') return VERBOSE_ERRORS ? 'a topic must be a string' : '';
-  if (topic.length === 0) return VERBOSE_ERRORS ? 'a topic must not be empty' : '';
-  if (exceedsCodePoints(topic, MAX_TOPIC_LENGTH)) return VERBOSE_ERRORS ? `a topic must be at most ${MAX_TOPIC_LENGTH} characters (code points)` : '';
-  if (!TOPIC_RE.test(topic)) {
-    return VERBOSE_ERRORS ? `"${topic}" is not a topic: use dot-separated segments without '*', '>', spaces or control characters` : '';
+/** Why `name` is not a valid topic or pattern (`what`), matched by `re`, or undefined when it is. */
+function nameProblem(name: unknown, what: 'topic' | 'pattern', re: RegExp): string | undefined {
+  if (typeof name !== 'string') return VERBOSE_ERRORS ? `a ${what} must be a string` : '';
+  if (name.length === 0) return VERBOSE_ERRORS ? `a ${what} must not be empty` : '';
+  if (exceedsCodePoints(name, MAX_TOPIC_LENGTH)) return VERBOSE_ERRORS ? `a ${what} must be at most ${MAX_TOPIC_LENGTH} characters (code points)` : '';
+  if (!re.test(name)) {
+    if (!VERBOSE_ERRORS) return '';
+    return what === 'topic'
+      ? `"${name}" is not a topic: use dot-separated segments without '*', '>', spaces or control characters`
+      : `"${name}" is not a pattern: '*' must be a whole segment and '>' only the last one`;
   }
   return undefined;
 }
 
+/** Why `topic` is not a valid topic, or undefined when it is. */
+export function topicProblem(topic: unknown): string | undefined {
+  return nameProblem(topic, 'topic', TOPIC_RE);
+}
+
 /** Why `pattern` is not a valid pattern, or undefined when it is. */
 export function patternProblem(pattern: unknown): string | undefined {
-  if (typeof pattern !== 'string') return VERBOSE_ERRORS ? 'a pattern must be a string' : '';
-  if (pattern.length === 0) return VERBOSE_ERRORS ? 'a pattern must not be empty' : '';
-  if (exceedsCodePoints(pattern, MAX_TOPIC_LENGTH)) return VERBOSE_ERRORS ? `a pattern must be at most ${MAX_TOPIC_LENGTH} characters (code points)` : '';
-  if (!PATTERN_RE.test(pattern)) {
-    return VERBOSE_ERRORS ? `"${pattern}" is not a pattern: '*' must be a whole segment and '>' only the last one` : '';
-  }
-  return undefined;
+  return nameProblem(pattern, 'pattern', PATTERN_RE);
 }
 
 /** Why `method` is not a valid method name (same rules as topics), or undefined when it is. */
