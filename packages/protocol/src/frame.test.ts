@@ -217,6 +217,15 @@ describe('bad frames', () => {
     ['presence_leave without reason', '{"type":"presence_leave","topic":"a","member":{"id":"c","name":"n","connectedAt":1}}', ErrorCode.PROTOCOL_INVALID_MESSAGE],
     ['error without code', '{"type":"error","id":6,"message":"m"}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 6],
     ['pong with payload', '{"type":"pong","id":7}\n', ErrorCode.PROTOCOL_INVALID_MESSAGE, 7],
+    ['message from a peer with a numeric name', '{"type":"message","topic":"a","epoch":"e","offset":1,"at":1,"from":{"id":"c","name":1}}\nx', ErrorCode.PROTOCOL_INVALID_MESSAGE],
+    ['message from an array', '{"type":"message","topic":"a","epoch":"e","offset":1,"at":1,"from":["c","n"]}\nx', ErrorCode.PROTOCOL_INVALID_MESSAGE],
+    ['presence_join with an infinite-looking connectedAt', '{"type":"presence_join","topic":"a","member":{"id":"c","name":"n","connectedAt":"1"}}', ErrorCode.PROTOCOL_INVALID_MESSAGE],
+    ['request with a caller whose info is a number', '{"type":"request","id":8,"method":"m","caller":{"id":"c","name":"n","info":1},"timeout":1}\nx', ErrorCode.PROTOCOL_INVALID_MESSAGE, 8],
+    ['methods with a provider missing its name', '{"type":"methods","id":9,"methods":[{"method":"m","providers":[{"id":"c"}]}]}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 9],
+    ['methods with providers as an object', '{"type":"methods","id":10,"methods":[{"method":"m","providers":{}}]}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 10],
+    ['methods with an entry missing its method', '{"type":"methods","id":11,"methods":[{"providers":[]}]}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 11],
+    ['methods with null for an entry', '{"type":"methods","id":12,"methods":[null]}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 12],
+    ['subscribed with a numeric gap', '{"type":"subscribed","id":13,"pattern":"a","at":1,"gaps":[1]}', ErrorCode.PROTOCOL_INVALID_MESSAGE, 13],
   ];
 
   it.each(SERVER_BAD)('decodeServerFrame: %s', (_label, input, code, id) => {

@@ -23,9 +23,10 @@ const LF = 10;
  * Field kinds, one letter each: `s` string, `i` request id (safe non-negative integer), `n` finite
  * number, `u` safe non-negative integer, `b` boolean, `p` peer {id, name}, `c` caller {id, name,
  * info?}, `m` a MemberWire, `M` MemberWire[], `t` MethodWire[] (methods), `S` string[], `P`
- * Position[] ([topic, epoch, offset] tuples). A trailing `?` makes the field optional.
+ * Position[] ([topic, epoch, offset] tuples); inside those, `o` a method entry {method, providers}
+ * and `A` an array of peers. A trailing `?` makes the field optional.
  */
-type FieldKind = 's' | 'i' | 'n' | 'u' | 'b' | 'p' | 'c' | 'm' | 'M' | 't' | 'S' | 'P';
+type FieldKind = 's' | 'i' | 'n' | 'u' | 'b' | 'p' | 'c' | 'm' | 'M' | 't' | 'S' | 'P' | 'o' | 'A';
 type FieldSpec = FieldKind | `${FieldKind}?`;
 interface MessageSpec {
   /** Each field's kind, by field name. */
@@ -203,14 +204,10 @@ function decodeHeader(
   if (messageSpec === undefined) {
     return fail('PROTOCOL_UNKNOWN_TYPE', VERBOSE_ERRORS ? `unknown message type "${type.slice(0, 64)}"` : type.slice(0, 64), id);
   }
-  const rules = messageSpec.rules;
-  for (let i = 0; i < rules.length; i++) {
-    const { name, kind, optional } = rules[i]!;
-    const value = fields[name];
-    if (value === undefined ? !optional : !fieldValid(value, kind)) {
-      const subject = `${type}.${name}`;
-      return fail('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `${subject} ${value === undefined ? 'is required' : `must be ${KIND_TEXT[kind]}`}` : subject, id);
-    }
+  const bad = badField(fields, messageSpec.rules);
+  if (bad !== undefined) {
+    const subject = `${type}.${bad.name}`;
+    return fail('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `${subject} ${fields[bad.name] === undefined ? 'is required' : `must be ${KIND_TEXT[bad.kind]}`}` : subject, id);
   }
   if (messageSpec.payload && payload === undefined) {
     return fail('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `${type} needs a payload after the header line` : type, id);
@@ -249,7 +246,30 @@ const KIND_TEXT: Readonly<Record<FieldKind, string>> = {
   P: 'an array of [topic, epoch, offset]',
   m: 'a member {id, name, info?, connectedAt}',
   M: 'an array of members',
+  o: '{method, providers}',
+  A: 'an array of {id, name}',
 };
+
+/** The first of `rules` that `fields` breaks (a required field missing, or one of another kind). */
+function badField(fields: Record<string, unknown>, rules: readonly FieldRule[]): FieldRule | undefined {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    const value = fields[rule.name];
+    if (value === undefined ? !rule.optional : !fieldValid(value, rule.kind)) return rule;
+  }
+  return undefined;
+}
+
+/** The objects inside messages, by kind: a peer, a caller, a member, a method entry. */
+const OBJECT_RULES: Readonly<Partial<Record<FieldKind, readonly FieldRule[]>>> = {
+  p: /* @__PURE__ */ spec('id name').rules,
+  c: /* @__PURE__ */ spec('id name info:s?').rules,
+  m: /* @__PURE__ */ spec('id name info:s? connectedAt:n').rules,
+  o: /* @__PURE__ */ spec('method providers:A').rules,
+};
+
+/** The kind of the items of each array kind. */
+const ITEM_KIND: Readonly<Partial<Record<FieldKind, FieldKind>>> = { M: 'm', t: 'o', S: 's', A: 'p' };
 
 /** Whether a present field's value is of its kind. */
 function fieldValid(value: unknown, kind: FieldKind): boolean {
@@ -263,38 +283,12 @@ function fieldValid(value: unknown, kind: FieldKind): boolean {
       return typeof value === 'number' && Number.isFinite(value);
     case 'b':
       return typeof value === 'boolean';
-    case 'p':
-      return isPeer(value);
-    case 'c':
-      return isPeer(value) && hasOptionalString(value, 'info');
-    case 't':
-      return Array.isArray(value) && value.every(isMethod);
-    case 'S':
-      return Array.isArray(value) && value.every((item) => typeof item === 'string');
     case 'P':
       return Array.isArray(value) && value.every(isPosition);
-    case 'm':
-      return isMember(value);
-    case 'M':
-      return Array.isArray(value) && value.every(isMember);
   }
-}
-
-function isPeer(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const peer = value as Record<string, unknown>;
-  return typeof peer.id === 'string' && typeof peer.name === 'string';
-}
-
-function hasOptionalString(value: unknown, key: string): boolean {
-  const field = (value as Record<string, unknown>)[key];
-  return field === undefined || typeof field === 'string';
-}
-
-function isMember(value: unknown): boolean {
-  if (!isPeer(value) || !hasOptionalString(value, 'info')) return false;
-  const { connectedAt } = value as Record<string, unknown>;
-  return typeof connectedAt === 'number' && Number.isFinite(connectedAt);
+  const item = ITEM_KIND[kind];
+  if (item !== undefined) return Array.isArray(value) && value.every((entry) => fieldValid(entry, item));
+  return typeof value === 'object' && value !== null && badField(value as Record<string, unknown>, OBJECT_RULES[kind]!) === undefined;
 }
 
 function isPosition(value: unknown): boolean {
@@ -305,10 +299,4 @@ function isPosition(value: unknown): boolean {
     typeof value[1] === 'string' &&
     isRequestId(value[2])
   );
-}
-
-function isMethod(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const entry = value as Record<string, unknown>;
-  return typeof entry.method === 'string' && Array.isArray(entry.providers) && entry.providers.every(isPeer);
 }
