@@ -18,7 +18,9 @@
 import { VERBOSE_ERRORS } from './errors.js';
 import { FORBIDDEN_KEYS, jsonTreeProblem } from './payload-guard.js';
 // The fast walk in Node builds, the compact reference walk in browser builds (superjson-fast.ts).
-import { jsonNestsTooDeepOrHasPrototypeKey } from '#superjson-fast';
+// Browser builds have no annotation applier (`untransformer` undefined): the guard's code that
+// applies annotations as it checks them is then dropped from the page.
+import { jsonNestsTooDeepOrHasPrototypeKey, untransformer } from '#superjson-fast';
 
 /** Limits of the guard (PROTOCOL.md, section 4). */
 export interface SuperjsonGuardLimits {
@@ -102,7 +104,11 @@ export type ApplyAnnotation = (type: string | [string, string], json: unknown) =
 export interface GuardOptions {
   /** The payload text the envelope was parsed from (unused: scanning it costs more than the walk). */
   text?: string;
-  /** Converts each annotated value in place, in superjson's order, as the guard accepts it. */
+  /**
+   * Converts each annotated value in place, in superjson's order, as the guard accepts it (the
+   * codec's annotation applier, superjson-untransform.ts). Not in browser builds, which have no
+   * applier: there the guard only checks, and superjson's `deserialize` converts.
+   */
   apply?: ApplyAnnotation;
 }
 
@@ -137,7 +143,7 @@ export function plainEnvelopeProblem(envelope: unknown, maxDepth: number): undef
 export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits: SuperjsonGuardLimits, options: GuardOptions = {}): GuardResult {
   const { maxDepth, maxAnnotations, maxWorkPerByte, maxBigIntLength } = limits;
   const budget = maxWorkPerByte * bytes;
-  const apply = options.apply;
+  const apply = untransformer === undefined ? undefined : options.apply;
   let work = 0;
   /** The JSON as parsed, then as converted (with `apply`). */
   let root: unknown;
@@ -236,7 +242,7 @@ export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits:
     const path = toPath([], text as string);
     let node = root;
     for (let i = 0; i < path.length; i++) {
-      if (sources.has(node)) node = sources.get(node);
+      if (apply !== undefined && sources.has(node)) node = sources.get(node);
       const kind = conversion(node);
       const key = path[i]!;
       node = child(node, key);
