@@ -102,9 +102,9 @@ export const SERVER_MESSAGE_SPECS: Readonly<Record<ServerMessageType, MessageSpe
   revoked: /* @__PURE__ */ spec('operation subject reason'),
 };
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 // ignoreBOM keeps a leading BOM, so bytes and text refuse it alike (JSON.parse does).
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Encodes one message as a frame: a string, or bytes when the payload is bytes. */
 export function encodeFrame(message: AnyMessage): RawPayload {
