@@ -18,6 +18,11 @@ import type { Measurement, RunContext } from '../context.js';
 import { processesCpuMs } from '../external-process.js';
 
 const TOPIC = 'bench.storm';
+/**
+ * `HERALD_BENCH_HELLO_IN_UPGRADE=0` gives the storm's clients `helloInUpgrade: false` (the hello
+ * as a first frame): the A/B of bench/README's "Connect path". Default: the client's default.
+ */
+const HELLO_IN_UPGRADE = process.env.HERALD_BENCH_HELLO_IN_UPGRADE === '0' ? { helloInUpgrade: false } : {};
 
 
 export function stormCase(clients: number): string {
@@ -56,7 +61,10 @@ export function eventWaiter(timedOut: () => string, failed: () => Error | undefi
 export async function runStorm(ctx: RunContext, label: string): Promise<Measurement[]> {
   const total = ctx.options.quick ? 600 : 5000;
   await using redis = await startRedisServer({ own: true });
-  const env = { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: 'storm:', HERALD_NO_ADDRESS_LIMITS: '1' };
+  // One resume secret for the three routers, as a cluster has (README, "A cluster"): a
+  // moved client's `hello.resume` verifies on the router it lands on and keeps its id. Without it
+  // (runs before 2026-12-07 07:00) every resume failed verification and started a new session.
+  const env = { HERALD_REDIS_URL: redis.url, HERALD_REDIS_PREFIX: 'storm:', HERALD_NO_ADDRESS_LIMITS: '1', HERALD_RESUME_SECRET: 'herald bench storm resume secret' };
   const nodes = await Promise.all(['a', 'b', 'c'].map((name) => spawnRouter(0, { ...env, HERALD_ROUTER_NAME: name })));
   const urls = nodes.map((node) => node.url);
   const clients: Client[] = [];
@@ -73,7 +81,7 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
       // Each client starts at its own router; after a drop it tries the next one. The list keeps
       // its order (`randomizeUrls: false`): shuffled, two thirds of A's clients would start on B or
       // C and get the missed message live, with no recovery to count.
-      const client = await connect([...urls.slice(home), ...urls.slice(0, home)], { name: `c${i}`, randomizeUrls: false });
+      const client = await connect([...urls.slice(home), ...urls.slice(0, home)], { name: `c${i}`, randomizeUrls: false, ...HELLO_IN_UPGRADE });
       clients.push(client);
       if (home === 0) victims.add(i);
       const subscription = await client.subscribe(TOPIC, (data) => {
@@ -93,8 +101,10 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
     await publisher.publish(TOPIC, { n: 1 });
     await until(() => received >= total, 120_000);
 
-    ctx.log(`${label}: SIGKILL router a (${victims.size} clients)`);
+    const idsBefore = new Map([...victims].map((i) => [i, clients[i]!.id]));
     const survivors = nodes.slice(1);
+    // The pids and the monotonic clock (perf's `-k mono`) let a profile keep the storm window only.
+    ctx.log(`${label}: SIGKILL router a (${victims.size} clients); survivors' pids ${survivors.map((node) => node.child.pid).join(',')}, at ${monotonicSeconds()}`);
     const cpuBefore = processesCpuMs(survivors.map((node) => node.child.pid!));
     const killedAt = performance.now();
     await nodes[0]!.kill();
@@ -102,18 +112,26 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
     await until(() => missedOnA >= victims.size && received >= 2 * total, 120_000);
     const stormMs = performance.now() - killedAt;
     const cpu = processesCpuMs(survivors.map((node) => node.child.pid!)) - cpuBefore;
+    ctx.log(`${label}: all back at ${monotonicSeconds()}`);
     if (gaps > 0) throw new Error(`storm: ${gaps} clients recovered with a gap`);
+    // Moved clients whose session resumed (same id on the new router): all of them, with the shared secret.
+    const resumed = [...idsBefore].filter(([i, id]) => clients[i]!.id === id).length;
     return [
       {
         scenario: 'storm',
         case: stormCase(total),
         system: 'herald',
         figures: { stormMs, reconnected: victims.size, routerCpuUsPerClient: (cpu * 1000) / victims.size, missedDelivered: missedOnA },
-        details: { received, missedOnA, recoveryEvents: recoveredOnA },
+        details: { received, missedOnA, recoveryEvents: recoveredOnA, resumed },
       },
     ];
   } finally {
     await Promise.all(clients.map((client) => client.close()));
     await Promise.all(nodes.map((node) => node.kill()));
   }
+}
+
+/** CLOCK_MONOTONIC in seconds, as `perf record -k mono` stamps its samples. */
+function monotonicSeconds(): string {
+  return (Number(process.hrtime.bigint() / 1000n) / 1e6).toFixed(6);
 }
