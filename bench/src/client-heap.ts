@@ -1,6 +1,6 @@
 /**
  * Heap per subscribed client: `node --expose-gc dist/client-heap.js [--clients N] [--systems a,b]
- * [--cpu MESSAGES] [--rounds R]`.
+ * [--cpu MESSAGES [--sliding]] [--rounds R]`.
  * For each system, starts its server in a child process (so that only the clients' heap is in this
  * one), connects N clients, subscribes each to one topic, lets the server publish a few messages
  * that every client receives, then reports V8's heapUsed after full GCs, per client, against the
@@ -11,7 +11,9 @@
  * With `--cpu`, the same clients then receive that many more 200-byte messages, published in
  * windows of 32 (the next window once every client has the last), and the script reports this
  * process's CPU per delivery (`process.cpuUsage()`: every thread, V8's GC helpers included; the
- * server's CPU is in the other process), `--rounds` times, systems alternating. One process with
+ * server's CPU is in the other process), `--rounds` times, systems alternating. `--sliding`: 32
+ * messages in flight instead, one more published as each reaches every client, as the fan-out
+ * scenario publishes. One process with
  * all the clients is one of the fan-out scenario's subscriber processes, without the router's
  * share of the machine in the figure.
  */
@@ -35,8 +37,9 @@ async function serve(system: SystemName): Promise<void> {
   const adapter = await loadSystem(system);
   const server: BenchServer = await adapter.startServer({ onError: (error) => console.error('server:', error) });
   process.send!({ type: 'ready', url: server.url } satisfies FromServer);
+  let seq = 0;
   process.on('message', (command: ToServer) => {
-    for (let seq = 1; seq <= command.count; seq++) server.publish(TOPIC, makePayload(seq, 200));
+    for (let i = 0; i < command.count; i++) server.publish(TOPIC, makePayload(++seq, 200));
     process.send!({ type: 'published' } satisfies FromServer);
   });
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
@@ -53,7 +56,7 @@ async function heapAfterGc(): Promise<number> {
 }
 
 /** Heap bytes per client of `system`, `clients` clients subscribed to one topic. */
-async function measure(system: SystemName, clients: number, cpuMessages: number): Promise<{ perClient: number; total: number; cpuUsPerDelivery: number }> {
+async function measure(system: SystemName, clients: number, cpuMessages: number, sliding: boolean): Promise<{ perClient: number; total: number; cpuUsPerDelivery: number }> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', system], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = (type: FromServer['type']): Promise<FromServer> =>
     new Promise((resolve, reject) => {
@@ -71,8 +74,15 @@ async function measure(system: SystemName, clients: number, cpuMessages: number)
     let received = 0;
     let expected = clients * WARM_MESSAGES;
     let allReceived: (() => void) | undefined;
-    const onMessage = (): void => {
+    /** Sliding mode: per seq (mod 4096), how many clients have it; each complete seq lets one more go. */
+    const counts = new Int32Array(4096);
+    let onComplete: (() => void) | undefined;
+    const onMessage = (data: { seq: number }): void => {
       if (++received === expected) allReceived?.();
+      if (onComplete !== undefined && ++counts[data.seq % 4096]! === clients) {
+        counts[data.seq % 4096] = 0;
+        onComplete();
+      }
     };
     const before = await heapAfterGc();
     const opened: BenchClient[] = [];
@@ -87,7 +97,24 @@ async function measure(system: SystemName, clients: number, cpuMessages: number)
     let cpuUsPerDelivery = Number.NaN;
     if (cpuMessages > 0) {
       const start = process.cpuUsage();
-      for (let sent = 0; sent < cpuMessages; sent += WINDOW) {
+      if (sliding) {
+        // WINDOW messages in flight, one more published as each reaches every client (as the fan-out scenario does).
+        let sent = Math.min(WINDOW, cpuMessages);
+        let completed = 0;
+        const done = new Promise<void>((resolve) => {
+          onComplete = () => {
+            if (++completed === cpuMessages) resolve();
+            else if (sent < cpuMessages) {
+              sent++;
+              child.send({ type: 'publish', count: 1 } satisfies ToServer);
+            }
+          };
+        });
+        child.send({ type: 'publish', count: sent } satisfies ToServer);
+        await done;
+        onComplete = undefined;
+      }
+      for (let sent = 0; !sliding && sent < cpuMessages; sent += WINDOW) {
         const count = Math.min(WINDOW, cpuMessages - sent);
         const target = received + count * clients;
         const windowDone = new Promise<void>((resolve) => (allReceived = resolve));
@@ -118,13 +145,14 @@ if (process.argv[2] === '--serve') {
   const clients = Number(valueOf('--clients') ?? 500);
   const cpuMessages = Number(valueOf('--cpu') ?? 0);
   const rounds = Number(valueOf('--rounds') ?? 1);
+  const sliding = args.includes('--sliding');
   const systems = (valueOf('--systems') ?? 'herald,ws-superjson-corked').split(',');
   for (let round = 1; round <= rounds; round++) {
     const results: number[] = [];
     const cpu: number[] = [];
     for (const system of systems) {
       if (!isSystemName(system)) throw new Error(`unknown system "${system}"`);
-      const { perClient, total, cpuUsPerDelivery } = await measure(system, clients, cpuMessages);
+      const { perClient, total, cpuUsPerDelivery } = await measure(system, clients, cpuMessages, sliding);
       results.push(perClient);
       cpu.push(cpuUsPerDelivery);
       const cpuText = cpuMessages > 0 ? `; ${cpuUsPerDelivery.toFixed(2)} µs of CPU per delivery` : '';
