@@ -121,13 +121,16 @@ export interface HeraldErrorOptions {
   retryAfterMs?: number;
 }
 
-/** Base class of every error Herald throws or rejects with. */
+/**
+ * Base class of every error Herald throws or rejects with. (Fields the constructors assign are
+ * `declare`d: no class-field definitions before the assignments, in pages too.)
+ */
 export class HeraldError extends Error {
   override name = 'HeraldError';
-  readonly code: string;
-  readonly retryable: boolean;
+  declare readonly code: string;
+  declare readonly retryable: boolean;
   /** How long to wait before trying again, in milliseconds, when the router said (`RATE_LIMITED`). */
-  readonly retryAfterMs: number | undefined;
+  declare readonly retryAfterMs: number | undefined;
 
   /**
    * `message`: prose for people. Without {@link VERBOSE_ERRORS} (production browser builds) it is
@@ -145,7 +148,7 @@ export class HeraldError extends Error {
 export class ProtocolError extends HeraldError {
   override name = 'ProtocolError';
   /** The id of the message at fault, when it had a readable one. */
-  readonly id: number | undefined;
+  declare readonly id: number | undefined;
 
   constructor(code: string, message: string, options: HeraldErrorOptions & { id?: number } = {}) {
     super(code, message, options);
@@ -156,8 +159,8 @@ export class ProtocolError extends HeraldError {
 /** Opening or keeping the connection failed. `closeCode` is set when the router closed it. */
 export class ConnectionError extends HeraldError {
   override name = 'ConnectionError';
-  readonly closeCode: number | undefined;
-  readonly closeReason: string | undefined;
+  declare readonly closeCode: number | undefined;
+  declare readonly closeReason: string | undefined;
 
   constructor(
     code: string,
@@ -182,9 +185,9 @@ export class SubscriptionError extends HeraldError {
  */
 export class RemoteError extends HeraldError {
   override name = 'RemoteError';
-  readonly data: unknown;
+  declare readonly data: unknown;
   /** The provider's stack, only when the router is configured to pass stacks on. */
-  readonly remoteStack: string | undefined;
+  declare readonly remoteStack: string | undefined;
 
   constructor(code: string, message: string, options: HeraldErrorOptions & { data?: unknown; remoteStack?: string } = {}) {
     super(code, message, options);
