@@ -18,7 +18,6 @@ import {
   assertNever,
   clampCloseReason,
   decodeClientFrame,
-  encodeFrame,
   isHeraldError,
   LeaveReason,
   isTopic,
@@ -49,6 +48,7 @@ import { replay } from './replay.js';
 import type { RouterObserver } from './observer.js';
 import { type RequestWork, Requests } from './requests.js';
 import { ResumeTokens, pidProblem, resumeAtOnce, takeOver } from './resume.js';
+import { WelcomeFrames } from './welcome.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
 export interface HubOptions {
@@ -154,6 +154,8 @@ export class Hub implements EngineListener {
   /** Resolves once a closed connection's engine cleanup is done (for a session taken over). */
   readonly #cleanupOf = new WeakMap<Connection, Promise<void>>();
   readonly #resume: ResumeTokens;
+  /** The welcome's fixed part, serialised once (welcome.ts). */
+  readonly #welcomes: WelcomeFrames;
   #stopHeartbeat: () => void = () => {};
   /** One function for every connection, rather than a closure each. */
   readonly #slow = (connection: Connection): void => this.#onSlow(connection);
@@ -168,6 +170,13 @@ export class Hub implements EngineListener {
   ) {
     this.frames = new Frames(codecs);
     this.#resume = new ResumeTokens(options.resumeSecret);
+    this.#welcomes = new WelcomeFrames({
+      router: peer,
+      maxPayload: options.maxPayload,
+      heartbeatMs: options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      errorStacks: options.exposeErrorStacks,
+    });
     this.contracts = new ContractGate(options.contract);
     this.access = new Access(options.access, logger);
     this.#watchers = new PresenceWatchers(this.frames, this.options.presenceCountIntervalMs);
@@ -510,20 +519,13 @@ export class Hub implements EngineListener {
     this.#addresses.welcomed(connection.address);
     allowFrames(connection.socket, this.options.maxPayload);
     // Alone in its tick: written at once, which costs less than a cork and an uncork.
-    connection.sendAlone(encodeFrame({
-      type: 'welcome',
-      version: 1,
+    connection.sendAlone(this.#welcomes.frame({
       id: connection.id,
       name: connection.name,
       resume: this.#resume.issue(connection.id, connection.user),
-      ...(this.engine.dedupeMs !== undefined && { dedupeMs: this.engine.dedupeMs }),
-      ...(connection.user !== undefined && { user: connection.user }),
-      ...(connection.expiresAt !== undefined && { expiresAt: connection.expiresAt }),
-      router: this.peer,
-      maxPayload: this.options.maxPayload,
-      heartbeatMs: this.options.heartbeatIntervalMs,
-      heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
-      ...(this.options.exposeErrorStacks && { errorStacks: true }),
+      dedupeMs: this.engine.dedupeMs,
+      user: connection.user,
+      expiresAt: connection.expiresAt,
     }));
     this.logger.log('info', 'client connected', {
       id: connection.id,

@@ -1,0 +1,65 @@
+import { decodeServerFrame, encodeFrame } from '@herald/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { WelcomeFrames } from './welcome.js';
+
+const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom('"', '\\', '\u2028', '</script>', '\u0000'));
+const optionalNumber = fc.option(fc.oneof(fc.integer(), fc.double({ noNaN: true })), { nil: undefined });
+
+describe('welcome frames', () => {
+  it('are the text encodeFrame gives for the same welcome, for any names, users and options', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ id: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), name: text, resume: fc.string(), user: fc.option(text, { nil: undefined }) }),
+        fc.record({ dedupeMs: optionalNumber, expiresAt: optionalNumber }),
+        fc.record({ routerId: fc.string(), routerName: text, maxPayload: fc.nat(), heartbeatMs: fc.nat(), heartbeatTimeoutMs: fc.nat(), errorStacks: fc.boolean() }),
+        (connection, extra, router) => {
+          const frames = new WelcomeFrames({
+            router: { id: router.routerId, name: router.routerName },
+            maxPayload: router.maxPayload,
+            heartbeatMs: router.heartbeatMs,
+            heartbeatTimeoutMs: router.heartbeatTimeoutMs,
+            errorStacks: router.errorStacks,
+          });
+          const expected = encodeFrame({
+            type: 'welcome',
+            version: 1,
+            id: connection.id,
+            name: connection.name,
+            resume: connection.resume,
+            ...(extra.dedupeMs !== undefined && { dedupeMs: extra.dedupeMs }),
+            ...(connection.user !== undefined && { user: connection.user }),
+            ...(extra.expiresAt !== undefined && { expiresAt: extra.expiresAt }),
+            router: { id: router.routerId, name: router.routerName },
+            maxPayload: router.maxPayload,
+            heartbeatMs: router.heartbeatMs,
+            heartbeatTimeoutMs: router.heartbeatTimeoutMs,
+            ...(router.errorStacks && { errorStacks: true }),
+          });
+          expect(frames.frame({ ...connection, ...extra })).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decode as a welcome', () => {
+    const frames = new WelcomeFrames({ router: { id: 'r1', name: 'router' }, maxPayload: 1024, heartbeatMs: 10_000, heartbeatTimeoutMs: 30_000, errorStacks: false });
+    const decoded = decodeServerFrame(frames.frame({ id: 'abcdefghijkl', name: 'Captain "Q"', resume: 'abcdefghijkl.sig', dedupeMs: 60_000 }));
+    expect(decoded).toEqual({
+      ok: true,
+      value: {
+        type: 'welcome',
+        version: 1,
+        id: 'abcdefghijkl',
+        name: 'Captain "Q"',
+        resume: 'abcdefghijkl.sig',
+        dedupeMs: 60_000,
+        router: { id: 'r1', name: 'router' },
+        maxPayload: 1024,
+        heartbeatMs: 10_000,
+        heartbeatTimeoutMs: 30_000,
+      },
+    });
+  });
+});
