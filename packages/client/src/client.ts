@@ -104,7 +104,8 @@ export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
    * so that the welcome comes with the 101: a connect costs the router one read and one write
    * less. A hello larger than 4,096 characters in base64url still goes as the first frame. After a
    * close 4002 before the welcome (a router older than this), the client sends its hello as a
-   * frame from then on. `false` always sends it as a frame. Default true.
+   * frame from then on; a router that read the hello never sends 4002 (a slow `authenticate` is
+   * 1013 `AUTH_TIMEOUT`, retried with backoff). `false` always sends it as a frame. Default true.
    */
   helloInUpgrade?: boolean;
 }

@@ -40,7 +40,8 @@ export interface LinkOptions {
   /**
    * Put the hello in the upgrade request (a `herald.v1.hello.*` subprotocol entry, PROTOCOL.md §2)
    * when it fits, rather than in a first frame. Turned off for good by a close 4002 before the
-   * welcome (a router older than the entry).
+   * welcome (a router older than the entry: one that read the hello closes a slow `authenticate`
+   * with 1013 `AUTH_TIMEOUT` instead).
    */
   helloInUpgrade: boolean;
   /**

@@ -1,14 +1,15 @@
 /**
  * The client puts its hello in the upgrade request (issue 16, PROTOCOL.md §2 "Hello in the
  * upgrade"): no hello frame, the welcome comes with the 101. A hello too large for the entry, the
- * option turned off, or a router older than the entry (close 4002) gets the hello as a frame.
+ * option turned off, or a router older than the entry (close 4002) gets the hello as a frame; a
+ * slow `authenticate` (close 1013 AUTH_TIMEOUT) does not turn the entry off.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type WebSocketConstructor, connect } from '@herald/client';
 import { HELLO_SUBPROTOCOL_PREFIX, decodeHelloSubprotocol } from '@herald/protocol';
-import { startRouter } from '@herald/testkit';
-import { describe, expect, it } from 'vitest';
+import { deferred, startRouter } from '@herald/testkit';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 
 /** `ws` recording the subprotocols each socket offers and the frames it sends. */
@@ -34,6 +35,52 @@ const helloOf = (offer: string[]): unknown => {
 };
 
 describe('the hello in the upgrade request', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a slow authenticate (1013 AUTH_TIMEOUT) is no old router: the client retries with backoff, the hello still in the upgrade', async () => {
+    // The reconnect's first authenticate never answers; every other one does at once.
+    let calls = 0;
+    const stuck = deferred();
+    await using router = await startRouter({
+      helloTimeoutMs: 5000,
+      authenticate: () => {
+        if (++calls !== 2) return { user: 'sulu', permissions: { allow: {} } };
+        stuck.resolve();
+        return new Promise<never>(() => {});
+      },
+    });
+    const offers: string[][] = [];
+    const sent: string[] = [];
+    await using client = await connect(router.url, { name: 'Sulu', random: () => 0.5, reconnect: { minDelayMs: 1000, maxDelayMs: 1000 }, WebSocket: recording(offers, sent) });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const attempts: Array<{ attempt: number; delayMs: number; code: string | undefined }> = [];
+    const retried = [deferred(), deferred()];
+    client.on('reconnect', ({ attempt, delayMs, error }) => {
+      attempts.push({ attempt, delayMs, code: (error as { code?: string } | undefined)?.code });
+      retried[attempt - 1]?.resolve();
+    });
+    const reopened = new Promise<void>((resolve) => client.on('statechange', (change) => change.to === 'open' && resolve()));
+    router.disconnect(client.id, { terminate: true });
+    await retried[0]!.promise;
+    await vi.advanceTimersByTimeAsync(500); // the first backoff
+    await stuck.promise;
+    // The router gives up on authenticate: 1013. (A client that took it for an old router would
+    // redial at once, without the entry and without a second backoff.)
+    await vi.advanceTimersByTimeAsync(5000);
+    await Promise.race([retried[1]!.promise, reopened]);
+    await vi.advanceTimersByTimeAsync(500); // the second backoff
+    await reopened;
+    expect(attempts).toEqual([
+      { attempt: 1, delayMs: 500, code: undefined },
+      { attempt: 2, delayMs: 500, code: 'AUTH_TIMEOUT' },
+    ]);
+    expect(calls).toBe(3);
+    expect(offers.map(helloOf)).toEqual([0, 1, 2].map(() => expect.objectContaining({ type: 'hello', name: 'Sulu' })));
+    expect(sent).toEqual([]);
+  });
+
   it('is how the client connects: one entry beside the codec, no hello frame, the identity applies', async () => {
     await using router = await startRouter();
     const offers: string[][] = [];

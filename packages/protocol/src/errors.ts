@@ -108,6 +108,11 @@ export const ErrorCode = {
   TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   /** (close reason, 4102) The router revoked the user's access (`router.disconnectUser`). */
   AUTH_REVOKED: 'AUTH_REVOKED',
+  /**
+   * (close reason, 1013) The router got the hello but its `authenticate` (or a session takeover)
+   * did not finish within `helloTimeoutMs`. Reconnect with backoff.
+   */
+  AUTH_TIMEOUT: 'AUTH_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -249,8 +249,16 @@ export class Hub implements EngineListener {
     connection.serial(() => this.#onHello(connection, hello.value));
   }
 
+  /**
+   * `helloTimeoutMs` bounds the time from the upgrade to the welcome. Without a hello it closes
+   * 4002; once a valid hello came (its name is set) and only `authenticate` (or a session takeover)
+   * is pending, 1013 `AUTH_TIMEOUT`: a client must not take that for a router that ignored the
+   * hello in its upgrade (PROTOCOL.md §2).
+   */
   readonly #helloTimeout = (connection: Connection): void =>
-    connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`);
+    connection.name === ''
+      ? connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`)
+      : connection.close(CloseCode.TRY_AGAIN_LATER, ErrorCode.AUTH_TIMEOUT, `the hello was not answered within ${this.options.helloTimeoutMs} ms`);
   /**
    * One set of socket listeners for every connection (ws calls them with the socket as `this`),
    * rather than closures each: an idle connection costs a few hundred bytes less. Three, which

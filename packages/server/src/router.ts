@@ -79,7 +79,11 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   maxPayload?: number;
   /** Most simultaneous connections; one more is closed with 1013 (`ROUTER_FULL`). Default 10,000. */
   maxConnections?: number;
-  /** How long a new connection may take to send `hello` before close 4002. Default 5,000 ms. */
+  /**
+   * How long a new connection may take from the upgrade to its welcome. Without a `hello` by then:
+   * close 4002; with a hello whose `authenticate` (or session takeover) has not finished: close
+   * 1013 `AUTH_TIMEOUT`, so this also bounds how long `authenticate` holds a connection. Default 5,000 ms.
+   */
   helloTimeoutMs?: number;
   /**
    * Per-connection rate limits and counts, over the defaults (see `ConnectionLimits`): publishes,

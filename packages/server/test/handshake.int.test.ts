@@ -234,6 +234,39 @@ describe('hello timeout', () => {
   });
 });
 
+describe('hello timeout while authenticate is pending', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  // helloTimeoutMs bounds the time to the welcome; once the hello came, its end is not "no hello"
+  // (4002, which a client reads as a router that ignored the hello in its upgrade) but 1013 AUTH_TIMEOUT.
+  for (const where of ['upgrade', 'frame'] as const) {
+    it(`closes 1013 AUTH_TIMEOUT, not 4002, when authenticate has not answered (hello in the ${where})`, async () => {
+      const asked = deferred();
+      await using router = await startRouter({
+        helloTimeoutMs: 5000,
+        authenticate: () => {
+          asked.resolve();
+          return new Promise<never>(() => {});
+        },
+      });
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      await using raw = where === 'upgrade' ? await RawClient.openWithHello(router.url, { name: 'slow' }) : await RawClient.open(router.url);
+      if (where === 'frame') raw.send({ type: 'hello', name: 'slow' });
+      await asked.promise;
+      await vi.advanceTimersByTimeAsync(4999);
+      expect(raw.socket.readyState).toBe(WebSocket.OPEN);
+      await vi.advanceTimersByTimeAsync(1);
+      const { frames, close } = await raw.untilClosed();
+      expect(frames).toEqual([]);
+      expect(close.code).toBe(1013);
+      expect(close.reason.startsWith('AUTH_TIMEOUT:')).toBe(true);
+      expect(router.clients()).toEqual([]);
+    });
+  }
+});
+
 describe('maxConnections', () => {
   it('refuses one more with ROUTER_FULL / 1013, keeps the others working, and admits again after one leaves', async () => {
     await using router = await startRouter({ maxConnections: 3 });
