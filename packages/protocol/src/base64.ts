@@ -44,6 +44,34 @@ export function fromBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/** base64url without padding (RFC 4648 §5). */
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Decodes canonical base64url without padding (RFC 4648 §5); throws a TypeError on anything else
+ * (a character outside the alphabet, a length of 4n + 1, bits left over in the last character).
+ * On Node, Buffer's own base64url decoder, without a detour through standard base64 (about 2-3 µs
+ * less per hello entry); the result may then be a view into Buffer's shared pool: read it, do not
+ * keep it. Elsewhere, {@link fromBase64} on the text translated to standard base64.
+ */
+export function fromBase64Url(text: string): Uint8Array {
+  const rest = text.length % 4;
+  if (rest === 1 || !BASE64URL.test(text)) throw notBase64();
+  if (NodeBuffer !== undefined) {
+    // Canonical only, as fromBase64: the bits the last character has over must be zero.
+    const last = text[text.length - 1]!;
+    if (rest !== 0 && (ALPHABET.indexOf(last === '-' ? '+' : last === '_' ? '/' : last) & (rest === 2 ? 15 : 3)) !== 0) throw notBase64();
+    return NodeBuffer.from(text, 'base64url');
+  }
+  return fromBase64UrlGeneral(text);
+}
+
+/** @internal {@link fromBase64Url} without Buffer's base64url decoder: what the differential test compares it with. */
+export function fromBase64UrlGeneral(text: string): Uint8Array {
+  if (text.length % 4 === 1 || !BASE64URL.test(text)) throw notBase64();
+  return fromBase64(text.replace(/[-_]/g, (c) => (c === '-' ? '+' : '/')) + '='.repeat((4 - (text.length % 4)) % 4));
+}
+
 function notBase64(): TypeError {
   return new TypeError(VERBOSE_ERRORS ? 'not canonical base64: the standard alphabet in groups of 4 characters, padded with =, no bits left over' : 'base64');
 }

@@ -90,3 +90,71 @@ describe.each([
     expect(decodeHelloSubprotocol('herald.v1.hello.eyJ0eXBlIjoiaGVsbG8iLCJuYW1lIjoiS2lyayJ9')).toEqual({ ok: true, value: { type: 'hello', name: 'Kirk' } });
   });
 });
+
+describe('the hello entry decoder on Node (Buffer base64url) against the general one', () => {
+  const URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  /** Text near base64url: its alphabet at every length, with now and then a character it refuses. */
+  const nearBase64Url = fc.oneof(
+    fc.string({ unit: fc.constantFrom(...URL_ALPHABET), maxLength: 200 }),
+    fc.string({ unit: fc.constantFrom(...URL_ALPHABET, '=', '+', '/', ' ', '\n', '.', 'é'), maxLength: 60 }),
+    fc.string(),
+  );
+  const outcome = (decode: (text: string) => Uint8Array, text: string): number[] | 'refused' => {
+    try {
+      return [...decode(text)];
+    } catch (error) {
+      expect(error).toBeInstanceOf(TypeError);
+      return 'refused';
+    }
+  };
+
+  it('fromBase64Url accepts and refuses exactly what the general decoder (Node and browser builds) does, with the same bytes', async () => {
+    const nodeBase64 = await import('./base64.js');
+    vi.resetModules();
+    vi.stubGlobal('Buffer', undefined);
+    const webBase64 = await import('./base64.js').finally(() => vi.unstubAllGlobals());
+    fc.assert(
+      fc.property(nearBase64Url, (text) => {
+        const fast = outcome(nodeBase64.fromBase64Url, text);
+        expect(fast).toEqual(outcome(nodeBase64.fromBase64UrlGeneral, text));
+        expect(fast).toEqual(outcome(webBase64.fromBase64Url, text));
+      }),
+      { numRuns: 2000 },
+    );
+    // Every last character of a short text, so each leftover-bits case is covered.
+    for (const rest of ['', 'A', 'AA', 'AAA']) {
+      for (const last of URL_ALPHABET) {
+        const text = `QUJD${rest}${last}`;
+        expect(outcome(nodeBase64.fromBase64Url, text)).toEqual(outcome(nodeBase64.fromBase64UrlGeneral, text));
+      }
+    }
+  });
+
+  it('decodeHelloSubprotocol gives the same hello or the same error code on both builds', () => {
+    const entries = fc.oneof(
+      hellos.map((hello) => node.helloSubprotocol(encodeFrame(hello) as string) ?? PREFIX),
+      nearBase64Url.map((text) => PREFIX + text),
+      // A valid entry with its last character changed: leftover bits, or another hello.
+      fc.tuple(hellos, fc.constantFrom(...URL_ALPHABET)).map(([hello, last]) => (node.helloSubprotocol(encodeFrame(hello) as string) ?? PREFIX).slice(0, -1) + last),
+    );
+    const result = (decoded: ReturnType<typeof node.decodeHelloSubprotocol>): unknown => (decoded.ok ? decoded.value : decoded.error.code);
+    fc.assert(
+      fc.property(entries, (entry) => {
+        expect(result(node.decodeHelloSubprotocol(entry))).toEqual(result(web.decodeHelloSubprotocol(entry)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('decodes with Buffer base64url on Node, not through standard base64', () => {
+    const from = vi.spyOn(Buffer, 'from');
+    try {
+      const entry = node.helloSubprotocol(encodeFrame({ type: 'hello', name: 'Kirk' }) as string)!;
+      expect(node.decodeHelloSubprotocol(entry)).toEqual({ ok: true, value: { type: 'hello', name: 'Kirk' } });
+      const encodings = from.mock.calls.map((call) => (call as unknown[])[1]).filter((encoding) => typeof encoding === 'string');
+      expect(encodings).toEqual(['base64url']);
+    } finally {
+      from.mockRestore();
+    }
+  });
+});

@@ -7,7 +7,7 @@
  * entry keeps a token out of URLs and access logs (Kubernetes carries bearer tokens the same way).
  * The router never selects this entry: it selects the codec's `herald.v1.<codec>`.
  */
-import { fromBase64, toBase64 } from './base64.js';
+import { fromBase64Url, toBase64 } from './base64.js';
 import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { decodeClientFrame } from './frame.js';
 import type { HelloMsg } from './messages.js';
@@ -51,8 +51,8 @@ export function decodeHelloSubprotocol(entry: string): Result<HelloMsg, Protocol
   if (!BASE64URL.test(text) || text.length % 4 === 1) return invalid('the hello entry is not base64url');
   let bytes: Uint8Array;
   try {
-    // Back to padded standard base64, whose decoder refuses non-canonical trailing bits.
-    bytes = fromBase64(text.replace(/[-_]/g, (c) => (c === '-' ? '+' : '/')) + '='.repeat((4 - (text.length % 4)) % 4));
+    // Refuses non-canonical trailing bits; on Node, Buffer's base64url decoder (base64.ts).
+    bytes = fromBase64Url(text);
   } catch {
     return invalid('the hello entry is not canonical base64url');
   }

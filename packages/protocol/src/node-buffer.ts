@@ -7,7 +7,7 @@
 /** The part of Node's `Buffer` that base64.ts uses. */
 export interface BufferClass {
   from(buffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: 'base64'): string };
-  from(text: string, encoding: 'base64'): Uint8Array;
+  from(text: string, encoding: 'base64' | 'base64url'): Uint8Array;
 }
 
 export const NodeBuffer = (globalThis as { Buffer?: BufferClass }).Buffer;
