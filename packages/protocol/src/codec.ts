@@ -1,4 +1,4 @@
-import type { ProtocolError } from './errors.js';
+import { HeraldError, type ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import type { Result } from './result.js';
 
 /**
@@ -21,16 +21,37 @@ export interface Codec {
   fromPlainJson(text: string): string;
 }
 
-/** Limits checked before a payload is decoded. */
+/**
+ * Limits checked before a payload is decoded. Each is an integer in its range; a codec factory
+ * given anything else throws a `HeraldError` with code `OPTION_INVALID`.
+ */
 export interface DecodeLimits {
-  /** Deepest nesting of arrays and objects in a value (a scalar is 0). Default 64. */
+  /**
+   * Deepest nesting of arrays and objects in a value (a scalar is 0). Default 64; 0 to 10,000,000
+   * (a level takes at least 2 bytes of payload; the checks walk without recursion).
+   */
   maxDepth?: number;
-  /** Most type annotations (superjson `meta`) one payload may carry. Default 100,000. */
+  /** Most type annotations (superjson `meta`) one payload may carry. Default 100,000; 0 to 10,000,000. */
   maxAnnotations?: number;
 }
 
 export const DEFAULT_MAX_DEPTH = 64;
 export const DEFAULT_MAX_ANNOTATIONS = 100_000;
+/** Highest {@link DecodeLimits.maxDepth}. */
+export const MAX_MAX_DEPTH = 10_000_000;
+/** Highest {@link DecodeLimits.maxAnnotations}. */
+export const MAX_MAX_ANNOTATIONS = 10_000_000;
+
+/**
+ * A codec factory's limit option: `fallback` when not given, checked to be an integer from 0 to
+ * `max`. Anything else (NaN, negative, a fraction, too large) throws a `HeraldError` with code
+ * `OPTION_INVALID` naming the option.
+ */
+export function limitOption(name: string, value: number | undefined, fallback: number, max: number): number {
+  value ??= fallback;
+  if (Number.isInteger(value) && value >= 0 && value <= max) return value;
+  throw new HeraldError('OPTION_INVALID', VERBOSE_ERRORS ? `${name} must be an integer from 0 to ${max}, not ${String(value)}` : name);
+}
 
 const SUBPROTOCOL_PREFIX = 'herald.v1.';
 

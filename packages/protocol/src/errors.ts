@@ -113,6 +113,8 @@ export const ErrorCode = {
    * did not finish within `helloTimeoutMs`. Reconnect with backoff.
    */
   AUTH_TIMEOUT: 'AUTH_TIMEOUT',
+  /** (thrown at construction) A factory got an option outside its documented range, e.g. a codec's `maxDepth`. */
+  OPTION_INVALID: 'OPTION_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

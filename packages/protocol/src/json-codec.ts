@@ -1,4 +1,4 @@
-import { type Codec, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
+import { type Codec, DEFAULT_MAX_DEPTH, type DecodeLimits, MAX_MAX_DEPTH, limitOption } from './codec.js';
 import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { inexactNumberIn, inexactNumberProblem } from './json-numbers.js';
 import { isPlainJson, jsonTreeProblem } from './payload-guard.js';
@@ -14,7 +14,7 @@ import { stringifyJsonProjection } from './json-projection.js';
  * `ErrorCode`: reading one member would put the whole table in every page on this codec.
  */
 export function createJsonCodec(options: DecodeLimits = {}): Codec {
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxDepth = limitOption('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH);
 
   const parse = (text: string): Result<unknown, ProtocolError> => {
     let value: unknown;

@@ -1,5 +1,5 @@
 import { SuperJSON } from 'superjson';
-import { type Codec, DEFAULT_MAX_ANNOTATIONS, DEFAULT_MAX_DEPTH, type DecodeLimits } from './codec.js';
+import { type Codec, DEFAULT_MAX_ANNOTATIONS, DEFAULT_MAX_DEPTH, type DecodeLimits, MAX_MAX_ANNOTATIONS, MAX_MAX_DEPTH, limitOption } from './codec.js';
 import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { type Result, err, ok } from './result.js';
 // Only the two markers: browser builds have no decodeCommon (superjson-fast.browser.ts).
@@ -25,10 +25,10 @@ export interface SuperjsonCodecOptions extends DecodeLimits {
   superjson?: SuperJSON;
   /**
    * Most steps superjson's `deserialize` may take per byte of payload (JSON nodes, path segments,
-   * Set and Map elements stepped through), counted before it runs. Default 16.
+   * Set and Map elements stepped through), counted before it runs. Default 16; 0 to 1,000.
    */
   maxWorkPerByte?: number;
-  /** Longest decimal text of a BigInt in a payload. Default 4096. */
+  /** Longest decimal text of a BigInt in a payload. Default 4096; 0 to 1,000,000 (V8 parses BigInts in superlinear time). */
   maxBigIntLength?: number;
 }
 
@@ -76,15 +76,15 @@ function hasOnlyHeraldRegistrations(instance: SuperJSON): boolean {
  * const client = await connect(url, { codec: createSuperjsonCodec({ superjson }) });
  */
 export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec {
+  const limits: SuperjsonGuardLimits = {
+    maxDepth: limitOption('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH),
+    maxAnnotations: limitOption('maxAnnotations', options.maxAnnotations, DEFAULT_MAX_ANNOTATIONS, MAX_MAX_ANNOTATIONS),
+    maxWorkPerByte: limitOption('maxWorkPerByte', options.maxWorkPerByte, DEFAULT_MAX_WORK_PER_BYTE, 1000),
+    maxBigIntLength: limitOption('maxBigIntLength', options.maxBigIntLength, DEFAULT_MAX_BIGINT_LENGTH, 1_000_000),
+  };
   const instance = options.superjson ?? new SuperJSON();
   const finder = instance.customTransformerRegistry;
   if (BINARY_TYPE_NAMES.every((name) => finder.findByName(name) === undefined)) registerBinaryTypes(instance);
-  const limits: SuperjsonGuardLimits = {
-    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
-    maxAnnotations: options.maxAnnotations ?? DEFAULT_MAX_ANNOTATIONS,
-    maxWorkPerByte: options.maxWorkPerByte ?? DEFAULT_MAX_WORK_PER_BYTE,
-    maxBigIntLength: options.maxBigIntLength ?? DEFAULT_MAX_BIGINT_LENGTH,
-  };
 
   const apply = untransformer?.(instance);
 
