@@ -713,12 +713,22 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       [hello.token] = await Promise.all([
         token(),
         this.#refresh ??
-          import('./token-refresh.js').then(({ TokenRefresh }) => {
-            this.#refresh ??= new TokenRefresh(token, {
-              request: (fresh) => this.#outbox.request({ type: 'refresh', token: fresh }, 'other', 'fail'),
-              report: (error) => this.#report(error),
-            });
-          }),
+          import('./token-refresh.js').then(
+            ({ TokenRefresh }) => {
+              this.#refresh ??= new TokenRefresh(token, {
+                request: (fresh) => this.#outbox.request({ type: 'refresh', token: fresh }, 'other', 'fail'),
+                report: (error) => this.#report(error),
+              });
+            },
+            (cause: unknown) => {
+              // Not the token function's failure: the page's build is missing a file (often one a deploy replaced).
+              throw new ConnectionError(
+                'MODULE_LOAD_FAILED',
+                VERBOSE_ERRORS ? `could not load @herald/client's token refresh module (${String(cause)}): serve every file of the page's build, and reload a page opened before a deploy` : '',
+                { cause, retryable: true },
+              );
+            },
+          ),
       ]);
       return frame();
     };

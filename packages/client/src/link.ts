@@ -183,8 +183,11 @@ export class Link {
     );
   }
 
+  /** The hello could not be built: the token function failed, or the client's own (a ConnectionError of its own, e.g. MODULE_LOAD_FAILED). */
   #tokenFailed(cause: unknown): void {
-    this.#attemptFailed(new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? `the token function failed: ${String(cause)}` : 'token', { cause, retryable: true }));
+    this.#attemptFailed(
+      cause instanceof ConnectionError ? cause : new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? `the token function failed: ${String(cause)}` : 'token', { cause, retryable: true }),
+    );
   }
 
   #open(hello: string): void {
