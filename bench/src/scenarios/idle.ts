@@ -49,8 +49,11 @@ export async function runIdle(ctx: RunContext, system: SystemName, label: string
       system,
       figures: {
         rssPerConn: (after.rss - before.rss) / connections,
-        heapPerConn: (after.heapUsed - before.heapUsed) / connections,
-        externalPerConn: (after.external - before.external) / connections,
+        // NATS's server is a Go process: the report's heap is its Node wrapper's, not the server's.
+        ...(system !== 'nats' && {
+          heapPerConn: (after.heapUsed - before.heapUsed) / connections,
+          externalPerConn: (after.external - before.external) / connections,
+        }),
         connPerSec: connections / (connected.elapsedMs / 1000),
         // The memory report itself (three GCs) is in there too: a few ms over thousands of connections.
         cpuUsPerConn: ((after.cpuMs - before.cpuMs) * 1000) / connections,
