@@ -172,6 +172,18 @@ export interface FeatureLib {
 
 const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError };
 
+/**
+ * A part of the client loaded on first use (requests, the token refresh) could not be loaded: the
+ * page's build is missing a file, often one a deploy replaced. Rejects with MODULE_LOAD_FAILED.
+ */
+function moduleLoadFailed(part: string, cause: unknown): never {
+  throw new ConnectionError(
+    'MODULE_LOAD_FAILED',
+    VERBOSE_ERRORS ? `could not load @herald/client's ${part} module (${String(cause)}): serve every file of the page's build, and reload a page opened before a deploy` : '',
+    { cause, retryable: true },
+  );
+}
+
 /** Reconnecting's defaults, shared by every client that does not set its own. */
 const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = { minDelayMs: 500, maxDelayMs: 10_000, maxAttempts: Number.POSITIVE_INFINITY };
 
@@ -720,14 +732,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
                 report: (error) => this.#report(error),
               });
             },
-            (cause: unknown) => {
-              // Not the token function's failure: the page's build is missing a file (often one a deploy replaced).
-              throw new ConnectionError(
-                'MODULE_LOAD_FAILED',
-                VERBOSE_ERRORS ? `could not load @herald/client's token refresh module (${String(cause)}): serve every file of the page's build, and reload a page opened before a deploy` : '',
-                { cause, retryable: true },
-              );
-            },
+            // Not the token function's failure: the page's build is missing a file.
+            (cause: unknown) => moduleLoadFailed('token refresh', cause),
           ),
       ]);
       return frame();
@@ -784,7 +790,10 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
       provider: () => this.#provider,
       installProvider: (provider) => (this.#provider = provider),
     };
-    this.#features ??= import('./requests.js');
+    this.#features ??= import('./requests.js').catch((cause: unknown) => {
+      this.#features = undefined; // the next call tries again
+      return moduleLoadFailed('requests', cause);
+    });
     return this.#features;
   }
 

@@ -62,8 +62,9 @@ import { expect, it } from 'vitest';
 // Error fields declared, not defined twice (-24 B): 12,490 B.
 // The codec factories check their limit options (OPTION_INVALID, limitOption in codec.ts): +79 B,
 // 12,569 B; the budget rises by exactly that. A token refresh module that cannot be loaded fails
-// with its own code, MODULE_LOAD_FAILED, not as the token function (+25 B): 12,594 B.
-const OWN_BUDGET_BYTES = 12_600;
+// with its own code, MODULE_LOAD_FAILED, not as the token function (+25 B): 12,594 B. The
+// requests chunk too, and a failed load is tried again on the next call (+31 B): 12,625 B.
+const OWN_BUDGET_BYTES = 12_632;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));

@@ -116,7 +116,7 @@ export const ErrorCode = {
   /** (thrown at construction) A factory got an option outside its documented range, e.g. a codec's `maxDepth`. */
   OPTION_INVALID: 'OPTION_INVALID',
   /**
-   * A part of the client loaded on first use (the token refresh) could not be loaded: the page's
+   * A part of the client loaded on first use (requests, the token refresh) could not be loaded: the page's
    * build is missing a file, often after a deploy replaced it. Serve every file of the build;
    * reload a page opened before a deploy. Retryable.
    */
