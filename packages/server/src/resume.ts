@@ -117,10 +117,15 @@ const TAKEOVER_CLOSE_MS = 1000;
 export function resumeAtOnce<C extends Session>(id: string, connection: C, connections: Map<string, C>): boolean {
   if (id === connection.id) return true;
   if (connections.has(id)) return false;
+  rekey(connection, id, connections);
+  return true;
+}
+
+/** `connection` under `id` in `connections` from now on. */
+function rekey<C extends Session>(connection: C, id: string, connections: Map<string, C>): void {
   connections.delete(connection.id);
   connection.id = id;
   connections.set(id, connection);
-  return true;
 }
 
 /**
@@ -137,9 +142,7 @@ export async function takeOver<C extends Session>(
 ): Promise<boolean> {
   if (id === undefined || id === connection.id) return false;
   const previous = connections.get(id);
-  connections.delete(connection.id);
-  connection.id = id;
-  connections.set(id, connection);
+  rekey(connection, id, connections);
   if (previous === undefined) return true;
   if (previous.state !== 'closed') {
     const closed = new Promise<void>((resolve) => previous.socket.once('close', resolve));
