@@ -19,6 +19,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { memoryAfterGc } from './gc-watch.js';
 import { makePayload } from './payload.js';
 import { type BenchClient, type BenchServer, type SystemName, isSystemName, loadSystem } from './systems/system.js';
 
@@ -46,13 +47,7 @@ async function serve(system: SystemName): Promise<void> {
 }
 
 async function heapAfterGc(): Promise<number> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc');
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return process.memoryUsage().heapUsed;
+  return (await memoryAfterGc(4)).heapUsed;
 }
 
 /** Heap bytes per client of `system`, `clients` clients subscribed to one topic. */

@@ -51,3 +51,17 @@ export function watchGc(): () => GcPauses {
 export function addPauses(a: GcPauses, b: GcPauses): GcPauses {
   return { count: a.count + b.count, totalMs: a.totalMs + b.totalMs, maxMs: Math.max(a.maxMs, b.maxMs), major: a.major + b.major, majorMs: a.majorMs + b.majorMs };
 }
+
+/**
+ * This process's memory after `rounds` full collections, each followed by a macrotask (so that
+ * what a collection freed through finalizers goes in the next one). Needs `node --expose-gc`.
+ */
+export async function memoryAfterGc(rounds: number): Promise<NodeJS.MemoryUsage> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  for (let i = 0; i < rounds; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return process.memoryUsage();
+}

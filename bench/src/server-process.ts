@@ -10,7 +10,7 @@ import { startChild } from './child-runtime.js';
 import { between, machineBusyMs, sampleAt } from './cpu.js';
 import { processCpu, processRss } from './external-process.js';
 import type { CutCommand, CutResult, FanoutCommand, FanoutResult, LatencyCommand, LatencyResult, MemoryReport, ServerCommand, ServerReport, WindowCommand } from './ipc.js';
-import { watchGc } from './gc-watch.js';
+import { memoryAfterGc, watchGc } from './gc-watch.js';
 import { makePayload, wallNow } from './payload.js';
 import { type BenchServer, type ServerOptions, isSystemName, loadSystem } from './systems/system.js';
 
@@ -275,13 +275,7 @@ function cut(command: CutCommand): CutResult {
 }
 
 async function memory(): Promise<MemoryReport> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run the server with --expose-gc');
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const usage = process.memoryUsage();
+  const usage = await memoryAfterGc(3);
   const cpu = routerCpu();
   return {
     type: 'memory',

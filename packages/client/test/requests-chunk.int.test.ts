@@ -4,7 +4,7 @@
  * MODULE_LOAD_FAILED, not with the bundler's raw import error, and the client stays usable.
  */
 import { connect } from '@herald/client';
-import { startRouter } from '@herald/testkit';
+import { rejection, startRouter } from '@herald/testkit';
 import { describe, expect, it, vi } from 'vitest';
 
 let loads = 0;
@@ -12,15 +12,6 @@ vi.mock('../src/requests.js', () => {
   loads++;
   throw new TypeError('Failed to fetch dynamically imported module: /assets/requests-x1y2.js');
 });
-
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; retryable?: boolean }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; retryable?: boolean };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('the requests chunk cannot be loaded', () => {
   it('request(), handle() and methods() reject with MODULE_LOAD_FAILED (retryable); the client stays open', async () => {

@@ -5,27 +5,18 @@
  * failures keep their code.
  */
 import { connect } from '@herald/client';
-import { startRouter } from '@herald/testkit';
+import { rejection, startRouter } from '@herald/testkit';
 import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('../src/token-refresh.js', () => {
   throw new TypeError('Failed to fetch dynamically imported module: /assets/token-refresh-x1y2.js');
 });
 
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; retryable?: boolean; cause?: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('the token refresh chunk cannot be loaded', () => {
   it('rejects connect() with MODULE_LOAD_FAILED (retryable), after the token function ran and succeeded', async () => {
     await using router = await startRouter({ authenticate: () => ({ user: 'chekov', permissions: { allow: {} } }) });
     let tokens = 0;
-    const error = await rejection(connect(router.url, { token: async () => `t${++tokens}`, reconnect: false }));
+    const error = (await rejection(connect(router.url, { token: async () => `t${++tokens}`, reconnect: false }))) as { code?: string; retryable?: boolean };
     expect(error.code).toBe('MODULE_LOAD_FAILED');
     expect(error.retryable).toBe(true);
     expect(tokens).toBe(1);
@@ -34,7 +25,7 @@ describe('the token refresh chunk cannot be loaded', () => {
 
   it('a failing token function is still reported as such (CONNECTION_FAILED)', async () => {
     await using router = await startRouter({ authenticate: () => ({ user: 'chekov', permissions: { allow: {} } }) });
-    const error = await rejection(connect(router.url, { token: () => Promise.reject(new Error('no session')), reconnect: false }));
+    const error = (await rejection(connect(router.url, { token: () => Promise.reject(new Error('no session')), reconnect: false }))) as { code?: string };
     expect(error.code).toBe('CONNECTION_FAILED');
   });
 });
