@@ -225,7 +225,15 @@ export interface SubscriberStats {
 
 export type SubscriberReport =
   | { type: 'loaded' }
-  | { type: 'ready'; connected: number; failed: number; elapsedMs: number; firstError?: string }
+  | {
+      type: 'ready';
+      connected: number;
+      failed: number;
+      elapsedMs: number;
+      /** This process's CPU (user + system) over its connects, in ms. */
+      cpuMs: number;
+      firstError?: string;
+    }
   | { type: 'warm'; connected: number; failed: number; firstError?: string }
   | {
       type: 'progress';

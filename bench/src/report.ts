@@ -152,6 +152,8 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
       format: sig,
       text: (f) => `${sig(f.userUsPerConn ?? 0)}+${sig(f.kernelUsPerConn ?? 0)}`,
     },
+    // The client processes share the cores with the router: connections/s is bound by both.
+    { key: 'clientUsPerConn', label: 'client CPU µs per connect ↓', better: 'lower', format: sig },
   ],
   payload: [
     { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },

@@ -35,6 +35,8 @@ export interface ConnectReport {
   failed: number;
   /** Wall time from the first connect to the last client ready, in ms (orchestrator clock). */
   elapsedMs: number;
+  /** The client processes' CPU (user + system) over their connects, summed, in ms. */
+  clientCpuMs: number;
   firstError?: string;
 }
 
@@ -170,6 +172,7 @@ export class Setup {
       connected: reports.reduce((sum, r) => sum + r.connected, 0),
       failed: reports.reduce((sum, r) => sum + r.failed, 0),
       elapsedMs: performance.now() - started,
+      clientCpuMs: reports.reduce((sum, r) => sum + r.cpuMs, 0),
     };
     const firstError = reports.find((r) => r.firstError !== undefined)?.firstError;
     if (report.failed > 0) throw new Error(`${report.failed} of ${this.subscriberCount} clients failed to connect: ${firstError}`);

@@ -206,12 +206,14 @@ async function openClients(settings: SubscriberConfig, count: number, into: Benc
 
 async function connectAll(settings: SubscriberConfig): Promise<void> {
   const started = performance.now();
+  const cpuFrom = process.cpuUsage();
   const { failed, failure } = await openClients(settings, settings.count, clients);
   channel.send({
     type: 'ready',
     connected: clients.length,
     failed,
     elapsedMs: performance.now() - started,
+    cpuMs: cpuMsSince(cpuFrom),
     ...(failure === undefined ? {} : { firstError: failure }),
   });
 }

@@ -2,8 +2,10 @@
  * Idle connections: a warm-up of `--idle-warmup` clients (kept open), the server's memory after GC,
  * then N clients opened from several processes at once (a bounded number in flight each), then its
  * memory again. Reports the difference per connection (with the young generation held small: see
- * SERVER_FLAGS), the server's CPU per connect over the burst, and the connection rate seen by the
- * orchestrator (first connect to last client ready, handshake and Herald's hello/welcome included).
+ * SERVER_FLAGS), the server's CPU per connect over the burst, the client processes' CPU per connect
+ * over their own share of it (they share the machine's cores with the server, so the rate is bound by
+ * both), and the connection rate seen by the orchestrator (first connect to last client ready,
+ * handshake and Herald's hello/welcome included).
  *
  * The warm-up is the same for every system: without it the measured burst is also the one in
  * which V8 compiles each server's connect path (and the clients'), which weighs more for a longer
@@ -59,8 +61,9 @@ export async function runIdle(ctx: RunContext, system: SystemName, label: string
         cpuUsPerConn: ((after.cpuMs - before.cpuMs) * 1000) / connections,
         userUsPerConn: ((after.cpuMs - after.cpuSystemMs - (before.cpuMs - before.cpuSystemMs)) * 1000) / connections,
         kernelUsPerConn: ((after.cpuSystemMs - before.cpuSystemMs) * 1000) / connections,
+        clientUsPerConn: (connected.clientCpuMs * 1000) / connections,
       },
-      details: { before, after, connectMs: connected.elapsedMs, warmup: options.idleWarmup },
+      details: { before, after, connectMs: connected.elapsedMs, clientCpuMs: connected.clientCpuMs, warmup: options.idleWarmup },
     };
   } finally {
     await setup.close();
