@@ -42,6 +42,7 @@ import { defaultWebSocket } from '#default-websocket';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription, control } from './subscription.js';
 import { OrderedChecks } from './ordered-checks.js';
+import { checkConnectOptions } from './connect-options.js';
 import { SubscriptionTable } from './subscription-table.js';
 import type { TokenRefresh } from './token-refresh.js';
 
@@ -65,7 +66,7 @@ export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
   reconnect?: boolean | ReconnectOptions;
   /** Publishes and requests held while reconnecting; one more rejects with `OFFLINE_QUEUE_FULL`. Default 1,000. */
   maxQueued?: number;
-  /** Consider the router dead after this long without a frame. Default: what the router's welcome says (30 s). */
+  /** Consider the router dead after this long without a frame; 0: never. Default: what the router's welcome says (30 s). */
   heartbeatTimeoutMs?: number;
   /** A WebSocket implementation. Default: the browser's `WebSocket`, or `ws` in Node. */
   WebSocket?: WebSocketConstructor;
@@ -299,6 +300,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** @internal Use `connect`. */
   constructor(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>, defaultCodec: Codec) {
     super();
+    if (VERBOSE_ERRORS) checkConnectOptions(options); // not in production pages (connect-options.ts)
     this.#urls = urlList(urls, options);
     this.#codec = options.codec ?? defaultCodec;
     this.#contract = options.contract;

@@ -8,6 +8,8 @@ import { type Client, type ConnectOptions, connectWith } from './client.js';
  * entry, for plain JSON without superjson in the page).
  * Rejects with a `ConnectionError`: `CONNECTION_FAILED` (unreachable, handshake refused),
  * `CONNECT_TIMEOUT`, `ROUTER_FULL`, `CODEC_UNSUPPORTED`, `HELLO_INVALID` or `CONNECTION_REFUSED`.
+ * A number option outside its range (README, "API") rejects with a `HeraldError` `OPTION_INVALID`
+ * before anything is dialled (in Node and in development builds; production pages skip the check).
  * Once connected, the client reconnects by itself (see `reconnect`).
  *
  * `urls` may be one URL or a list of routers that act as one (a cluster): the first connect tries

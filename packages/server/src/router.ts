@@ -48,6 +48,7 @@ import { Operations } from './operations.js';
 import { ALLOW_EVERYTHING, CompiledPermissions, type Permissions } from './permissions.js';
 import { countMembers } from './presence-count.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
+import { checkRouterOptions } from './router-options.js';
 
 /** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
 export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
@@ -140,7 +141,7 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
    * history, and the others are not held back. Default 8 MiB.
    */
   maxBufferedBytes?: number;
-  /** How often the router pings every client and checks for silence. Default 10,000 ms. */
+  /** How often the router pings every client and checks for silence; 0 turns heartbeats off. Default 10,000 ms. */
   heartbeatIntervalMs?: number;
   /**
    * A client silent this long (no frame, no pong) is dropped, within one more interval; its
@@ -293,7 +294,9 @@ export interface RouterSubscription {
 }
 
 /**
- * Starts a router and resolves once it listens.
+ * Starts a router and resolves once it listens. Rejects with a `HeraldError` of code
+ * `OPTION_INVALID`, before it makes anything, when a number or word option is outside its range
+ * (README, "API": a negative, NaN, infinite, fractional where whole, or absurdly large value).
  *
  * @example
  * const router = await createRouter({ port: 8080 });
@@ -325,6 +328,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   /** @internal Use {@link createRouter}. */
   constructor(options: RouterOptions<HeraldSchema>) {
     super();
+    checkRouterOptions(options);
     this.#options = options;
     this.name = options.name ?? 'router';
     this.#path = options.path ?? '/';

@@ -1,0 +1,87 @@
+/**
+ * `connect` refuses a number option outside its range with `OPTION_INVALID` before it dials
+ * (connect-options.ts), and takes both ends of every range. No network: the WebSocket of these
+ * clients only counts the dials and fails them.
+ */
+import { HeraldError } from '@herald/protocol';
+import { expectError, optionCases, optionsAt, rejection } from '@herald/testkit';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CONNECT_OPTION_RANGES, type ConnectOptions, type ReconnectOptions, connect } from '../src/index.js';
+
+const TABLE = CONNECT_OPTION_RANGES;
+const CASES = optionCases(TABLE);
+
+type NumberOptions<T> = { [K in keyof T]-?: number extends Extract<NonNullable<T[K]>, number> ? K : never }[keyof T];
+// Compile-time: every number option of connect and of `reconnect` has a range in the table.
+const everyOption: Exclude<NumberOptions<ConnectOptions>, keyof typeof TABLE> extends never ? true : false = true;
+const everyReconnectOption: Exclude<NumberOptions<ReconnectOptions>, keyof typeof TABLE.reconnect> extends never ? true : false = true;
+
+/** Connects with `options` through a WebSocket that fails at once; resolves with the error and the dials made. */
+async function attempt(options: Record<string, unknown>): Promise<{ error: unknown; dials: number }> {
+  let dials = 0;
+  const WebSocket = class {
+    constructor() {
+      dials++;
+      throw new Error('no network in this test');
+    }
+  } as unknown as ConnectOptions['WebSocket'];
+  const error = await rejection(connect('ws://127.0.0.1:9/', { WebSocket, ...options }));
+  return { error, dials };
+}
+
+describe('connect option ranges', () => {
+  it('the table covers every number option (checked by the compiler)', () => {
+    expect([everyOption, everyReconnectOption]).toEqual([true, true]);
+    expect(CASES.map((c) => c.path)).toEqual([
+      'connectTimeoutMs',
+      'reconnect',
+      'reconnect.minDelayMs',
+      'reconnect.maxDelayMs',
+      'reconnect.maxAttempts',
+      'maxQueued',
+      'heartbeatTimeoutMs',
+      'maxAuthFailures',
+    ]);
+  });
+
+  it.each(CASES.map((c) => [c.path, c] as const))('%s: every value out of range is refused with OPTION_INVALID, before dialling', async (path, { refused }) => {
+    for (const value of refused) {
+      const { error, dials } = await attempt(optionsAt(TABLE, path, value));
+      expectError(error, HeraldError, 'OPTION_INVALID');
+      expect(dials).toBe(0);
+    }
+  });
+
+  it.each(CASES.filter((c) => c.accepted.length > 0).map((c) => [c.path, c] as const))('%s: both ends of the range are taken (the client dials)', async (path, { accepted }) => {
+    for (const value of accepted) {
+      const { error, dials } = await attempt(optionsAt(TABLE, path, value));
+      expectError(error, HeraldError, 'CONNECTION_FAILED');
+      expect(dials).toBe(1);
+    }
+  });
+
+  it('reconnect: { maxAttempts: Infinity } (the default) is taken; other infinities are not', async () => {
+    expect((await attempt({ reconnect: { maxAttempts: Number.POSITIVE_INFINITY } })).dials).toBe(1);
+    expectError((await attempt({ maxQueued: Number.POSITIVE_INFINITY })).error, HeraldError, 'OPTION_INVALID');
+  });
+
+  it('property: a random value of a random option is taken iff it is an integer within its range', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...CASES.filter((c) => c.accepted.length > 0)),
+        fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-1, 0, 0.5, 1, 2 ** 31 - 1, 2 ** 31)),
+        async ({ path }, value) => {
+          let range: unknown = TABLE;
+          for (const name of path.split('.')) range = (range as Record<string, unknown>)[name];
+          const [min, max] = range as readonly [number, number];
+          const taken = value >= min && value <= max && (Number.isInteger(value) || value === max);
+          const { error, dials } = await attempt(optionsAt(TABLE, path, value));
+          expectError(error, HeraldError, taken ? 'CONNECTION_FAILED' : 'OPTION_INVALID');
+          expect(dials).toBe(taken ? 1 : 0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
