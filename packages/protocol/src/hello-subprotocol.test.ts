@@ -146,13 +146,28 @@ describe('the hello entry decoder on Node (Buffer base64url) against the general
     );
   });
 
-  it('decodes with Buffer base64url on Node, not through standard base64', () => {
+  it('helloSubprotocol gives the same entry on both builds (Buffer base64url on Node, btoa and a replace elsewhere)', () => {
+    const frames = fc.oneof(
+      hellos.map((hello) => encodeFrame(hello) as string),
+      // Any text, lone surrogates included (both write U+FFFD), near and over the limit.
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: 'grapheme', minLength: 2900, maxLength: 3200 }),
+    );
+    fc.assert(
+      fc.property(frames, (frame) => {
+        expect(node.helloSubprotocol(frame)).toEqual(web.helloSubprotocol(frame));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('encodes and decodes with Buffer base64url on Node, not through TextEncoder and standard base64', () => {
     const from = vi.spyOn(Buffer, 'from');
     try {
       const entry = node.helloSubprotocol(encodeFrame({ type: 'hello', name: 'Kirk' }) as string)!;
       expect(node.decodeHelloSubprotocol(entry)).toEqual({ ok: true, value: { type: 'hello', name: 'Kirk' } });
       const encodings = from.mock.calls.map((call) => (call as unknown[])[1]).filter((encoding) => typeof encoding === 'string');
-      expect(encodings).toEqual(['base64url']);
+      expect(encodings).toEqual(['utf8', 'base64url']);
     } finally {
       from.mockRestore();
     }

@@ -7,6 +7,7 @@
  * entry keeps a token out of URLs and access logs (Kubernetes carries bearer tokens the same way).
  * The router never selects this entry: it selects the codec's `herald.v1.<codec>`.
  */
+import { NodeBuffer } from '#node-buffer';
 import { fromBase64Url, toBase64 } from './base64.js';
 import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { decodeClientFrame } from './frame.js';
@@ -34,7 +35,13 @@ export function helloSubprotocol(frame: string): string | undefined {
   // Base64 of the UTF-8 is at least 4/3 of the UTF-16 length: a longer frame cannot fit.
   // toBase64, which the page has anyway for binary payloads.
   if (frame.length * 4 > MAX_HELLO_SUBPROTOCOL * 3) return undefined;
-  const entry = HELLO_SUBPROTOCOL_PREFIX + toBase64(new TextEncoder().encode(frame)).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
+  // On Node, Buffer writes base64url itself: one call instead of a TextEncoder, standard base64
+  // and a replace (about 0.7 µs of the client's connect; browser builds leave it out, #node-buffer).
+  const entry =
+    HELLO_SUBPROTOCOL_PREFIX +
+    (NodeBuffer !== undefined
+      ? NodeBuffer.from(frame, 'utf8').toString('base64url')
+      : toBase64(new TextEncoder().encode(frame)).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : '')));
   return entry.length > MAX_HELLO_SUBPROTOCOL ? undefined : entry;
 }
 
