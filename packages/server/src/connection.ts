@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { Quota } from './connection-limits.js';
 import type { EncodedValue, PresenceMember } from './engine.js';
-import { type SharedFrame, shareFrame, writeShared } from './frame-once.js';
+import { type SharedFrame, shareFrame, writeShared, writeText } from './frame-once.js';
 import type { CompiledPermissions } from './permissions.js';
 
 /** A connected client as the router shows it: `router.clients()`, events, `router.presence()`. */
@@ -194,7 +194,8 @@ export class Connection {
    */
   sendAlone(frame: string | Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;
-    if (!writeShared(this.socket, shareFrame(typeof frame === 'string' ? Buffer.from(frame) : frame))) this.socket.send(frame, TEXT);
+    const written = typeof frame === 'string' ? writeText(this.socket, frame) : writeShared(this.socket, shareFrame(frame));
+    if (!written) this.socket.send(frame, TEXT);
     if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
   }
 

@@ -121,3 +121,38 @@ export function writeShared(socket: WebSocket, frame: SharedFrame): boolean {
   for (let i = 0; i < parts.length; i++) raw.write(parts[i]);
   return true;
 }
+
+/**
+ * One final, unmasked text frame of `text` (RFC 6455 §5.2: FIN and the text opcode, the payload
+ * length in 7, 7+16 or 7+64 bits, then the UTF-8 bytes), header and payload in one buffer: for a
+ * frame that goes to one socket only (the welcome), where `shareFrame` would take the text's bytes
+ * and copy them again behind the header. Built here, not by `ws`: nothing of `ws` is relied on.
+ */
+export function textFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x81;
+  if (headerLength === 2) frame[1] = length;
+  else if (headerLength === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(text, headerLength, 'utf8');
+  return frame;
+}
+
+/**
+ * Writes `text` as one text frame ({@link textFrame}) to the socket's net.Socket, under the same
+ * conditions as {@link writeShared}; false (nothing written) when it must go through `socket.send()`.
+ */
+export function writeText(socket: WebSocket, text: string): boolean {
+  const raw = frameTarget(socket);
+  if (raw === undefined) return false;
+  raw.write(textFrame(text));
+  return true;
+}

@@ -11,7 +11,8 @@ import { RawClient, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, * as ws from 'ws';
 import { WebSocketServer } from 'ws';
-import { JOIN_FRAME_BYTES, frameOnceAvailable, frameTarget, shareFrame, writeShared } from '../src/frame-once.js';
+import fc from 'fast-check';
+import { JOIN_FRAME_BYTES, frameOnceAvailable, frameTarget, shareFrame, textFrame, writeShared, writeText } from '../src/frame-once.js';
 
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
@@ -80,11 +81,37 @@ describe('frame once: the ws internals it relies on', () => {
     expect(String(data)).toBe('{"a":1}');
   });
 
+  it("textFrame builds the bytes ws's Sender.frame would, header and UTF-8 text in one buffer", () => {
+    const frameOf = (text: string): Buffer => {
+      const parts = Sender.frame(Buffer.from(text), { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }) as Buffer[];
+      return Buffer.concat(parts);
+    };
+    // Each length encoding and its edges: 7 bits (up to 125), 16 bits (126 to 65,535), 64 bits.
+    for (const length of [0, 1, 125, 126, 127, 65_535, 65_536, 70_000]) {
+      const text = 'w'.repeat(length);
+      expect(textFrame(text).equals(frameOf(text)), `length ${length}`).toBe(true);
+    }
+    // Lengths are in bytes: é is 2, € is 3, an emoji 4.
+    expect(textFrame('é'.repeat(63)).equals(frameOf('é'.repeat(63)))).toBe(true);
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => textFrame(text).equals(frameOf(text))));
+  });
+
+  it('writeText delivers one text frame to a ws socket, and writes nothing where writeShared would not', async () => {
+    await using pair = await plainPair(false);
+    const received = once(pair.client, 'message') as Promise<[Buffer, boolean]>;
+    expect(writeText(pair.server, '{"type":"welcome","name":"é€"}')).toBe(true);
+    const [data, isBinary] = await received;
+    expect(isBinary).toBe(false);
+    expect(String(data)).toBe('{"type":"welcome","name":"é€"}');
+    expect(writeText({} as WebSocket, '{}')).toBe(false);
+  });
+
   it('never writes a shared frame to a socket with permessage-deflate, or to something that is not ws', async () => {
     await using pair = await plainPair(true);
     expect(pair.server.extensions).toBe('permessage-deflate');
     expect(frameTarget(pair.server)).toBeUndefined();
     expect(writeShared(pair.server, shareFrame(Buffer.from('{}')))).toBe(false);
+    expect(writeText(pair.server, '{}')).toBe(false);
     expect(frameTarget({} as WebSocket)).toBeUndefined();
     expect(writeShared({} as WebSocket, shareFrame(Buffer.from('{}')))).toBe(false);
   });
