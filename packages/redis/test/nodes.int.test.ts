@@ -7,24 +7,16 @@
  * (`pnpm build` first; `pnpm test` does).
  */
 import { connect } from '@herald/client';
-import type { ServerMessage } from '@herald/protocol';
 import { Log, RawClient, type RouterProcess } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import { clusterFixture } from './cluster-fixture.js';
-
-type Message = Extract<ServerMessage, { type: 'message' }>;
+import { messages } from './engine-nodes.js';
 
 const { threeNodes, client } = await clusterFixture('nodes', { HERALD_RESUME_SECRET: 'a shared secret of the test cluster' });
 
 async function subscribe(c: RawClient, id: number, pattern: string): Promise<void> {
   c.send({ type: 'subscribe', id, pattern });
   expect(await c.nextOf('subscribed')).toMatchObject({ id, pattern });
-}
-
-async function messages(c: RawClient, n: number): Promise<Message[]> {
-  const got: Message[] = [];
-  while (got.length < n) got.push(await c.nextOf('message'));
-  return got;
 }
 
 /** Publishes and awaits the acks; returns the stamps. */

@@ -5,62 +5,25 @@
  * epoch after; subscribers that may have lost messages are told to recover (4201), and recovery
  * says `epoch_changed`; request providers are announced again).
  */
-import { CloseCode, ErrorCode, type ServerMessage } from '@herald/protocol';
-import { type Router, silentLogger } from '@herald/server';
-import { RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
+import { CloseCode, ErrorCode } from '@herald/protocol';
+import type { Router } from '@herald/server';
+import { type RedisServer, startRedisServer } from '@herald/testkit';
+import { describe, expect, it } from 'vitest';
+import type { RedisEngine, RedisEngineOptions } from '../src/index.js';
+import { availability, engineNodes, messages } from './engine-nodes.js';
 
-type Message = Extract<ServerMessage, { type: 'message' }>;
-
+const { own, node: engineNode, client } = engineNodes();
 let redis: RedisServer | undefined;
-let routers: Router[] = [];
-let clients: RawClient[] = [];
 let cluster = 0;
 
-afterEach(async () => {
-  for (const c of clients) await c[Symbol.asyncDispose]();
-  await Promise.all(routers.map((r) => r.close()));
-  await redis?.[Symbol.asyncDispose]();
-  clients = [];
-  routers = [];
-  redis = undefined;
-});
-
-/** Resolves once the engine's availability is `value`. */
-function availability(engine: RedisEngine, value: boolean): Promise<void> {
-  if (engine.available === value) return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = engine.on('available', (now) => {
-      if (now !== value) return;
-      off();
-      resolve();
-    });
-  });
-}
-
-async function node(name: string, options: RedisEngineOptions = {}): Promise<[Router, RedisEngine]> {
-  const engine = redisEngine({ url: redis!.url, prefix: `outage${cluster}:`, logger: silentLogger, ...options });
-  const router = await startRouter({ name, engine });
-  routers.push(router);
-  return [router, engine];
-}
-
-async function client(router: Router, name: string): Promise<RawClient> {
-  const c = await RawClient.welcomed(router.url, { name });
-  clients.push(c);
-  return c;
-}
-
-async function messages(c: RawClient, n: number): Promise<Message[]> {
-  const got: Message[] = [];
-  while (got.length < n) got.push(await c.nextOf('message'));
-  return got;
+/** A router on the test's Redis, on the test's key prefix. */
+function node(name: string, options: RedisEngineOptions = {}): Promise<[Router, RedisEngine]> {
+  return engineNode(name, { url: redis!.url, prefix: `outage${cluster}:`, ...options });
 }
 
 describe('Redis trouble under a cluster', () => {
   it('CLIENT KILL TYPE pubsub: what a node missed is repaired from history, in order, once', async () => {
-    redis = await startRedisServer({ own: true });
+    redis = own(await startRedisServer({ own: true }));
     cluster++;
     const [a] = await node('a');
     // b comes back after at least 600 ms, so the publishes below land while it is away.
@@ -96,7 +59,7 @@ describe('Redis trouble under a cluster', () => {
   });
 
   it('Redis restarted without persistence: ENGINE_UNAVAILABLE while down, clients stay, a new epoch after', async () => {
-    redis = await startRedisServer({ own: true });
+    redis = own(await startRedisServer({ own: true }));
     cluster++;
     const [a, engineA] = await node('a');
     const [b, engineB] = await node('b');
@@ -151,7 +114,7 @@ describe('Redis trouble under a cluster', () => {
   });
 
   it('Redis back from an older snapshot: offsets are never reused within an epoch (new run_id → new epoch)', async () => {
-    redis = await startRedisServer({ own: true });
+    redis = own(await startRedisServer({ own: true }));
     cluster++;
     const [a, engineA] = await node('a');
     for (let i = 1; i <= 3; i++) await a.publish('ledger', i);

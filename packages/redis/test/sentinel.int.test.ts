@@ -8,64 +8,26 @@
  * And the routers leave the old master as soon as the sentinel announces the new one (ioredis's
  * failoverDetector), not seconds later when the sentinel demotes it: writes in between would be lost.
  */
-import { CloseCode, ErrorCode, type ServerMessage } from '@herald/protocol';
-import { type Router, silentLogger } from '@herald/server';
-import { RawClient, type RedisSentinel, startRedisSentinel, startRouter } from '@herald/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RedisEngine, redisEngine } from '../src/index.js';
+import { CloseCode, ErrorCode } from '@herald/protocol';
+import type { Router } from '@herald/server';
+import { type RedisSentinel, startRedisSentinel } from '@herald/testkit';
+import { describe, expect, it } from 'vitest';
+import type { RedisEngine } from '../src/index.js';
+import { availability, engineNodes, messages } from './engine-nodes.js';
 
-type Message = Extract<ServerMessage, { type: 'message' }>;
-
+const { own, node: engineNode, client } = engineNodes();
 let sentinel: RedisSentinel | undefined;
-let routers: Router[] = [];
-let clients: RawClient[] = [];
 
-afterEach(async () => {
-  for (const c of clients) await c[Symbol.asyncDispose]();
-  await Promise.all(routers.map((r) => r.close()));
-  await sentinel?.[Symbol.asyncDispose]();
-  clients = [];
-  routers = [];
-  sentinel = undefined;
-});
-
-/** Resolves once the engine's availability is `value`. */
-function availability(engine: RedisEngine, value: boolean): Promise<void> {
-  if (engine.available === value) return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = engine.on('available', (now) => {
-      if (now !== value) return;
-      off();
-      resolve();
-    });
-  });
-}
-
-async function node(name: string, minBackoffMs = 600): Promise<[Router, RedisEngine]> {
+function node(name: string, minBackoffMs = 600): Promise<[Router, RedisEngine]> {
   // Reconnects wait at least 600 ms: the refusals below land while the engine is away.
-  const engine = redisEngine({ redis: { sentinels: sentinel!.sentinels, name: sentinel!.name }, prefix: 'sentinel:', minBackoffMs, logger: silentLogger });
-  const router = await startRouter({ name, engine });
-  routers.push(router);
-  return [router, engine];
-}
-
-async function client(router: Router, name: string): Promise<RawClient> {
-  const c = await RawClient.welcomed(router.url, { name });
-  clients.push(c);
-  return c;
-}
-
-async function messages(c: RawClient, n: number): Promise<Message[]> {
-  const got: Message[] = [];
-  while (got.length < n) got.push(await c.nextOf('message'));
-  return got;
+  return engineNode(name, { redis: { sentinels: sentinel!.sentinels, name: sentinel!.name }, prefix: 'sentinel:', minBackoffMs });
 }
 
 // A master, a replica, a sentinel and two routers per test, and a failover: 2-4 s idle, 12 s seen
 // on a loaded machine (as the other multi-process suites).
 describe('Redis Sentinel under a cluster', { timeout: 60_000 }, () => {
   it('a forced failover: ENGINE_UNAVAILABLE while the engine cannot write, then the new master, a new epoch, recovered: false', async () => {
-    sentinel = await startRedisSentinel();
+    sentinel = own(await startRedisSentinel());
     const [first, second] = sentinel.servers;
     expect(await sentinel.masterPort()).toBe(first.port);
     const [a, engineA] = await node('a');
@@ -112,7 +74,7 @@ describe('Redis Sentinel under a cluster', { timeout: 60_000 }, () => {
   it('routers leave the old master when the sentinel announces the new one, not when the old one is demoted', async () => {
     // The sentinel's default hello period: the old master goes on saying it is a master, and taking
     // writes, for at least 8 s after the failover before the sentinel turns it into a replica.
-    sentinel = await startRedisSentinel({ publishPeriodMs: 2000 });
+    sentinel = own(await startRedisSentinel({ publishPeriodMs: 2000 }));
     const [first, second] = sentinel.servers;
     const [a, engineA] = await node('a', 10);
     const [, engineB] = await node('b', 10);
