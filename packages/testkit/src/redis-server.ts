@@ -5,6 +5,9 @@
  *
  * Redis has no `--port 0`: a free port is found by binding a Node server to port 0 and closing
  * it; if another process takes the port in between, redis fails to bind and we try another.
+ *
+ * Also `@herald/testkit/redis-server`: this module imports nothing from Vitest, so that a program
+ * (the demo's cluster mode) can start its Redis with it, without the test kit's Vitest side.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +21,8 @@ export interface RedisServer {
   /** `redis://127.0.0.1:PORT`. */
   readonly url: string;
   readonly port: number;
+  /** The running redis-server's process id (a new one after `restart`); undefined when not ours, or killed. */
+  readonly pid: number | undefined;
   /** Whether this helper started the server (false with `REDIS_URL`): only then can it stop or restart it. */
   readonly owned: boolean;
   /** Kills the server (SIGKILL): every connection drops; what was not saved is gone. `restart` brings it back. */
@@ -136,6 +141,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     return {
       url: external,
       port,
+      pid: undefined,
       owned: false,
       kill: refuse,
       restart: refuse,
@@ -171,6 +177,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return current?.pid;
+    },
     owned: true,
     kill,
     restart: async () => {
