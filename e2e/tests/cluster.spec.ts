@@ -1,17 +1,5 @@
-import type { Page } from '@playwright/test';
 import { POLL_INTERVALS, expect, test } from './fixtures.js';
-
-/** The `seq` of every sensor reading on the page, oldest first (the feed shows newest first). */
-function readingSeqs(page: Page): Promise<number[]> {
-  return page
-    .locator('#feed .feed-item[data-topic^="demo.sensors."][data-seq]')
-    .evaluateAll((items) => items.map((item) => Number((item as HTMLElement).dataset.seq)).reverse());
-}
-
-async function lastSeq(page: Page): Promise<number> {
-  const seqs = await readingSeqs(page);
-  return seqs.length === 0 ? 0 : Math.max(...seqs);
-}
+import { lastSeq, readingSeqs } from './feed-readings.js';
 
 test.describe('cluster demo (--cluster 2)', () => {
   // Two routers over the demo's own redis-server; a reading every 200 ms, no job reports.
