@@ -27,6 +27,21 @@ export function machineBusyMs(): number {
   }
 }
 
+/**
+ * This thread's scheduler accounting so far, in milliseconds (Linux `/proc/thread-self/schedstat`):
+ * time on a CPU, and time runnable but waiting for one (the run queue). Over a stretch of
+ * synchronous work, wall time is their sum: what is not on-CPU is the scheduler's, not the code's.
+ * Undefined where there is no such file.
+ */
+export function threadSchedMs(): { cpuMs: number; waitMs: number } | undefined {
+  try {
+    const [onCpu = 0, waiting = 0] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 2).map(Number);
+    return { cpuMs: onCpu / 1e6, waitMs: waiting / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
 export interface CpuSample {
   /** Wall time (`wallNow()`), in milliseconds. */
   at: number;

@@ -73,6 +73,12 @@ export interface LatencyResult {
    * call to the end of the tick's work, its last socket written. Absent when another process routes.
    */
   publishMs?: Float64Array;
+  /**
+   * The same ticks split by the scheduler (`threadSchedMs`): the main thread's time on a CPU, and
+   * its time runnable but waiting for a core. Their sum is `publishMs` (Linux only).
+   */
+  publishCpuMs?: Float64Array;
+  publishWaitMs?: Float64Array;
 }
 
 /** Measure the server's CPU from wall time `startAt` to `endAt` (requests: the clients drive the load). */

@@ -101,6 +101,13 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
       text: (f) => `${ms(f.publishP50Ms ?? 0)} / ${ms(f.publishP99Ms ?? 0)}`,
     },
     {
+      key: 'publishCpuP50Ms',
+      label: 'that time split: on a CPU p50 / p99 ms; waiting for a core (run queue) p50 / p99 ms',
+      better: 'info',
+      format: ms,
+      text: (f) => `${ms(f.publishCpuP50Ms ?? 0)} / ${ms(f.publishCpuP99Ms ?? 0)}; ${ms(f.publishWaitP50Ms ?? 0)} / ${ms(f.publishWaitP99Ms ?? 0)}`,
+    },
+    {
       key: 'firstP50Ms',
       label: "a message's first delivery in a process: p50 / p99 ms (router, kernel, wake-up)",
       better: 'info',

@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { startChild } from './child-runtime.js';
-import { between, machineBusyMs, sampleAt } from './cpu.js';
+import { between, machineBusyMs, sampleAt, threadSchedMs } from './cpu.js';
 import { processCpu, processRss } from './external-process.js';
 import type { CutCommand, CutResult, FanoutCommand, FanoutResult, LatencyCommand, LatencyResult, MemoryReport, ServerCommand, ServerReport, WindowCommand } from './ipc.js';
 import { memoryAfterGc, watchGc } from './gc-watch.js';
@@ -175,9 +175,12 @@ function latency(command: LatencyCommand): Promise<LatencyResult> {
     let saturated = false;
     let mark: { time: number; routerMs: number; subscriberMs: number; machineBusyMs: number; behind: number; late: number } | undefined;
     const publishTimes: number[] = [];
+    const publishCpu: number[] = [];
+    const publishWait: number[] = [];
     let profiler: Promise<Session> | undefined;
     const tick = (): void => {
       const now = performance.now();
+      const sched = threadSchedMs();
       if (mark === undefined && command.measureAfter !== undefined && sent >= command.measureAfter) {
         mark = {
           time: now,
@@ -213,7 +216,13 @@ function latency(command: LatencyCommand): Promise<LatencyResult> {
       // runs on process.nextTick, before any setImmediate). A router in another process (NATS) has
       // none to measure here.
       if (externalPid === undefined && sent > publishedBefore && sent > (command.measureAfter ?? 0)) {
-        setImmediate(() => publishTimes.push(performance.now() - now));
+        setImmediate(() => {
+          publishTimes.push(performance.now() - now);
+          const after = sched === undefined ? undefined : threadSchedMs();
+          if (sched === undefined || after === undefined) return;
+          publishCpu.push(after.cpuMs - sched.cpuMs);
+          publishWait.push(after.waitMs - sched.waitMs);
+        });
       }
       if (!saturated && sent < command.count) {
         setTimeout(tick, Math.max(0, started + sent * intervalMs - performance.now()));
@@ -242,6 +251,7 @@ function latency(command: LatencyCommand): Promise<LatencyResult> {
             saturated,
             ...(cores === undefined ? {} : { cores }),
             ...(publishTimes.length === 0 ? {} : { publishMs: Float64Array.from(publishTimes) }),
+            ...(publishCpu.length === 0 ? {} : { publishCpuMs: Float64Array.from(publishCpu), publishWaitMs: Float64Array.from(publishWait) }),
           };
           if (profiler === undefined) resolve(result);
           else stopProfiler(profiler, command.profilePath!).then(() => resolve(result), reject);

@@ -85,6 +85,8 @@ export async function runLatency(ctx: RunContext, system: SystemName, subscriber
       spreadP99Ms: percentile(spreads, 0.99),
     };
     const publishMs = sent.publishMs?.sort();
+    const publishCpuMs = sent.publishCpuMs?.sort();
+    const publishWaitMs = sent.publishWaitMs?.sort();
     return {
       scenario: 'latency',
       case: `N=${subscribers}, ${options.rate}/s, ${options.size} B`,
@@ -92,6 +94,14 @@ export async function runLatency(ctx: RunContext, system: SystemName, subscriber
       figures: {
         ...(saturated ? { saturated: 1 } : latency),
         ...(publishMs === undefined ? {} : { publishP50Ms: percentile(publishMs, 0.5), publishP99Ms: percentile(publishMs, 0.99) }),
+        ...(publishCpuMs === undefined || publishWaitMs === undefined
+          ? {}
+          : {
+              publishCpuP50Ms: percentile(publishCpuMs, 0.5),
+              publishCpuP99Ms: percentile(publishCpuMs, 0.99),
+              publishWaitP50Ms: percentile(publishWaitMs, 0.5),
+              publishWaitP99Ms: percentile(publishWaitMs, 0.99),
+            }),
         offeredPerSec,
         carriedPerSec,
         ...(stats.measuredDeliveries === 0 ? {} : { subscriberUsPerDelivery: (stats.measuredCpuMs * 1000) / stats.measuredDeliveries }),
