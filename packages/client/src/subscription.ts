@@ -220,9 +220,13 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents> imple
 
   #deliver(data: T, meta: MessageMeta, burst = false): void {
     if (this.#state === 'unsubscribed') return;
+    // Within an epoch the position is updated in place: no allocation per message, and nothing new
+    // kept alive from the old generation for every scavenge to copy.
     const last = this.#positions.get(meta.topic);
-    if (last !== undefined && last.epoch === meta.epoch && meta.offset <= last.offset) return; // seen
-    this.#positions.set(meta.topic, { epoch: meta.epoch, offset: meta.offset });
+    if (last?.epoch === meta.epoch) {
+      if (meta.offset <= last.offset) return; // seen
+      last.offset = meta.offset;
+    } else this.#positions.set(meta.topic, { epoch: meta.epoch, offset: meta.offset });
     if (this.#handler !== undefined) {
       try {
         this.#handler(data, meta);
