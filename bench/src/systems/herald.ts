@@ -27,7 +27,7 @@ const BENCH_CONTRACT = defineContract({
 });
 
 async function startHerald(
-  { onError, historyLimit }: Parameters<SystemAdapter['startServer']>[0],
+  { onError, historyLimit, heartbeatIntervalMs }: Parameters<SystemAdapter['startServer']>[0],
   contract: Contract | undefined,
 ): ReturnType<SystemAdapter['startServer']> {
     const router = await createRouter({
@@ -42,6 +42,7 @@ async function startHerald(
       connectionsPerAddress: false,
       limits: { publishes: false, publishBytes: false, subscribes: false, calls: false },
       ...(historyLimit === undefined ? {} : { history: { limit: historyLimit, ttlMs: HISTORY_TTL_MS } }),
+      ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs, heartbeatTimeoutMs: 3 * heartbeatIntervalMs }),
     });
     router.on('error', onError);
     return {

@@ -57,6 +57,11 @@ export interface ServerOptions {
   onError: (error: unknown) => void;
   /** Messages of history kept per topic, for recovery (Herald only). Default: the system's own. */
   historyLimit?: number;
+  /**
+   * The router's heartbeat interval, in ms (Herald only; the timeout is three of them). Default: the
+   * router's own (10 s). The idle scenario sets one longer than its run: see scenarios/idle.ts.
+   */
+  heartbeatIntervalMs?: number;
 }
 
 export interface ClientOptions {
