@@ -3,7 +3,9 @@
  * Starts the Herald router and the raw `ws` server (ws+superjson's) in child processes, so that
  * only the clients' CPU is in this one, then opens N clients, K in flight, three ways, alternating
  * round by round, and reports this process's CPU (`process.cpuUsage()`, user + system) per
- * connect, median of R rounds (the clients of a round are closed after it, not measured):
+ * connect, median of R rounds (the clients of a round are closed after it, outside the measured
+ * time; no forced GC in between: a full GC also drops the bytecode of functions not run lately,
+ * and the next round would compile them again):
  * - `ws`: a raw `ws` client against the raw `ws` server, done on `open` (what ws-raw.ts does);
  * - `ws + hello`: a raw `ws` client against the Herald router, its hello in the upgrade
  *   (PROTOCOL.md §2), done on the welcome: the floor of any client of Herald's protocol on `ws`;
@@ -36,22 +38,34 @@ async function startServer(system: SystemName): Promise<{ url: string; stop: () 
   return { url: message.url, stop: () => child.kill() };
 }
 
-interface Way {
-  name: string;
-  open(): Promise<{ close(): void }>;
+/** An open client; `close()` resolves once its socket is closed. */
+interface Opened {
+  close(): Promise<unknown>;
 }
 
-function rawWs(url: string, protocols: string[], doneOn: 'open' | 'message'): Promise<{ close(): void }> {
+interface Way {
+  name: string;
+  open(): Promise<Opened>;
+}
+
+function rawWs(url: string, protocols: string[], doneOn: 'open' | 'message'): Promise<Opened> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, protocols, { perMessageDeflate: false });
     socket.on('error', reject);
-    socket.once(doneOn, () => resolve({ close: () => socket.terminate() }));
+    socket.once(doneOn, () =>
+      resolve({
+        close: () => {
+          socket.terminate();
+          return once(socket, 'close');
+        },
+      }),
+    );
   });
 }
 
 /** CPU µs per connect (user + system, and user) of one round of `connects`, `inFlight` at a time. */
 async function round(way: Way, connects: number, inFlight: number): Promise<{ total: number; user: number }> {
-  const open: Array<{ close(): void }> = [];
+  const open: Opened[] = [];
   let next = 0;
   const from = process.cpuUsage();
   await Promise.all(
@@ -63,8 +77,7 @@ async function round(way: Way, connects: number, inFlight: number): Promise<{ to
     }),
   );
   const used = process.cpuUsage(from);
-  for (const client of open) client.close();
-  await new Promise((resolve) => setTimeout(resolve, 200)); // let the closes settle outside the next round
+  await Promise.all(open.map((client) => client.close()));
   return { total: (used.user + used.system) / connects, user: used.user / connects };
 }
 
@@ -86,7 +99,7 @@ async function main(): Promise<void> {
         name: 'herald',
         open: async () => {
           const client: Client = await connect(router.url, { connectTimeoutMs: 20_000 });
-          return { close: () => void client.close() };
+          return { close: () => client.close() };
         },
       },
     ];
