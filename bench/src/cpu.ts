@@ -42,6 +42,20 @@ export function threadSchedMs(): { cpuMs: number; waitMs: number } | undefined {
   }
 }
 
+/**
+ * The read system calls this process has made so far (Linux `/proc/self/io`, `syscr`): a socket
+ * read per wake-up of a client, so that deliveries per read says how many messages a wake-up
+ * found. Undefined where there is no such file.
+ */
+export function readSyscalls(): number | undefined {
+  try {
+    const match = /^syscr: (\d+)$/m.exec(readFileSync('/proc/self/io', 'latin1'));
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface CpuSample {
   /** Wall time (`wallNow()`), in milliseconds. */
   at: number;

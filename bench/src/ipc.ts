@@ -224,6 +224,8 @@ export interface SubscriberStats {
   measuredCpuMs?: number;
   /** Latency mode: messages this process's clients received from its first latency sample on (warm-up ones included). */
   measuredDeliveries?: number;
+  /** Latency mode: this process's read system calls over the same stretch (Linux only). */
+  measuredReads?: number;
   /** With `watchReconnects`: how many times a client was connected again, and the wall time of the last. */
   reconnects?: number;
   lastReconnectAt?: number;

@@ -131,6 +131,12 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
       text: (f) => `${count(f.carriedPerSec ?? 0)} (${count(f.offeredPerSec ?? 0)})`,
     },
     CLIENT,
+    {
+      key: 'deliveriesPerRead',
+      label: "deliveries per client read() (a subscriber's wake-up; CPU per delivery falls as it grows)",
+      better: 'info',
+      format: sig,
+    },
     CORES,
     {
       key: 'routerGcCount',

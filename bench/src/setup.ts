@@ -55,6 +55,8 @@ export interface MergedStats {
   measuredCpuMs: number;
   /** The deliveries that CPU was spent on (a few warm-up messages still arriving included). */
   measuredDeliveries: number;
+  /** Their read system calls over the same stretch, summed (0 where not counted). */
+  measuredReads: number;
   /** With `watchReconnects`: reconnects over all clients, and the wall time of the last. */
   reconnects: number;
   lastReconnectAt?: number;
@@ -228,6 +230,7 @@ export class Setup {
       gc: all.reduce((sum, s) => (s.gc === undefined ? sum : addPauses(sum, s.gc)), emptyPauses()),
       measuredCpuMs: all.reduce((sum, s) => sum + (s.measuredCpuMs ?? 0), 0),
       measuredDeliveries: all.reduce((sum, s) => sum + (s.measuredDeliveries ?? 0), 0),
+      measuredReads: all.reduce((sum, s) => sum + (s.measuredReads ?? 0), 0),
     };
   }
 

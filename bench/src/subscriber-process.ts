@@ -7,6 +7,7 @@
 import { startChild } from './child-runtime.js';
 import type { SubscriberCommand, SubscriberConfig, SubscriberReport } from './ipc.js';
 import { wallNow } from './payload.js';
+import { readSyscalls } from './cpu.js';
 import { type GcPauses, watchGc } from './gc-watch.js';
 import { patternsOf, subscribersOf, topicsOf } from './spread-topics.js';
 import { type BenchClient, type BenchPayload, loadSystem } from './systems/system.js';
@@ -62,6 +63,8 @@ let reportScheduled = false;
 let stopGc: (() => GcPauses) | undefined;
 /** Latency mode: this process's CPU at its first measured sample. */
 let measuredFrom: NodeJS.CpuUsage | undefined;
+/** Latency mode: this process's read system calls at its first measured sample. */
+let readsFrom: number | undefined;
 let receivedBeforeMeasure = 0;
 
 function report(): void {
@@ -97,6 +100,7 @@ function makeHandler(count: number, latencyAfterSeq: number | undefined): (data:
       if (stopGc === undefined) {
         stopGc = watchGc();
         measuredFrom = process.cpuUsage();
+        readsFrom = readSyscalls();
         receivedBeforeMeasure = received - 1;
       }
     }
@@ -254,6 +258,7 @@ channel.onMessage(async (command) => {
         spreads: spreads.take(),
         ...(stopGc === undefined ? {} : { gc: stopGc() }),
         ...(measuredFrom === undefined ? {} : { measuredCpuMs: cpuMsSince(measuredFrom), measuredDeliveries: received - receivedBeforeMeasure }),
+        ...(readsFrom === undefined ? {} : { measuredReads: (readSyscalls() ?? readsFrom) - readsFrom }),
         ...(config?.watchReconnects === true ? { reconnects, ...(lastReconnectAt === undefined ? {} : { lastReconnectAt }) } : {}),
       });
       return;

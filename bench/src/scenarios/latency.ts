@@ -105,6 +105,8 @@ export async function runLatency(ctx: RunContext, system: SystemName, subscriber
         offeredPerSec,
         carriedPerSec,
         ...(stats.measuredDeliveries === 0 ? {} : { subscriberUsPerDelivery: (stats.measuredCpuMs * 1000) / stats.measuredDeliveries }),
+        // How many messages a client's wake-up found: CPU per delivery is mostly per wake-up here.
+        ...(stats.measuredReads === 0 || stats.measuredDeliveries === 0 ? {} : { deliveriesPerRead: stats.measuredDeliveries / stats.measuredReads }),
         ...(sent.cores === undefined || saturated
           ? {}
           : {
