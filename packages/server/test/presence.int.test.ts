@@ -269,18 +269,49 @@ class SlowEngine extends EngineWrapper {
   }
 }
 
+/** Disposes `resources` last first, as `await using` declarations would. */
+function disposeAll(...resources: AsyncDisposable[]): AsyncDisposable {
+  return {
+    async [Symbol.asyncDispose]() {
+      for (const resource of resources.reverse()) await resource[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** A router on a SlowEngine and a client `name` whose subscribe to LOBBY (id 1) is held at the engine's `join`. */
+async function heldSubscribe(name: string) {
+  const engine = new SlowEngine();
+  const router = await startRouter({ engine });
+  const raw = await RawClient.welcomed(router.url, { name });
+  const join = (engine.hold.join = deferred());
+  raw.send({ type: 'subscribe', id: 1, pattern: LOBBY });
+  await engine.called('join');
+  return { engine, router, raw, join, ...disposeAll(router, raw) };
+}
+
+/**
+ * A router on a SlowEngine, a member `a` of LOBBY, and a `watcher` whose presence_watch requests
+ * of LOBBY (one per id) are held at the engine's `members`.
+ */
+async function heldWatch(ids: readonly number[]) {
+  const engine = new SlowEngine();
+  const router = await startRouter({ engine });
+  const a = await RawClient.subscribed(router.url, LOBBY, { name: 'a' });
+  const watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
+  const members = (engine.hold.members = deferred());
+  for (const id of ids) watcher.send({ type: 'presence_watch', id, topic: LOBBY });
+  await engine.called('members');
+  return { router, a, watcher, members, ...disposeAll(router, a, watcher) };
+}
+
 describe('with an engine that takes its time', () => {
   it('leaves no member behind when the client disconnects while its subscribe is in flight', async () => {
-    const engine = new SlowEngine();
-    await using router = await startRouter({ engine });
-    await using raw = await RawClient.welcomed(router.url, { name: 'ghost' });
-    engine.hold.join = deferred();
-    raw.send({ type: 'subscribe', id: 1, pattern: LOBBY });
-    await engine.called('join');
+    await using held = await heldSubscribe('ghost');
+    const { engine, router, raw } = held;
     const gone = disconnectOf(router, 'ghost');
     await raw.destroy();
     // The router finishes the subscribe before it cleans up, and tells of the disconnect after that.
-    engine.hold.join.resolve();
+    held.join.resolve();
     await gone;
     await Promise.all(engine.joins);
     expect(router.clients()).toEqual([]);
@@ -288,15 +319,11 @@ describe('with an engine that takes its time', () => {
   });
 
   it('leaves no member behind when the client unsubscribes while its subscribe is in flight', async () => {
-    const engine = new SlowEngine();
-    await using router = await startRouter({ engine });
-    await using raw = await RawClient.welcomed(router.url, { name: 'fickle' });
-    engine.hold.join = deferred();
-    raw.send({ type: 'subscribe', id: 1, pattern: LOBBY });
-    await engine.called('join');
+    await using held = await heldSubscribe('fickle');
+    const { engine, router, raw } = held;
     raw.send({ type: 'unsubscribe', id: 2, pattern: LOBBY });
     // Subscription changes are answered in the order they were sent.
-    engine.hold.join.resolve();
+    held.join.resolve();
     expect(await raw.next()).toEqual({ type: 'subscribed', id: 1, pattern: LOBBY, at: expect.any(Number) });
     expect(await raw.next()).toEqual({ type: 'unsubscribed', id: 2, pattern: LOBBY });
     await Promise.all(engine.joins);
@@ -305,18 +332,13 @@ describe('with an engine that takes its time', () => {
   });
 
   it('sends the joins and leaves that happen while the snapshot is on its way after it, in order', async () => {
-    const engine = new SlowEngine();
-    await using router = await startRouter({ engine });
-    await using a = await RawClient.subscribed(router.url, LOBBY, { name: 'a' });
-    await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
-    engine.hold.members = deferred();
-    watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });
-    await engine.called('members');
+    await using held = await heldWatch([1]);
+    const { router, a, watcher } = held;
     await using b = await RawClient.subscribed(router.url, LOBBY, { name: 'b' });
     a.send({ type: 'unsubscribe', id: 2, pattern: LOBBY });
     await a.nextOf('unsubscribed');
     expect(watcher.queued).toBe(0);
-    engine.hold.members.resolve();
+    held.members.resolve();
     expect(await watcher.next()).toEqual({ type: 'presence_state', id: 1, topic: LOBBY, members: [wire(a)] });
     expect(await watcher.next()).toEqual({ type: 'presence_join', topic: LOBBY, member: wire(b) });
     expect(await watcher.next()).toEqual({ type: 'presence_leave', topic: LOBBY, member: wire(a), reason: 'unsubscribed' });
@@ -324,15 +346,9 @@ describe('with an engine that takes its time', () => {
   });
 
   it('answers each of two presence_watch requests for the same topic', async () => {
-    const engine = new SlowEngine();
-    await using router = await startRouter({ engine });
-    await using a = await RawClient.subscribed(router.url, LOBBY, { name: 'a' });
-    await using watcher = await RawClient.welcomed(router.url, { name: 'watcher' });
-    engine.hold.members = deferred();
-    watcher.send({ type: 'presence_watch', id: 1, topic: LOBBY });
-    watcher.send({ type: 'presence_watch', id: 2, topic: LOBBY });
-    await engine.called('members');
-    engine.hold.members.resolve();
+    await using held = await heldWatch([1, 2]);
+    const { a, watcher } = held;
+    held.members.resolve();
     const frames = await watcher.drain();
     expect(frames.map((f) => (f.type === 'presence_state' ? [f.id, f.members.map((m) => m.id)] : [f.type]))).toEqual([
       [1, [a.welcome!.id]],
