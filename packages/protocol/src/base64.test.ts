@@ -2,17 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import * as node from './base64.js';
 
+import { withoutBuffer } from './without-buffer.test-support.js';
+
 /** The module as a browser loads it: no Buffer, so atob and btoa. */
-async function withoutBuffer(): Promise<typeof node> {
-  vi.resetModules();
-  vi.stubGlobal('Buffer', undefined);
-  try {
-    return await import('./base64.js');
-  } finally {
-    vi.unstubAllGlobals();
-  }
-}
-const web = await withoutBuffer();
+const web = await withoutBuffer(() => import('./base64.js'));
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -4,17 +4,10 @@ import { encodeFrame } from './frame.js';
 import * as node from './hello-subprotocol.js';
 import type { HelloMsg } from './messages.js';
 
+import { withoutBuffer } from './without-buffer.test-support.js';
+
 /** The module as a browser loads it: no Buffer, so btoa and atob underneath. */
-async function withoutBuffer(): Promise<typeof node> {
-  vi.resetModules();
-  vi.stubGlobal('Buffer', undefined);
-  try {
-    return await import('./hello-subprotocol.js');
-  } finally {
-    vi.unstubAllGlobals();
-  }
-}
-const web = await withoutBuffer();
+const web = await withoutBuffer(() => import('./hello-subprotocol.js'));
 
 const { HELLO_SUBPROTOCOL_PREFIX: PREFIX, MAX_HELLO_SUBPROTOCOL: MAX } = node;
 
@@ -110,9 +103,7 @@ describe('the hello entry decoder on Node (Buffer base64url) against the general
 
   it('fromBase64Url accepts and refuses exactly what the general decoder (Node and browser builds) does, with the same bytes', async () => {
     const nodeBase64 = await import('./base64.js');
-    vi.resetModules();
-    vi.stubGlobal('Buffer', undefined);
-    const webBase64 = await import('./base64.js').finally(() => vi.unstubAllGlobals());
+    const webBase64 = await withoutBuffer(() => import('./base64.js'));
     fc.assert(
       fc.property(nearBase64Url, (text) => {
         const fast = outcome(nodeBase64.fromBase64Url, text);
