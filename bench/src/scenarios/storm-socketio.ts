@@ -15,18 +15,16 @@
  * with the server): the scenario counts how many moved clients got that message (expect none)
  * instead of waiting for it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { backoffDelay } from '@herald/client';
-import { startRedisServer } from '@herald/testkit';
+import { spawnScript, startRedisServer } from '@herald/testkit';
 import { type Socket, io } from 'socket.io-client';
 import type { Measurement, RunContext } from '../context.js';
 import { processesCpuMs } from '../external-process.js';
 import { eventWaiter, stormCase } from './storm.js';
 
 const TOPIC = 'bench.storm';
-
 
 interface ServerProcess {
   child: ChildProcess;
@@ -36,26 +34,8 @@ interface ServerProcess {
 
 async function spawnServer(redisUrl: string): Promise<ServerProcess> {
   const script = fileURLToPath(new URL('../socketio-cluster-process.js', import.meta.url));
-  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, REDIS_URL: redisUrl } });
-  const exited = once(child, 'exit');
-  const line = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (buffered.includes('\n')) resolve(buffered.slice(0, buffered.indexOf('\n')));
-    });
-    child.once('exit', (code) => reject(new Error(`socket.io server exited with ${code} before listening`)));
-  });
-  const { port } = JSON.parse(line) as { port: number };
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  const server = await spawnScript<{ port: number }>(script, [], { REDIS_URL: redisUrl });
+  return { child: server.child, url: `http://127.0.0.1:${server.ready.port}`, kill: server.kill };
 }
 
 /** Opens a socket to `url` and joins the topic's room; resolves once the server acknowledged. */

@@ -7,6 +7,7 @@ export { Log, disconnectOf, expectError, reachState, rejection, track } from './
 export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.js';
 export { startMemoryRouter, startRouter } from './router.js';
 export { type RouterProcess, spawnRouter } from './spawn-router.js';
+export { type ScriptProcess, spawnScript } from './spawn-script.js';
 export { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server.js';
 export { type RedisSentinel, type RedisSentinelOptions, startRedisSentinel } from './redis-sentinel.js';
 export { type Direction, type FaultRule, type Frame, MemoryTransport, memoryTransport } from './memory-transport.js';

@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnScript } from './spawn-script.js';
 
 /** A router running in a child process (see router-process.ts). */
 export interface RouterProcess {
@@ -23,25 +23,6 @@ const script = (): string => fileURLToPath(new URL('../dist/router-process.js', 
 export async function spawnRouter(port = 0, env: Record<string, string> = {}): Promise<RouterProcess> {
   const SCRIPT = script();
   if (!existsSync(SCRIPT)) throw new Error(`spawnRouter: ${SCRIPT} is missing: run \`pnpm build\` first`);
-  const child = spawn(process.execPath, [SCRIPT, '--port', String(port)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  const exited = once(child, 'exit');
-  const line = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffered += chunk;
-      const newline = buffered.indexOf('\n');
-      if (newline !== -1) resolve(buffered.slice(0, newline));
-    });
-    child.once('exit', (code) => reject(new Error(`the router process exited with ${code} before listening`)));
-  });
-  const { port: actual, url } = JSON.parse(line) as { port: number; url: string };
-  const kill = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
-  return { port: actual, url, child, kill, [Symbol.asyncDispose]: kill };
+  const { child, ready, kill } = await spawnScript<{ port: number; url: string }>(SCRIPT, ['--port', String(port)], env);
+  return { port: ready.port, url: ready.url, child, kill, [Symbol.asyncDispose]: kill };
 }
