@@ -1,17 +1,12 @@
-import { Emitter, type PeerRef, type Position, type SubscribedMsg, SubscriptionError, VERBOSE_ERRORS } from '@herald/protocol';
+import { Emitter, type MessageMeta as PublishedMeta, type Position, type SubscribedMsg, SubscriptionError, VERBOSE_ERRORS } from '@herald/protocol';
 import { AsyncQueue } from './async-queue.js';
 
-/** What arrives with each message. */
-export interface MessageMeta {
-  topic: string;
-  /** Who published it: a client's id and name, or the router's (see `client.router`). */
-  publisher: PeerRef;
-  /** The topic's epoch: offsets are only comparable within one epoch. */
-  epoch: string;
-  /** The message's sequence number in its topic: +1 per message within an epoch. */
-  offset: number;
-  /** When the router accepted it. */
-  publishedAt: Date;
+/**
+ * What arrives with each message: its topic, publisher (a client, or the router: see
+ * `client.router`), epoch, offset and time, as an in-process subscriber of the router gets them,
+ * and whether it was replayed.
+ */
+export interface MessageMeta extends PublishedMeta {
   /** True for a message replayed from history (a `rewind`, or recovery after a reconnect). */
   replayed: boolean;
 }

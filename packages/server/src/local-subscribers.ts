@@ -3,19 +3,13 @@
  * (`local:N`, which no connection id can be), and given each matching publication decoded once,
  * after the codec's checks, however many of them match.
  */
-import { ErrorCode, HeraldError, type PeerRef } from '@herald/protocol';
+import { ErrorCode, HeraldError, type MessageMeta } from '@herald/protocol';
 import type { Engine, StampedPublication } from './engine.js';
 import type { Frames } from './frames.js';
 import type { Logger } from './logger.js';
 
-/** Metadata handed to in-process subscribers with each message. */
-export interface MessageMeta {
-  topic: string;
-  publisher: PeerRef;
-  epoch: string;
-  offset: number;
-  publishedAt: Date;
-}
+/** Metadata handed to in-process subscribers with each message (a client's, without `replayed`). */
+export type { MessageMeta };
 
 export type LocalHandler = (data: unknown, meta: MessageMeta) => void;
 
