@@ -8,14 +8,14 @@
  * And the routers leave the old master as soon as the sentinel announces the new one (ioredis's
  * failoverDetector), not seconds later when the sentinel demotes it: writes in between would be lost.
  */
-import { CloseCode, ErrorCode } from '@herald/protocol';
+import { ErrorCode } from '@herald/protocol';
 import type { Router } from '@herald/server';
 import { type RedisSentinel, startRedisSentinel } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import type { RedisEngine } from '../src/index.js';
-import { availability, engineNodes, messages } from './engine-nodes.js';
+import { availability, engineNodes, expectNewEpoch } from './engine-nodes.js';
 
-const { own, node: engineNode, client } = engineNodes();
+const { own, node: engineNode, client, stockStream } = engineNodes();
 let sentinel: RedisSentinel | undefined;
 
 function node(name: string, minBackoffMs = 600): Promise<[Router, RedisEngine]> {
@@ -32,14 +32,8 @@ describe('Redis Sentinel under a cluster', { timeout: 60_000 }, () => {
     expect(await sentinel.masterPort()).toBe(first.port);
     const [a, engineA] = await node('a');
     const [b, engineB] = await node('b');
-    const subscriber = await client(b, 'subscriber');
-    subscriber.send({ type: 'subscribe', id: 1, pattern: 'stock.>' });
-    await subscriber.nextOf('subscribed');
-    const publisher = await client(a, 'publisher');
-    for (let i = 1; i <= 3; i++) publisher.send({ type: 'publish', id: i, topic: 'stock.x' }, `{"json":${i}}`);
-    const before = await messages(subscriber, 3);
-    expect(before.map((m) => m.offset)).toEqual([1, 2, 3]);
-    const oldEpoch = before[0]!.epoch;
+    const stream = await stockStream(a, b);
+    const { publisher } = stream;
 
     const downA = availability(engineA, false);
     const downB = availability(engineB, false);
@@ -52,23 +46,16 @@ describe('Redis Sentinel under a cluster', { timeout: 60_000 }, () => {
     expect(b.clients().map((c) => c.name)).toEqual(['subscriber']);
 
     await Promise.all([availability(engineA, true), availability(engineB, true)]);
-    // The new master may lack what the old one acknowledged last: b's subscriber is told to recover.
-    expect((await subscriber.closed).code).toBe(CloseCode.RESYNC);
-    publisher.send({ type: 'publish', id: 12, topic: 'stock.x' }, '{"json":4}');
-    const after = await publisher.nextOf('publish_ack');
-    expect(after).toMatchObject({ id: 12, topic: 'stock.x', offset: 1 });
-    expect(after.epoch).not.toBe(oldEpoch);
-    // It was written to the new master (the former replica).
-    expect(await second.command('HGET', 'sentinel:m:stock.x', 'e')).toBe(`$${after.epoch.length}\r\n${after.epoch}\r\n`);
-    expect(await second.command('ROLE')).toMatch(/^\*3\r\n\$6\r\nmaster\r\n/);
-    // A client that recovers from the old epoch is told, and gets the new epoch's messages.
+    // The new master may lack what the old one acknowledged last: b's subscriber is told to
+    // recover; a client that recovers from the old epoch is told, and gets the new epoch's messages.
     const late = await client(b, 'late');
-    late.send({ type: 'subscribe', id: 1, pattern: 'stock.>', positions: [['stock.x', oldEpoch, 3]], since: 0 });
-    expect(await late.next()).toMatchObject({ type: 'message', topic: 'stock.x', epoch: after.epoch, offset: 1, replay: 1 });
-    expect(await late.next()).toMatchObject({ type: 'subscribed', id: 1, recovered: false, reason: 'epoch_changed', gaps: ['stock.x'] });
+    const epoch = await expectNewEpoch(stream, late);
+    // The new epoch was written to the new master (the former replica).
+    expect(await second.command('HGET', 'sentinel:m:stock.x', 'e')).toBe(`$${epoch.length}\r\n${epoch}\r\n`);
+    expect(await second.command('ROLE')).toMatch(/^\*3\r\n\$6\r\nmaster\r\n/);
     // And live traffic flows through the new master to the other router.
     late.send({ type: 'publish', id: 2, topic: 'stock.x' }, '{"json":5}');
-    expect(await late.nextOf('message')).toMatchObject({ topic: 'stock.x', epoch: after.epoch, offset: 2 });
+    expect(await late.nextOf('message')).toMatchObject({ topic: 'stock.x', epoch, offset: 2 });
   });
 
   it('routers leave the old master when the sentinel announces the new one, not when the old one is demoted', async () => {
