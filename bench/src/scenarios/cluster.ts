@@ -15,17 +15,12 @@ import { type Client, connect } from '@herald/client';
 import { type RouterProcess, spawnRouter, startRedisServer } from '@herald/testkit';
 import type { Measurement, RunContext } from '../context.js';
 import { processesCpuMs } from '../external-process.js';
-import { type HopResult, measureHop } from './hop-latency.js';
+import { type HopResult, measureHop, percentile } from './hop-latency.js';
 
 const TOPIC = 'bench.cluster';
 /** The paced hop measurement: publishes per second, subscribers per router of the cluster (three on the one router). */
 const HOP_RATE = 200;
 const HOP_PER_ROUTER = 1;
-
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 interface SetupResult {
   deliveriesPerSec: number;

@@ -23,7 +23,8 @@ export interface HopResult {
   ratePerSec: number;
 }
 
-function percentile(sorted: number[], p: number): number {
+/** The `p`th percentile (0-100) of sorted samples: the one at index floor(p% of the count); NaN for none. */
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
