@@ -34,6 +34,7 @@ import { decodeChannelMessage, decodeRecord, encodeRecord } from './records.js';
 import { Repair } from './repair.js';
 import { decodeDisconnectUser, encodeDisconnectUser } from './user-disconnect.js';
 import * as scripts from './scripts.js';
+import { checkRedisEngineOptions } from './redis-options.js';
 
 /** Options of {@link redisEngine}. */
 export interface RedisEngineOptions {
@@ -77,7 +78,8 @@ const NO_HISTORY: HistoryRule = { limit: 0, ttlMs: 0 };
 
 /**
  * A Herald engine on Redis, for `createRouter({ engine: redisEngine({ url }) })`. Each router needs
- * its own engine object; routers with the same Redis and prefix act as one.
+ * its own engine object; routers with the same Redis and prefix act as one. A number option
+ * outside its range (README) throws a `HeraldError` with code `OPTION_INVALID`.
  *
  * @example
  * const router = await createRouter({ port: 8080, engine: redisEngine({ url: 'redis://127.0.0.1:6379' }) });
@@ -120,6 +122,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
 
   constructor(options: RedisEngineOptions = {}) {
     super();
+    checkRedisEngineOptions(options);
     this.#options = options;
     const { history = DEFAULT_HISTORY } = options;
     this.#rules = history === false ? [] : Array.isArray(history) ? history : [history as HistoryRule];
