@@ -1,12 +1,28 @@
 /**
- * The ranges of `createRouter`'s number and word options, checked before the router makes anything
+ * `createRouter`'s options: their type ({@link RouterOptions}), their defaults as the hub and the
+ * default engine take them ({@link hubOptions}), and their ranges.
+ *
+ * The ranges of the number and word options are checked before the router makes anything
  * (no engine, no socket): a value outside its range throws `OPTION_INVALID` (a `HeraldError`)
  * naming the option, the value and the range. Before this, a negative `maxConnections` refused
  * every client, a NaN `helloTimeoutMs` closed every connection at once, and a timeout above 2^31 - 1
  * ms fired at once (Node's timers clamp it to 1 ms). README (API, "Router") lists the same ranges.
  */
 import { MAX_TIMER_MS, MAX_TOPIC_LENGTH, type OptionRange, type OptionSpec, type OptionTable, checkOptions } from '@herald/protocol';
-import type { RouterOptions } from './router.js';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Codec, Contract, DefaultSchema, HeraldSchema } from '@herald/protocol';
+import type { AdminOptions } from './admin.js';
+import type { Authenticate } from './authentication.js';
+import { type ConnectionLimits, resolveConnectionLimits } from './connection-limits.js';
+import type { Engine, HistoryRule } from './engine.js';
+import type { HubOptions } from './hub.js';
+import type { LogLevel, Logger } from './logger.js';
+import type { LogRateLimit } from './log-limiter.js';
+import type { MemoryEngineOptions } from './memory-engine.js';
+import type { MetricsOptions } from './metrics.js';
+import { ALLOW_EVERYTHING, CompiledPermissions, type Permissions } from './permissions.js';
+import type { RateLimit } from './rate-limit.js';
 
 /** Most of anything counted (connections, methods, topics, messages...): beyond it is a mistake. */
 export const MAX_OPTION_COUNT = 1_000_000_000;
@@ -74,4 +90,236 @@ export const ROUTER_OPTION_RANGES = {
 /** Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link ROUTER_OPTION_RANGES}). */
 export function checkRouterOptions(options: RouterOptions): void {
   checkOptions('createRouter', options, ROUTER_OPTION_RANGES);
+}
+
+/** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
+export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
+  /** Port to listen on; 0 picks a free one (read it back from `router.port`). Default 0. Ignored with `server`. */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients. */
+  host?: string;
+  /** URL path clients connect to. Default `/`. */
+  path?: string;
+  /**
+   * An existing `http`/`https` server to attach to, sharing its port. The router handles upgrades
+   * on `path` and leaves other paths to the server's other `upgrade` listeners.
+   */
+  server?: HttpServer | HttpsServer;
+  /**
+   * `false`: no HTTP server at all, no socket opened (`port`, `host` and `server` are ignored, and
+   * `router.url`/`router.port` throw). Clients reach such a router only through
+   * `router.acceptSocket` (`@herald/testkit`'s memory transport), so tests open nothing on the
+   * network. Default `true`.
+   */
+  listen?: boolean;
+  /** The router's name, as publisher of `router.publish` messages. Default `router`. */
+  name?: string;
+  /** Where routing state lives. Default: a new in-memory engine. */
+  engine?: Engine;
+  /** Codecs offered to clients; the first encodes `router.publish`. Default superjson, then json. */
+  codecs?: readonly Codec[];
+  /** Largest frame accepted, in bytes; a larger one closes the connection with 1009. Default 1 MiB. */
+  maxPayload?: number;
+  /** Most simultaneous connections; one more is closed with 1013 (`ROUTER_FULL`). Default 10,000. */
+  maxConnections?: number;
+  /**
+   * How long a new connection may take from the upgrade to its welcome. Without a `hello` by then:
+   * close 4002; with a hello whose `authenticate` (or session takeover) has not finished: close
+   * 1013 `AUTH_TIMEOUT`, so this also bounds how long `authenticate` holds a connection. Default 5,000 ms.
+   */
+  helloTimeoutMs?: number;
+  /**
+   * Per-connection rate limits and counts, over the defaults (see `ConnectionLimits`): publishes,
+   * publish bytes, subscribes, watches and calls per second (over one: error `RATE_LIMITED` with
+   * `retryAfterMs`; going on regardless: close 4300), `maxHandlers`, `maxPatternSegments`,
+   * `maxPatternBytes`.
+   */
+  limits?: Partial<ConnectionLimits>;
+  /** Most distinct methods handled by clients, over all connections; one more fails `HANDLER_LIMIT`. Default 10,000. */
+  maxMethods?: number;
+  /** Most connections open from one IP address; one more is closed with 4301 (`ADDRESS_LIMIT`). Default 1,000. */
+  maxConnectionsPerAddress?: number;
+  /**
+   * How fast one IP address may open connections (a token bucket); faster ones are closed with
+   * 4301 (`ADDRESS_LIMIT`). `false` for no limit. Default 20/s, burst 200.
+   */
+  connectionsPerAddress?: RateLimit | false;
+  /**
+   * Most connections from one IP address that have not been welcomed yet (no `hello`); one more is
+   * closed with 4301. Default 32.
+   */
+  maxPendingPerAddress?: number;
+  /** Longest client name, in characters (Unicode code points, as topics are counted). Default 128. */
+  maxNameLength?: number;
+  /** Largest encoded client info, in bytes. Default 4,096. */
+  maxInfoBytes?: number;
+  /** Bad messages tolerated per connection before close 4000. Default 100. */
+  maxProtocolErrors?: number;
+  /**
+   * Check every published payload against its codec (shape, depth, forbidden keys, superjson's
+   * `meta`) before routing it, so subscribers never receive one they must refuse. Costs one decode
+   * per publish, not per subscriber. Default true.
+   */
+  validatePayloads?: boolean;
+  /**
+   * Schemas (`defineContract`) that publishes and request params must satisfy, checked after
+   * decoding; a refusal is `VALIDATION_FAILED` and nobody receives the message (PROTOCOL.md 9.1).
+   * Only what the contract names is decoded for it. Also types the router (`createRouter({ contract })`).
+   */
+  contract?: Contract<S>;
+  /** Default timeout of requests, in milliseconds, when the caller names none. Default 10,000. */
+  requestTimeoutMs?: number;
+  /** Longest timeout a caller may ask for. Default 300,000 ms. */
+  maxRequestTimeoutMs?: number;
+  /** Most requests one connection may have in flight; one more fails with `REQUEST_LIMIT`. Default 10,000. */
+  maxPendingRequests?: number;
+  /** Pass providers' error stacks on to callers (`RemoteError.remoteStack`). Default false. */
+  exposeErrorStacks?: boolean;
+  /** Most subscriptions (and, separately, presence watches) per connection; one more fails `SUBSCRIPTION_LIMIT`. Default 1,000. */
+  maxSubscriptions?: number;
+  /**
+   * Most bytes queued for one client that it has not read yet. A client past it reads too slowly:
+   * it is disconnected with close code 4200 (`SLOW_CONSUMER`), reconnects and recovers from
+   * history, and the others are not held back. Default 8 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** How often the router pings every client and checks for silence; 0 turns heartbeats off. Default 10,000 ms. */
+  heartbeatIntervalMs?: number;
+  /**
+   * A client silent this long (no frame, no pong) is dropped, within one more interval; its
+   * presence ends `dropped`. Clients use the same timeout for the router (told in `welcome`).
+   * Default 30,000 ms.
+   */
+  heartbeatTimeoutMs?: number;
+  /**
+   * History kept by the default in-memory engine, for `rewind` and recovery after reconnects:
+   * one rule, rules by pattern (first match applies), or `false`. Default: the last 100 messages
+   * of every topic, for 5 minutes. Ignored when `engine` is given (configure that engine instead).
+   */
+  history?: HistoryRule | readonly HistoryRule[] | false;
+  /**
+   * Most topics the default in-memory engine holds (offsets, epoch, history); past it the least
+   * recently published topic is forgotten, and recovery from before its last message reports a
+   * gap. Default 100,000. Ignored when `engine` is given.
+   */
+  maxTopics?: number;
+  /**
+   * Most bytes the default in-memory engine's topics and history hold, by its own estimate
+   * (`router.stats().engine.bytes`); past it the least recently published topics are forgotten.
+   * Default 256 MiB. Ignored when `engine` is given.
+   */
+  maxTopicBytes?: number;
+  /**
+   * The key that signs the resume tokens of `welcome` (`hello.resume` keeps a client's id across
+   * reconnects). Routers that act as one (a cluster) must share it, so that a client resumes on any
+   * of them; at least 16 bytes, e.g. 32 random bytes. Default: random per router process, so only
+   * this router (until it restarts) accepts its tokens. With `authenticate`, a token is signed with
+   * its user too: it resumes only a connection authenticated as that user.
+   */
+  resumeSecret?: string | Uint8Array;
+  /** How long `close()` waits for clients to finish the close handshake before cutting them. Default 2,000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Where log lines go; `false` for none. Default: stderr, from `logLevel` up. */
+  logger?: Logger | false;
+  /**
+   * Warnings and errors of one kind written per window; the rest are counted and summarised in
+   * one line (`… 1,352 more in the last 10 s`). `false` writes them all. Default 10 per 10 s.
+   */
+  logRateLimit?: LogRateLimit | false;
+  /** The default logger's threshold. Default `warn`. */
+  logLevel?: LogLevel;
+  /**
+   * Prometheus metrics (prom-client): `true`, or where to register and serve them. Served at
+   * `/metrics` on the router's own HTTP server, or on `metrics.port`; read `router.metrics` to
+   * serve them yourself. Default off. `/healthz` and `/readyz` are always served (README, "Operations").
+   */
+  metrics?: boolean | MetricsOptions;
+  /**
+   * The admin page at `admin.path` (default `/admin`) on the router's own HTTP server: live
+   * connections, topics with rates and history, presence, methods, and a disconnect button,
+   * behind `admin.token`, or with `authenticate`, a bearer identity allowed to `call` `herald.admin`
+   * (README, "Operations"). Default off.
+   */
+  admin?: AdminOptions;
+  /**
+   * Decides who each connection is, from its hello's `token` (or the upgrade request's headers
+   * and cookies): resolves an `Identity` whose permissions every operation is checked against;
+   * throws or rejects to refuse (close 4100 `AUTH_INVALID`). Also runs for each in-band `refresh`.
+   * See `jwtAuthenticator`. Reading `ctx.cookies` needs `allowedOrigins`.
+   */
+  authenticate?: Authenticate;
+  /**
+   * Permissions of every connection on a router without `authenticate`. Default: everything
+   * (`{ allow: { '>': ['*'] } }`), with a warning at start.
+   */
+  defaultPermissions?: Permissions;
+  /**
+   * Origins (`https://app.example.com`) browsers may connect from; an upgrade with another
+   * `Origin` header is refused with HTTP 403. Requests without `Origin` (non-browser clients)
+   * pass. Required for `authenticate` to read cookies. Default: every origin.
+   */
+  allowedOrigins?: readonly string[];
+  /** How long past its `expiresAt` an unrefreshed connection may stay before close 4101. Default 10,000 ms. */
+  tokenExpiryGraceMs?: number;
+  /**
+   * What a presence watch lists, unless the watch asks (`presence_watch.by`): `user` (a user's
+   * connections are one member, leaving `presenceGraceMs` after its last connection) or
+   * `connection` (each connection a member, leaving at once). Default `user` with `authenticate`,
+   * `connection` without.
+   */
+  presenceBy?: 'user' | 'connection';
+  /** Presence per user: how long a user stays a member after its last connection went. Default 5,000 ms. */
+  presenceGraceMs?: number;
+  /**
+   * Count-only presence watches (`presence_watch.count`): the first change of a topic's count is
+   * sent at once, later ones at most once per this many ms per watch (the latest count). Default 1,000 ms.
+   */
+  presenceCountIntervalMs?: number;
+}
+
+/** The hub's limits and switches: `options` with every default filled in. */
+export function hubOptions(options: RouterOptions<HeraldSchema>): HubOptions {
+  return {
+    maxPayload: options.maxPayload ?? 1024 * 1024,
+    maxConnections: options.maxConnections ?? 10_000,
+    helloTimeoutMs: options.helloTimeoutMs ?? 5_000,
+    limits: resolveConnectionLimits(options.limits),
+    maxMethods: options.maxMethods ?? 10_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 1000,
+    connectionsPerAddress: options.connectionsPerAddress ?? { perSec: 20, burst: 200 },
+    maxPendingPerAddress: options.maxPendingPerAddress ?? 32,
+    maxNameLength: options.maxNameLength ?? 128,
+    maxInfoBytes: options.maxInfoBytes ?? 4096,
+    maxProtocolErrors: options.maxProtocolErrors ?? 100,
+    validatePayloads: options.validatePayloads ?? true,
+    contract: options.contract,
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
+    maxPendingRequests: options.maxPendingRequests ?? 10_000,
+    exposeErrorStacks: options.exposeErrorStacks ?? false,
+    maxSubscriptions: options.maxSubscriptions ?? 1000,
+    maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 30_000,
+    resumeSecret: options.resumeSecret,
+    presenceBy: options.presenceBy ?? (options.authenticate === undefined ? 'connection' : 'user'),
+    presenceGraceMs: options.presenceGraceMs ?? 5000,
+    presenceCountIntervalMs: options.presenceCountIntervalMs ?? 1000,
+    access: {
+      authenticate: options.authenticate,
+      defaultPermissions: new CompiledPermissions(options.defaultPermissions ?? ALLOW_EVERYTHING),
+      checksOrigin: options.allowedOrigins !== undefined,
+      tokenExpiryGraceMs: options.tokenExpiryGraceMs ?? 10_000,
+      maxNameLength: options.maxNameLength ?? 128,
+    },
+  };
+}
+
+/** The default in-memory engine's options, from the router's (`history`, `maxTopics`, `maxTopicBytes`). */
+export function memoryEngineOptions(options: RouterOptions<HeraldSchema>): MemoryEngineOptions {
+  return {
+    ...(options.history !== undefined && { history: options.history }),
+    ...(options.maxTopics !== undefined && { maxTopics: options.maxTopics }),
+    ...(options.maxTopicBytes !== undefined && { maxBytes: options.maxTopicBytes }),
+  };
 }

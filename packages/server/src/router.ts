@@ -1,12 +1,10 @@
 import { once } from 'node:events';
-import { type Server as HttpServer, type IncomingMessage, createServer } from 'node:http';
+import { type Server as HttpServer, createServer } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import {
   type Codec,
   CloseCode,
-  type Contract,
   type Covered,
   type DefaultSchema,
   Emitter,
@@ -24,216 +22,26 @@ import {
   jsonCodec,
   methodProblem,
   selectCodec,
-  subprotocolFor,
   superjsonCodec,
 } from '@herald/protocol';
 import type { Registry } from 'prom-client';
-import { WebSocketServer } from 'ws';
-import { type Authenticate, upgradeInfo } from './authentication.js';
-import { echoedOffer, upgradeHello, withoutHelloEntry } from './upgrade-hello.js';
+import { upgradeHello } from './upgrade-hello.js';
 import type { ClientInfo } from './connection.js';
 import type { AcceptedSocket } from './socket-seam.js';
-import { type ConnectionLimits, resolveConnectionLimits } from './connection-limits.js';
-import type { RateLimit } from './rate-limit.js';
-import type { EncodedValue, Engine, HistoryRule, PresenceMember } from './engine.js';
+import type { EncodedValue, PresenceMember } from './engine.js';
 import { type DisconnectDetail, Hub, type MessageMeta, type RouterStats } from './hub.js';
 import { randomId } from './ids.js';
-import { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
-import { type LogRateLimit, limitLogRate } from './log-limiter.js';
-import type { AdminOptions } from './admin.js';
+import { type Logger, createConsoleLogger, silentLogger } from './logger.js';
+import { limitLogRate } from './log-limiter.js';
 import type { HealthReport } from './health.js';
-import { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
-import type { MetricsOptions } from './metrics.js';
+import { MemoryEngine } from './memory-engine.js';
 import { Operations } from './operations.js';
-import { ALLOW_EVERYTHING, CompiledPermissions, type Permissions } from './permissions.js';
 import { countMembers } from './presence-count.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
-import { checkRouterOptions } from './router-options.js';
+import { type RouterOptions, checkRouterOptions, hubOptions, memoryEngineOptions } from './router-options.js';
+import { UpgradeHandler, refuseHttp } from './upgrade-handler.js';
 
-/** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */
-export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
-  /** Port to listen on; 0 picks a free one (read it back from `router.port`). Default 0. Ignored with `server`. */
-  port?: number;
-  /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients. */
-  host?: string;
-  /** URL path clients connect to. Default `/`. */
-  path?: string;
-  /**
-   * An existing `http`/`https` server to attach to, sharing its port. The router handles upgrades
-   * on `path` and leaves other paths to the server's other `upgrade` listeners.
-   */
-  server?: HttpServer | HttpsServer;
-  /**
-   * `false`: no HTTP server at all, no socket opened (`port`, `host` and `server` are ignored, and
-   * `router.url`/`router.port` throw). Clients reach such a router only through
-   * `router.acceptSocket` (`@herald/testkit`'s memory transport), so tests open nothing on the
-   * network. Default `true`.
-   */
-  listen?: boolean;
-  /** The router's name, as publisher of `router.publish` messages. Default `router`. */
-  name?: string;
-  /** Where routing state lives. Default: a new in-memory engine. */
-  engine?: Engine;
-  /** Codecs offered to clients; the first encodes `router.publish`. Default superjson, then json. */
-  codecs?: readonly Codec[];
-  /** Largest frame accepted, in bytes; a larger one closes the connection with 1009. Default 1 MiB. */
-  maxPayload?: number;
-  /** Most simultaneous connections; one more is closed with 1013 (`ROUTER_FULL`). Default 10,000. */
-  maxConnections?: number;
-  /**
-   * How long a new connection may take from the upgrade to its welcome. Without a `hello` by then:
-   * close 4002; with a hello whose `authenticate` (or session takeover) has not finished: close
-   * 1013 `AUTH_TIMEOUT`, so this also bounds how long `authenticate` holds a connection. Default 5,000 ms.
-   */
-  helloTimeoutMs?: number;
-  /**
-   * Per-connection rate limits and counts, over the defaults (see `ConnectionLimits`): publishes,
-   * publish bytes, subscribes, watches and calls per second (over one: error `RATE_LIMITED` with
-   * `retryAfterMs`; going on regardless: close 4300), `maxHandlers`, `maxPatternSegments`,
-   * `maxPatternBytes`.
-   */
-  limits?: Partial<ConnectionLimits>;
-  /** Most distinct methods handled by clients, over all connections; one more fails `HANDLER_LIMIT`. Default 10,000. */
-  maxMethods?: number;
-  /** Most connections open from one IP address; one more is closed with 4301 (`ADDRESS_LIMIT`). Default 1,000. */
-  maxConnectionsPerAddress?: number;
-  /**
-   * How fast one IP address may open connections (a token bucket); faster ones are closed with
-   * 4301 (`ADDRESS_LIMIT`). `false` for no limit. Default 20/s, burst 200.
-   */
-  connectionsPerAddress?: RateLimit | false;
-  /**
-   * Most connections from one IP address that have not been welcomed yet (no `hello`); one more is
-   * closed with 4301. Default 32.
-   */
-  maxPendingPerAddress?: number;
-  /** Longest client name, in characters (Unicode code points, as topics are counted). Default 128. */
-  maxNameLength?: number;
-  /** Largest encoded client info, in bytes. Default 4,096. */
-  maxInfoBytes?: number;
-  /** Bad messages tolerated per connection before close 4000. Default 100. */
-  maxProtocolErrors?: number;
-  /**
-   * Check every published payload against its codec (shape, depth, forbidden keys, superjson's
-   * `meta`) before routing it, so subscribers never receive one they must refuse. Costs one decode
-   * per publish, not per subscriber. Default true.
-   */
-  validatePayloads?: boolean;
-  /**
-   * Schemas (`defineContract`) that publishes and request params must satisfy, checked after
-   * decoding; a refusal is `VALIDATION_FAILED` and nobody receives the message (PROTOCOL.md 9.1).
-   * Only what the contract names is decoded for it. Also types the router (`createRouter({ contract })`).
-   */
-  contract?: Contract<S>;
-  /** Default timeout of requests, in milliseconds, when the caller names none. Default 10,000. */
-  requestTimeoutMs?: number;
-  /** Longest timeout a caller may ask for. Default 300,000 ms. */
-  maxRequestTimeoutMs?: number;
-  /** Most requests one connection may have in flight; one more fails with `REQUEST_LIMIT`. Default 10,000. */
-  maxPendingRequests?: number;
-  /** Pass providers' error stacks on to callers (`RemoteError.remoteStack`). Default false. */
-  exposeErrorStacks?: boolean;
-  /** Most subscriptions (and, separately, presence watches) per connection; one more fails `SUBSCRIPTION_LIMIT`. Default 1,000. */
-  maxSubscriptions?: number;
-  /**
-   * Most bytes queued for one client that it has not read yet. A client past it reads too slowly:
-   * it is disconnected with close code 4200 (`SLOW_CONSUMER`), reconnects and recovers from
-   * history, and the others are not held back. Default 8 MiB.
-   */
-  maxBufferedBytes?: number;
-  /** How often the router pings every client and checks for silence; 0 turns heartbeats off. Default 10,000 ms. */
-  heartbeatIntervalMs?: number;
-  /**
-   * A client silent this long (no frame, no pong) is dropped, within one more interval; its
-   * presence ends `dropped`. Clients use the same timeout for the router (told in `welcome`).
-   * Default 30,000 ms.
-   */
-  heartbeatTimeoutMs?: number;
-  /**
-   * History kept by the default in-memory engine, for `rewind` and recovery after reconnects:
-   * one rule, rules by pattern (first match applies), or `false`. Default: the last 100 messages
-   * of every topic, for 5 minutes. Ignored when `engine` is given (configure that engine instead).
-   */
-  history?: HistoryRule | readonly HistoryRule[] | false;
-  /**
-   * Most topics the default in-memory engine holds (offsets, epoch, history); past it the least
-   * recently published topic is forgotten, and recovery from before its last message reports a
-   * gap. Default 100,000. Ignored when `engine` is given.
-   */
-  maxTopics?: number;
-  /**
-   * Most bytes the default in-memory engine's topics and history hold, by its own estimate
-   * (`router.stats().engine.bytes`); past it the least recently published topics are forgotten.
-   * Default 256 MiB. Ignored when `engine` is given.
-   */
-  maxTopicBytes?: number;
-  /**
-   * The key that signs the resume tokens of `welcome` (`hello.resume` keeps a client's id across
-   * reconnects). Routers that act as one (a cluster) must share it, so that a client resumes on any
-   * of them; at least 16 bytes, e.g. 32 random bytes. Default: random per router process, so only
-   * this router (until it restarts) accepts its tokens. With `authenticate`, a token is signed with
-   * its user too: it resumes only a connection authenticated as that user.
-   */
-  resumeSecret?: string | Uint8Array;
-  /** How long `close()` waits for clients to finish the close handshake before cutting them. Default 2,000 ms. */
-  shutdownTimeoutMs?: number;
-  /** Where log lines go; `false` for none. Default: stderr, from `logLevel` up. */
-  logger?: Logger | false;
-  /**
-   * Warnings and errors of one kind written per window; the rest are counted and summarised in
-   * one line (`… 1,352 more in the last 10 s`). `false` writes them all. Default 10 per 10 s.
-   */
-  logRateLimit?: LogRateLimit | false;
-  /** The default logger's threshold. Default `warn`. */
-  logLevel?: LogLevel;
-  /**
-   * Prometheus metrics (prom-client): `true`, or where to register and serve them. Served at
-   * `/metrics` on the router's own HTTP server, or on `metrics.port`; read `router.metrics` to
-   * serve them yourself. Default off. `/healthz` and `/readyz` are always served (README, "Operations").
-   */
-  metrics?: boolean | MetricsOptions;
-  /**
-   * The admin page at `admin.path` (default `/admin`) on the router's own HTTP server: live
-   * connections, topics with rates and history, presence, methods, and a disconnect button,
-   * behind `admin.token`, or with `authenticate`, a bearer identity allowed to `call` `herald.admin`
-   * (README, "Operations"). Default off.
-   */
-  admin?: AdminOptions;
-  /**
-   * Decides who each connection is, from its hello's `token` (or the upgrade request's headers
-   * and cookies): resolves an `Identity` whose permissions every operation is checked against;
-   * throws or rejects to refuse (close 4100 `AUTH_INVALID`). Also runs for each in-band `refresh`.
-   * See `jwtAuthenticator`. Reading `ctx.cookies` needs `allowedOrigins`.
-   */
-  authenticate?: Authenticate;
-  /**
-   * Permissions of every connection on a router without `authenticate`. Default: everything
-   * (`{ allow: { '>': ['*'] } }`), with a warning at start.
-   */
-  defaultPermissions?: Permissions;
-  /**
-   * Origins (`https://app.example.com`) browsers may connect from; an upgrade with another
-   * `Origin` header is refused with HTTP 403. Requests without `Origin` (non-browser clients)
-   * pass. Required for `authenticate` to read cookies. Default: every origin.
-   */
-  allowedOrigins?: readonly string[];
-  /** How long past its `expiresAt` an unrefreshed connection may stay before close 4101. Default 10,000 ms. */
-  tokenExpiryGraceMs?: number;
-  /**
-   * What a presence watch lists, unless the watch asks (`presence_watch.by`): `user` (a user's
-   * connections are one member, leaving `presenceGraceMs` after its last connection) or
-   * `connection` (each connection a member, leaving at once). Default `user` with `authenticate`,
-   * `connection` without.
-   */
-  presenceBy?: 'user' | 'connection';
-  /** Presence per user: how long a user stays a member after its last connection went. Default 5,000 ms. */
-  presenceGraceMs?: number;
-  /**
-   * Count-only presence watches (`presence_watch.count`): the first change of a topic's count is
-   * sent at once, later ones at most once per this many ms per watch (the latest count). Default 1,000 ms.
-   */
-  presenceCountIntervalMs?: number;
-}
+export type { RouterOptions } from './router-options.js';
 
 /** Events of a router, with their listener signatures (tinyproto's lifecycle hooks). */
 export interface RouterEvents {
@@ -320,8 +128,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   readonly #logger: Logger;
   readonly #path: string;
   #server: HttpServer | HttpsServer | undefined;
-  #ownsServer = false;
-  #wss: WebSocketServer | undefined;
+  readonly #upgrades: UpgradeHandler;
   #closing: Promise<void> | undefined;
   readonly #ops: Operations;
 
@@ -334,11 +141,6 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     this.#path = options.path ?? '/';
     this.#codecs = options.codecs ?? [superjsonCodec, jsonCodec];
     if (this.#codecs.length === 0) throw new TypeError('createRouter: codecs must name at least one codec');
-    for (const codec of this.#codecs) {
-      const subprotocol = subprotocolFor(codec);
-      if (!this.#codecBySubprotocol.has(subprotocol)) this.#codecBySubprotocol.set(subprotocol, codec);
-      this.#subprotocolOf.set(codec, this.#subprotocolOf.get(codec) ?? subprotocol);
-    }
     const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
     this.#logger = options.logRateLimit === false || logger === silentLogger ? logger : limitLogRate(logger, options.logRateLimit);
     const peer: PeerRef = { id: this.id, name: this.name };
@@ -346,40 +148,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       options.engine ?? new MemoryEngine(memoryEngineOptions(options)),
       this.#codecs,
       peer,
-      {
-        maxPayload: options.maxPayload ?? 1024 * 1024,
-        maxConnections: options.maxConnections ?? 10_000,
-        helloTimeoutMs: options.helloTimeoutMs ?? 5_000,
-        limits: resolveConnectionLimits(options.limits),
-        maxMethods: options.maxMethods ?? 10_000,
-        maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 1000,
-        connectionsPerAddress: options.connectionsPerAddress ?? { perSec: 20, burst: 200 },
-        maxPendingPerAddress: options.maxPendingPerAddress ?? 32,
-        maxNameLength: options.maxNameLength ?? 128,
-        maxInfoBytes: options.maxInfoBytes ?? 4096,
-        maxProtocolErrors: options.maxProtocolErrors ?? 100,
-        validatePayloads: options.validatePayloads ?? true,
-        contract: options.contract,
-        requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-        maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
-        maxPendingRequests: options.maxPendingRequests ?? 10_000,
-        exposeErrorStacks: options.exposeErrorStacks ?? false,
-        maxSubscriptions: options.maxSubscriptions ?? 1000,
-        maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
-        heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
-        heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 30_000,
-        resumeSecret: options.resumeSecret,
-        presenceBy: options.presenceBy ?? (options.authenticate === undefined ? 'connection' : 'user'),
-        presenceGraceMs: options.presenceGraceMs ?? 5000,
-        presenceCountIntervalMs: options.presenceCountIntervalMs ?? 1000,
-        access: {
-          authenticate: options.authenticate,
-          defaultPermissions: new CompiledPermissions(options.defaultPermissions ?? ALLOW_EVERYTHING),
-          checksOrigin: options.allowedOrigins !== undefined,
-          tokenExpiryGraceMs: options.tokenExpiryGraceMs ?? 10_000,
-          maxNameLength: options.maxNameLength ?? 128,
-        },
-      },
+      hubOptions(options),
       this.#logger,
       {
         // The hub builds a client snapshot for an event only when someone takes it.
@@ -392,29 +161,14 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       },
     );
     this.#ops = new Operations(this.#hub, () => ({ listening: this.#server?.listening === true, closing: this.#hub.closing }), options.metrics, options.admin, options.authenticate);
+    this.#upgrades = new UpgradeHandler(this.#hub, this.#codecs, this.#path, options, this.#logger);
   }
 
   /** @internal Called by {@link createRouter}. */
   async start(): Promise<void> {
     await this.#hub.engine.start(this.#hub);
     await this.#ops.start(this, this.#options.host ?? '127.0.0.1');
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: this.#hub.options.maxPayload,
-      perMessageDeflate: false,
-      clientTracking: false,
-      // When no offer is supported, the first one is echoed so that the upgrade completes (a
-      // browser fails a handshake whose answer names no subprotocol it offered) and the socket is
-      // closed at once with 4001 CODEC_UNSUPPORTED: a reason a browser can read, unlike an HTTP 400.
-      handleProtocols: (offered, request) => {
-        const codec = selectCodec(offered, this.#codecs);
-        // A hello in the upgrade (upgrade-hello.ts): ws writes the 101 next, then calls back, where
-        // the welcome is written; corked until #onUpgrade returns, both leave in one write.
-        this.#upgradeHello = upgradeHello(offered);
-        if (this.#upgradeHello !== undefined) request.socket.cork();
-        return codec === undefined ? echoedOffer(offered) : this.#subprotocolOf.get(codec)!;
-      },
-    });
+    this.#upgrades.start();
     if (this.#options.listen === false) {
       this.#hub.startHeartbeat();
       this.#logger.log('info', 'router started without listening (listen: false)', { engine: this.#hub.engine.constructor.name });
@@ -424,10 +178,10 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       return;
     }
     const server = this.#options.server ?? createServer((request, response) => this.#ops.serve(request, response) || refuseHttp(request, response));
-    this.#ownsServer = this.#options.server === undefined;
+    this.#upgrades.ownsServer = this.#options.server === undefined;
     this.#server = server;
-    server.on('upgrade', this.#onUpgrade);
-    if (this.#ownsServer) {
+    server.on('upgrade', this.#upgrades.onUpgrade);
+    if (this.#upgrades.ownsServer) {
       server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1');
       await once(server, 'listening');
     } else if (!server.listening) {
@@ -689,14 +443,14 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     }, this.#options.shutdownTimeoutMs ?? 2000);
     await hub.drained();
     clearTimeout(cut);
-    this.#wss?.close();
-    if (this.#ownsServer && server !== undefined) {
+    this.#upgrades.close();
+    if (this.#upgrades.ownsServer && server !== undefined) {
       const closed = once(server, 'close');
       server.close();
       server.closeAllConnections();
       await closed;
     }
-    server?.off('upgrade', this.#onUpgrade);
+    server?.off('upgrade', this.#upgrades.onUpgrade);
     await this.#ops.close();
     await hub.engine.close();
     this.#logger.log('info', 'router closed', { clients: online });
@@ -711,46 +465,6 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     const hello = upgradeHello(new Set(protocols));
     this.#hub.accept(socket as unknown as Parameters<Hub['accept']>[0], address, selectCodec(protocols, this.#codecs), undefined, hello);
   }
-
-  #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const pathname = (request.url ?? '/').split('?', 1)[0];
-    if (pathname !== this.#path) {
-      if (this.#ownsServer) rejectUpgrade(socket, 404, 'Not Found', ErrorCode.CONNECTION_FAILED, `no Herald router at ${pathname}; use ${this.#path}`);
-      return; // on a shared server, other upgrade listeners own other paths
-    }
-    const origin = request.headers.origin;
-    const allowed = this.#options.allowedOrigins;
-    if (allowed !== undefined && origin !== undefined && !allowed.includes(origin)) {
-      this.#logger.log('info', 'handshake refused: origin not allowed', { origin, address: request.socket.remoteAddress });
-      rejectUpgrade(socket, 403, 'Forbidden', ErrorCode.ORIGIN_FORBIDDEN, `origin ${origin} may not connect`);
-      return;
-    }
-    this.#wss!.handleUpgrade(request, socket, head, (ws) => {
-      // ws has parsed the offers and called handleProtocols: its answer names the codec.
-      const codec = this.#codecBySubprotocol.get(ws.protocol);
-      const address = request.socket.remoteAddress ?? '';
-      if (codec === undefined) {
-        this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: withoutHelloEntry(request.headers['sec-websocket-protocol'] ?? ''), address });
-      }
-      const hello = this.#upgradeHello;
-      this.#upgradeHello = undefined;
-      this.#hub.accept(ws, address, codec, this.#options.authenticate === undefined ? undefined : upgradeInfo(request), hello);
-      if (hello !== undefined) request.socket.uncork();
-    });
-    // ws called handleProtocols but not back (it cannot, today): never leave a socket corked.
-    if (this.#upgradeHello !== undefined) {
-      this.#upgradeHello = undefined;
-      request.socket.uncork();
-    }
-  };
-
-  /** The hello found in the subprotocols of the upgrade being handled (handleUpgrade is synchronous). */
-  #upgradeHello: ReturnType<typeof upgradeHello>;
-
-  /** `herald.v1.<name>` → codec, for the subprotocol ws agreed on. */
-  readonly #codecBySubprotocol = new Map<string, Codec>();
-  /** Codec → its subprotocol, one string for every connection (`ws` keeps the answer per socket). */
-  readonly #subprotocolOf = new Map<Codec, string>();
 
   #address(): AddressInfo {
     const address = this.#server?.address();
@@ -769,26 +483,4 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     const decoded = this.#codecs.find((c) => c.name === value.codec)?.decode(value.text);
     return decoded?.ok ? decoded.value : undefined;
   }
-}
-
-function memoryEngineOptions(options: RouterOptions<HeraldSchema>): MemoryEngineOptions {
-  return {
-    ...(options.history !== undefined && { history: options.history }),
-    ...(options.maxTopics !== undefined && { maxTopics: options.maxTopics }),
-    ...(options.maxTopicBytes !== undefined && { maxBytes: options.maxTopicBytes }),
-  };
-}
-
-function refuseHttp(_request: IncomingMessage, response: import('node:http').ServerResponse): boolean {
-  response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
-  response.end('This is a Herald router: connect with a WebSocket client (subprotocol herald.v1.superjson or herald.v1.json).\n');
-  return true;
-}
-
-function rejectUpgrade(socket: Duplex, status: number, statusText: string, code: string, message: string): void {
-  const body = `${code}: ${message}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `X-Herald-Error: ${code}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }
