@@ -1,5 +1,4 @@
 import {
-  type ClientMessage,
   type Codec,
   ConnectionError,
   type Contract,
@@ -18,9 +17,7 @@ import {
   type ResultOf,
   type ServerMessage,
   type SubscribeData,
-  RemoteError,
   SubscriptionError,
-  TimeoutError,
   VERBOSE_ERRORS,
   type WelcomeMsg,
   encodeTextFrame,
@@ -31,85 +28,18 @@ import {
 } from '@herald/protocol';
 import type { HandlerRegistration, Provider, RequestHandler } from './handlers.js';
 import { Link, type LinkHandlers, type ReconnectOptions } from './link.js';
-import { type Outgoing, Outbox, type PendingReply, type Sent } from './outbox.js';
-
-export type { Outgoing, Sent } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { type Member, type Presence, PresenceWatches } from './presence.js';
 import type { RequestOptions } from './requests.js';
-import type { WebSocketConstructor } from './socket.js';
 // isomorphic-ws in Node, the global WebSocket in browser builds (package.json `imports`).
 import { defaultWebSocket } from '#default-websocket';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription, control } from './subscription.js';
 import { OrderedChecks } from './ordered-checks.js';
-import { checkConnectOptions } from './connect-options.js';
+import { type ConnectOptions, checkConnectOptions } from './connect-options.js';
+import { type ClientCore, LIB, moduleLoadFailed } from './client-core.js';
 import { SubscriptionTable } from './subscription-table.js';
 import type { TokenRefresh } from './token-refresh.js';
-
-/** Options of `connect`. */
-export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
-  /** How others see this client in presence and as a publisher. Default: the id the router assigns. */
-  name?: string;
-  /** Anything the codec can carry (at most 4 KiB encoded by default): shown to presence watchers. */
-  info?: unknown;
-  /**
-   * The payload codec, negotiated as subprotocol `herald.v1.<name>`. Default: superjson from
-   * `@herald/client`, json from `@herald/client/json` (a page that imports only that entry ships no superjson).
-   */
-  codec?: Codec;
-  /** How long a connection attempt may wait for the router's welcome (`CONNECT_TIMEOUT`). Default 10,000 ms. */
-  connectTimeoutMs?: number;
-  /**
-   * Reconnect automatically after the connection is lost, with exponential backoff and full
-   * jitter; `false` to close instead. Default on (500 ms to 10 s, no attempt limit).
-   */
-  reconnect?: boolean | ReconnectOptions;
-  /** Publishes and requests held while reconnecting; one more rejects with `OFFLINE_QUEUE_FULL`. Default 1,000. */
-  maxQueued?: number;
-  /** Consider the router dead after this long without a frame; 0: never. Default: what the router's welcome says (30 s). */
-  heartbeatTimeoutMs?: number;
-  /** A WebSocket implementation. Default: the browser's `WebSocket`, or `ws` in Node. */
-  WebSocket?: WebSocketConstructor;
-  /** Random numbers in [0, 1) for the backoff jitter and `randomizeUrls`. Default `Math.random`. */
-  random?: () => number;
-  /**
-   * With several URLs: shuffle them once, when the client is made, so that the clients of a router
-   * that dies spread over the others (as NATS clients do). `false` keeps the order given. Default true.
-   */
-  randomizeUrls?: boolean;
-  /**
-   * Schemas (`defineContract`) to check what this client publishes and the params it sends before
-   * sending (`VALIDATION_FAILED`, a `ValidationError` with `issues`). Also types the client:
-   * `connect(url, { contract })` is a `Client<SchemaOf<typeof contract>>`. Asynchronous schemas
-   * are awaited, and publishes and requests still go out in call order (later calls wait).
-   */
-  contract?: Contract<S>;
-  /**
-   * Also check what arrives against the contract: a message that fails is dropped and reported on
-   * `error` (`VALIDATION_FAILED`); a result that fails rejects the request. Asynchronous schemas are
-   * awaited, and messages are still delivered in arrival order (later ones wait). Default false.
-   */
-  validateIncoming?: boolean;
-  /**
-   * Credentials for the router's `authenticate` (sent in `hello`, never in the URL): a string, or a
-   * function returning one (or a Promise of one). The function is called before every connection
-   * attempt and again before the token expires (the router's `welcome.expiresAt`), to refresh it
-   * in band without reconnecting. After an authentication close (4100–4102), a client with a
-   * function fetches a fresh token and reconnects; with a string it stops.
-   */
-  token?: string | (() => string | Promise<string>);
-  /** Authentication refusals in a row (closes 4100–4199) after which reconnecting stops. Default 3. */
-  maxAuthFailures?: number;
-  /**
-   * Send the hello in the upgrade request (a `herald.v1.hello.*` subprotocol entry, PROTOCOL.md §2),
-   * so that the welcome comes with the 101: a connect costs the router one read and one write
-   * less. A hello larger than 4,096 characters in base64url still goes as the first frame. After a
-   * close 4002 before the welcome (a router older than this), the client sends its hello as a
-   * frame from then on; a router that read the hello never sends 4002 (a slow `authenticate` is
-   * 1013 `AUTH_TIMEOUT`, retried with backoff). `false` always sends it as a frame. Default true.
-   */
-  helloInUpgrade?: boolean;
-}
 
 /** Events of a client. */
 export interface ClientEvents {
@@ -137,54 +67,6 @@ export interface PublishAck {
   offset: number;
 }
 
-/**
- * What the features loaded on demand (requests.ts, handlers.ts) use of the client, including the
- * protocol's classes the page has anyway: those modules import no module of the page at run time,
- * so a bundler keeps the protocol modules in the page's chunk instead of moving them to a third
- * chunk shared by both (Vite 8's Rolldown does that: rolldown/rolldown#10731), which cost every
- * page ~0.65 KB. What only they use (handler-failure.ts) they import, and it goes in their chunk.
- */
-export interface ClientCore {
-  readonly codec: Codec;
-  readonly lib: FeatureLib;
-  readonly state: ClientState;
-  assertUsable(): void;
-  /** Encodes a frame. */
-  frame(message: ClientMessage & { payload?: string }): string;
-  /** Throws PAYLOAD_TOO_LARGE for a frame over the router's maxPayload. */
-  checkSize(frame: string): void;
-  sendOrQueue(build: (id: number) => string, kind: 'publish' | 'request'): Sent;
-  send(frame: string): boolean;
-  /** Whether the router passes stacks on to callers. */
-  errorStacks(): boolean;
-  report(error: unknown): void;
-  request(message: Outgoing, kind: PendingReply['kind'], survival: PendingReply['survival']): Promise<ServerMessage>;
-  sendHandle(method: string): void;
-  provider(): Provider | undefined;
-  installProvider(provider: Provider): Provider;
-}
-
-/** The protocol's run-time values that requests.ts and handlers.ts use, handed over through {@link ClientCore}. */
-export interface FeatureLib {
-  HeraldError: typeof HeraldError;
-  RemoteError: typeof RemoteError;
-  TimeoutError: typeof TimeoutError;
-}
-
-const LIB: FeatureLib = { HeraldError, RemoteError, TimeoutError };
-
-/**
- * A part of the client loaded on first use (requests, the token refresh) could not be loaded: the
- * page's build is missing a file, often one a deploy replaced. Rejects with MODULE_LOAD_FAILED.
- */
-function moduleLoadFailed(part: string, cause: unknown): never {
-  throw new ConnectionError(
-    'MODULE_LOAD_FAILED',
-    VERBOSE_ERRORS ? `could not load @herald/client's ${part} module (${String(cause)}): serve every file of the page's build, and reload a page opened before a deploy` : '',
-    { cause, retryable: true },
-  );
-}
-
 /** Reconnecting's defaults, shared by every client that does not set its own. */
 const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = { minDelayMs: 500, maxDelayMs: 10_000, maxAttempts: Number.POSITIVE_INFINITY };
 
@@ -195,22 +77,6 @@ type Reply = Extract<
     type: 'subscribed' | 'unsubscribed' | 'publish_ack' | 'presence_unwatched' | 'pong' | 'refreshed' | 'handled' | 'unhandled' | 'methods' | 'response' | 'response_error';
   }
 >;
-
-/**
- * {@link connect} with `defaultCodec` when the options name none: each entry point picks its own
- * (`@herald/client`: superjson; `@herald/client/json`: json), so a page that uses the json codec
- * never loads superjson.
- * @internal
- */
-export async function connectWith<S extends HeraldSchema = DefaultSchema>(
-  defaultCodec: Codec,
-  urls: string | readonly string[],
-  options: ConnectOptions<S> = {},
-): Promise<Client<S>> {
-  const client = new Client<S>(urls, options, defaultCodec);
-  await client.opened;
-  return client;
-}
 
 /**
  * The link's events for a client (link.ts): one small object whose methods call the client's

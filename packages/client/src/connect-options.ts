@@ -1,5 +1,5 @@
 /**
- * The ranges of `connect`'s number options, checked before the client dials: a value outside its
+ * `connect`'s options: their type, and the ranges of the number options, checked before the client dials: a value outside its
  * range rejects `connect` with `OPTION_INVALID` (a `HeraldError`) naming the option, the value and
  * the range. Before this, a negative `maxQueued` refused every offline publish, a NaN
  * `connectTimeoutMs` timed every attempt out at once, and a delay above 2^31 - 1 ms fired at once.
@@ -9,8 +9,74 @@
  * `VERBOSE_ERRORS`): a production page's bundle leaves it out, as it leaves out error messages, so
  * that the check costs the page nothing (bundle-size.test.ts).
  */
-import { MAX_TIMER_MS, type OptionSpec, checkOptions } from '@herald/protocol';
-import type { ConnectOptions } from './client.js';
+import { type Codec, type Contract, type DefaultSchema, type HeraldSchema, MAX_TIMER_MS, type OptionSpec, checkOptions } from '@herald/protocol';
+import type { ReconnectOptions } from './link.js';
+import type { WebSocketConstructor } from './socket.js';
+
+/** Options of `connect`. */
+export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
+  /** How others see this client in presence and as a publisher. Default: the id the router assigns. */
+  name?: string;
+  /** Anything the codec can carry (at most 4 KiB encoded by default): shown to presence watchers. */
+  info?: unknown;
+  /**
+   * The payload codec, negotiated as subprotocol `herald.v1.<name>`. Default: superjson from
+   * `@herald/client`, json from `@herald/client/json` (a page that imports only that entry ships no superjson).
+   */
+  codec?: Codec;
+  /** How long a connection attempt may wait for the router's welcome (`CONNECT_TIMEOUT`). Default 10,000 ms. */
+  connectTimeoutMs?: number;
+  /**
+   * Reconnect automatically after the connection is lost, with exponential backoff and full
+   * jitter; `false` to close instead. Default on (500 ms to 10 s, no attempt limit).
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /** Publishes and requests held while reconnecting; one more rejects with `OFFLINE_QUEUE_FULL`. Default 1,000. */
+  maxQueued?: number;
+  /** Consider the router dead after this long without a frame; 0: never. Default: what the router's welcome says (30 s). */
+  heartbeatTimeoutMs?: number;
+  /** A WebSocket implementation. Default: the browser's `WebSocket`, or `ws` in Node. */
+  WebSocket?: WebSocketConstructor;
+  /** Random numbers in [0, 1) for the backoff jitter and `randomizeUrls`. Default `Math.random`. */
+  random?: () => number;
+  /**
+   * With several URLs: shuffle them once, when the client is made, so that the clients of a router
+   * that dies spread over the others (as NATS clients do). `false` keeps the order given. Default true.
+   */
+  randomizeUrls?: boolean;
+  /**
+   * Schemas (`defineContract`) to check what this client publishes and the params it sends before
+   * sending (`VALIDATION_FAILED`, a `ValidationError` with `issues`). Also types the client:
+   * `connect(url, { contract })` is a `Client<SchemaOf<typeof contract>>`. Asynchronous schemas
+   * are awaited, and publishes and requests still go out in call order (later calls wait).
+   */
+  contract?: Contract<S>;
+  /**
+   * Also check what arrives against the contract: a message that fails is dropped and reported on
+   * `error` (`VALIDATION_FAILED`); a result that fails rejects the request. Asynchronous schemas are
+   * awaited, and messages are still delivered in arrival order (later ones wait). Default false.
+   */
+  validateIncoming?: boolean;
+  /**
+   * Credentials for the router's `authenticate` (sent in `hello`, never in the URL): a string, or a
+   * function returning one (or a Promise of one). The function is called before every connection
+   * attempt and again before the token expires (the router's `welcome.expiresAt`), to refresh it
+   * in band without reconnecting. After an authentication close (4100–4102), a client with a
+   * function fetches a fresh token and reconnects; with a string it stops.
+   */
+  token?: string | (() => string | Promise<string>);
+  /** Authentication refusals in a row (closes 4100–4199) after which reconnecting stops. Default 3. */
+  maxAuthFailures?: number;
+  /**
+   * Send the hello in the upgrade request (a `herald.v1.hello.*` subprotocol entry, PROTOCOL.md §2),
+   * so that the welcome comes with the 101: a connect costs the router one read and one write
+   * less. A hello larger than 4,096 characters in base64url still goes as the first frame. After a
+   * close 4002 before the welcome (a router older than this), the client sends its hello as a
+   * frame from then on; a router that read the hello never sends 4002 (a slow `authenticate` is
+   * 1013 `AUTH_TIMEOUT`, retried with backoff). `false` always sends it as a frame. Default true.
+   */
+  helloInUpgrade?: boolean;
+}
 
 /** Every range of {@link ConnectOptions}, nested ones as tables. */
 export const CONNECT_OPTION_RANGES = {

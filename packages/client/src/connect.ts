@@ -1,5 +1,6 @@
-import { type DefaultSchema, type HeraldSchema, superjsonCodec } from '@herald/protocol';
-import { type Client, type ConnectOptions, connectWith } from './client.js';
+import { type Codec, type DefaultSchema, type HeraldSchema, superjsonCodec } from '@herald/protocol';
+import { Client } from './client.js';
+import type { ConnectOptions } from './connect-options.js';
 
 /**
  * Connects to a router and resolves once the router has welcomed the client. Payloads use the
@@ -23,4 +24,20 @@ import { type Client, type ConnectOptions, connectWith } from './client.js';
  */
 export function connect<S extends HeraldSchema = DefaultSchema>(urls: string | readonly string[], options: ConnectOptions<S> = {}): Promise<Client<S>> {
   return connectWith<S>(superjsonCodec, urls, options);
+}
+
+/**
+ * {@link connect} with `defaultCodec` when the options name none: each entry point picks its own
+ * (`@herald/client`: superjson; `@herald/client/json`: json), so a page that uses the json codec
+ * never loads superjson.
+ * @internal
+ */
+export async function connectWith<S extends HeraldSchema = DefaultSchema>(
+  defaultCodec: Codec,
+  urls: string | readonly string[],
+  options: ConnectOptions<S> = {},
+): Promise<Client<S>> {
+  const client = new Client<S>(urls, options, defaultCodec);
+  await client.opened;
+  return client;
 }

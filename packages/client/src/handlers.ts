@@ -6,7 +6,7 @@
 // From the protocol at run time only handlerFailure (a module the page does not share, see
 // handler-failure.ts); its other run-time values come through `io.lib` (see ClientCore).
 import { type IncomingRequestMsg, type ResponseErrorMsg, handlerFailure } from '@herald/protocol';
-import type { ClientCore } from './client.js';
+import type { ClientCore } from './client-core.js';
 
 /** What a request handler learns about its request. */
 export interface RequestContext {

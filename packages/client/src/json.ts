@@ -4,7 +4,9 @@
  * same as `@herald/client`.
  */
 import { type DefaultSchema, type HeraldSchema, jsonCodec } from '@herald/protocol';
-import { type Client, type ConnectOptions, connectWith } from './client.js';
+import type { Client } from './client.js';
+import type { ConnectOptions } from './connect-options.js';
+import { connectWith } from './connect.js';
 
 export * from './index.js';
 

@@ -4,7 +4,8 @@
  */
 // Types only from the protocol: its run-time values come through `core.lib` (see ClientCore).
 import type { HeraldError, MethodWire, ServerMessage } from '@herald/protocol';
-import type { ClientCore, Sent } from './client.js';
+import type { ClientCore } from './client-core.js';
+import type { Sent } from './outbox.js';
 import { type HandlerRegistration, Provider, type RequestHandler } from './handlers.js';
 
 /** Options of `client.request()`. */
