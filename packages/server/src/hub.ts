@@ -1,53 +1,47 @@
 /**
- * The router's core: accepts sockets, speaks the protocol with each, and fans engine publications
- * and presence events out to connections and in-process subscribers. The `Router` class is its
- * public face; it owns the HTTP side.
+ * The router's core: accepts sockets, keeps their lifecycle (slow consumers, close and the engine
+ * cleanup, drain), and as the engine's listener fans publications and presence events out to
+ * connections and in-process subscribers. Frames from clients go to frame-dispatch.ts (which hands
+ * each message type to its module), hellos to hello-handshake.ts. The `Router` class is its
+ * public face; it owns the HTTP side (upgrade-handler.ts).
  */
 import {
-  type ClientMessage,
   type Codec,
   CloseCode,
   type Contract,
   ErrorCode,
-  HeraldError,
+  type HeraldError,
   type HelloMsg,
   type PeerRef,
   type ProtocolError,
   type Result,
-  type SubscribeMsg,
-  assertNever,
   clampCloseReason,
-  decodeClientFrame,
-  isHeraldError,
-  LeaveReason,
-  isTopic,
-  patternProblem,
   subprotocolFor,
-  topicProblem,
 } from '@herald/protocol';
 import type { RawData, default as WebSocket } from 'ws';
 import { Access, type AccessOptions } from './access.js';
 import type { UpgradeInfo } from './authentication.js';
-import { type ClientInfo, Connection, NO_PATTERNS, wireOf } from './connection.js';
+import { engineCall } from './client-errors.js';
+import { type ClientInfo, Connection, wireOf } from './connection.js';
 import { ContractGate } from './contract-gate.js';
-import type { Engine, EngineListener, PresenceEvent, PresenceMember, RoutedMessage, StampedPublication } from './engine.js';
+import type { Engine, EngineListener, PresenceEvent, RoutedMessage, StampedPublication } from './engine.js';
 export type { LocalHandler, MessageMeta } from './local-subscribers.js';
-import { Frames, bytesToText } from './frames.js';
+import { onFrame } from './frame-dispatch.js';
+import { Frames } from './frames.js';
 import { type SharedFrame, shareFrame } from './frame-once.js';
 import { startHeartbeat } from './heartbeat.js';
-import { firstFrameRefusalCode } from './hello.js';
+import { Handshake, MAX_HELLO_FRAME, allowFrames } from './hello-handshake.js';
 import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
 import { PresenceWatchers } from './presence-watchers.js';
 import { randomId } from './ids.js';
 import { AddressLimits } from './address-limits.js';
-import { type ConnectionLimits, patternRefusal, refuseOverLimit } from './connection-limits.js';
+import type { ConnectionLimits } from './connection-limits.js';
 import type { Logger } from './logger.js';
 import type { RateLimit } from './rate-limit.js';
 import type { TopicStats } from './topic-budget.js';
-import { replay } from './replay.js';
 import type { RouterObserver } from './observer.js';
 import { type RequestWork, Requests } from './requests.js';
-import { ResumeTokens, pidProblem, resumeAtOnce, takeOver } from './resume.js';
+import { ResumeTokens } from './resume.js';
 import { WelcomeFrames } from './welcome.js';
 
 /** Limits and switches the hub enforces; see `RouterOptions` for their meaning and defaults. */
@@ -147,15 +141,15 @@ export class Hub implements EngineListener {
   readonly access: Access;
   closing = false;
   readonly #local: LocalSubscribers;
-  readonly #watchers: PresenceWatchers;
+  /** Every connection's presence watches (subscribe-path.ts starts them). */
+  readonly watchers: PresenceWatchers;
+  /** From hello to welcome (hello-handshake.ts). */
+  readonly handshake: Handshake;
   readonly #addresses: AddressLimits;
   #onEmpty: (() => void) | undefined;
   readonly #cleanups = new Set<Promise<void>>();
-  /** Resolves once a closed connection's engine cleanup is done (for a session taken over). */
+  /** Resolves once a closed connection's engine cleanup is done (for a session taken over; hello-handshake.ts). */
   readonly #cleanupOf = new WeakMap<Connection, Promise<void>>();
-  readonly #resume: ResumeTokens;
-  /** The welcome's fixed part, serialised once (welcome.ts). */
-  readonly #welcomes: WelcomeFrames;
   #stopHeartbeat: () => void = () => {};
   /** One function for every connection, rather than a closure each. */
   readonly #slow = (connection: Connection): void => this.#onSlow(connection);
@@ -169,8 +163,8 @@ export class Hub implements EngineListener {
     readonly events: HubEvents,
   ) {
     this.frames = new Frames(codecs);
-    this.#resume = new ResumeTokens(options.resumeSecret);
-    this.#welcomes = new WelcomeFrames({
+    const resume = new ResumeTokens(options.resumeSecret);
+    const welcomes = new WelcomeFrames({
       router: peer,
       maxPayload: options.maxPayload,
       heartbeatMs: options.heartbeatIntervalMs,
@@ -179,7 +173,7 @@ export class Hub implements EngineListener {
     });
     this.contracts = new ContractGate(options.contract);
     this.access = new Access(options.access, logger);
-    this.#watchers = new PresenceWatchers(this.frames, this.options.presenceCountIntervalMs);
+    this.watchers = new PresenceWatchers(this.frames, this.options.presenceCountIntervalMs);
     this.#addresses = new AddressLimits(options);
     this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
     this.requests = new Requests(peer, options, logger, () => this.observer, (connection, codec) =>
@@ -189,6 +183,7 @@ export class Hub implements EngineListener {
     if (engine.route !== undefined) {
       this.requests.cluster = { engine, codec: (name) => (name === '' ? codecs[0] : codecs.find((c) => c.name === name)) };
     }
+    this.handshake = new Handshake(this, resume, welcomes, this.#addresses, this.#cleanupOf);
   }
 
   /** Starts the heartbeat (see heartbeat.ts). */
@@ -235,30 +230,13 @@ export class Hub implements EngineListener {
     for (const [event, listener] of this.#socketListeners) socket.on(event, listener);
     // A pong shows in the TCP socket's bytes read (Connection.takeHeard); only a socket without one listens.
     if (wireOf(socket) === undefined) socket.on('pong', this.#onPong);
-    if (hello !== undefined) this.#onUpgradeHello(connection, hello);
+    if (hello !== undefined) this.handshake.onUpgradeHello(connection, hello);
     // Still waiting for a hello (none in the upgrade, or an `authenticate` that has not answered).
     if (connection.state !== 'hello') return;
     allowFrames(socket, MAX_HELLO_FRAME);
-    if (!connection.closedByRouter) connection.helloTimer = setTimeout(this.#helloTimeout, this.options.helloTimeoutMs, connection);
+    if (!connection.closedByRouter) connection.helloTimer = setTimeout(this.handshake.helloTimeout, this.options.helloTimeoutMs, connection);
   }
 
-  /** A hello from the upgrade request runs as a first frame would: a frame that follows waits for it. */
-  #onUpgradeHello(connection: Connection, hello: Result<HelloMsg, ProtocolError>): void {
-    connection.heard = true;
-    if (!hello.ok) return connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.HELLO_INVALID, hello.error.message);
-    connection.serial(() => this.#onHello(connection, hello.value));
-  }
-
-  /**
-   * `helloTimeoutMs` bounds the time from the upgrade to the welcome. Without a hello it closes
-   * 4002; once a valid hello came (its name is set) and only `authenticate` (or a session takeover)
-   * is pending, 1013 `AUTH_TIMEOUT`: a client must not take that for a router that ignored the
-   * hello in its upgrade (PROTOCOL.md §2).
-   */
-  readonly #helloTimeout = (connection: Connection): void =>
-    connection.name === ''
-      ? connection.close(CloseCode.HELLO_TIMEOUT, ErrorCode.PROTOCOL_HELLO_REQUIRED, `no hello within ${this.options.helloTimeoutMs} ms`)
-      : connection.close(CloseCode.TRY_AGAIN_LATER, ErrorCode.AUTH_TIMEOUT, `the hello was not answered within ${this.options.helloTimeoutMs} ms`);
   /**
    * One set of socket listeners for every connection (ws calls them with the socket as `this`),
    * rather than closures each: an idle connection costs a few hundred bytes less. Three, which
@@ -270,7 +248,7 @@ export class Hub implements EngineListener {
       ['message', function (this: WebSocket, data: RawData, isBinary: boolean) {
         const connection = of(this);
         connection.heard = true;
-        connection.serial(() => hub.#onFrame(connection, data as Buffer, isBinary));
+        connection.serial(() => onFrame(hub, connection, data as Buffer, isBinary));
       }],
       ['close', function (this: WebSocket, code: number, reason: Buffer) {
         hub.#onClose(of(this), code, reason.toString());
@@ -318,7 +296,7 @@ export class Hub implements EngineListener {
     // A session resumed by another connection holds the id now: that entry is not ours to delete.
     if (this.connections.get(connection.id) === connection) this.connections.delete(connection.id);
     this.requests.closed(connection);
-    this.#watchers.removeAll(connection);
+    this.watchers.removeAll(connection);
     const leave = connection.leaveReason(code);
     const wire = connection.wireBytes();
     this.closedBytes.read += wire.read;
@@ -344,8 +322,8 @@ export class Hub implements EngineListener {
 
   async #leaveEverything(connection: Connection, client: ClientInfo, code: number, reason: string, leave: string): Promise<void> {
     for (const pattern of client.subscriptions) {
-      await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
-      await this.#engineCall(this.engine.leave(pattern, connection.id, leave), 'presence leave');
+      await engineCall(this.logger, this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
+      await engineCall(this.logger, this.engine.leave(pattern, connection.id, leave), 'presence leave');
       this.events.unsubscribe(client, pattern);
     }
     this.logger.log('info', 'client disconnected', {
@@ -357,292 +335,6 @@ export class Hub implements EngineListener {
       online: this.connections.size,
     });
     this.events.disconnect(client, { code, reason, leave });
-  }
-
-  // ---- frames from clients ----
-
-  #onFrame(connection: Connection, data: Buffer, isBinary: boolean): Promise<void> | void {
-    if (connection.state === 'closed') return;
-    if (isBinary) {
-      const message = 'herald.v1 uses text frames only';
-      if (connection.state === 'hello') connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_INVALID_FRAME, message);
-      else this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_FRAME, message);
-      return;
-    }
-    const decoded = decodeClientFrame(data);
-    if (!decoded.ok) {
-      this.#rejectFrame(connection, decoded.error, data);
-      return;
-    }
-    const message = decoded.value;
-    if (connection.state === 'hello') {
-      if (data.length > MAX_HELLO_FRAME) return connection.close(CloseCode.MESSAGE_TOO_BIG, ErrorCode.HELLO_INVALID, `frames before the welcome are at most ${MAX_HELLO_FRAME} bytes`);
-      if (message.type === 'hello') return this.#onHello(connection, message);
-      connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'the first message must be hello');
-      return;
-    }
-    if (refuseOverLimit(connection, message, data.length, this.options.limits)) return this.observer?.rateLimited(message.type);
-    return this.#dispatch(connection, message);
-  }
-
-  #dispatch(connection: Connection, message: ClientMessage): Promise<void> | void {
-    switch (message.type) {
-      case 'hello':
-        connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_HELLO_REQUIRED, 'hello was already received');
-        return;
-      case 'subscribe':
-        return this.#onSubscribe(connection, message);
-      case 'unsubscribe':
-        return this.#onUnsubscribe(connection, message.id, message.pattern);
-      case 'publish':
-        this.#onPublish(connection, message.topic, message.payload as Uint8Array, message.id, message.pid);
-        return;
-      case 'presence_watch':
-        return this.#onWatch(connection, message.id, message.topic, message.by, message.count === true);
-      case 'presence_unwatch':
-        return this.#onUnwatch(connection, message.id, message.topic);
-      case 'ping':
-        connection.sendMessage({ type: 'pong', id: message.id });
-        return;
-      case 'handle': {
-        if (isTopic(message.method) && !this.access.allowed(connection, 'handle', message.method, message.id)) return;
-        const problem = this.requests.provide(connection, message.method);
-        if (problem === undefined) connection.sendMessage({ type: 'handled', id: message.id, method: message.method });
-        else if (problem.code === ErrorCode.HANDLER_LIMIT) connection.sendError(problem.code, problem.message, message.id);
-        else this.#protocolError(connection, problem.code, problem.message, message.id);
-        return;
-      }
-      case 'unhandle':
-        this.requests.unprovide(connection, message.method);
-        connection.sendMessage({ type: 'unhandled', id: message.id, method: message.method });
-        return;
-      case 'request': {
-        if (isTopic(message.method) && !this.access.allowed(connection, 'call', message.method, message.id)) return;
-        const payload = bytesToText(message.payload as Uint8Array);
-        const refuse = (error: HeraldError): void => connection.sendError(error.code, error.message, message.id);
-        this.contracts.request(connection, message.method, payload, () => this.#onRequest(connection, message, payload), refuse);
-        return;
-      }
-      case 'cancel':
-        this.requests.cancel(connection, message.id, message.reason);
-        return;
-      case 'response':
-        this.requests.respond(connection, message.id, bytesToText(message.payload as Uint8Array));
-        return;
-      case 'response_error':
-        this.requests.respondError(connection, message.id, message);
-        return;
-      case 'refresh':
-        return this.#onRefresh(connection, message.id, message.token);
-      case 'list_methods':
-        connection.sendMessage({
-          type: 'methods',
-          id: message.id,
-          methods: this.requests.methods().filter(({ method }) => connection.permissions.allows('call', method)),
-        });
-        return;
-      default:
-        assertNever(message);
-    }
-  }
-
-  #rejectFrame(connection: Connection, error: ProtocolError, data: Buffer): void {
-    if (connection.state === 'hello') {
-      connection.close(CloseCode.PROTOCOL_VIOLATION, firstFrameRefusalCode(data, error), error.message);
-      return;
-    }
-    this.#protocolError(connection, error.code, error.message, error.id);
-  }
-
-  /** Answers a bad message with a coded error; past `maxProtocolErrors`, closes the connection. */
-  #protocolError(connection: Connection, code: string, message: string, id?: number): void {
-    connection.protocolErrors++;
-    this.logger.log('debug', 'protocol error', { id: connection.id, name: connection.name, code, message });
-    if (connection.protocolErrors > this.options.maxProtocolErrors) {
-      this.logger.log('warn', 'closing a client that sent too many bad messages', { id: connection.id, name: connection.name, code });
-      connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.PROTOCOL_TOO_MANY_ERRORS, `more than ${this.options.maxProtocolErrors} protocol errors`);
-      return;
-    }
-    connection.sendError(code, message, id);
-  }
-
-  /**
-   * A hello without `authenticate` is welcomed in the same tick, without a Promise (inside the
-   * upgrade's cork: the welcome leaves with the 101), unless it resumes a session still open on
-   * this router. A reconnect storm's resumes (their sessions were on a router that died) are not.
-   */
-  #onHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): Promise<void> | void {
-    const name = hello.name ?? connection.id;
-    const { maxNameLength, maxInfoBytes } = this.options;
-    // Counted in code points, as topics are; a string has at least as many UTF-16 units as code
-    // points, so only a long one needs counting.
-    const characters = name.length <= maxNameLength ? name.length : countCodePoints(name);
-    let problem: string | undefined;
-    if (characters === 0 || characters > maxNameLength) problem = `name must be 1 to ${maxNameLength} characters`;
-    else if (hello.info !== undefined) {
-      if (Buffer.byteLength(hello.info) > maxInfoBytes) problem = `info must encode to at most ${maxInfoBytes} bytes`;
-      else problem = connection.codec.check(hello.info)?.message;
-    }
-    if (problem !== undefined) {
-      connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.HELLO_INVALID, problem);
-      return;
-    }
-    connection.name = name;
-    if (hello.info !== undefined) connection.info = { codec: connection.codec.name, text: hello.info };
-    if (this.options.access.authenticate === undefined && (hello.resume === undefined || this.#resumeAtOnce(connection, hello))) return this.#welcome(connection);
-    return this.#admitHello(connection, hello);
-  }
-
-  /** A resume without `authenticate` that takes nothing over: done here, or false for #admitHello. */
-  #resumeAtOnce(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): boolean {
-    const id = this.#resume.verify(hello.resume!, undefined);
-    if (id !== undefined) {
-      if (!resumeAtOnce(id, connection, this.connections)) return false;
-      this.logger.log('debug', 'session resumed', { id });
-    }
-    if (hello.name === undefined) connection.name = connection.id;
-    return true;
-  }
-
-  async #admitHello(connection: Connection, hello: Extract<ClientMessage, { type: 'hello' }>): Promise<void> {
-    // With `authenticate`, the identity's name and info replace the hello's; it runs before a
-    // resume, so that a session still open is resumed only by the user it belongs to.
-    if (!(await this.access.admit(connection, hello)) || connection.state !== 'hello') return;
-    if (hello.resume !== undefined) {
-      let id = this.#resume.verify(hello.resume, connection.user);
-      const previous = id === undefined ? undefined : this.connections.get(id);
-      if (previous !== undefined && previous.user !== connection.user) id = undefined; // another user's session
-      const resumed = await takeOver(id, connection, this.connections, (old) => this.#cleanupOf.get(old));
-      if (resumed) this.logger.log('debug', 'session resumed', { id: connection.id });
-      if (hello.name === undefined && connection.user === undefined) connection.name = connection.id;
-      if (connection.state !== 'hello') return; // it closed (or timed out) while the old one went
-    }
-    this.#welcome(connection);
-  }
-
-  #welcome(connection: Connection): void {
-    clearTimeout(connection.helloTimer);
-    connection.helloTimer = undefined;
-    connection.state = 'open';
-    this.#addresses.welcomed(connection.address);
-    allowFrames(connection.socket, this.options.maxPayload);
-    // Alone in its tick: written at once, which costs less than a cork and an uncork.
-    connection.sendAlone(this.#welcomes.frame({
-      id: connection.id,
-      name: connection.name,
-      resume: this.#resume.issue(connection.id, connection.user),
-      dedupeMs: this.engine.dedupeMs,
-      user: connection.user,
-      expiresAt: connection.expiresAt,
-    }));
-    this.logger.log('info', 'client connected', {
-      id: connection.id,
-      name: connection.name,
-      user: connection.user,
-      address: connection.address,
-      codec: connection.codec.name,
-      online: this.connections.size,
-    });
-    if (this.events.listens('connect')) this.events.connect(connection.snapshot());
-  }
-
-  async #onSubscribe(connection: Connection, request: SubscribeMsg): Promise<void> {
-    const { id, pattern } = request;
-    const problem = patternProblem(pattern);
-    if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
-    if (connection.state !== 'open') return;
-    if (!this.access.allowed(connection, 'subscribe', pattern, id)) return;
-    const replays = request.rewind !== undefined || request.positions !== undefined || request.since !== undefined;
-    if (replays && !this.access.allowed(connection, 'history', pattern, id)) return;
-    const limited = patternRefusal(connection, pattern, true);
-    if (limited !== undefined) return connection.sendError(ErrorCode.PATTERN_LIMIT, limited, id);
-    const fresh = !connection.patterns.has(pattern);
-    if (fresh && connection.patterns.size >= this.options.maxSubscriptions) {
-      return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} subscriptions per connection`, id);
-    }
-    if (fresh) {
-      if (connection.patterns === NO_PATTERNS) connection.patterns = new Set();
-      connection.patterns.add(pattern);
-      connection.patternBytes += pattern.length;
-      let subscribed = false;
-      try {
-        await this.engine.subscribe(connection.id, pattern);
-        subscribed = true;
-        // Being a member is an operation of its own: without it, the subscription is silent.
-        if (connection.permissions.allows('presence', pattern)) await this.engine.join(pattern, connection.member());
-      } catch (cause) {
-        connection.patterns.delete(pattern);
-        connection.patternBytes -= pattern.length;
-        // Leave nothing half made: a subscription without its presence would deliver unseen.
-        if (subscribed) await this.#engineCall(this.engine.unsubscribe(connection.id, pattern), 'unsubscribe');
-        return this.#internalError(connection, 'subscribe', cause, id);
-      }
-    }
-    // Registered first, replayed second: nothing falls between history and live delivery.
-    let recovery;
-    try {
-      recovery = await replay(this.engine, this.frames, connection, request);
-    } catch (cause) {
-      return this.#internalError(connection, 'read history', cause, id);
-    }
-    if (connection.state !== 'open') return;
-    const at = (fresh ? undefined : connection.subscribedAt?.get(pattern)) ?? Date.now();
-    if (fresh) (connection.subscribedAt ??= new Map()).set(pattern, at);
-    connection.sendMessage({ type: 'subscribed', id, pattern, at, ...recovery });
-    if (fresh && this.events.listens('subscribe')) this.events.subscribe(connection.snapshot(), pattern);
-  }
-
-  async #onUnsubscribe(connection: Connection, id: number, pattern: string): Promise<void> {
-    if (!connection.patterns.delete(pattern)) return connection.sendMessage({ type: 'unsubscribed', id, pattern });
-    connection.subscribedAt?.delete(pattern);
-    connection.patternBytes -= pattern.length;
-    try {
-      await this.engine.unsubscribe(connection.id, pattern);
-      await this.engine.leave(pattern, connection.id, 'unsubscribed');
-    } catch (cause) {
-      return this.#internalError(connection, 'unsubscribe', cause, id);
-    }
-    if (connection.state !== 'open') return;
-    connection.sendMessage({ type: 'unsubscribed', id, pattern });
-    if (this.events.listens('unsubscribe')) this.events.unsubscribe(connection.snapshot(), pattern);
-  }
-
-  #onRequest(connection: Connection, message: Extract<ClientMessage, { type: 'request' }>, payload: string): void {
-    if (connection.state === 'closed') return;
-    const refusal = this.requests.request(connection, message.id, message.method, message.timeout, payload);
-    if (refusal === undefined) return;
-    this.observer?.requestRefused(refusal.code);
-    if (PROTOCOL_REFUSALS.has(refusal.code)) this.#protocolError(connection, refusal.code, refusal.message, message.id);
-    else connection.sendError(refusal.code, refusal.message, message.id);
-  }
-
-  #onPublish(connection: Connection, topic: string, payload: Uint8Array, id: number | undefined, pid: string | undefined): void {
-    const problem = topicProblem(topic);
-    if (problem !== undefined) return this.#protocolError(connection, ErrorCode.TOPIC_INVALID, problem, id);
-    const badPid = pidProblem(pid);
-    if (badPid !== undefined) return this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_MESSAGE, badPid, id);
-    if (!this.access.allowed(connection, 'publish', topic, id)) return;
-    const text = this.options.validatePayloads || this.options.contract !== undefined ? bytesToText(payload) : '';
-    if (this.options.validatePayloads) {
-      const invalid = connection.codec.check(text);
-      if (invalid !== undefined) return this.#protocolError(connection, invalid.code, invalid.message, id);
-    }
-    const refuse = (error: HeraldError): void => connection.sendError(error.code, error.message, id);
-    this.contracts.publish(connection, topic, text, () => this.#accept(connection, topic, payload, id, pid), refuse);
-  }
-
-  #accept(connection: Connection, topic: string, payload: Uint8Array, id: number | undefined, pid: string | undefined): void {
-    if (connection.state === 'closed') return;
-    const from = connection.peer();
-    // Scoped by the session's id (which only its resume token can claim): a client cannot collide
-    // with, or learn, the publishes of another.
-    const publication = { topic, codec: connection.codec.name, payload, from, at: Date.now(), ...(pid !== undefined && { pid: `${connection.id}:${pid}` }) };
-    this.publish(publication).then(
-      (stamp) => {
-        if (id !== undefined) connection.sendMessage({ type: 'publish_ack', id, topic, epoch: stamp.epoch, offset: stamp.offset });
-      },
-      (cause: unknown) => this.#internalError(connection, 'publish', cause, id),
-    );
   }
 
   /** Hands a publication to the engine; counts it once accepted. */
@@ -663,94 +355,6 @@ export class Hub implements EngineListener {
       observer.enginePublish((performance.now() - started) / 1000, false, publication.topic);
       throw error;
     }
-  }
-
-  async #onWatch(connection: Connection, id: number, topic: string, by: string | undefined, countOnly: boolean): Promise<void> {
-    const problem = patternProblem(topic);
-    if (problem !== undefined) return this.#protocolError(connection, ErrorCode.PATTERN_INVALID, problem, id);
-    if (by !== undefined && by !== 'user' && by !== 'connection') {
-      return this.#protocolError(connection, ErrorCode.PROTOCOL_INVALID_MESSAGE, 'presence_watch.by must be "user" or "connection"', id);
-    }
-    if (!this.access.allowed(connection, 'watch', topic, id)) return;
-    const limited = patternRefusal(connection, topic, false);
-    if (limited !== undefined) return connection.sendError(ErrorCode.PATTERN_LIMIT, limited, id);
-    if (!connection.watching.has(topic) && connection.watching.size >= this.options.maxSubscriptions) {
-      return connection.sendError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${this.options.maxSubscriptions} presence watches per connection`, id);
-    }
-    const byUser = (by ?? this.options.presenceBy) === 'user' ? { graceMs: this.options.presenceGraceMs } : undefined;
-    const watch = this.#watchers.start(connection, topic, byUser, countOnly);
-    let members: PresenceMember[];
-    try {
-      members = await this.engine.members(topic);
-    } catch (cause) {
-      this.#watchers.remove(connection, topic);
-      return this.#internalError(connection, 'presence', cause, id);
-    }
-    return this.#watchers.snapshot(watch, id, members);
-  }
-
-  /** In-band refresh: permissions swap at once; what they no longer allow ends with `revoked`. */
-  async #onRefresh(connection: Connection, id: number, token: string): Promise<void> {
-    let identity;
-    try {
-      identity = await this.access.refresh(connection, token);
-    } catch (error) {
-      this.logger.log('info', 'refresh refused', { id: connection.id, user: connection.user, error: String(error) });
-      return connection.sendError(ErrorCode.TOKEN_INVALID, 'the refresh token was refused', id);
-    }
-    if (connection.state !== 'open') return;
-    this.access.refreshed(connection, identity);
-    connection.sendMessage({ type: 'refreshed', id, ...(identity.expiresAt !== undefined && { expiresAt: identity.expiresAt }) });
-    const revoke = (operation: string, subject: string): void =>
-      connection.sendMessage({ type: 'revoked', operation, subject, reason: 'permission_revoked' });
-    for (const topic of [...connection.watching]) {
-      if (connection.permissions.allows('watch', topic)) continue;
-      this.#watchers.remove(connection, topic);
-      revoke('watch', topic);
-    }
-    for (const method of this.requests.providedBy(connection)) {
-      if (connection.permissions.allows('handle', method)) continue;
-      this.requests.unprovide(connection, method);
-      revoke('handle', method);
-    }
-    for (const pattern of [...connection.patterns]) {
-      const subscribes = connection.permissions.allows('subscribe', pattern);
-      if (subscribes && connection.permissions.allows('presence', pattern)) continue;
-      if (!subscribes) connection.patterns.delete(pattern);
-      try {
-        if (!subscribes) await this.engine.unsubscribe(connection.id, pattern);
-        await this.engine.leave(pattern, connection.id, LeaveReason.UNSUBSCRIBED);
-      } catch (cause) {
-        this.#internalError(connection, 'unsubscribe', cause, undefined);
-      }
-      if (subscribes || connection.state !== 'open') continue;
-      revoke('subscribe', pattern);
-      this.events.unsubscribe(connection.snapshot(), pattern);
-    }
-  }
-
-  #onUnwatch(connection: Connection, id: number, topic: string): void {
-    this.#watchers.remove(connection, topic);
-    connection.sendMessage({ type: 'presence_unwatched', id, topic });
-  }
-
-  #internalError(connection: Connection, operation: string, cause: unknown, id: number | undefined): void {
-    if (isHeraldError(cause, ErrorCode.ENGINE_UNAVAILABLE)) {
-      // Redis is unreachable: nothing was done; the client may retry after the hint.
-      const retryAfterMs = (cause as { retryAfterMs?: unknown }).retryAfterMs;
-      return connection.sendError(cause.code, cause.message, id, typeof retryAfterMs === 'number' ? retryAfterMs : undefined);
-    }
-    const error = new HeraldError(ErrorCode.INTERNAL_ERROR, `the router's engine failed to ${operation}`, { cause, retryable: true });
-    this.logger.log('error', `engine ${operation} failed`, { id: connection.id, error: String(cause) });
-    this.events.error(error, connection.state === 'open' ? connection.snapshot() : undefined);
-    connection.sendError(error.code, error.message, id);
-  }
-
-  #engineCall(promise: Promise<unknown>, operation: string): Promise<void> {
-    return promise.then(
-      () => undefined,
-      (cause: unknown) => this.logger.log('error', `engine ${operation} failed`, { error: String(cause) }),
-    );
   }
 
   // ---- in-process subscribers ----
@@ -808,7 +412,7 @@ export class Hub implements EngineListener {
   }
 
   onPresence(event: PresenceEvent): void {
-    this.#watchers.publish(event);
+    this.watchers.publish(event);
   }
 
   onGap(topic: string, subscribers: ReadonlySet<string>): void {
@@ -841,45 +445,10 @@ export class Hub implements EngineListener {
 
 }
 
-/** The Unicode code points of `text` (what a name's length limit counts). */
-function countCodePoints(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A high surrogate followed by a low one is one code point.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-    count++;
-  }
-  return count;
-}
-
 /**
  * Each socket carries its connection under this key, for the shared listeners: a property costs the
  * garbage collector less than a WeakMap entry (an ephemeron) per connection.
  */
 const CONNECTION = Symbol('herald.connection');
 type SocketWithConnection = WebSocket & { [CONNECTION]?: Connection };
-
-/** Largest frame accepted before the welcome (a hello with a long name and the largest info fits). */
-export const MAX_HELLO_FRAME = 16 * 1024;
-
-/**
- * Sets the largest frame the socket's receiver takes: before the welcome a socket may not make the
- * router buffer a 1 MiB frame. ws keeps its receiver and limit in private fields; without them (another
- * WebSocket implementation) the check in #onFrame still closes the connection after the frame.
- */
-function allowFrames(socket: WebSocket, maxPayload: number): void {
-  const receiver = (socket as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
-  if (receiver != null && typeof receiver._maxPayload === 'number') receiver._maxPayload = maxPayload;
-}
-
-/** Refusals of a request that are the caller's fault: they count towards `maxProtocolErrors`. */
-const PROTOCOL_REFUSALS: ReadonlySet<string> = new Set([
-  ErrorCode.METHOD_INVALID,
-  ErrorCode.PAYLOAD_INVALID,
-  ErrorCode.PROTOCOL_INVALID_MESSAGE,
-]);
 
