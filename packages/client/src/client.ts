@@ -27,17 +27,17 @@ import {
   topicProblem,
 } from '@herald/protocol';
 import type { HandlerRegistration, Provider, RequestHandler } from './handlers.js';
-import { Link, type LinkHandlers, type ReconnectOptions } from './link.js';
-import { Outbox } from './outbox.js';
+import { Link, type LinkHandlers } from './link.js';
+import { Outbox, type Reply, ignoreClosed } from './outbox.js';
 import { type Member, type Presence, PresenceWatches } from './presence.js';
 import type { RequestOptions } from './requests.js';
-// isomorphic-ws in Node, the global WebSocket in browser builds (package.json `imports`).
-import { defaultWebSocket } from '#default-websocket';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription, control } from './subscription.js';
 import { OrderedChecks } from './ordered-checks.js';
-import { type ConnectOptions, checkConnectOptions } from './connect-options.js';
+import { type ConnectOptions, checkConnectOptions, RECONNECT_DEFAULTS, urlList } from './connect-options.js';
 import { type ClientCore, LIB, moduleLoadFailed } from './client-core.js';
+// isomorphic-ws in Node, the global WebSocket in browser builds (package.json `imports`).
+import { defaultWebSocket } from '#default-websocket';
 import { SubscriptionTable } from './subscription-table.js';
 import type { TokenRefresh } from './token-refresh.js';
 
@@ -66,17 +66,6 @@ export interface PublishAck {
   epoch: string;
   offset: number;
 }
-
-/** Reconnecting's defaults, shared by every client that does not set its own. */
-const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = { minDelayMs: 500, maxDelayMs: 10_000, maxAttempts: Number.POSITIVE_INFINITY };
-
-/** The router's messages that answer one of this client's requests, found by their id. */
-type Reply = Extract<
-  ServerMessage,
-  {
-    type: 'subscribed' | 'unsubscribed' | 'publish_ack' | 'presence_unwatched' | 'pong' | 'refreshed' | 'handled' | 'unhandled' | 'methods' | 'response' | 'response_error';
-  }
->;
 
 /**
  * The link's events for a client (link.ts): one small object whose methods call the client's
@@ -700,25 +689,6 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     if (this.listenerCount('error') === 0) console.error('herald client:', herald);
     else this.emit('error', herald);
   };
-}
-
-/** The URL list, shuffled unless `randomizeUrls` is false (Fisher–Yates with the client's `random`). */
-function urlList(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>): readonly string[] {
-  const list = typeof urls === 'string' ? [urls] : [...urls];
-  if (list.length === 0) throw new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? 'connect() needs at least one URL' : '');
-  if (options.randomizeUrls !== false) {
-    const random = options.random ?? Math.random;
-    for (let i = list.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [list[i], list[j]] = [list[j]!, list[i]!];
-    }
-  }
-  return Object.freeze(list);
-}
-
-/** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */
-function ignoreClosed(error: unknown): void {
-  if (!(error instanceof ConnectionError && error.code === 'CONNECTION_CLOSED')) throw error;
 }
 
 function unexpected(message: ServerMessage): never {

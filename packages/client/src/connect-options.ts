@@ -1,15 +1,26 @@
 /**
- * `connect`'s options: their type, and the ranges of the number options, checked before the client dials: a value outside its
+ * `connect`'s options: their type, the reconnect defaults, the URL list, and the ranges of the
+ * number options, checked before the client dials: a value outside its
  * range rejects `connect` with `OPTION_INVALID` (a `HeraldError`) naming the option, the value and
  * the range. Before this, a negative `maxQueued` refused every offline publish, a NaN
  * `connectTimeoutMs` timed every attempt out at once, and a delay above 2^31 - 1 ms fired at once.
  * README (API, "Client") lists the same ranges.
  *
- * Checked in Node and in development browser builds only (client.ts calls this under
+ * The ranges are checked in Node and in development browser builds only (client.ts calls this under
  * `VERBOSE_ERRORS`): a production page's bundle leaves it out, as it leaves out error messages, so
  * that the check costs the page nothing (bundle-size.test.ts).
  */
-import { type Codec, type Contract, type DefaultSchema, type HeraldSchema, MAX_TIMER_MS, type OptionSpec, checkOptions } from '@herald/protocol';
+import {
+  type Codec,
+  ConnectionError,
+  type Contract,
+  type DefaultSchema,
+  type HeraldSchema,
+  MAX_TIMER_MS,
+  type OptionSpec,
+  VERBOSE_ERRORS,
+  checkOptions,
+} from '@herald/protocol';
 import type { ReconnectOptions } from './link.js';
 import type { WebSocketConstructor } from './socket.js';
 
@@ -96,4 +107,21 @@ export const CONNECT_OPTION_RANGES = {
 /** Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link CONNECT_OPTION_RANGES}). */
 export function checkConnectOptions(options: ConnectOptions): void {
   checkOptions('connect', options, CONNECT_OPTION_RANGES);
+}
+
+/** Reconnecting's defaults, shared by every client that does not set its own. */
+export const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = { minDelayMs: 500, maxDelayMs: 10_000, maxAttempts: Number.POSITIVE_INFINITY };
+
+/** The URL list, shuffled unless `randomizeUrls` is false (Fisher–Yates with the client's `random`). */
+export function urlList(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>): readonly string[] {
+  const list = typeof urls === 'string' ? [urls] : [...urls];
+  if (list.length === 0) throw new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? 'connect() needs at least one URL' : '');
+  if (options.randomizeUrls !== false) {
+    const random = options.random ?? Math.random;
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [list[i], list[j]] = [list[j]!, list[i]!];
+    }
+  }
+  return Object.freeze(list);
 }

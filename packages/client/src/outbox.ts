@@ -15,6 +15,19 @@ import {
 } from '@herald/protocol';
 import type { ClientState } from './state.js';
 
+/** The router's messages that answer one of this client's requests, found by their id. */
+export type Reply = Extract<
+  ServerMessage,
+  {
+    type: 'subscribed' | 'unsubscribed' | 'publish_ack' | 'presence_unwatched' | 'pong' | 'refreshed' | 'handled' | 'unhandled' | 'methods' | 'response' | 'response_error';
+  }
+>;
+
+/** Undoing something on a connection that closed meanwhile is moot: the router undid it already. */
+export function ignoreClosed(error: unknown): void {
+  if (!(error instanceof ConnectionError && error.code === 'CONNECTION_CLOSED')) throw error;
+}
+
 /** Requests the client sends that expect a reply. */
 export type Outgoing =
   | { type: 'subscribe'; pattern: string }
