@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutputTail } from './output-tail.js';
 
 /** A redis-server for a test. Dispose it with `await using`. */
 export interface RedisServer {
@@ -77,11 +78,11 @@ async function launch(port: number, dir: string, args: readonly string[] = []): 
 /** Runs redis-server with `argv`; resolves once `port` answers PING, rejects if it exits first. */
 export async function launchProcess(port: number, argv: readonly string[]): Promise<ChildProcess> {
   const child = spawn(BINARY, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // Bounded: the demo runs one for hours (output-tail.ts); the error shows only the end anyway.
+  const output = new OutputTail();
+  for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
   const exited = once(child, 'exit').then(() => {
-    throw new Error(`redis-server exited on port ${port}: ${output.trim().slice(-500)}`);
+    throw new Error(`redis-server exited on port ${port}: ${output.toString().trim().slice(-500)}`);
   });
   exited.catch(() => {});
   const ready = (async () => {
