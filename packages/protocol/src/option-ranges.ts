@@ -77,5 +77,14 @@ function describeRange([min, max, fractions]: OptionRange): string {
 
 function refuse(what: string, option: string, value: unknown, accepted: string): never {
   const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' || typeof value === 'function' ? `a ${typeof value}` : String(value);
-  throw new HeraldError('OPTION_INVALID', VERBOSE_ERRORS ? `${what}: ${option} must be ${accepted}, not ${shown}` : option);
+  throw optionInvalid(what, option, accepted, shown);
+}
+
+/**
+ * The `OPTION_INVALID` error of an option checked by hand rather than by a table (a codec list, a
+ * secret, a choice between options): `what` is the factory or call, `accepted` what it takes, and
+ * `shown` what it got, described without quoting a secret (`"a string of 5 bytes"`).
+ */
+export function optionInvalid(what: string, option: string, accepted: string, shown: string): HeraldError {
+  return new HeraldError('OPTION_INVALID', VERBOSE_ERRORS ? `${what}: ${option} must be ${accepted}, not ${shown}` : option);
 }

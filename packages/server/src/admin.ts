@@ -8,6 +8,7 @@
  * A wrong or missing token gets 401; the API reads the token from `Authorization: Bearer`, never
  * from a cookie, so another site cannot make a browser use it.
  */
+import { optionInvalid } from '@herald/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientInfo } from './connection.js';
 import type { Engine } from './engine.js';
@@ -205,7 +206,9 @@ function reply(response: ServerResponse, status: number, contentType: string, bo
 export function checkAdminOptions(options: AdminOptions, authenticate: Authenticate | undefined): void {
   if (options.token === undefined && authenticate !== undefined) return;
   if (typeof options.token !== 'string' || options.token.length < 16) {
-    throw new TypeError('createRouter: admin.token must be a string of at least 16 characters (or set authenticate)');
+    // The token is a secret: the error says its kind and length, never its characters.
+    const shown = typeof options.token === 'string' ? `a string of ${options.token.length} characters` : String(options.token);
+    throw optionInvalid('createRouter', 'admin.token', 'a string of at least 16 characters (or set authenticate)', shown);
   }
 }
 

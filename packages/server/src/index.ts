@@ -1,6 +1,8 @@
 export type { AuthContext, Authenticate, Identity } from './authentication.js';
 export type { ClientInfo } from './connection.js';
 export { type JwtAuthenticatorOptions, jwtAuthenticator } from './jwt-authenticator.js';
+export { JWT_OPTION_RANGES } from './jwt-options.js';
+export { ROUTER_CALL_OPTION_RANGES } from './call-options.js';
 export type {
   ClusterClient,
   EncodedValue,
@@ -25,6 +27,7 @@ export type { AdminOptions, AdminState } from './admin.js';
 export { ADMIN_PERMISSION_SUBJECT } from './admin-access.js';
 export { type LogLevel, type Logger, createConsoleLogger, silentLogger } from './logger.js';
 export { DEFAULT_HISTORY, MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
+export { MEMORY_ENGINE_OPTION_RANGES } from './memory-engine-options.js';
 export { DEFAULT_TOPIC_LIMITS, type TopicLimits, type TopicStats } from './topic-budget.js';
 export { ALLOW_EVERYTHING, OPERATIONS, type Operation, type PermissionRules, type Permissions } from './permissions.js';
 export type { RequestContext, RequestHandler, RequestOptions } from './requests.js';

@@ -5,6 +5,7 @@
  * cache keys, refetch on an unknown `kid` and rate-limit refetches (cooldown).
  */
 import { ErrorCode, HeraldError } from '@herald/protocol';
+import { checkJwtOptions } from './jwt-options.js';
 import {
   type CryptoKey,
   type JWK,
@@ -64,7 +65,9 @@ export interface JwtAuthenticatorOptions {
  * identity's `user`, `exp` its `expiresAt`, and the `name`, `info` and `herald` claims its name,
  * info and permissions. A token that is missing, malformed, forged, signed with an algorithm not
  * in `algorithms`, from another issuer or audience is refused (close 4100 `AUTH_INVALID`); an
- * expired one with 4101 `TOKEN_EXPIRED`.
+ * expired one with 4101 `TOKEN_EXPIRED`. Throws `OPTION_INVALID` (a `HeraldError`) at once for
+ * options it cannot use: not exactly one key source, an empty secret, no algorithms, no issuer or
+ * audience, a `clockToleranceMs` outside 0 to 2^31 - 1 (jwt-options.ts).
  *
  * @example
  * const router = await createRouter({
@@ -75,10 +78,7 @@ export interface JwtAuthenticatorOptions {
  * });
  */
 export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticate {
-  const sources = [options.secret, options.publicKey, options.jwksUrl].filter((source) => source !== undefined);
-  if (sources.length !== 1) throw new TypeError('jwtAuthenticator: give exactly one of secret, publicKey or jwksUrl');
-  if (!Array.isArray(options.algorithms) || options.algorithms.length === 0) throw new TypeError('jwtAuthenticator: algorithms is required');
-  if (options.issuer === undefined || options.audience === undefined) throw new TypeError('jwtAuthenticator: issuer and audience are required');
+  checkJwtOptions(options);
   const key = keyOf(options);
   const verifyOptions = {
     algorithms: [...options.algorithms],

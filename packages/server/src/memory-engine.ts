@@ -12,6 +12,7 @@ import type {
 } from './engine.js';
 import { randomId } from './ids.js';
 import { DEFAULT_DEDUPE_MS, DEFAULT_MAX_DEDUPE, PublishDedupe } from './publish-dedupe.js';
+import { checkMemoryEngineOptions } from './memory-engine-options.js';
 import { SubscriptionIndex } from './subscription-index.js';
 import { DEFAULT_TOPIC_LIMITS, type TopicLimits, type TopicStats, messageCost, topicCost } from './topic-budget.js';
 import { TopicTrie } from './topic-trie.js';
@@ -92,7 +93,9 @@ export class MemoryEngine implements Engine {
   /** The last publish time of the topics the sweep forgot: recovery from before it is unsure. */
   #forgottenUntil = Number.NEGATIVE_INFINITY;
 
+  /** Throws `OPTION_INVALID` (a `HeraldError`) for an option outside its range (README, "Engines"; memory-engine-options.ts). */
   constructor(options: MemoryEngineOptions = {}) {
+    checkMemoryEngineOptions(options);
     const { history = DEFAULT_HISTORY } = options;
     this.#rules = history === false ? [] : Array.isArray(history) ? history : [history as HistoryRule];
     this.#now = options.now ?? Date.now;

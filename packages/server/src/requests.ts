@@ -19,6 +19,7 @@ import {
   methodProblem,
   transcode,
 } from '@herald/protocol';
+import { checkCallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import type { Engine, RoutedMessage } from './engine.js';
 import type { Logger } from './logger.js';
@@ -36,7 +37,10 @@ export interface RequestContext {
 export type RequestHandler = (params: unknown, ctx: RequestContext) => unknown;
 
 export interface RequestOptions {
-  /** Milliseconds to wait for the reply. Default: the router's `requestTimeoutMs` (10,000). */
+  /**
+   * Milliseconds to wait for the reply, 0 to 2^31 - 1 (fractions taken; capped at the router's
+   * `maxRequestTimeoutMs`). Default: the router's `requestTimeoutMs` (10,000).
+   */
   timeout?: number;
   /** Cancels the request: it rejects with `REQUEST_CANCELLED` and the provider's signal aborts. */
   signal?: AbortSignal;
@@ -312,6 +316,12 @@ export class Requests {
   requestLocal(method: string, params: unknown, options: RequestOptions = {}): Promise<unknown> {
     const problem = methodProblem(method);
     if (problem !== undefined) return Promise.reject(new HeraldError(ErrorCode.METHOD_INVALID, problem));
+    // NaN, a negative or a past-2^31-1 ms timeout would fire at once (a TIMEOUT nobody asked for).
+    try {
+      checkCallOptions('request', options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(cancelled(method, signal.reason));
     const provider = this.#pick(method);

@@ -53,6 +53,6 @@ describe('resume tokens', () => {
   });
 
   it('refuse a secret shorter than 16 bytes', () => {
-    expect(() => new ResumeTokens('short')).toThrow(TypeError);
+    expect(() => new ResumeTokens('short')).toThrow(expect.objectContaining({ name: 'HeraldError', code: 'OPTION_INVALID' }));
   });
 });

@@ -12,7 +12,7 @@
  * new session under a new id (`welcome.id` tells it).
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { CloseCode, ErrorCode } from '@herald/protocol';
+import { CloseCode, ErrorCode, optionInvalid } from '@herald/protocol';
 
 /** The ids a router hands out (ids.ts) and so the only ones a token may carry. */
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -39,8 +39,13 @@ export class ResumeTokens {
 
   /** `secret`: shared by the routers of a cluster; default: random, so only this router accepts its tokens. */
   constructor(secret: string | Uint8Array | undefined) {
+    const accepted = `a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes`;
+    if (secret !== undefined && typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+      throw optionInvalid('createRouter', 'resumeSecret', accepted, secret === null ? 'null' : `a ${typeof secret}`);
+    }
     let key = secret === undefined ? randomBytes(32) : Buffer.from(secret);
-    if (key.length < MIN_SECRET_BYTES) throw new TypeError(`createRouter: resumeSecret must be at least ${MIN_SECRET_BYTES} bytes`);
+    // A secret: the error says its length, never its bytes.
+    if (key.length < MIN_SECRET_BYTES) throw optionInvalid('createRouter', 'resumeSecret', accepted, `${key.length} bytes`);
     if (key.length > BLOCK) key = hash('sha256', key, 'buffer');
     this.#inner = Buffer.alloc(BLOCK + DOMAIN.length + DATA_ROOM, 0x36);
     this.#outer = Buffer.alloc(BLOCK + 32, 0x5c);

@@ -8,7 +8,7 @@
  * every client, a NaN `helloTimeoutMs` closed every connection at once, and a timeout above 2^31 - 1
  * ms fired at once (Node's timers clamp it to 1 ms). README (API, "Router") lists the same ranges.
  */
-import { MAX_TIMER_MS, MAX_TOPIC_LENGTH, type OptionRange, type OptionSpec, type OptionTable, checkOptions } from '@herald/protocol';
+import { MAX_TIMER_MS, MAX_TOPIC_LENGTH, type OptionRange, type OptionSpec, type OptionTable, checkOptions, optionInvalid, patternProblem } from '@herald/protocol';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Codec, Contract, DefaultSchema, HeraldSchema } from '@herald/protocol';
@@ -90,6 +90,20 @@ export const ROUTER_OPTION_RANGES = {
 /** Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link ROUTER_OPTION_RANGES}). */
 export function checkRouterOptions(options: RouterOptions): void {
   checkOptions('createRouter', options, ROUTER_OPTION_RANGES);
+  checkHistoryPatterns('createRouter', options.history);
+}
+
+/** Throws `OPTION_INVALID` at the first history rule whose `pattern` is not a valid pattern (it would match nothing). */
+export function checkHistoryPatterns(what: string, history: RouterOptions['history']): void {
+  if (history === undefined || history === false) return;
+  for (const rule of Array.isArray(history) ? history : [history]) {
+    const { pattern } = rule as { pattern?: unknown };
+    if (pattern === undefined) continue;
+    const problem = patternProblem(pattern);
+    if (problem !== undefined) {
+      throw optionInvalid(what, 'history.pattern', 'a valid pattern (PROTOCOL.md, "Topics")', typeof pattern === 'string' ? `${JSON.stringify(pattern)} (${problem})` : `a ${typeof pattern}`);
+    }
+  }
 }
 
 /** Options of {@link createRouter}. Every limit has a default; every bound refuses with a code. */

@@ -21,10 +21,12 @@ import {
   assertTopic,
   jsonCodec,
   methodProblem,
+  optionInvalid,
   selectCodec,
   superjsonCodec,
 } from '@herald/protocol';
 import type { Registry } from 'prom-client';
+import { checkCallOptions, checkCloseCode } from './call-options.js';
 import { upgradeHello } from './upgrade-hello.js';
 import type { ClientInfo } from './connection.js';
 import type { AcceptedSocket } from './socket-seam.js';
@@ -104,7 +106,9 @@ export interface RouterSubscription {
 /**
  * Starts a router and resolves once it listens. Rejects with a `HeraldError` of code
  * `OPTION_INVALID`, before it makes anything, when a number or word option is outside its range
- * (README, "API": a negative, NaN, infinite, fractional where whole, or absurdly large value).
+ * (README, "API": a negative, NaN, infinite, fractional where whole, or absurdly large value),
+ * and also for an empty `codecs` list, a `resumeSecret` under 16 bytes, an `admin.token` under 16
+ * characters (without `authenticate`) or a malformed `history` pattern. (These were TypeErrors.)
  *
  * @example
  * const router = await createRouter({ port: 8080 });
@@ -140,7 +144,9 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     this.name = options.name ?? 'router';
     this.#path = options.path ?? '/';
     this.#codecs = options.codecs ?? [superjsonCodec, jsonCodec];
-    if (this.#codecs.length === 0) throw new TypeError('createRouter: codecs must name at least one codec');
+    if (!Array.isArray(this.#codecs) || this.#codecs.length === 0) {
+      throw optionInvalid('createRouter', 'codecs', 'a list of at least one codec', Array.isArray(this.#codecs) ? 'an empty list' : typeof this.#codecs);
+    }
     const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger({ level: options.logLevel ?? 'warn' }));
     this.#logger = options.logRateLimit === false || logger === silentLogger ? logger : limitLogRate(logger, options.logRateLimit);
     const peer: PeerRef = { id: this.id, name: this.name };
@@ -257,7 +263,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   /**
    * Sends a request to a provider of `method` (a client, or the router's own handler) and resolves
    * with its result. Rejects with `NO_HANDLER` at once when nobody provides it, `TIMEOUT`
-   * (TimeoutError), `HANDLER_GONE`, `REQUEST_CANCELLED`, or the handler's `RemoteError`.
+   * (TimeoutError), `HANDLER_GONE`, `REQUEST_CANCELLED`, or the handler's `RemoteError`; with
+   * `OPTION_INVALID` at once for a `timeout` that is not 0 to 2^31 - 1 ms.
    */
   request<M extends string>(method: M & KnownMethod<S, M>, params: ParamsOf<S, M>, options?: RequestOptions): Promise<ResultOf<S, M>> {
     return this.#hub.requests.requestLocal(method, params, options) as Promise<ResultOf<S, M>>;
@@ -288,9 +295,11 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
    * Disconnects a client. By default it closes with `code` 1000 and `reason`, and the client does
    * not come back on its own (use a 4200–4299 code to have it reconnect); with `terminate: true`
    * the socket is destroyed without a close frame, as a network cut would, and the client
-   * reconnects. Its presence ends `dropped`. Returns whether the client was connected.
+   * reconnects. Its presence ends `dropped`. Returns whether the client was connected. Throws
+   * `OPTION_INVALID` for a `code` no close frame may carry (1000–1014 but 1004–1006, or 3000–4999).
    */
   disconnect(id: string, options: { code?: number; reason?: string; terminate?: boolean } = {}): boolean {
+    if (options.code !== undefined) checkCloseCode(options.code);
     const connection = this.#hub.connections.get(id);
     if (connection === undefined) return false;
     if (options.terminate === true) {
@@ -359,10 +368,12 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   /**
    * How many members a topic's (or pattern's) presence has, without the member list: counted as
    * the router's `presenceBy` defines a member (or `options.by`). A user in its leave grace with
-   * no connection left is not counted.
+   * no connection left is not counted. Rejects with `PATTERN_INVALID`, or `OPTION_INVALID` for a
+   * `by` other than `user` or `connection`.
    */
   async presenceCount(topic: string, options: { by?: 'user' | 'connection' } = {}): Promise<number> {
     assertPattern(topic);
+    checkCallOptions('presenceCount', options);
     return countMembers(await this.#hub.engine.members(topic), options.by ?? this.#hub.options.presenceBy);
   }
 

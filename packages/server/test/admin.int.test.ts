@@ -3,7 +3,8 @@
  * the token is required, the state lists what the router holds, and disconnect cuts a client.
  */
 import { connect } from '@herald/client';
-import { startRouter } from '@herald/testkit';
+import { HeraldError } from '@herald/protocol';
+import { expectError, rejection, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_PERMISSION_SUBJECT, type AdminState, type AuthContext, type Identity } from '../src/index.js';
 
@@ -65,9 +66,9 @@ describe('admin', () => {
   });
 
   it('refuses a short token at createRouter', async () => {
-    await expect(startRouter({ admin: { token: 'short' } })).rejects.toThrow(TypeError);
+    expectError(await rejection(startRouter({ admin: { token: 'short' } })), HeraldError, 'OPTION_INVALID');
     // No token at all: only a router with authenticate has another way in.
-    await expect(startRouter({ admin: {} })).rejects.toThrow(TypeError);
+    expectError(await rejection(startRouter({ admin: {} })), HeraldError, 'OPTION_INVALID');
   });
 
   it('with authenticate: a bearer identity allowed to call herald.admin gets in; others, expired ones and refused ones get 401', async () => {

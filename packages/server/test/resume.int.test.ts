@@ -4,8 +4,8 @@
  * verify (forged, another router's, garbage) starts a new session; the id of a live connection can
  * only be taken with its token, and the stale connection is closed 4003 before the new one goes on.
  */
-import { type ServerMessage } from '@herald/protocol';
-import { Log, RawClient, startRouter } from '@herald/testkit';
+import { HeraldError, type ServerMessage } from '@herald/protocol';
+import { Log, RawClient, expectError, rejection, startRouter } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClientInfo, DisconnectDetail } from '../src/index.js';
@@ -109,6 +109,6 @@ describe('hello.resume', () => {
   });
 
   it('refuses a resumeSecret shorter than 16 bytes', async () => {
-    await expect(startRouter({ resumeSecret: 'short' })).rejects.toThrow(TypeError);
+    expectError(await rejection(startRouter({ resumeSecret: 'short' })), HeraldError, 'OPTION_INVALID');
   });
 });
