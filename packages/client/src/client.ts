@@ -29,7 +29,7 @@ import {
 import type { HandlerRegistration, Provider, RequestHandler } from './handlers.js';
 import { Link, type LinkHandlers } from './link.js';
 import { Outbox, type Reply, ignoreClosed } from './outbox.js';
-import { type Member, type Presence, PresenceWatches } from './presence.js';
+import { type Presence, PresenceWatches } from './presence.js';
 import type { RequestOptions } from './requests.js';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription, control } from './subscription.js';
@@ -297,14 +297,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     const problem = patternProblem(topic);
     if (problem !== undefined) throw new SubscriptionError('PATTERN_INVALID', problem);
     this.#assertUsable();
-    this.#presence ??= new PresenceWatches({
-      watch: (watched, count, onState) =>
-        this.#outbox.request({ type: 'presence_watch', topic: watched, count }, 'subscription', 'resend', (reply) => {
-          if (reply.type === 'presence_state') onState(reply.members.map((wire) => this.#member(wire)), reply.count);
-        }).then(() => undefined),
-      unwatch: (unwatched) => this.#outbox.request({ type: 'presence_unwatch', topic: unwatched }, 'subscription', 'fail').then(() => undefined, ignoreClosed),
-      report: this.#report,
-    });
+    this.#presence ??= new PresenceWatches(this.#outbox, this.#codec, this.#report);
     return this.#presence.view(topic, this.state === 'open', !!options?.countOnly);
   }
 
@@ -466,7 +459,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
         this.#onMessage(message);
         return;
       case 'presence_join':
-        this.#presence?.join(message.topic, this.#member(message.member));
+        this.#presence?.join(message.topic, message.member);
         return;
       case 'presence_leave':
         this.#presence?.leave(message.topic, message.member.id, message.reason);
@@ -657,19 +650,6 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   async #release(subscription: Subscription<unknown>): Promise<void> {
     if (!this.#subscriptions.remove(subscription) || this.state !== 'open') return;
     await this.#outbox.request({ type: 'unsubscribe', pattern: subscription.pattern }, 'subscription', 'fail').catch(ignoreClosed);
-  }
-
-  #member(wire: MemberWire): Member {
-    let info: unknown;
-    if (wire.info !== undefined) {
-      const decoded = this.#codec.decode(wire.info);
-      if (decoded.ok) info = decoded.value;
-      else this.#report(decoded.error);
-    }
-    const member: Member = { id: wire.id, name: wire.name, info, connectedAt: new Date(wire.connectedAt) };
-    if (wire.user !== undefined) member.user = wire.user;
-    if (wire.connections !== undefined) member.connections = wire.connections;
-    return member;
   }
 
   /** A frame over maxPayload would cost the connection (close 1009): refuse it here instead. */

@@ -1,4 +1,5 @@
-import { Emitter } from '@herald/protocol';
+import { type Codec, Emitter, type MemberWire } from '@herald/protocol';
+import { type Outbox, ignoreClosed } from './outbox.js';
 
 /** A member of a topic's presence: a client subscribed to exactly that topic or pattern. */
 export interface Member {
@@ -137,13 +138,6 @@ interface Entry {
   settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 }
 
-export interface PresenceIO {
-  /** Sends `presence_watch` (`countOnly`: with `count: true`); `onState` runs as the snapshot's frame is handled. */
-  watch(topic: string, countOnly: true | undefined, onState: (members: Member[], count?: number) => void): Promise<void>;
-  unwatch(topic: string): Promise<void>;
-  report(error: unknown): void;
-}
-
 /**
  * The client's presence watches: one per topic, shared by every view of it, watched again after a
  * reconnect (members that left meanwhile get a `leave` with reason `dropped`, new ones a `join`).
@@ -152,15 +146,21 @@ export interface PresenceIO {
  */
 export class PresenceWatches {
   readonly #entries = new Map<string, Entry>();
-  readonly #io: PresenceIO;
+  /** Sends `presence_watch` and `presence_unwatch`. */
+  readonly #outbox: Outbox;
+  /** Decodes the members' info. */
+  readonly #codec: Codec;
+  readonly #report: (error: unknown) => void;
 
-  constructor(io: PresenceIO) {
-    this.#io = io;
+  constructor(outbox: Outbox, codec: Codec, report: (error: unknown) => void) {
+    this.#outbox = outbox;
+    this.#codec = codec;
+    this.#report = report;
   }
 
   /** A new view of `topic`, once its snapshot arrived (after the reconnect, when not `watchNow`). */
   async view(topic: string, watchNow: boolean, countOnly: boolean): Promise<Presence> {
-    const view = new Presence(topic, (v) => this.#release(v), this.#io.report);
+    const view = new Presence(topic, (v) => this.#release(v), this.#report);
     const sink = view.sink();
     let entry = this.#entries.get(topic);
     if (entry === undefined || (entry.count !== undefined && !countOnly)) {
@@ -190,7 +190,12 @@ export class PresenceWatches {
     for (const sink of entry.views.values()) sink.reset([], count);
   }
 
-  join(topic: string, member: Member): void {
+  /** A `presence_join`: the member as the router sent it. */
+  join(topic: string, wire: MemberWire): void {
+    this.#join(topic, this.#member(wire));
+  }
+
+  #join(topic: string, member: Member): void {
     const entry = this.#entries.get(topic);
     if (entry === undefined || entry.members.has(member.id)) return;
     entry.members.set(member.id, member);
@@ -228,12 +233,15 @@ export class PresenceWatches {
     this.#entries.clear();
   }
 
+  /** Sends `presence_watch` (count-only: with `count: true`); the snapshot is applied as its frame is handled. */
   #watch(topic: string, entry: Entry): void {
-    const watched = this.#io.watch(topic, entry.count !== undefined || undefined, (members, count) => {
-      if (entry.count !== undefined) return this.count(topic, count, entry);
+    const watched = this.#outbox.request({ type: 'presence_watch', topic, count: entry.count !== undefined || undefined }, 'subscription', 'resend', (reply) => {
+      if (reply.type !== 'presence_state') return;
+      const members = reply.members.map((wire) => this.#member(wire));
+      if (entry.count !== undefined) return this.count(topic, reply.count, entry);
       const fresh = new Map(members.map((member) => [member.id, member]));
       for (const id of [...entry.members.keys()]) if (!fresh.has(id)) this.leave(topic, id, 'dropped');
-      for (const member of members) this.join(topic, member);
+      for (const member of members) this.#join(topic, member);
     });
     watched.then(
       () => {
@@ -241,7 +249,7 @@ export class PresenceWatches {
         entry.settle = undefined;
       },
       (error: unknown) => {
-        if (entry.settle === undefined) this.#io.report(error);
+        if (entry.settle === undefined) this.#report(error);
         else entry.settle.reject(error);
         entry.settle = undefined;
       },
@@ -253,6 +261,20 @@ export class PresenceWatches {
     if (entry === undefined || !entry.views.delete(view) || entry.views.size > 0) return;
     this.#entries.delete(view.topic);
     await entry.ready.catch(() => undefined);
-    if (!this.#entries.has(view.topic)) await this.#io.unwatch(view.topic);
+    if (!this.#entries.has(view.topic)) await this.#outbox.request({ type: 'presence_unwatch', topic: view.topic }, 'subscription', 'fail').then(() => undefined, ignoreClosed);
+  }
+
+  /** A member as the router sent it, its info decoded (info that does not decode is reported and left undefined). */
+  #member(wire: MemberWire): Member {
+    let info: unknown;
+    if (wire.info !== undefined) {
+      const decoded = this.#codec.decode(wire.info);
+      if (decoded.ok) info = decoded.value;
+      else this.#report(decoded.error);
+    }
+    const member: Member = { id: wire.id, name: wire.name, info, connectedAt: new Date(wire.connectedAt) };
+    if (wire.user !== undefined) member.user = wire.user;
+    if (wire.connections !== undefined) member.connections = wire.connections;
+    return member;
   }
 }
