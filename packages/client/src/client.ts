@@ -423,8 +423,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #onDown(error: ConnectionError): void {
     this.#refresh?.stop();
     this.#outbox.dropped(error, this.#dedupeMs);
-    this.#subscriptions.clearRequests();
-    for (const subscription of this.#subscriptions.entries()) control.suspend(subscription);
+    this.#subscriptions.suspend();
     this.#provider?.abortAll();
   }
 
@@ -439,11 +438,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
           ? error
           : new ConnectionError('CONNECTION_CLOSED', VERBOSE_ERRORS ? `the client closed: ${error.message}` : error.code, { cause: error });
     this.#outbox.closed(closed);
-    for (const subscription of [...this.#subscriptions.entries()]) {
-      this.#subscriptions.remove(subscription);
-      control.end(subscription, error === undefined ? undefined : closed);
-      control.refuse(subscription, closed);
-    }
+    this.#subscriptions.closeAll(error === undefined ? undefined : closed, closed);
     this.#presence?.endAll(closed);
     this.#provider?.abortAll();
     this.#provider?.closed(closed);
@@ -530,11 +525,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   #onRevoked({ operation, subject }: Extract<ServerMessage, { type: 'revoked' }>): void {
     const error = new SubscriptionError('PERMISSION_DENIED', VERBOSE_ERRORS ? `the router revoked ${operation} ${JSON.stringify(subject)}: the permissions no longer allow it` : `${operation} ${subject}`);
     if (operation === 'subscribe') {
-      for (const subscription of [...this.#subscriptions.entries()]) {
-        if (subscription.pattern !== subject) continue;
-        this.#subscriptions.remove(subscription);
-        control.end(subscription, error);
-      }
+      this.#subscriptions.revoke(subject, error);
     } else if (operation === 'watch') {
       this.#presence?.revoke(subject, error);
     } else if (operation === 'handle') {

@@ -1,5 +1,5 @@
 import { matchPattern } from '@herald/protocol';
-import type { Subscription } from './subscription.js';
+import { type Subscription, control } from './subscription.js';
 
 /**
  * The client's subscriptions: by pattern (several may share one, the router keeps one per pattern
@@ -53,9 +53,31 @@ export class SubscriptionTable {
     if (this.#byRequest?.delete(id) && this.#byRequest.size === 0) this.#byRequest = undefined;
   }
 
-  /** Forgets every request in flight (the connection dropped; they are sent again). */
-  clearRequests(): void {
+  /**
+   * The connection dropped: forgets every request in flight (they are sent again after the
+   * reconnect), and every subscription waits for the reconnect.
+   */
+  suspend(): void {
     this.#byRequest = undefined;
+    for (const subscription of this.entries()) control.suspend(subscription);
+  }
+
+  /** The client closed: every subscription ends (with `error`, if any), a `subscribe()` still waiting rejects with `closed`. */
+  closeAll(error: unknown, closed: unknown): void {
+    for (const subscription of [...this.entries()]) {
+      this.remove(subscription);
+      control.end(subscription, error);
+      control.refuse(subscription, closed);
+    }
+  }
+
+  /** The router revoked the subscriptions of `pattern`: they end with `error`. */
+  revoke(pattern: string, error: unknown): void {
+    for (const subscription of [...this.entries()]) {
+      if (subscription.pattern !== pattern) continue;
+      this.remove(subscription);
+      control.end(subscription, error);
+    }
   }
 
   /**
