@@ -2,15 +2,19 @@
  * The checks of the router's own per-call options (`router.request`, `router.disconnect`,
  * `router.presenceCount`), made at the call: a bad value rejects (or throws, for the synchronous
  * `disconnect`) with `OPTION_INVALID` (a `HeraldError`) naming the call, the option and what it
- * takes, instead of a timer that fires at once (a NaN or negative `timeout`), a plain TypeError
+ * takes, instead of a timer that fires at once (a NaN or negative `timeout`: capped at
+ * `maxRequestTimeoutMs` by `Math.min`, which keeps the NaN), a plain TypeError
  * from `ws` (a close `code` it refuses) or a count by neither users nor connections.
  */
-import { MAX_TIMER_MS, type OptionSpec, checkOptions, inOptionRange, optionInvalid } from '@herald/protocol';
+import { type OptionSpec, checkOptions, inOptionRange, optionInvalid } from '@herald/protocol';
 
 /** The ranges of the router's per-call options, by call. */
 export const ROUTER_CALL_OPTION_RANGES = {
-  /** Milliseconds; fractions are fine for a timer. Above the router's `maxRequestTimeoutMs` it is capped, not refused. */
-  request: { timeout: [0, MAX_TIMER_MS, 'fractions'] },
+  /**
+   * Milliseconds, as the client's `request` takes them (0 to 2^53 - 1): above the router's
+   * `maxRequestTimeoutMs` (at most 2^31 - 1) it is capped, not refused.
+   */
+  request: { timeout: [0, Number.MAX_SAFE_INTEGER, 'fractions'] },
   presenceCount: { by: ['user', 'connection'] },
 } as const satisfies Readonly<Record<string, Readonly<Record<string, OptionSpec>>>>;
 

@@ -38,8 +38,8 @@ export type RequestHandler = (params: unknown, ctx: RequestContext) => unknown;
 
 export interface RequestOptions {
   /**
-   * Milliseconds to wait for the reply, 0 to 2^31 - 1 (fractions taken; capped at the router's
-   * `maxRequestTimeoutMs`). Default: the router's `requestTimeoutMs` (10,000).
+   * Milliseconds to wait for the reply, 0 to 2^53 - 1 (capped at the router's `maxRequestTimeoutMs`;
+   * `OPTION_INVALID` for anything else). Default: the router's `requestTimeoutMs` (10,000).
    */
   timeout?: number;
   /** Cancels the request: it rejects with `REQUEST_CANCELLED` and the provider's signal aborts. */
@@ -316,7 +316,7 @@ export class Requests {
   requestLocal(method: string, params: unknown, options: RequestOptions = {}): Promise<unknown> {
     const problem = methodProblem(method);
     if (problem !== undefined) return Promise.reject(new HeraldError(ErrorCode.METHOD_INVALID, problem));
-    // NaN, a negative or a past-2^31-1 ms timeout would fire at once (a TIMEOUT nobody asked for).
+    // A NaN or negative timeout would fire at once (a TIMEOUT nobody asked for).
     try {
       checkCallOptions('request', options);
     } catch (error) {

@@ -264,7 +264,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
    * Sends a request to a provider of `method` (a client, or the router's own handler) and resolves
    * with its result. Rejects with `NO_HANDLER` at once when nobody provides it, `TIMEOUT`
    * (TimeoutError), `HANDLER_GONE`, `REQUEST_CANCELLED`, or the handler's `RemoteError`; with
-   * `OPTION_INVALID` at once for a `timeout` that is not 0 to 2^31 - 1 ms.
+   * `OPTION_INVALID` at once for a negative, NaN or infinite `timeout`.
    */
   request<M extends string>(method: M & KnownMethod<S, M>, params: ParamsOf<S, M>, options?: RequestOptions): Promise<ResultOf<S, M>> {
     return this.#hub.requests.requestLocal(method, params, options) as Promise<ResultOf<S, M>>;
