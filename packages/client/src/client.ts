@@ -34,6 +34,7 @@ import type { RequestOptions } from './requests.js';
 import type { ClientState, ReconnectAttempt, StateChange } from './state.js';
 import { type MessageHandler, type MessageMeta, type SubscribeOptions, Subscription, control } from './subscription.js';
 import { OrderedChecks } from './ordered-checks.js';
+import { checkSubscribeOptions } from './call-options.js';
 import { type ConnectOptions, checkConnectOptions, RECONNECT_DEFAULTS, urlList } from './connect-options.js';
 import { type ClientCore, LIB, moduleLoadFailed } from './client-core.js';
 // isomorphic-ws in Node, the global WebSocket in browser builds (package.json `imports`).
@@ -225,7 +226,9 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
    * Subscribes to a topic or pattern (`*` one segment, `>` one or more trailing segments).
    * Resolves when the router confirmed: every message published after that arrives, in order per
    * publisher and topic. While reconnecting, it resolves after the reconnect. Rejects with a
-   * SubscriptionError `PATTERN_INVALID` or `SUBSCRIPTION_LIMIT`, or `CONNECTION_CLOSED`.
+   * SubscriptionError `PATTERN_INVALID` or `SUBSCRIPTION_LIMIT`, or `CONNECTION_CLOSED`; with a
+   * HeraldError `OPTION_INVALID` for a `bufferSize` or `rewind` outside its range (README; checked
+   * in Node and development builds, not in production pages).
    */
   subscribe<P extends string>(
     pattern: P & Covered<S, P>,
@@ -245,6 +248,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
     this.#assertUsable();
     const handler = typeof handlerOrOptions === 'function' ? (handlerOrOptions as MessageHandler<unknown>) : undefined;
     const options = (typeof handlerOrOptions === 'object' ? handlerOrOptions : maybeOptions) ?? {};
+    if (VERBOSE_ERRORS) checkSubscribeOptions(options); // not in production pages (call-options.ts)
     const subscription = new Subscription<unknown>(pattern, handler, options, (s) => this.#release(s), this.#report);
     const confirmed = control.firstConfirm(subscription);
     this.#subscriptions.add(subscription);
@@ -323,7 +327,8 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
    * and result keep their types through the codec. While reconnecting, it waits in the offline
    * queue (its timeout runs). Rejects with `NO_HANDLER` at once when nobody provides it, a
    * TimeoutError `TIMEOUT`, `HANDLER_GONE` when the provider drops mid-request, `REQUEST_CANCELLED`
-   * when `signal` fires, `OFFLINE_QUEUE_FULL`, `CONNECTION_CLOSED`, or the handler's `RemoteError`.
+   * when `signal` fires, `OFFLINE_QUEUE_FULL`, `CONNECTION_CLOSED`, or the handler's `RemoteError`;
+   * with `PROTOCOL_INVALID_MESSAGE` at once for a negative, NaN or infinite `timeout`.
    */
   async request<M extends string>(
     method: M & KnownMethod<S, M>,

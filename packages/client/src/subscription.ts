@@ -23,12 +23,14 @@ export interface SubscribeOptions {
   /**
    * How many live messages an async iterator of this subscription may hold unread. Past it, the
    * iteration throws a SubscriptionError `SUBSCRIPTION_OVERFLOW` (messages are never dropped
-   * silently). A replay (rewind, recovery) arrives in one burst and does not count. Default 1,000.
+   * silently). A replay (rewind, recovery) arrives in one burst and does not count. An integer from
+   * 0 to 1e9 (`OPTION_INVALID` otherwise). Default 1,000.
    */
   bufferSize?: number;
   /**
    * Start with the last `rewind` messages of each matching topic that the router's history still
-   * holds, then live ones: a dashboard shows the latest value at once.
+   * holds, then live ones: a dashboard shows the latest value at once. An integer from 0 to 2^53 - 1
+   * (`OPTION_INVALID` otherwise).
    */
   rewind?: number;
 }
