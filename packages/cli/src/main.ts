@@ -1,4 +1,7 @@
-/** The `herald` command: dispatches to a command, prints usage errors (exit 2) and failures (exit 1). */
+/**
+ * The `herald` command: dispatches to a command, prints usage errors (exit 2: a wrong command line,
+ * or a refused option, then prefixed `OPTION_INVALID:`) and failures (exit 1).
+ */
 import { call, describe, methods, ping, presence, pub, sub } from './client-commands.js';
 import { HELP } from './help.js';
 import { serve } from './serve.js';
@@ -31,8 +34,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-      process.stderr.write(`herald ${command}: ${(error as Error).message}\nRun herald ${command} --help for usage.\n`);
+    const code = (error as { code?: unknown } | null)?.code;
+    // A refused option is a usage error (exit 2) whether the CLI refused its flag or a factory
+    // (createRouter, redisEngine, jwtAuthenticator, connect) refused the value a flag or the config gave.
+    if (error instanceof UsageError || code === 'OPTION_INVALID' || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      process.stderr.write(`herald ${command}: ${code === 'OPTION_INVALID' ? 'OPTION_INVALID: ' : ''}${(error as Error).message}\nRun herald ${command} --help for usage.\n`);
       return 2;
     }
     process.stderr.write(`herald ${command}: ${describe(error)}\n`);

@@ -5,7 +5,7 @@
  * by `--jwt-secret-env` / `auth.secretEnv` (default `HERALD_JWT_SECRET`), so that they stay out of `ps`.
  */
 import { type Authenticate, type Permissions, jwtAuthenticator } from '@herald/server';
-import { UsageError } from './usage.js';
+import { optionError } from './usage.js';
 
 /** The `auth` section of a config file. */
 export interface AuthConfig {
@@ -35,13 +35,13 @@ export const ANONYMOUS_USER = 'anonymous';
 export function authenticateOf(auth: AuthConfig): Authenticate {
   const secret = auth.secret ?? (auth.jwksUrl === undefined ? process.env[auth.secretEnv ?? 'HERALD_JWT_SECRET'] : undefined);
   if (auth.secretEnv !== undefined && auth.secret === undefined && (secret === undefined || secret === '')) {
-    throw new UsageError(`the JWT secret's environment variable ${auth.secretEnv} is not set`, 'serve');
+    throw optionError(`the JWT secret's environment variable ${auth.secretEnv} is not set`, 'serve');
   }
   if ((secret === undefined || secret === '') && auth.jwksUrl === undefined) {
-    throw new UsageError('authentication needs a JWT secret (--jwt-secret, --jwt-secret-env or $HERALD_JWT_SECRET) or --jwks-url', 'serve');
+    throw optionError('authentication needs a JWT secret (--jwt-secret, --jwt-secret-env or $HERALD_JWT_SECRET) or --jwks-url', 'serve');
   }
-  if (secret !== undefined && secret !== '' && auth.jwksUrl !== undefined) throw new UsageError('give a JWT secret or a JWKS URL, not both', 'serve');
-  if (secret !== undefined && secret.length < 16) throw new UsageError('the JWT secret must be at least 16 characters', 'serve');
+  if (secret !== undefined && secret !== '' && auth.jwksUrl !== undefined) throw optionError('give a JWT secret or a JWKS URL, not both', 'serve');
+  if (secret !== undefined && secret.length < 16) throw optionError('the JWT secret must be at least 16 characters', 'serve');
   const jwt = jwtAuthenticator({
     ...(auth.jwksUrl !== undefined ? { jwksUrl: auth.jwksUrl } : { secret: secret! }),
     algorithms: auth.algorithms ?? (auth.jwksUrl !== undefined ? ['RS256'] : ['HS256']),

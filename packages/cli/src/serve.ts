@@ -10,7 +10,7 @@ import { type HeraldConfig, loadConfig } from './config.js';
 import { authenticateOf } from './serve-auth.js';
 import { permissionFlag } from './token.js';
 import { createJsonLogger } from './json-logger.js';
-import { UsageError, durationMs, intFlag } from './usage.js';
+import { durationMs, intFlag, optionError } from './usage.js';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -19,7 +19,7 @@ function historyFlag(value: string): HistoryRule | false {
   if (value === 'off' || value === 'false' || value === '0') return false;
   const [limit, age] = value.split(',');
   const n = intFlag(limit, '--history limit');
-  if (n === undefined || age === undefined) throw new UsageError(`--history takes "limit,age" (e.g. 100,5m) or "off", not "${value}"`);
+  if (n === undefined || age === undefined) throw optionError(`--history takes "limit,age" (e.g. 100,5m) or "off", not "${value}"`);
   return { limit: n, ttlMs: durationMs(age, '--history age') };
 }
 
@@ -65,7 +65,7 @@ export async function serveConfig(argv: string[]): Promise<HeraldConfig> {
   if (values.name !== undefined) config.name = values.name;
   if (values.redis !== undefined) config.redis = { url: values.redis, ...(values['redis-prefix'] !== undefined && { prefix: values['redis-prefix'] }) };
   else if (values['redis-prefix'] !== undefined) {
-    if (config.redis === undefined) throw new UsageError('--redis-prefix needs --redis (or redis in the config file)');
+    if (config.redis === undefined) throw optionError('--redis-prefix needs --redis (or redis in the config file)');
     config.redis = { ...(typeof config.redis === 'string' ? { url: config.redis } : config.redis), prefix: values['redis-prefix'] };
   }
   if (values.history !== undefined) config.history = historyFlag(values.history);
@@ -103,12 +103,12 @@ export async function serveConfig(argv: string[]): Promise<HeraldConfig> {
   if (authFlag || config.auth !== undefined) config.auth = auth;
   if (values['allowed-origin'] !== undefined) config.allowedOrigins = values['allowed-origin'];
   if (values['log-format'] !== undefined) {
-    if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`--log-format is text or json, not "${values['log-format']}"`);
+    if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw optionError(`--log-format is text or json, not "${values['log-format']}"`);
     config.logFormat = values['log-format'];
   }
   if (values['log-level'] !== undefined) {
     const level = values['log-level'] as (typeof LOG_LEVELS)[number];
-    if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LOG_LEVELS.join(', ')}, not "${values['log-level']}"`);
+    if (!LOG_LEVELS.includes(level)) throw optionError(`--log-level is one of ${LOG_LEVELS.join(', ')}, not "${values['log-level']}"`);
     config.logLevel = level;
   }
   return config;
@@ -139,7 +139,7 @@ function adminOptions(admin: true | { token?: string; path?: string }, authentic
   const given = admin === true ? {} : admin;
   if (given.token === undefined && authenticates) return { ...(given.path !== undefined && { path: given.path }) };
   const token = given.token ?? randomBytes(18).toString('base64url');
-  if (token.length < 16) throw new UsageError('the admin token must be at least 16 characters');
+  if (token.length < 16) throw optionError('the admin token must be at least 16 characters');
   return { token, ...(given.path !== undefined && { path: given.path }) };
 }
 
@@ -165,7 +165,7 @@ export async function serve(argv: string[]): Promise<number> {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     logger.log('error', 'the router could not start', { code: typeof code === 'string' ? code : undefined, error: error instanceof Error ? error.message : String(error) });
-    return 1;
+    return code === 'OPTION_INVALID' ? 2 : 1; // a refused option is a usage error, as main.ts prints the CLI's own
   }
   const ready = {
     event: 'listening',

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
-import { UsageError, durationMs } from './usage.js';
+import { UsageError, durationMs, optionError } from './usage.js';
 
 /** The operations a permission names. */
 export const OPERATIONS = ['publish', 'subscribe', 'history', 'presence', 'watch', 'call', 'handle', '*'] as const;
@@ -14,10 +14,10 @@ export const OPERATIONS = ['publish', 'subscribe', 'history', 'presence', 'watch
 /** Reads `sensors.>:subscribe,publish` into `[pattern, operations]`. */
 export function permissionFlag(value: string, flag: string): [string, string[]] {
   const at = value.lastIndexOf(':');
-  if (at <= 0 || at === value.length - 1) throw new UsageError(`${flag} takes "pattern:operation[,operation]", e.g. 'sensors.>:subscribe', not "${value}"`, 'token');
+  if (at <= 0 || at === value.length - 1) throw optionError(`${flag} takes "pattern:operation[,operation]", e.g. 'sensors.>:subscribe', not "${value}"`, 'token');
   const ops = value.slice(at + 1).split(',').map((op) => op.trim());
   for (const op of ops) {
-    if (!(OPERATIONS as readonly string[]).includes(op)) throw new UsageError(`${flag}: unknown operation "${op}" (one of ${OPERATIONS.join(', ')})`, 'token');
+    if (!(OPERATIONS as readonly string[]).includes(op)) throw optionError(`${flag}: unknown operation "${op}" (one of ${OPERATIONS.join(', ')})`, 'token');
   }
   return [value.slice(0, at), ops];
 }
@@ -42,8 +42,8 @@ export async function token(argv: string[]): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError('token takes no positional arguments', 'token');
   const secret = values.secret ?? process.env[values['secret-env'] ?? 'HERALD_JWT_SECRET'];
-  if (secret === undefined || secret === '') throw new UsageError('token needs --secret (or HERALD_JWT_SECRET)', 'token');
-  if (values.user === undefined) throw new UsageError('token needs --user', 'token');
+  if (secret === undefined || secret === '') throw optionError('token needs --secret (or HERALD_JWT_SECRET)', 'token');
+  if (values.user === undefined) throw optionError('token needs --user', 'token');
   const allow: Record<string, string[]> = {};
   for (const rule of values.allow ?? []) {
     const [pattern, ops] = permissionFlag(rule, '--allow');

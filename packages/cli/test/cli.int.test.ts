@@ -408,6 +408,24 @@ describe('help and usage errors', SPAWNING, () => {
     }
   });
 
+  it('a refused option exits 2 with OPTION_INVALID, from the CLI\'s own check or from createRouter; a secret is never printed', async () => {
+    const cases: string[][] = [
+      ['serve', '--port', '99999'], // createRouter's range (0-65,535)
+      ['serve', '--max-payload', '0'], // the CLI's --max-payload ≥ 1
+      ['serve', '--log-level', 'loud'],
+      ['serve', '--history', '10'],
+      ['serve', '--admin-token', 'short-secret'],
+      ['serve', '--jwt-secret', 'short-secret'],
+    ];
+    for (const args of cases) {
+      const result = await herald(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      // The CLI's own refusals print as usage errors; createRouter's as the log line of a failed start.
+      expect(result.stderr, args.join(' ')).toContain('OPTION_INVALID');
+      expect(result.stderr, args.join(' ')).not.toContain('short-secret');
+    }
+  });
+
   it('a router that is not there: exit 1 with the connection error code', async () => {
     const result = await herald(['ping', '--url', 'ws://127.0.0.1:1/']);
     expect(result.code).toBe(1);
