@@ -12,6 +12,7 @@ import {
   type PublishAck,
   type RequestOptions,
 } from '@herald/client';
+import { type OptionSpec, checkOptions } from '@herald/protocol';
 import { useCallback, useContext, useMemo, useState, useSyncExternalStore } from 'react';
 import { HeraldContext } from './provider.js';
 import { IDLE_PRESENCE, IDLE_SUBSCRIPTION, type PresenceSnapshot, type SubscriptionSnapshot, storeOf } from './store.js';
@@ -20,7 +21,7 @@ import { IDLE_PRESENCE, IDLE_SUBSCRIPTION, type PresenceSnapshot, type Subscript
 export interface UseSubscriptionOptions {
   /**
    * Keep the last `keep` messages in `messages` (oldest first). Default 0: only the latest one, in
-   * `data` and `meta`. At most {@link MAX_KEEP}.
+   * `data` and `meta`. An integer from 0 to {@link MAX_KEEP} (`OPTION_INVALID` otherwise).
    */
   keep?: number;
   /**
@@ -34,6 +35,12 @@ export interface UseSubscriptionOptions {
 
 /** The largest `keep` of `useSubscription`: the list is copied on every message. */
 export const MAX_KEEP = 10_000;
+
+/**
+ * The ranges of `useSubscription`'s own number options (`rewind` is the client's: `subscribe`
+ * checks it). A value outside throws `OPTION_INVALID` (a `HeraldError`) from the render.
+ */
+export const SUBSCRIPTION_HOOK_OPTION_RANGES = { keep: [0, MAX_KEEP] } as const satisfies { readonly [K in keyof UseSubscriptionOptions]?: OptionSpec };
 
 /** `ClientState`, or `idle` when there is no client (server rendering, or not connected yet). */
 export type ConnectionStatus = ClientState | 'idle';
@@ -64,7 +71,7 @@ export function useSubscriptionImpl(pattern: string, options: UseSubscriptionOpt
   const client = useContext(HeraldContext);
   const enabled = options.enabled ?? true;
   const keep = options.keep ?? 0;
-  if (!Number.isInteger(keep) || keep < 0 || keep > MAX_KEEP) throw new RangeError(`keep must be an integer from 0 to ${MAX_KEEP}, not ${keep}`);
+  checkOptions('useSubscription', options, SUBSCRIPTION_HOOK_OPTION_RANGES);
   const { rewind } = options;
   const entry = useMemo(
     () => (client !== undefined && enabled ? storeOf(client).topic(pattern, rewind, keep) : undefined),

@@ -11,7 +11,7 @@ import type { DefaultSchema, HeraldSchema } from '@herald/protocol';
 import { type HeraldHooks, createHeraldHooks } from './typed.js';
 
 export { HeraldProvider, type HeraldProviderProps } from './provider.js';
-export { type CallState, type ConnectionStatus, MAX_KEEP, type UseSubscriptionOptions } from './hooks.js';
+export { type CallState, type ConnectionStatus, MAX_KEEP, SUBSCRIPTION_HOOK_OPTION_RANGES, type UseSubscriptionOptions } from './hooks.js';
 export type { PresenceSnapshot, PresenceStatus, SubscriptionSnapshot, SubscriptionStatus } from './store.js';
 export { type HeraldHooks, type PublishState, type RequestState, createHeraldHooks } from './typed.js';
 
