@@ -34,7 +34,7 @@ import { decodeChannelMessage, decodeRecord, encodeRecord } from './records.js';
 import { Repair } from './repair.js';
 import { decodeDisconnectUser, encodeDisconnectUser } from './user-disconnect.js';
 import * as scripts from './scripts.js';
-import { checkRedisEngineOptions } from './redis-options.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, checkRedisEngineOptions } from './redis-options.js';
 
 /** Options of {@link redisEngine}. */
 export interface RedisEngineOptions {
@@ -129,7 +129,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     this.#logger = options.logger ?? createConsoleLogger({ level: 'warn', name: 'herald-redis' });
     this.keys = new Keys(options.prefix ?? 'herald:', this.nodeId);
     this.presence = new PresenceStore(this);
-    this.lease = new NodeLease(this, options.heartbeatIntervalMs ?? 1000, options.leaseMs ?? 3000);
+    this.lease = new NodeLease(this, options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS, options.leaseMs ?? DEFAULT_LEASE_MS);
     this.repair = new Repair(this);
     this.rpc = new Rpc(this);
   }
