@@ -29,7 +29,7 @@ export type { LocalHandler, MessageMeta } from './local-subscribers.js';
 import { onFrame } from './frame-dispatch.js';
 import { Frames } from './frames.js';
 import { type SharedFrame, shareFrame } from './frame-once.js';
-import { startHeartbeat } from './heartbeat.js';
+import { ConnectionMap, startHeartbeat } from './heartbeat.js';
 import { Handshake, MAX_HELLO_FRAME, allowFrames } from './hello-handshake.js';
 import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
 import { PresenceWatchers } from './presence-watchers.js';
@@ -129,7 +129,7 @@ export interface RouterStats {
 }
 
 export class Hub implements EngineListener {
-  readonly connections = new Map<string, Connection>();
+  readonly connections = new ConnectionMap();
   readonly counters = { publications: 0, deliveries: 0, framesEncoded: 0, slowConsumers: 0, heartbeatTimeouts: 0 };
   /** Wire bytes of the connections that closed (the open ones are read from their sockets). */
   readonly closedBytes = { read: 0, written: 0 };
