@@ -2,13 +2,14 @@
  * The router's side of heartbeats: every interval, each connection that was silent for the timeout
  * is dropped, and the others get a WebSocket ping (browsers and ws answer it without the app).
  *
- * The work is spread over the interval: it is cut into S slices (see {@link heartbeatSlices}),
- * a timer fires once per slice, and each connection belongs to one slice, given when it joins (the
- * slice holding the fewest connections then), so it is visited once per interval, always at the
- * same phase: its visits are exactly one interval apart. A tick visits one slice, so it handles at
- * most ceil(N / S) connections, N the most connections the router held at once (a slice grows only
- * when a connection joins it, and only while it holds no more than its share): 10,000 connections
- * and the default 10 s interval (S = 1000) make 10 per tick, where one tick used to take them all.
+ * The work is spread over the interval: it is cut into S slices (see {@link heartbeatSlices}), and
+ * each connection belongs to one slice, given when it joins (the next slice, in turn, holding no
+ * more than its share of the connections then). A slice is visited once per interval by its own
+ * timer (the slices' first visits one slice length apart), so a connection's visits are exactly one
+ * interval apart. A tick visits one slice: it handles at most ceil(N / S) connections, N the most
+ * connections the router held at once (a slice grows only when a connection joins it, while it
+ * holds no more than floor(connections / S)). 10,000 connections and the default 10 s interval
+ * (1000 slices of 10 ms) make 10 per tick, where one tick used to take them all.
  *
  * Silence is counted in whole intervals from the first visit after the last word (any frame or
  * pong: on a `ws` socket, any bytes read from its TCP socket; joining counts as a word). A
@@ -99,8 +100,8 @@ interface Entry {
 }
 
 /**
- * Starts the heartbeat over `connections`; returns the function that stops it (its timer, and all
- * it holds). The timer is unref'd: it never keeps the process alive.
+ * Starts the heartbeat over `connections`; returns the function that stops it (its timers, and all
+ * it holds). Its timers are unref'd: they never keep the process alive.
  */
 export function startHeartbeat(
   connections: ConnectionMap,
@@ -115,8 +116,6 @@ export function startHeartbeat(
   const live = new Array<number>(sliceCount).fill(0);
   const entries = new Map<Connection, Entry>();
   let liveTotal = 0;
-  /** The slice the next tick visits. */
-  let next = 0;
   /** Where the search for a slice for the next connection starts: the last slice of the round at first, visited a whole interval from now. */
   let place = sliceCount - 1;
 
@@ -149,11 +148,11 @@ export function startHeartbeat(
     liveTotal--;
   };
 
-  const tick = (): void => {
-    const slice = slices[next]!;
-    next = (next + 1) % sliceCount;
+  /** Visits slice `index`: cuts its silent connections and pings the others. */
+  const visit = (index: number): void => {
+    const slice = slices[index]!;
     // Backwards, so that a gone entry is replaced by one already visited; one joining during the
-    // tick (pushed at the end) waits for the next round.
+    // visit (pushed at the end) waits for the next round.
     for (let i = slice.length - 1; i >= 0; i--) {
       const entry = slice[i]!;
       if (entry.gone) {
@@ -173,10 +172,24 @@ export function startHeartbeat(
 
   for (const connection of connections.values()) joined(connection);
   const unwatch = connections.watch({ joined, left });
-  const timer = setInterval(tick, intervalMs / sliceCount);
-  timer.unref?.();
+  // Slice k is visited first at (k + 1) slices from now, then by a timer of its own every interval:
+  // one timer for all of them would drift by its lateness at every slice (Node reschedules an
+  // interval from when its callback ran), one per slice drifts as little as one per interval did.
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  let started = 0;
+  const first = setInterval(() => {
+    const index = started++;
+    visit(index);
+    const timer = setInterval(() => visit(index), intervalMs);
+    timer.unref?.();
+    timers.push(timer);
+    if (started === sliceCount) clearInterval(first);
+  }, intervalMs / sliceCount);
+  first.unref?.();
   return () => {
-    clearInterval(timer);
+    clearInterval(first);
+    for (const timer of timers) clearInterval(timer);
+    timers.length = 0;
     unwatch();
     entries.clear();
     for (const slice of slices) slice.length = 0;
