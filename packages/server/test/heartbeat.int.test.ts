@@ -113,6 +113,32 @@ describe('heartbeat, with fake interval timers', () => {
     expect(router.stats().heartbeatTimeouts).toBe(0);
   });
 
+  it('pings each of many clients once per interval, spread over the interval (one slice at a time)', async () => {
+    await using router = await fakeHeartbeatRouter();
+    const raws = await Promise.all(Array.from({ length: 30 }, (_, i) => RawClient.welcomed(router.url, { name: `raw${i}` })));
+    try {
+      const pings = raws.map(pingCounter);
+      const counts = async (): Promise<number[]> => {
+        await Promise.all(raws.map((raw) => raw.drain())); // a round trip each: pings sent arrived
+        return pings.map((counter) => counter.count);
+      };
+      // Half an interval in, some have had their ping and some not: not one burst for everyone.
+      await vi.advanceTimersByTimeAsync(INTERVAL / 2);
+      const half = (await counts()).filter((count) => count === 1).length;
+      expect(half).toBeGreaterThan(0);
+      expect(half).toBeLessThan(raws.length);
+      await vi.advanceTimersByTimeAsync(INTERVAL / 2);
+      expect(await counts()).toEqual(raws.map(() => 1));
+      for (let interval = 2; interval <= 4; interval++) {
+        await vi.advanceTimersByTimeAsync(INTERVAL);
+        expect(await counts()).toEqual(raws.map(() => interval));
+      }
+      expect(router.stats().heartbeatTimeouts).toBe(0);
+    } finally {
+      await Promise.all(raws.map((raw) => raw[Symbol.asyncDispose]()));
+    }
+  });
+
   it('drops a silent peer within the timeout plus one interval after its last frame', async () => {
     await using router = await fakeHeartbeatRouter();
     // Its hello is its last frame, at fake time 0.
