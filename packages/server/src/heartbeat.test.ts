@@ -137,16 +137,17 @@ afterEach(() => {
 });
 
 describe('heartbeatSlices', () => {
-  it('cuts an interval into whole slices of at least 10 ms, at most 1000 of them, or keeps it whole', () => {
-    expect(heartbeatSlices(10_000)).toBe(1000);
-    expect(heartbeatSlices(1000)).toBe(100);
-    expect(heartbeatSlices(50)).toBe(5);
-    expect(heartbeatSlices(60_000)).toBe(1000);
-    expect(heartbeatSlices(1234)).toBe(2); // 617 ms slices: the only divisor from 10 ms up
+  it('cuts an interval into whole slices of at least 50 ms, at most 200 of them, or keeps it whole', () => {
+    expect(heartbeatSlices(10_000)).toBe(200);
+    expect(heartbeatSlices(1000)).toBe(20);
+    expect(heartbeatSlices(100)).toBe(2);
+    expect(heartbeatSlices(99)).toBe(1);
+    expect(heartbeatSlices(60_000)).toBe(200); // 300 ms slices: no more than 200
+    expect(heartbeatSlices(1234)).toBe(2); // 617 ms slices: the only divisor from 50 ms up
     expect(heartbeatSlices(10_007)).toBe(1); // prime
-    expect(heartbeatSlices(9)).toBe(1);
+    expect(heartbeatSlices(50)).toBe(1);
     expect(heartbeatSlices(2 ** 31 - 1)).toBe(1);
-    for (const interval of [10, 20, 50, 999, 1000, 1234, 4096, 10_000, 30_000, 86_400_000, 2 ** 31 - 2]) {
+    for (const interval of [10, 50, 100, 999, 1000, 1234, 4096, 10_000, 30_000, 86_400_000, 2 ** 31 - 2]) {
       const slices = heartbeatSlices(interval);
       expect(slices).toBeLessThanOrEqual(MAX_SLICES);
       expect(interval % slices).toBe(0);
@@ -156,7 +157,8 @@ describe('heartbeatSlices', () => {
 });
 
 describe('heartbeat in slices', () => {
-  const INTERVAL = 1000; // 100 slices of 10 ms
+  const INTERVAL = 1000; // 20 slices of 50 ms
+  const SLICES = 20;
   const TIMEOUT = 3000;
 
   it('handles at most ceil(N / S) connections per tick and pings each exactly once per interval', () => {
@@ -166,8 +168,8 @@ describe('heartbeat in slices', () => {
       bench.advance(1);
       for (const life of bench.live) bench.heard(life); // every client answers
     }
-    expect(bench.mostHandledInATick).toBe(20);
-    expect(bench.handled.size).toBe(5 * 100); // every tick had its share
+    expect(bench.mostHandledInATick).toBe(2000 / SLICES);
+    expect(bench.handled.size).toBe(5 * SLICES); // every tick had its share
     for (const life of bench.lives) {
       expect(life.pings).toHaveLength(5);
       expectRules(bench, life, bench.now);
@@ -263,7 +265,7 @@ describe('heartbeat in slices', () => {
     const life = bench.join();
     bench.advance(2 * INTERVAL + 5);
     expect(life.pings).toHaveLength(2);
-    expect(vi.getTimerCount()).toBe(100); // one interval timer per slice once the first round is done
+    expect(vi.getTimerCount()).toBe(SLICES); // one interval timer per slice once the first round is done
     bench.stop();
     expect(vi.getTimerCount()).toBe(0);
     bench.advance(3 * INTERVAL);
@@ -283,9 +285,9 @@ describe('heartbeat in slices', () => {
   });
 
   it('holds the rules for any schedule of joins, leaves, words and resumes (property)', () => {
-    const interval = 100; // 10 slices of 10 ms
-    const timeout = 300;
-    const horizon = 1500;
+    const interval = 500; // 10 slices of 50 ms
+    const timeout = 1500;
+    const horizon = 4000;
     const event = fc.record({
       at: fc.integer({ min: 0, max: horizon }),
       kind: fc.constantFrom('join', 'join', 'leave', 'heard', 'heard', 'heard', 'rekey'),
@@ -316,7 +318,7 @@ describe('heartbeat in slices', () => {
         bench.stop();
         expect(vi.getTimerCount()).toBe(0);
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 });
@@ -324,16 +326,23 @@ describe('heartbeat in slices', () => {
 describe('heartbeat timers', () => {
   it('never keep the process alive', async () => {
     vi.useRealTimers();
-    const timeouts = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-    const before = timeouts();
+    const timers: NodeJS.Timeout[] = [];
+    const realSetInterval = globalThis.setInterval;
+    const spy = vi.spyOn(globalThis, 'setInterval').mockImplementation(((callback: () => void, ms: number) => {
+      const timer = realSetInterval(callback, ms);
+      timers.push(timer);
+      return timer;
+    }) as typeof setInterval);
     const map = new ConnectionMap();
     let pinged: () => void = () => {};
     const pings = new Promise<void>((resolve) => (pinged = resolve));
     const socket = { ping: () => pinged() };
     map.set('c', new Connection('c', socket as unknown as WebSocket, superjsonCodec, '127.0.0.1', 1 << 20, () => {}));
-    const stop = startHeartbeat(map, 20, 60, () => {});
+    const stop = startHeartbeat(map, 100, 300, () => {}); // 2 slices
     await pings; // the first round started: its slice has a timer of its own now
-    expect(timeouts()).toBe(before);
+    spy.mockRestore();
+    expect(timers.length).toBeGreaterThanOrEqual(2);
+    expect(timers.map((timer) => timer.hasRef())).toEqual(timers.map(() => false));
     stop();
   });
 });
