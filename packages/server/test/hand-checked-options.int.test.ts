@@ -4,7 +4,7 @@
  * and the router's per-call options (`request`'s timeout, `disconnect`'s code, `presenceCount`'s
  * `by`). Each bad value gets `OPTION_INVALID`; a secret never appears in the error.
  */
-import { HeraldError, jsonCodec } from '@herald/protocol';
+import { HeraldError, jsonCodec, patternProblem } from '@herald/protocol';
 import { RawClient, expectError, optionCases, optionsAt, rejection, startRouter } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +60,21 @@ describe('createRouter: options checked by hand', () => {
       expectError(thrown(() => new MemoryEngine({ history } as never)), HeraldError, 'OPTION_INVALID');
     }
     await created({ history: [{ pattern: 'a.*.b', limit: 1, ttlMs: 1 }, { pattern: 'c.>', limit: 0, ttlMs: 0 }] });
+  });
+});
+
+describe('history patterns (property)', () => {
+  it('a MemoryEngine takes a history rule iff its pattern is one a subscribe would take', () => {
+    const segment = fc.oneof(fc.constantFrom('*', '>', 'a', 'b1', '', 'x y', 'é'), fc.string({ maxLength: 4 }));
+    const pattern = fc.oneof(fc.array(segment, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('.')), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(pattern, (text) => {
+        const outcome = thrown(() => new MemoryEngine({ history: { pattern: text, limit: 1, ttlMs: 1 } }));
+        if (patternProblem(text) === undefined) expect(outcome).toBeUndefined();
+        else expectError(outcome, HeraldError, 'OPTION_INVALID');
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
