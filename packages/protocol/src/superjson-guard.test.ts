@@ -117,6 +117,15 @@ describe('pathological payloads: refused, with the work counted bounded by the p
     const strict = createSuperjsonCodec({ maxWorkPerByte: 1 });
     expect(strict.decode(text).ok).toBe(false);
   });
+
+  it('a reference path through a Set by a key that is no index is refused, not counted as NaN (fast-check seed 1828177086)', () => {
+    // +'b' is NaN: the count became NaN, and `NaN > budget` is false, which switched the budget off.
+    // superjson cannot make a Set of the object {"b":0} either (it throws).
+    const text = '{"json":{"b":0},"meta":{"values":["set"],"referentialEqualities":[["b"]]}}';
+    expect(guard(text).problem).toBeTypeOf('string');
+    expect(superjsonCodec.decode(text).ok).toBe(false);
+    expect(() => SuperJSON.parse(text)).toThrow();
+  });
 });
 
 describe('prototype keys never pollute', () => {

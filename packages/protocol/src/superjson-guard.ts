@@ -157,7 +157,9 @@ export function guardSuperjsonEnvelope(envelope: unknown, bytes: number, limits:
 
   const spend = (steps: number): void => {
     work += steps;
-    if (work > budget) refuse(VERBOSE_ERRORS ? `decoding it would take more than ${maxWorkPerByte} steps per byte (superjson walks every path from the root)` : '');
+    // Not `work > budget`: a NaN step (a key that is no index, through an object annotated as a Set
+    // or a Map, which superjson cannot convert anyway) would make the count NaN and the budget void.
+    if (!(work <= budget)) refuse(VERBOSE_ERRORS ? `decoding it would take more than ${maxWorkPerByte} steps per byte (superjson walks every path from the root)` : '');
   };
 
   const toPath = (origin: readonly string[], key: string): string[] => {
