@@ -60,14 +60,14 @@ function dispatch(hub: Hub, connection: Connection, message: ClientMessage): Pro
       return;
     case 'handle': {
       if (isTopic(message.method) && !hub.access.allowed(connection, 'handle', message.method, message.id)) return;
-      const problem = hub.requests.provide(connection, message.method);
+      const problem = hub.requests.providers.provide(connection, message.method);
       if (problem === undefined) connection.sendMessage({ type: 'handled', id: message.id, method: message.method });
       else if (problem.code === ErrorCode.HANDLER_LIMIT) connection.sendError(problem.code, problem.message, message.id);
       else protocolError(hub, connection, problem.code, problem.message, message.id);
       return;
     }
     case 'unhandle':
-      hub.requests.unprovide(connection, message.method);
+      hub.requests.providers.unprovide(connection, message.method);
       connection.sendMessage({ type: 'unhandled', id: message.id, method: message.method });
       return;
     case 'request': {
@@ -92,7 +92,7 @@ function dispatch(hub: Hub, connection: Connection, message: ClientMessage): Pro
       connection.sendMessage({
         type: 'methods',
         id: message.id,
-        methods: hub.requests.methods().filter(({ method }) => connection.permissions.allows('call', method)),
+        methods: hub.requests.providers.methods().filter(({ method }) => connection.permissions.allows('call', method)),
       });
       return;
     default:

@@ -255,7 +255,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   ): Promise<HandlerRegistration> {
     const problem = methodProblem(method);
     if (problem !== undefined) throw new HeraldError(ErrorCode.METHOD_INVALID, problem);
-    const remove = this.#hub.requests.provideLocal(method, handler as RequestHandler);
+    const remove = this.#hub.requests.providers.provideLocal(method, handler as RequestHandler);
     const unregister = async (): Promise<void> => remove();
     return { method, unregister, [Symbol.asyncDispose]: unregister };
   }
@@ -272,7 +272,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
 
   /** The methods provided and by whom (clients, and the router itself), as hein's ping() lists listeners. */
   methods(): MethodInfo[] {
-    return this.#hub.requests.methods().map(({ method, providers }) => ({ method, providers: providers.map((p) => ({ ...p })) }));
+    return this.#hub.requests.providers.methods().map(({ method, providers }) => ({ method, providers: providers.map((p) => ({ ...p })) }));
   }
 
   /**

@@ -26,9 +26,9 @@ export async function onRefresh(hub: Hub, connection: Connection, id: number, to
     hub.watchers.remove(connection, topic);
     revoke('watch', topic);
   }
-  for (const method of hub.requests.providedBy(connection)) {
+  for (const method of hub.requests.providers.providedBy(connection)) {
     if (connection.permissions.allows('handle', method)) continue;
-    hub.requests.unprovide(connection, method);
+    hub.requests.providers.unprovide(connection, method);
     revoke('handle', method);
   }
   for (const pattern of [...connection.patterns]) {
