@@ -5,19 +5,10 @@
  * `by`). Each bad value gets `OPTION_INVALID`; a secret never appears in the error.
  */
 import { HeraldError, jsonCodec, patternProblem } from '@herald/protocol';
-import { RawClient, expectError, optionCases, optionsAt, rejection, startRouter } from '@herald/testkit';
+import { RawClient, expectError, optionCases, optionsAt, rejection, startRouter, thrown } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JWT_OPTION_RANGES, MEMORY_ENGINE_OPTION_RANGES, MemoryEngine, ROUTER_CALL_OPTION_RANGES, createRouter, jwtAuthenticator } from '../src/index.js';
-
-function thrown(make: () => unknown): unknown {
-  try {
-    make();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 function create(options: Record<string, unknown>): Promise<{ close(): Promise<void> }> {
   return createRouter({ listen: false, logger: false, ...options }) as Promise<{ close(): Promise<void> }>;

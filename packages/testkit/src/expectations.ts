@@ -13,6 +13,16 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
+/** What `make` throws, or undefined when it returns: the synchronous twin of {@link rejection}. */
+export function thrown(make: () => unknown): unknown {
+  try {
+    make();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** A promise's outcome, observable without awaiting it: whether it settled, and its rejection. */
 export function track<T>(promise: Promise<T>): { settled: () => boolean; rejection: Promise<unknown> } {
   let settled = false;

@@ -3,7 +3,7 @@ export { type Deferred, deferred, nextEvent } from './deferred.js';
 export { describeEngineConformance } from './engine-conformance.js';
 export { BusEngine, ClusterBus } from './cluster-bus.js';
 export { EngineWrapper } from './engine-wrapper.js';
-export { Log, disconnectOf, expectError, reachState, rejection, track } from './expectations.js';
+export { Log, disconnectOf, expectError, reachState, rejection, thrown, track } from './expectations.js';
 export { type CloseInfo, RawClient, type RawClientOptions } from './raw-client.js';
 export { startMemoryRouter, startRouter } from './router.js';
 export { type RouterProcess, spawnRouter } from './spawn-router.js';
