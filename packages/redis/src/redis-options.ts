@@ -4,12 +4,13 @@
  * `HeraldError`) naming the option, the value and the range, instead of a NaN lease that reaps
  * every node or a `dedupeMs` of 0 that Redis refuses on every publish (PX 0).
  */
-import { MAX_TIMER_MS, type OptionSpec, checkOptions, optionInvalid, patternProblem } from '@herald/protocol';
+import { MAX_TIMER_MS, type OptionSpec, checkOptions, optionInvalid } from '@herald/protocol';
+import { ROUTER_OPTION_RANGES, checkHistoryPatterns } from '@herald/server';
 import type { RedisEngineOptions } from './redis-engine.js';
 
 /** Every range of {@link RedisEngineOptions}; `history` as the router's (README, "API"). */
 export const REDIS_ENGINE_OPTION_RANGES = {
-  history: { limit: [0, 1_000_000_000], ttlMs: [0, 10 * 365.25 * 24 * 3_600_000] },
+  history: ROUTER_OPTION_RANGES.history,
   dedupeMs: [1, MAX_TIMER_MS],
   /** Shorter than `leaseMs` (checked with it: see checkRedisEngineOptions). */
   heartbeatIntervalMs: [1, MAX_TIMER_MS - 1],
@@ -30,16 +31,10 @@ const WHAT = 'redisEngine';
  */
 export function checkRedisEngineOptions(options: RedisEngineOptions): void {
   checkOptions(WHAT, options, REDIS_ENGINE_OPTION_RANGES);
-  const { url, prefix, history } = options;
+  const { url, prefix } = options;
   if (url !== undefined && (typeof url !== 'string' || url === '')) throw optionInvalid(WHAT, 'url', 'a redis:// URL', url === '' ? 'an empty string' : kind(url));
   if (prefix !== undefined && typeof prefix !== 'string') throw optionInvalid(WHAT, 'prefix', 'a string', kind(prefix));
-  if (history !== undefined && history !== false) {
-    for (const rule of Array.isArray(history) ? history : [history]) {
-      const { pattern } = rule as { pattern?: unknown };
-      const problem = pattern === undefined ? undefined : patternProblem(pattern);
-      if (problem !== undefined) throw optionInvalid(WHAT, 'history.pattern', 'a valid pattern', typeof pattern === 'string' ? `${JSON.stringify(pattern)} (${problem})` : kind(pattern));
-    }
-  }
+  checkHistoryPatterns(WHAT, options.history);
   const heartbeat = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const lease = options.leaseMs ?? DEFAULT_LEASE_MS;
   if (lease <= heartbeat) throw optionInvalid(WHAT, 'leaseMs', `longer than heartbeatIntervalMs (${heartbeat} ms)`, `${lease} ms`);

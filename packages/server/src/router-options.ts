@@ -93,7 +93,11 @@ export function checkRouterOptions(options: RouterOptions): void {
   checkHistoryPatterns('createRouter', options.history);
 }
 
-/** Throws `OPTION_INVALID` at the first history rule whose `pattern` is not a valid pattern (it would match nothing). */
+/**
+ * Throws `OPTION_INVALID` at the first history rule whose `pattern` is not a valid pattern (it would
+ * match nothing), `what` (the factory) first in the message. For the router, the memory engine and
+ * engines of other packages (the Redis engine), so that all refuse the same rules.
+ */
 export function checkHistoryPatterns(what: string, history: RouterOptions['history']): void {
   if (history === undefined || history === false) return;
   for (const rule of Array.isArray(history) ? history : [history]) {
