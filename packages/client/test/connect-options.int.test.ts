@@ -4,7 +4,7 @@
  * clients only counts the dials and fails them.
  */
 import { HeraldError } from '@herald/protocol';
-import { expectError, optionCases, optionsAt, rejection } from '@herald/testkit';
+import { expectError, optionCases, optionsAt, rejection, type UncheckedNumberOptions } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONNECT_OPTION_RANGES, type ConnectOptions, type ReconnectOptions, connect } from '../src/index.js';
@@ -12,10 +12,9 @@ import { CONNECT_OPTION_RANGES, type ConnectOptions, type ReconnectOptions, conn
 const TABLE = CONNECT_OPTION_RANGES;
 const CASES = optionCases(TABLE);
 
-type NumberOptions<T> = { [K in keyof T]-?: number extends Extract<NonNullable<T[K]>, number> ? K : never }[keyof T];
 // Compile-time: every number option of connect and of `reconnect` has a range in the table.
-const everyOption: Exclude<NumberOptions<ConnectOptions>, keyof typeof TABLE> extends never ? true : false = true;
-const everyReconnectOption: Exclude<NumberOptions<ReconnectOptions>, keyof typeof TABLE.reconnect> extends never ? true : false = true;
+const everyOption: UncheckedNumberOptions<ConnectOptions, typeof TABLE> extends never ? true : false = true;
+const everyReconnectOption: UncheckedNumberOptions<ReconnectOptions, typeof TABLE.reconnect> extends never ? true : false = true;
 
 /** Connects with `options` through a WebSocket that fails at once; resolves with the error and the dials made. */
 async function attempt(options: Record<string, unknown>): Promise<{ error: unknown; dials: number }> {

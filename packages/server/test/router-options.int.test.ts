@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import { HeraldError, checkOptions } from '@herald/protocol';
-import { expectError, optionCases, optionsAt, rejection } from '@herald/testkit';
+import { expectError, optionCases, optionsAt, rejection, type UncheckedNumberOptions } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ConnectionLimits, ROUTER_OPTION_RANGES, type RouterOptions, createRouter } from '../src/index.js';
@@ -15,10 +15,9 @@ const CASES = optionCases(TABLE);
 const PORTS = new Set(['metrics.port']);
 
 /** Options whose type may hold a number, from a type (the table must name each of them). */
-type NumberOptions<T> = { [K in keyof T]-?: number extends Extract<NonNullable<T[K]>, number> ? K : never }[keyof T];
 // Compile-time: every number option of the router and of its `limits` has a range in the table.
-const everyRouterOption: Exclude<NumberOptions<RouterOptions>, keyof typeof TABLE> extends never ? true : false = true;
-const everyLimit: Exclude<NumberOptions<ConnectionLimits>, keyof typeof TABLE.limits> extends never ? true : false = true;
+const everyRouterOption: UncheckedNumberOptions<RouterOptions, typeof TABLE> extends never ? true : false = true;
+const everyLimit: UncheckedNumberOptions<ConnectionLimits, typeof TABLE.limits> extends never ? true : false = true;
 
 function create(options: Record<string, unknown>): Promise<unknown> {
   return createRouter({ listen: false, logger: false, ...options });

@@ -57,3 +57,13 @@ export function optionsAt(table: OptionTable, path: string, value: unknown): Rec
   for (const [key, sibling] of Object.entries(nested)) if (Array.isArray(sibling)) siblings[key] = sibling[0];
   return { [name!]: { ...siblings, ...optionsAt(nested, rest.join('.'), value) } };
 }
+
+/** The names of the number options of `Options` (optional ones included). */
+type NumberOptionNames<Options> = { [K in keyof Options]-?: number extends Extract<NonNullable<Options[K]>, number> ? K : never }[keyof Options];
+
+/**
+ * The number options of `Options` that `Table` gives no range: `never` when the table covers them
+ * all. A test asserts it at compile time:
+ * `const covered: UncheckedNumberOptions<O, typeof TABLE> extends never ? true : false = true;`.
+ */
+export type UncheckedNumberOptions<Options, Table> = Exclude<NumberOptionNames<Options>, keyof Table>;
