@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_MAX_ANNOTATIONS, MAX_MAX_DEPTH } from './codec.js';
-import { HeraldError } from './errors.js';
+import { codeOf } from './error-code.test-support.js';
 import { createJsonCodec } from './json-codec.js';
 import { createSuperjsonCodec } from './superjson-codec.js';
 
@@ -18,16 +18,6 @@ const factories: Array<[string, (options: Partial<Record<Limit, number>>) => unk
   ['createJsonCodec', createJsonCodec, ['maxDepth']],
   ['createSuperjsonCodec', createSuperjsonCodec, ['maxDepth', 'maxAnnotations', 'maxWorkPerByte', 'maxBigIntLength']],
 ];
-
-function codeOf(construct: () => unknown): string | undefined {
-  try {
-    construct();
-    return undefined;
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return (error as HeraldError).code;
-  }
-}
 
 describe.each(factories)('%s', (_name, create, limits) => {
   it.each(limits)('refuses a nonsensical %s with OPTION_INVALID', (limit) => {

@@ -1,18 +1,8 @@
 /** checkOptions: a value is taken iff it is in its range; anything else throws OPTION_INVALID. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HeraldError } from './errors.js';
+import { codeOf } from './error-code.test-support.js';
 import { type OptionRange, type OptionTable, checkOptions } from './option-ranges.js';
-
-function codeOf(run: () => void): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return (error as HeraldError).code;
-  }
-}
 
 /** Any value a caller might pass, numbers of every kind first. */
 const anyValue = fc.oneof(
