@@ -67,7 +67,9 @@ import { expect, it } from 'vitest';
 // client.ts split by concept: presence's watch requests and member decoding in PresenceWatches
 // (one hooks object of closures fewer, -17 B), the rest moved whole (-5 B), +5 B for the subscription
 // table's suspend/closeAll/revoke: 12,629 -> 12,612 B, with subscribe's option check (development builds only).
-const OWN_BUDGET_BYTES = 12_619;
+// Issue 11: the encoder writes `{}` for a root function or symbol, as superjson does, instead of
+// refusing it (-7 B): 12,607 B.
+const OWN_BUDGET_BYTES = 12_612;
 const TARGET_BYTES = 10 * 1024;
 
 const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));

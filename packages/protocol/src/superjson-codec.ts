@@ -168,9 +168,8 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
       } catch (cause) {
         throw new ProtocolError('PAYLOAD_UNENCODABLE', VERBOSE_ERRORS ? `cannot encode this value: ${(cause as Error).message}` : '', { cause });
       }
-      // A root JSON drops (a function, a symbol): superjson writes `{}`, which reads as undefined;
-      // refused, as publishing one is a mistake (PROTOCOL.md section 4).
-      if (text === '{}') throw new ProtocolError('PAYLOAD_UNENCODABLE', VERBOSE_ERRORS ? 'cannot encode this value: JSON drops it (a function or a symbol)' : '');
+      // A value whose root JSON drops (a function, an unregistered symbol) is `{}`, as superjson
+      // writes it: every superjson reader, Herald's included, reads it as undefined.
       // Never write what receivers refuse: nesting, counts, prototype keys...
       // (checked on the text: superjson's own output object shares the JSON of shared values).
       const problem = guardSuperjsonEnvelope(JSON.parse(text), text.length, limits, { text }).problem;

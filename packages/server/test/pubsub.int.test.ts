@@ -33,6 +33,9 @@ async function publish(raw: RawClient, topic: string, value: unknown): Promise<n
   return ack.offset;
 }
 
+/** A value nested `levels` objects deep (the default `maxDepth` is 64). */
+const nested = (levels: number): unknown => (levels === 0 ? 1 : { a: nested(levels - 1) });
+
 const TOPICS = ['a', 'a.b', 'a.b.c', 'a.x.c', 'a.b.c.d', 'b', 'b.a', 'a.b.d'];
 const ROUTES: Array<[pattern: string, receives: string[]]> = [
   ['a.*', ['a.b']],
@@ -247,8 +250,9 @@ describe('router.subscribe (in-process)', () => {
   it('rejects router.publish of a value its codec cannot encode with PAYLOAD_UNENCODABLE, delivering nothing', async () => {
     await using router = await startRouter();
     await using sub = await subscriber(router, 'sub', 'ok');
-    await expect(router.publish('ok', () => {})).rejects.toMatchObject({ code: 'PAYLOAD_UNENCODABLE' });
-    await expect(router.publish('ok', Symbol('s'))).rejects.toMatchObject({ code: 'PAYLOAD_UNENCODABLE' });
+    // superjson throws on a prototype key, and the encoder refuses what receivers would refuse.
+    await expect(router.publish('ok', { constructor: 1 })).rejects.toMatchObject({ code: 'PAYLOAD_UNENCODABLE' });
+    await expect(router.publish('ok', nested(65))).rejects.toMatchObject({ code: 'PAYLOAD_UNENCODABLE' });
     expect(await messages(sub)).toEqual([]);
     expect(router.stats().publications).toBe(0);
   });

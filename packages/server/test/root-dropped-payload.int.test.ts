@@ -3,6 +3,7 @@
  * whose root JSON drops (a function, a symbol) and reads it as undefined. A plain superjson peer
  * publishing it is forwarded, every superjson reader gets undefined and a json subscriber null;
  * an object without `json` that has other members is still refused (PROTOCOL.md section 4).
+ * Herald's own encoder writes the same `{}` for those values.
  */
 import { connect } from '@herald/client';
 import { Log, RawClient, startRouter } from '@herald/testkit';
@@ -35,5 +36,24 @@ describe('a superjson payload `{}` (a root function or symbol, as superjson writ
     // Both messages, in order: `{}` as undefined, then the next one; nothing from the refused publish.
     expect(await received.until(2)).toStrictEqual([undefined, 'after']);
     expect(await local.until(2)).toStrictEqual([undefined, 'after']);
+  });
+
+  it('is what Herald writes for a function or a symbol, as superjson does: from a client and from the router', async () => {
+    await using router = await startRouter();
+    await using reader = await connect(router.url, { name: 'reader' });
+    const received = new Log<unknown>();
+    await reader.subscribe('fn', (data) => received.push(data));
+    await using json = await RawClient.welcomed(router.url, { name: 'json' }, { protocols: ['herald.v1.json'] });
+    json.send({ type: 'subscribe', id: 1, pattern: 'fn' });
+    expect(await json.next()).toMatchObject({ type: 'subscribed', id: 1 });
+    await using writer = await connect(router.url, { name: 'writer' });
+
+    await writer.publish('fn', () => 1);
+    await router.publish('fn', Symbol('s'));
+    await writer.publish('fn', 'after');
+    expect(await received.until(3)).toStrictEqual([undefined, undefined, 'after']);
+    expect(await json.next()).toMatchObject({ type: 'message', topic: 'fn', payload: 'null' });
+    expect(await json.next()).toMatchObject({ type: 'message', topic: 'fn', payload: 'null' });
+    expect(await json.next()).toMatchObject({ type: 'message', topic: 'fn', payload: '"after"' });
   });
 });
