@@ -17,8 +17,10 @@ import {
   type DefaultSchema,
   type HeraldSchema,
   MAX_TIMER_MS,
+  type OptionPair,
   type OptionSpec,
   VERBOSE_ERRORS,
+  checkOptionPairs,
   checkOptions,
 } from '@herald/protocol';
 import type { ReconnectOptions } from './link.js';
@@ -104,13 +106,30 @@ export const CONNECT_OPTION_RANGES = {
   maxAuthFailures: [0, 1_000_000_000],
 } as const satisfies { readonly [K in keyof ConnectOptions]?: OptionSpec };
 
-/** Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link CONNECT_OPTION_RANGES}). */
-export function checkConnectOptions(options: ConnectOptions): void {
-  checkOptions('connect', options, CONNECT_OPTION_RANGES);
-}
+const MIN_DELAY_MS = 500;
+const MAX_DELAY_MS = 10_000;
 
 /** Reconnecting's defaults, shared by every client that does not set its own. */
-export const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = { minDelayMs: 500, maxDelayMs: 10_000, maxAttempts: Number.POSITIVE_INFINITY };
+export const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>> = { minDelayMs: MIN_DELAY_MS, maxDelayMs: MAX_DELAY_MS, maxAttempts: Number.POSITIVE_INFINITY };
+
+/**
+ * The options of {@link ConnectOptions} that bound one another (README, "Client"): the reconnect
+ * delays. A `maxDelayMs` alone below the default 500 ms caps the shortest delay too (the backoff
+ * takes the smaller: backoff.ts); a `minDelayMs` alone above the default 10 s is refused rather
+ * than silently capped at 10 s.
+ */
+export const CONNECT_OPTION_PAIRS: readonly OptionPair[] = [
+  { low: 'reconnect.minDelayMs', high: 'reconnect.maxDelayMs', defaults: [MIN_DELAY_MS, MAX_DELAY_MS], lowFollows: true },
+];
+
+/**
+ * Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link CONNECT_OPTION_RANGES}),
+ * or contradicting another ({@link CONNECT_OPTION_PAIRS}).
+ */
+export function checkConnectOptions(options: ConnectOptions): void {
+  checkOptions('connect', options, CONNECT_OPTION_RANGES);
+  checkOptionPairs('connect', options, CONNECT_OPTION_PAIRS);
+}
 
 /** The URL list, shuffled unless `randomizeUrls` is false (Fisher–Yates with the client's `random`). */
 export function urlList(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>): readonly string[] {

@@ -1,13 +1,14 @@
 /**
- * `connect` refuses a number option outside its range with `OPTION_INVALID` before it dials
- * (connect-options.ts), and takes both ends of every range. No network: the WebSocket of these
- * clients only counts the dials and fails them.
+ * `connect` refuses a number option outside its range, or two that contradict each other
+ * (CONNECT_OPTION_PAIRS), with `OPTION_INVALID` before it dials (connect-options.ts), and takes
+ * both ends of every range. No network: the WebSocket of these clients only counts the dials and
+ * fails them.
  */
-import { HeraldError } from '@herald/protocol';
-import { expectError, optionCases, optionsAt, rejection, type UncheckedNumberOptions } from '@herald/testkit';
+import { HeraldError, MAX_TIMER_MS } from '@herald/protocol';
+import { expectError, optionCases, optionPairCases, optionsAt, rejection, type UncheckedNumberOptions } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONNECT_OPTION_RANGES, type ConnectOptions, type ReconnectOptions, connect } from '../src/index.js';
+import { CONNECT_OPTION_PAIRS, CONNECT_OPTION_RANGES, type ConnectOptions, type ReconnectOptions, connect } from '../src/index.js';
 
 const TABLE = CONNECT_OPTION_RANGES;
 const CASES = optionCases(TABLE);
@@ -15,6 +16,12 @@ const CASES = optionCases(TABLE);
 // Compile-time: every number option of connect and of `reconnect` has a range in the table.
 const everyOption: UncheckedNumberOptions<ConnectOptions, typeof TABLE> extends never ? true : false = true;
 const everyReconnectOption: UncheckedNumberOptions<ReconnectOptions, typeof TABLE.reconnect> extends never ? true : false = true;
+
+/** The options with `value` at `path`, beside the widest other option of its pair (the pairs are tested below). */
+function at(path: string, value: unknown): Record<string, unknown> {
+  const options = optionsAt(TABLE, path, value);
+  return path === 'reconnect.minDelayMs' ? { reconnect: { ...(options.reconnect as object), maxDelayMs: MAX_TIMER_MS } } : options;
+}
 
 /** Connects with `options` through a WebSocket that fails at once; resolves with the error and the dials made. */
 async function attempt(options: Record<string, unknown>): Promise<{ error: unknown; dials: number }> {
@@ -46,7 +53,7 @@ describe('connect option ranges', () => {
 
   it.each(CASES.map((c) => [c.path, c] as const))('%s: every value out of range is refused with OPTION_INVALID, before dialling', async (path, { refused }) => {
     for (const value of refused) {
-      const { error, dials } = await attempt(optionsAt(TABLE, path, value));
+      const { error, dials } = await attempt(at(path, value));
       expectError(error, HeraldError, 'OPTION_INVALID');
       expect(dials).toBe(0);
     }
@@ -54,10 +61,20 @@ describe('connect option ranges', () => {
 
   it.each(CASES.filter((c) => c.accepted.length > 0).map((c) => [c.path, c] as const))('%s: both ends of the range are taken (the client dials)', async (path, { accepted }) => {
     for (const value of accepted) {
-      const { error, dials } = await attempt(optionsAt(TABLE, path, value));
+      const { error, dials } = await attempt(at(path, value));
       expectError(error, HeraldError, 'CONNECTION_FAILED');
       expect(dials).toBe(1);
     }
+  });
+
+  it('the pair: reconnect.minDelayMs at most reconnect.maxDelayMs (a maxDelayMs alone below 500 ms caps the default)', () => {
+    expect(CONNECT_OPTION_PAIRS.map((pair) => [pair.low, pair.high, pair.defaults])).toEqual([['reconnect.minDelayMs', 'reconnect.maxDelayMs', [500, 10_000]]]);
+  });
+
+  it.each(CONNECT_OPTION_PAIRS.flatMap((pair) => optionPairCases(pair).map((c) => [c.label, c] as const)))('pair: %s (before dialling)', async (_label, { options, taken }) => {
+    const { error, dials } = await attempt(options);
+    expectError(error, HeraldError, taken ? 'CONNECTION_FAILED' : 'OPTION_INVALID');
+    expect(dials).toBe(taken ? 1 : 0);
   });
 
   it('reconnect: { maxAttempts: Infinity } (the default) is taken; other infinities are not', async () => {
@@ -75,7 +92,7 @@ describe('connect option ranges', () => {
           for (const name of path.split('.')) range = (range as Record<string, unknown>)[name];
           const [min, max] = range as readonly [number, number];
           const taken = value >= min && value <= max && (Number.isInteger(value) || value === max);
-          const { error, dials } = await attempt(optionsAt(TABLE, path, value));
+          const { error, dials } = await attempt(at(path, value));
           expectError(error, HeraldError, taken ? 'CONNECTION_FAILED' : 'OPTION_INVALID');
           expect(dials).toBe(taken ? 1 : 0);
         },

@@ -53,6 +53,7 @@ export { HELLO_SUBPROTOCOL_PREFIX, MAX_HELLO_SUBPROTOCOL, decodeHelloSubprotocol
 export { createJsonCodec, jsonCodec } from './json-codec.js';
 export type { MessageMeta } from './message-meta.js';
 export { MAX_TIMER_MS, type OptionRange, type OptionSpec, type OptionTable, checkOptions, inOptionRange, optionInvalid } from './option-ranges.js';
+export { type OptionPair, checkOptionPairs } from './option-pairs.js';
 export * from './messages.js';
 export { FORBIDDEN_KEYS, isPlainJson, jsonTreeProblem } from './payload-guard.js';
 export { type Result, err, ok } from './result.js';

@@ -34,7 +34,7 @@ import { decodeChannelMessage, decodeRecord, encodeRecord } from './records.js';
 import { Repair } from './repair.js';
 import { decodeDisconnectUser, encodeDisconnectUser } from './user-disconnect.js';
 import * as scripts from './scripts.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, checkRedisEngineOptions } from './redis-options.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_MIN_BACKOFF_MS, checkRedisEngineOptions } from './redis-options.js';
 
 /** Options of {@link redisEngine}. */
 export interface RedisEngineOptions {
@@ -186,7 +186,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   async start(listener: EngineListener): Promise<void> {
     if (this.#listener !== undefined) throw new Error('RedisEngine.start: this engine already serves a router');
     this.#listener = listener;
-    const backoff = { minMs: this.#options.minBackoffMs ?? 10, maxMs: this.#options.maxBackoffMs ?? 2000 };
+    const backoff = { minMs: this.#options.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS, maxMs: this.#options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS };
     const options = connectionOptions(this.#options.redis ?? {}, backoff, (delay) => (this.#retryAfterMs = delay));
     this.#cmd = openRedis(this.#options.url, { ...options, connectionName: `herald-cmd-${this.nodeId}` });
     this.#sub = openRedis(this.#options.url, { ...options, connectionName: `herald-sub-${this.nodeId}` });

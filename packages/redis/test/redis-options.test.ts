@@ -1,13 +1,15 @@
 /**
- * `redisEngine` refuses a number option outside its range, and the options checked by hand (url,
- * prefix, history patterns, a lease not longer than the heartbeat), with `OPTION_INVALID` when it is
- * made (redis-options.ts), and takes both ends of every range. No Redis: an engine connects only on start.
+ * `redisEngine` refuses a number option outside its range, two options that contradict each other
+ * (REDIS_ENGINE_OPTION_PAIRS: a lease not longer than the heartbeat, a minBackoffMs above
+ * maxBackoffMs), and the options checked by hand (url, prefix, history patterns), with
+ * `OPTION_INVALID` when it is made (redis-options.ts), and takes both ends of every range. No
+ * Redis: an engine connects only on start.
  */
 import { HeraldError, MAX_TIMER_MS } from '@herald/protocol';
-import { expectError, optionCases, optionsAt, thrown, type UncheckedNumberOptions } from '@herald/testkit';
+import { expectError, optionCases, optionPairCases, optionsAt, thrown, type UncheckedNumberOptions } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REDIS_ENGINE_OPTION_RANGES, type RedisEngineOptions, redisEngine } from '../src/index.js';
+import { REDIS_ENGINE_OPTION_PAIRS, REDIS_ENGINE_OPTION_RANGES, type RedisEngineOptions, redisEngine } from '../src/index.js';
 
 const TABLE = REDIS_ENGINE_OPTION_RANGES;
 const CASES = optionCases(TABLE);
@@ -22,14 +24,33 @@ describe('redisEngine option ranges', () => {
   });
 
   it.each(CASES.map((c) => [c.path, c] as const))('%s: refused out of range, taken at both ends', (path, { accepted, refused }) => {
-    // The lease must outlast the heartbeat: each end of one is taken beside the widest other.
+    // Options of a pair bound each other: each end of one is taken beside the widest other.
     const companion = COMPANIONS[path] ?? {};
     for (const value of refused) expectError(thrown(() => redisEngine({ url: 'redis://127.0.0.1:9', ...companion, ...optionsAt(TABLE, path, value) })), HeraldError, 'OPTION_INVALID');
     for (const value of accepted) expect(thrown(() => redisEngine({ url: 'redis://127.0.0.1:9', ...companion, ...optionsAt(TABLE, path, value) }))).toBeUndefined();
   });
 });
 
-const COMPANIONS: Record<string, RedisEngineOptions> = { leaseMs: { heartbeatIntervalMs: 1 }, heartbeatIntervalMs: { leaseMs: MAX_TIMER_MS } };
+const COMPANIONS: Record<string, RedisEngineOptions> = {
+  leaseMs: { heartbeatIntervalMs: 1 },
+  heartbeatIntervalMs: { leaseMs: MAX_TIMER_MS },
+  minBackoffMs: { maxBackoffMs: MAX_TIMER_MS },
+};
+
+describe('redisEngine option pairs', () => {
+  it('the pairs: the lease outlasts the heartbeat (defaults included), minBackoffMs at most maxBackoffMs (a maxBackoffMs alone caps the default)', () => {
+    expect(REDIS_ENGINE_OPTION_PAIRS.map((pair) => [pair.low, pair.high, pair.defaults])).toEqual([
+      ['heartbeatIntervalMs', 'leaseMs', [1000, 3000]],
+      ['minBackoffMs', 'maxBackoffMs', [10, 2000]],
+    ]);
+  });
+
+  it.each(REDIS_ENGINE_OPTION_PAIRS.flatMap((pair) => optionPairCases(pair).map((c) => [c.label, c] as const)))('%s', (_label, { options, taken }) => {
+    const outcome = thrown(() => redisEngine({ url: 'redis://127.0.0.1:9', ...options }));
+    if (taken) expect(outcome).toBeUndefined();
+    else expectError(outcome, HeraldError, 'OPTION_INVALID');
+  });
+});
 
 describe('redisEngine options checked by hand', () => {
   it.each([
@@ -38,9 +59,6 @@ describe('redisEngine options checked by hand', () => {
     ['a prefix that is not a string', { prefix: 7 }],
     ['a malformed history pattern', { history: [{ pattern: 'a..b', limit: 1, ttlMs: 1 }] }],
     ['a history pattern that is not a string', { history: { pattern: 3, limit: 1, ttlMs: 1 } }],
-    ['a lease as long as the heartbeat', { heartbeatIntervalMs: 500, leaseMs: 500 }],
-    ['a lease shorter than the default heartbeat (1 s)', { leaseMs: 999 }],
-    ['a heartbeat as long as the default lease (3 s)', { heartbeatIntervalMs: 3000 }],
   ])('refuses %s with OPTION_INVALID', (_label, options) => {
     expectError(thrown(() => redisEngine(options as RedisEngineOptions)), HeraldError, 'OPTION_INVALID');
   });

@@ -43,7 +43,7 @@ export {
   type RouterSubscription,
   createRouter,
 } from './router.js';
-export { MAX_FRAME_BYTES, MAX_HISTORY_TTL_MS, MAX_OPTION_BYTES, MAX_OPTION_COUNT, ROUTER_OPTION_RANGES, checkHistoryPatterns } from './router-options.js';
+export { MAX_FRAME_BYTES, MAX_HISTORY_TTL_MS, MAX_OPTION_BYTES, MAX_OPTION_COUNT, ROUTER_OPTION_PAIRS, ROUTER_OPTION_RANGES, checkHistoryPatterns } from './router-options.js';
 export { SubscriptionIndex } from './subscription-index.js';
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits } from './connection-limits.js';
 export type { RateLimit } from './rate-limit.js';

@@ -8,7 +8,18 @@
  * every client, a NaN `helloTimeoutMs` closed every connection at once, and a timeout above 2^31 - 1
  * ms fired at once (Node's timers clamp it to 1 ms). README (API, "Router") lists the same ranges.
  */
-import { MAX_TIMER_MS, MAX_TOPIC_LENGTH, type OptionRange, type OptionSpec, type OptionTable, checkOptions, optionInvalid, patternProblem } from '@herald/protocol';
+import {
+  MAX_TIMER_MS,
+  MAX_TOPIC_LENGTH,
+  type OptionPair,
+  type OptionRange,
+  type OptionSpec,
+  type OptionTable,
+  checkOptionPairs,
+  checkOptions,
+  optionInvalid,
+  patternProblem,
+} from '@herald/protocol';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Codec, Contract, DefaultSchema, HeraldSchema } from '@herald/protocol';
@@ -71,8 +82,11 @@ export const ROUTER_OPTION_RANGES = {
   maxPendingRequests: [0, MAX_OPTION_COUNT],
   maxSubscriptions: [0, MAX_OPTION_COUNT],
   maxBufferedBytes: [1, MAX_OPTION_BYTES],
-  /** 0 turns the router's heartbeat off (and tells clients so in `welcome.heartbeatMs`). */
-  heartbeatIntervalMs: DELAY,
+  /**
+   * 0 turns the router's heartbeat off (and tells clients so in `welcome.heartbeatMs`). Shorter than
+   * `heartbeatTimeoutMs` (checked with it: see ROUTER_OPTION_PAIRS).
+   */
+  heartbeatIntervalMs: [0, MAX_TIMER_MS - 1],
   heartbeatTimeoutMs: TIMEOUT,
   history: { limit: [0, MAX_OPTION_COUNT], ttlMs: [0, MAX_HISTORY_TTL_MS] },
   maxTopics: [1, MAX_OPTION_COUNT],
@@ -87,9 +101,31 @@ export const ROUTER_OPTION_RANGES = {
   presenceCountIntervalMs: DELAY,
 } as const satisfies { readonly [K in keyof RouterOptions]?: OptionSpec };
 
-/** Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link ROUTER_OPTION_RANGES}). */
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_REQUEST_TIMEOUT_MS = 300_000;
+const HEARTBEAT_INTERVAL_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 30_000;
+
+/**
+ * The options of {@link RouterOptions} that bound one another (README, "Router"). A
+ * `maxRequestTimeoutMs` alone below the default `requestTimeoutMs` caps that default too (requests.ts
+ * takes the smaller). A heartbeat timeout must outlast its interval, defaults included: browsers
+ * do not see the router's pings, so a client that heard nothing for a whole interval would
+ * count the router dead at its first quiet tick (link.ts) and every idle client would reconnect
+ * once per interval. An interval of 0 (heartbeats off) is below every timeout.
+ */
+export const ROUTER_OPTION_PAIRS: readonly OptionPair[] = [
+  { low: 'requestTimeoutMs', high: 'maxRequestTimeoutMs', defaults: [REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS], lowFollows: true },
+  { low: 'heartbeatIntervalMs', high: 'heartbeatTimeoutMs', defaults: [HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS], order: 'below' },
+];
+
+/**
+ * Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link ROUTER_OPTION_RANGES}),
+ * or contradicting another ({@link ROUTER_OPTION_PAIRS}).
+ */
 export function checkRouterOptions(options: RouterOptions): void {
   checkOptions('createRouter', options, ROUTER_OPTION_RANGES);
+  checkOptionPairs('createRouter', options, ROUTER_OPTION_PAIRS);
   checkHistoryPatterns('createRouter', options.history);
 }
 
@@ -311,14 +347,14 @@ export function hubOptions(options: RouterOptions<HeraldSchema>): HubOptions {
     maxProtocolErrors: options.maxProtocolErrors ?? 100,
     validatePayloads: options.validatePayloads ?? true,
     contract: options.contract,
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-    maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? MAX_REQUEST_TIMEOUT_MS,
     maxPendingRequests: options.maxPendingRequests ?? 10_000,
     exposeErrorStacks: options.exposeErrorStacks ?? false,
     maxSubscriptions: options.maxSubscriptions ?? 1000,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
-    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
-    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 30_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
     resumeSecret: options.resumeSecret,
     presenceBy: options.presenceBy ?? (options.authenticate === undefined ? 'connection' : 'user'),
     presenceGraceMs: options.presenceGraceMs ?? 5000,

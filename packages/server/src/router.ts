@@ -107,7 +107,8 @@ export interface RouterSubscription {
  * Starts a router and resolves once it listens. Rejects with a `HeraldError` of code
  * `OPTION_INVALID`, before it makes anything, when a number or word option is outside its range
  * (README, "API": a negative, NaN, infinite, fractional where whole, or absurdly large value),
- * and also for an empty `codecs` list, a `resumeSecret` under 16 bytes, an `admin.token` under 16
+ * for two options that contradict each other (`ROUTER_OPTION_PAIRS`: a `requestTimeoutMs` above
+ * `maxRequestTimeoutMs`, a heartbeat timeout not longer than its interval), and also for an empty `codecs` list, a `resumeSecret` under 16 bytes, an `admin.token` under 16
  * characters (without `authenticate`) or a malformed `history` pattern. (These were TypeErrors.)
  *
  * @example

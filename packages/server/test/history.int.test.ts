@@ -368,8 +368,8 @@ describe('age-based eviction (injected clock)', () => {
   async function awayTopicExpired(sweep: boolean): Promise<SubscribedMsg> {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] }); // the engine's idle sweep
     const clock = { now: 1_000_000 };
-    // An hour-long heartbeat interval: advancing a minute for the sweep must not trip it.
-    await using router = await startRouter({ engine: new ClockedEngine(clock, { limit: 100, ttlMs: TTL }), heartbeatIntervalMs: 3_600_000 });
+    // No heartbeat: advancing a minute for the sweep must not trip it.
+    await using router = await startRouter({ engine: new ClockedEngine(clock, { limit: 100, ttlMs: TTL }), heartbeatIntervalMs: 0 });
     await using pub = await publisher(router);
     const since = clock.now; // the subscriber's first `subscribed`; then it dropped
     clock.now += 10;

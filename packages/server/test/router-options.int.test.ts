@@ -1,13 +1,14 @@
 /**
- * `createRouter` refuses a number or word option outside its range with `OPTION_INVALID` before it
- * makes anything (router-options.ts), and takes both ends of every range.
+ * `createRouter` refuses a number or word option outside its range, or two options that contradict
+ * each other (ROUTER_OPTION_PAIRS), with `OPTION_INVALID` before it makes anything
+ * (router-options.ts), and takes both ends of every range.
  */
 import { createServer } from 'node:http';
-import { HeraldError, checkOptions } from '@herald/protocol';
-import { expectError, optionCases, optionsAt, rejection, type UncheckedNumberOptions } from '@herald/testkit';
+import { HeraldError, MAX_TIMER_MS, checkOptions } from '@herald/protocol';
+import { expectError, optionCases, optionPairCases, optionsAt, rejection, type UncheckedNumberOptions } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ConnectionLimits, ROUTER_OPTION_RANGES, type RouterOptions, createRouter } from '../src/index.js';
+import { type ConnectionLimits, ROUTER_OPTION_PAIRS, ROUTER_OPTION_RANGES, type RouterOptions, createRouter } from '../src/index.js';
 
 const TABLE = ROUTER_OPTION_RANGES;
 const CASES = optionCases(TABLE);
@@ -19,8 +20,23 @@ const PORTS = new Set(['metrics.port']);
 const everyRouterOption: UncheckedNumberOptions<RouterOptions, typeof TABLE> extends never ? true : false = true;
 const everyLimit: UncheckedNumberOptions<ConnectionLimits, typeof TABLE.limits> extends never ? true : false = true;
 
+/**
+ * Options of a pair (ROUTER_OPTION_PAIRS) bound each other: each end of one is taken beside the
+ * widest other (the pairs themselves are tested below).
+ */
+const COMPANIONS: Record<string, RouterOptions> = {
+  requestTimeoutMs: { maxRequestTimeoutMs: MAX_TIMER_MS },
+  heartbeatIntervalMs: { heartbeatTimeoutMs: MAX_TIMER_MS },
+  heartbeatTimeoutMs: { heartbeatIntervalMs: 0 },
+};
+
 function create(options: Record<string, unknown>): Promise<unknown> {
   return createRouter({ listen: false, logger: false, ...options });
+}
+
+/** The options with `value` at `path`, beside that option's companion. */
+function at(path: string, value: unknown): Record<string, unknown> {
+  return { ...COMPANIONS[path], ...optionsAt(TABLE, path, value) };
 }
 
 describe('createRouter option ranges', () => {
@@ -32,14 +48,14 @@ describe('createRouter option ranges', () => {
 
   it.each(CASES.map((c) => [c.path, c] as const))('%s: every value out of range is refused with OPTION_INVALID', async (path, { refused }) => {
     for (const value of refused) {
-      const error = await rejection(create(optionsAt(TABLE, path, value)));
+      const error = await rejection(create(at(path, value)));
       expectError(error, HeraldError, 'OPTION_INVALID');
     }
   });
 
   it.each(CASES.filter((c) => c.accepted.length > 0).map((c) => [c.path, c] as const))('%s: both ends of the range are taken', async (path, { accepted }) => {
     for (const value of accepted) {
-      const options = optionsAt(TABLE, path, value);
+      const options = at(path, value);
       if (PORTS.has(path)) {
         // The router would open this port: the check createRouter makes, without the router.
         expect(() => checkOptions('createRouter', options, TABLE)).not.toThrow();
@@ -55,6 +71,28 @@ describe('createRouter option ranges', () => {
     const error = await rejection(createRouter({ server, logger: false, heartbeatIntervalMs: -1 }));
     expectError(error, HeraldError, 'OPTION_INVALID');
     expect([server.listening, server.listenerCount('upgrade'), server.listenerCount('request')]).toEqual([false, 0, 0]);
+  });
+
+  it.each(ROUTER_OPTION_PAIRS.flatMap((pair) => optionPairCases(pair).map((c) => [c.label, c] as const)))('pair: %s', async (_label, { options, taken }) => {
+    const outcome = await create(options).then(
+      async (router) => ((await (router as { close(): Promise<void> }).close()), 'created'),
+      (error: unknown) => error,
+    );
+    if (taken) expect(outcome).toBe('created');
+    else expectError(outcome, HeraldError, 'OPTION_INVALID');
+  });
+
+  it('the pairs are the request timeouts (a maxRequestTimeoutMs alone caps the default) and the heartbeat (its timeout outlasts its interval, 0 is off)', async () => {
+    expect(ROUTER_OPTION_PAIRS.map((pair) => [pair.low, pair.high, pair.defaults])).toEqual([
+      ['requestTimeoutMs', 'maxRequestTimeoutMs', [10_000, 300_000]],
+      ['heartbeatIntervalMs', 'heartbeatTimeoutMs', [10_000, 30_000]],
+    ]);
+    for (const options of [{ maxRequestTimeoutMs: 1 }, { heartbeatIntervalMs: 0, heartbeatTimeoutMs: 1 }, { heartbeatIntervalMs: 0 }]) {
+      await ((await create(options)) as { close(): Promise<void> }).close();
+    }
+    const server = createServer();
+    expectError(await rejection(createRouter({ server, logger: false, heartbeatIntervalMs: 60_000 })), HeraldError, 'OPTION_INVALID');
+    expect([server.listening, server.listenerCount('upgrade')]).toEqual([false, 0]);
   });
 
   it('a list of history rules is checked rule by rule', async () => {
@@ -74,7 +112,7 @@ describe('createRouter option ranges', () => {
           const range = rangeAt(path);
           const fractions = range[2] === 'fractions';
           const taken = !Number.isNaN(value) && value >= range[0] && value <= range[1] && (fractions || Number.isInteger(value));
-          const outcome = await create(optionsAt(TABLE, path, value)).then(
+          const outcome = await create(at(path, value)).then(
             async (router) => ((await (router as { close(): Promise<void> }).close()), 'created'),
             (error: unknown) => error,
           );

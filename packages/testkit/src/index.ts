@@ -12,4 +12,4 @@ export { type RedisServer, type RedisServerOptions, startRedisServer } from './r
 export { type RedisSentinel, type RedisSentinelOptions, startRedisSentinel } from './redis-sentinel.js';
 export { type Direction, type FaultRule, type Frame, MemoryTransport, memoryTransport } from './memory-transport.js';
 export { settle } from './settle.js';
-export { type OptionCase, type UncheckedNumberOptions, optionCases, optionsAt } from './option-cases.js';
+export { type OptionCase, type OptionPairCase, type UncheckedNumberOptions, optionCases, optionPairCases, optionsAt } from './option-cases.js';

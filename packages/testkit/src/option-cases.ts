@@ -1,9 +1,10 @@
 /**
  * Test cases for a factory's option ranges (`@herald/protocol`'s `checkOptions` tables: the
  * router's ROUTER_OPTION_RANGES, the client's CONNECT_OPTION_RANGES): for every option, the values
- * its range takes (both ends) and values it must refuse with `OPTION_INVALID`.
+ * its range takes (both ends) and values it must refuse with `OPTION_INVALID`; and for every pair of
+ * options where one bounds the other (`OptionPair`: ROUTER_OPTION_PAIRS...), the combinations to take and refuse.
  */
-import type { OptionRange, OptionSpec, OptionTable } from '@herald/protocol';
+import type { OptionPair, OptionRange, OptionSpec, OptionTable } from '@herald/protocol';
 
 /** One option of a table, by its dotted path (`limits.publishes.perSec`). */
 export interface OptionCase {
@@ -67,3 +68,47 @@ type NumberOptionNames<Options> = { [K in keyof Options]-?: number extends Extra
  * `const covered: UncheckedNumberOptions<O, typeof TABLE> extends never ? true : false = true;`.
  */
 export type UncheckedNumberOptions<Options, Table> = Exclude<NumberOptionNames<Options>, keyof Table>;
+
+/** One case of an option pair (`@herald/protocol`'s `OptionPair`): options, and whether the factory takes them. */
+export interface OptionPairCase {
+  readonly label: string;
+  readonly options: Record<string, unknown>;
+  readonly taken: boolean;
+}
+
+/**
+ * The cases of a pair: both options given (equal, in order, out of order), `low` given alone
+ * against `high`'s default, and `high` given alone against `low`'s default (taken below it only
+ * when `low`'s default follows `high`).
+ */
+export function optionPairCases(pair: OptionPair): OptionPairCase[] {
+  const { low, high, defaults } = pair;
+  const [lowDefault, highDefault] = defaults;
+  const below = pair.order === 'below';
+  const follows = pair.lowFollows === true;
+  const at = (values: Record<string, number>): Record<string, unknown> => {
+    const options: Record<string, unknown> = {};
+    for (const [path, value] of Object.entries(values)) setAt(options, path, value);
+    return options;
+  };
+  return [
+    { label: `${low} = ${high}`, options: at({ [low]: highDefault, [high]: highDefault }), taken: !below },
+    { label: `${low} one above ${high}`, options: at({ [low]: highDefault + 1, [high]: highDefault }), taken: false },
+    { label: `${low} one below ${high}`, options: at({ [low]: highDefault - 1, [high]: highDefault }), taken: true },
+    { label: `${low} alone, at ${high}'s default`, options: at({ [low]: highDefault }), taken: !below },
+    { label: `${low} alone, one above ${high}'s default`, options: at({ [low]: highDefault + 1 }), taken: false },
+    { label: `${high} alone, at ${low}'s default`, options: at({ [high]: lowDefault }), taken: !below || follows },
+    { label: `${high} alone, one below ${low}'s default`, options: at({ [high]: lowDefault - 1 }), taken: follows },
+    { label: 'both defaults', options: {}, taken: true },
+  ];
+}
+
+function setAt(options: Record<string, unknown>, path: string, value: unknown): void {
+  const [name, ...rest] = path.split('.');
+  if (rest.length === 0) {
+    options[name!] = value;
+    return;
+  }
+  const nested = (options[name!] ??= {}) as Record<string, unknown>;
+  setAt(nested, rest.join('.'), value);
+}
