@@ -32,7 +32,7 @@ import { type SharedFrame, shareFrame } from './frame-once.js';
 import { ConnectionMap, startHeartbeat } from './heartbeat.js';
 import { Handshake, MAX_HELLO_FRAME, allowFrames } from './hello-handshake.js';
 import { type LocalHandler, LocalSubscribers } from './local-subscribers.js';
-import { PresenceWatchers } from './presence-watchers.js';
+import { type PresenceViewStats, PresenceWatchers } from './presence-watchers.js';
 import { randomId } from './ids.js';
 import { AddressLimits } from './address-limits.js';
 import type { ConnectionLimits } from './connection-limits.js';
@@ -120,6 +120,8 @@ export interface RouterStats {
   subscriptions: number;
   /** Presence watches held by the connected clients. */
   presenceWatches: number;
+  /** The presence views the watches share: one per watched topic and grouping, however many watch it. */
+  presenceViews: PresenceViewStats;
   /** Bytes received from clients on the wire, handshakes and WebSocket framing included. */
   bytesIn: number;
   /** Bytes sent to clients on the wire, handshakes and WebSocket framing included. */

@@ -21,6 +21,7 @@ export type {
 } from './engine.js';
 export type { DisconnectDetail, MessageMeta, RouterStats } from './hub.js';
 export type { RequestWork } from './requests.js';
+export type { PresenceViewStats } from './presence-watchers.js';
 export { ENGINE_PROBE_TIMEOUT_MS, type HealthReport } from './health.js';
 export type { MetricsOptions } from './metrics.js';
 export type { AdminOptions, AdminState } from './admin.js';

@@ -3,63 +3,46 @@
  * watcher is cut for watching"): the watcher gets the number of members in `presence_state`
  * (no members), then `presence_count` frames as it changes. A topic with heavy churn does not
  * flood the watcher: the first change is sent at once, later ones at most once per `intervalMs`
- * (the latest count then, nothing when it came back to the count last sent).
+ * (the latest count then, nothing when it came back to the count last sent). What it counts is a
+ * view shared by the topic's watches (presence-view.ts): the watch itself holds no member.
  */
 import type { Connection } from './connection.js';
-import type { PresenceEvent, PresenceMember } from './engine.js';
-import { UserPresenceView } from './user-presence.js';
 
 export class CountWatch {
   readonly #connection: Connection;
   readonly #topic: string;
   readonly #intervalMs: number;
-  /** Per connection: the members' ids (a set, so that an event told twice counts once). */
-  readonly #ids = new Set<string>();
-  /** Per user: the users, with their leave grace, as a member watch per user would list them. */
-  readonly #view: UserPresenceView | undefined;
+  /** The count now: the size of the view the watch reads (shared with the topic's other watches). */
+  readonly #count: () => number;
   /** The count the watcher has (from the snapshot or the last `presence_count`). */
   #sent = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(connection: Connection, topic: string, byUser: { graceMs: number } | undefined, intervalMs: number) {
+  constructor(connection: Connection, topic: string, count: () => number, intervalMs: number) {
     this.#connection = connection;
     this.#topic = topic;
+    this.#count = count;
     this.#intervalMs = intervalMs;
-    if (byUser !== undefined) this.#view = new UserPresenceView(byUser.graceMs, () => this.#changed());
   }
 
-  get count(): number {
-    return this.#view?.size ?? this.#ids.size;
+  /** The count for the snapshot's `count`: the watcher has it from now on. */
+  start(): number {
+    return (this.#sent = this.#count());
   }
 
-  /** Seeds the count from the engine's members; returns it (the snapshot's `count`). */
-  seed(members: readonly PresenceMember[]): number {
-    if (this.#view === undefined) for (const member of members) this.#ids.add(member.id);
-    else this.#view.snapshot(members);
-    return (this.#sent = this.count);
-  }
-
-  /** A connection-level join or leave. */
-  apply(event: PresenceEvent): void {
-    if (this.#view !== undefined) return this.#view.apply(event);
-    if (event.type === 'join') this.#ids.add(event.member.id);
-    else this.#ids.delete(event.member.id);
-    this.#changed();
+  /** The count may have changed (a user-level join or leave of the view). */
+  changed(): void {
+    if (this.#timer === undefined) this.#flush(); // else the timer sends the latest count
   }
 
   close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#view?.close();
-  }
-
-  #changed(): void {
-    if (this.#timer === undefined) this.#flush(); // else the timer sends the latest count
   }
 
   #flush(): void {
     this.#timer = undefined;
-    const count = this.count;
+    const count = this.#count();
     if (count === this.#sent) return;
     this.#sent = count;
     this.#connection.sendMessage({ type: 'presence_count', topic: this.#topic, count });

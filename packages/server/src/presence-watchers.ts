@@ -1,14 +1,16 @@
 /**
  * Who watches which topic's presence, on this router. A watch gets the members as the engine has
  * them, then every join and leave in order; events that arrive while the snapshot is on its way are
- * held and sent right after it, so a watcher never sees an event before its snapshot.
+ * held and sent right after it, so a watcher never sees an event before its snapshot. Watches per
+ * user and count watches read a view shared by the topic's watches that group the same way
+ * (presence-view.ts): the router holds one per (topic, grouping), whatever the number of watchers.
  */
 import { type MemberWire, encodeFrame } from '@herald/protocol';
 import type { Connection } from './connection.js';
 import type { PresenceEvent, PresenceMember } from './engine.js';
 import type { Frames } from './frames.js';
 import { CountWatch } from './presence-count-watch.js';
-import { UserPresenceView } from './user-presence.js';
+import { PresenceView, type ViewKey, replayOver } from './presence-view.js';
 
 /** Most bytes (estimated) and members in one page of a presence snapshot. */
 const PAGE_BYTES = 64 * 1024;
@@ -20,16 +22,34 @@ const PAGE_MEMBER_OVERHEAD = 64;
 export interface Watch {
   readonly connection: Connection;
   readonly topic: string;
-  /** Events that came before the snapshot was sent; undefined once it was. */
+  /**
+   * Events that came before the snapshot was sent; undefined once it was. Connection-level for a
+   * watch without a view; the view's user-level ones for a watch with one (held from the moment
+   * its snapshot is taken of the view).
+   */
   pending: PresenceEvent[] | undefined;
-  /** For a watch of presence per user: the view that groups connections by user. */
-  view: UserPresenceView | undefined;
+  /** For a watch per user or a count watch: the shared view it reads. */
+  view: PresenceView<Watch> | undefined;
   /** For a count-only watch (`presence_watch.count`): the count and its coalesced updates. */
   counter: CountWatch | undefined;
 }
 
+/** What the shared presence views hold, for `router.stats().presenceViews`. */
+export interface PresenceViewStats {
+  /** Views: one per watched topic and grouping (per user, or connections for count watches). */
+  views: number;
+  /** Members listed by the views (a user in its leave grace counts). */
+  members: number;
+  /** Connections counted by the views. */
+  connections: number;
+  /** Leave-grace timers running. */
+  graceTimers: number;
+}
+
 export class PresenceWatchers {
   readonly #byTopic = new Map<string, Map<string, Watch>>();
+  /** The shared views, by topic and grouping. */
+  readonly #views = new Map<string, Map<ViewKey, PresenceView<Watch>>>();
   readonly #frames: Frames;
   readonly #countIntervalMs: number;
 
@@ -46,12 +66,17 @@ export class PresenceWatchers {
     let watches = this.#byTopic.get(topic);
     if (watches === undefined) this.#byTopic.set(topic, (watches = new Map()));
     const watch: Watch = { connection, topic, pending: [], view: undefined, counter: undefined };
-    if (countOnly) watch.counter = new CountWatch(connection, topic, byUser, this.#countIntervalMs);
-    else if (byUser !== undefined) {
-      watch.view = new UserPresenceView(byUser.graceMs, (event) => connection.sendMessage(this.#frames.presence(event, connection.codec)));
+    const key: ViewKey | undefined = byUser !== undefined ? byUser.graceMs : countOnly ? 'connection' : undefined;
+    if (key !== undefined) {
+      const view = this.#viewOf(topic, key);
+      view.holders.add(watch);
+      watch.view = view;
+      if (countOnly) watch.counter = new CountWatch(connection, topic, () => view.size, this.#countIntervalMs);
     }
-    end(watches.get(connection.id));
+    const replaced = watches.get(connection.id);
     watches.set(connection.id, watch);
+    // After the new watch holds its view: a view both read lives on, users in their grace with it.
+    this.#end(replaced);
     if (connection.watching.size === 0) connection.watching = new Set();
     connection.watching.add(topic);
     return watch;
@@ -61,34 +86,55 @@ export class PresenceWatchers {
    * Sends the snapshot, then the events held meanwhile; nothing if the watch ended meanwhile. A
    * large snapshot goes in pages (`more: true` on all but the last), each waiting for the socket
    * when half the outbound limit is queued, so that watching a big topic never cuts the watcher
-   * as a slow consumer (issue #12: 2,100 members of 4 KB made one 8.4 MB frame).
+   * as a slow consumer (issue #12: 2,100 members of 4 KB made one 8.4 MB frame). `members` are the
+   * engine's, read after `start`: they seed the watch's view unless another watch seeded it first
+   * (the view, fed every event since, is then the snapshot).
    */
   async snapshot(watch: Watch, id: number, members: PresenceMember[]): Promise<void> {
-    const { connection, topic } = watch;
+    const { connection, topic, view } = watch;
     const current = (): boolean => this.#byTopic.get(topic)?.get(connection.id) === watch;
     if (!current()) return; // unwatched or closed meanwhile
-    if (watch.counter !== undefined) {
-      connection.sendMessage({ type: 'presence_state', id, topic, members: [], count: watch.counter.seed(members) });
-    } else await this.#sendMembers(watch, id, members, current);
-    if (!current()) return;
-    const pending = watch.pending ?? [];
-    watch.pending = undefined;
-    // With a remote engine (Redis) an event held here may already be in the snapshot: replay the
-    // held events over the snapshot and send only those that change it (no join twice).
-    const present = new Set(members.map((m) => m.id));
-    for (const event of pending) {
-      const id = event.member.id;
-      if (event.type === 'join' ? present.has(id) : !present.has(id)) continue;
-      if (event.type === 'join') present.add(id);
-      else present.delete(id);
-      this.#apply(watch, event);
+    if (view === undefined) {
+      await this.#sendMembers(watch, id, members, current);
+      if (!current()) return;
+      const held = watch.pending ?? [];
+      watch.pending = undefined;
+      replayOver(members, held, (event) => connection.sendMessage(this.#frames.presence(event, connection.codec)));
+      return;
     }
+    let shown: PresenceMember[] = [];
+    const take = (): void => {
+      shown = this.#take(watch, id, view);
+    };
+    if (view.seeded) take();
+    else view.seed(members, take); // the events held by the view reach this watch after its snapshot
+    if (watch.counter !== undefined) return;
+    await this.#sendMembers(watch, id, shown, current);
+    if (!current()) return;
+    const held = watch.pending ?? [];
+    watch.pending = undefined;
+    for (const event of held) connection.sendMessage(this.#frames.presence(event, connection.codec));
+  }
+
+  /**
+   * The watch takes its snapshot of the view and receives its events from now on: a count watch
+   * gets its `presence_state` at once; a member watch gets the members to send, and holds the
+   * events until they are sent.
+   */
+  #take(watch: Watch, id: number, view: PresenceView<Watch>): PresenceMember[] {
+    view.receivers.add(watch);
+    if (watch.counter !== undefined) {
+      watch.pending = undefined;
+      watch.connection.sendMessage({ type: 'presence_state', id, topic: watch.topic, members: [], count: watch.counter.start() });
+      return [];
+    }
+    watch.pending = [];
+    return view.members();
   }
 
   /** The members, in pages (see `snapshot`). */
-  async #sendMembers(watch: Watch, id: number, members: PresenceMember[], current: () => boolean): Promise<void> {
+  async #sendMembers(watch: Watch, id: number, shown: PresenceMember[], current: () => boolean): Promise<void> {
     const { connection, topic } = watch;
-    const shown = watch.view === undefined ? members : watch.view.snapshot(members);
     const count = shown.length;
     let page: MemberWire[] = [];
     let bytes = 0;
@@ -112,48 +158,87 @@ export class PresenceWatchers {
     }
   }
 
-  #apply(watch: Watch, event: PresenceEvent): void {
-    if (watch.counter !== undefined) watch.counter.apply(event);
-    else if (watch.view !== undefined) watch.view.apply(event);
-    else watch.connection.sendMessage(this.#frames.presence(event, watch.connection.codec));
-  }
-
   remove(connection: Connection, topic: string): void {
     connection.watching.delete(topic);
     const watches = this.#byTopic.get(topic);
-    end(watches?.get(connection.id));
+    const watch = watches?.get(connection.id);
     watches?.delete(connection.id);
     if (watches?.size === 0) this.#byTopic.delete(topic);
+    this.#end(watch);
   }
 
   removeAll(connection: Connection): void {
     for (const topic of [...connection.watching]) this.remove(connection, topic);
   }
 
-  /** A join or leave: one frame per codec, to every watcher of the topic. */
+  /**
+   * A join or leave: fed once to each view of the topic (which tells its watches what it makes of
+   * it), and sent to every watch by connection, one frame per codec.
+   */
   publish(event: PresenceEvent): void {
+    const views = this.#views.get(event.topic);
+    if (views !== undefined) for (const view of views.values()) view.apply(event);
     const watches = this.#byTopic.get(event.topic);
     if (watches === undefined) return;
     const frames = new Map<string, string | Uint8Array>();
     for (const watch of watches.values()) {
-      if (watch.pending !== undefined) {
-        watch.pending.push(event);
-        continue;
-      }
-      if (watch.view !== undefined || watch.counter !== undefined) {
-        this.#apply(watch, event);
-        continue;
-      }
-      const { codec } = watch.connection;
-      let frame = frames.get(codec.name);
-      if (frame === undefined) frames.set(codec.name, (frame = encodeFrame(this.#frames.presence(event, codec))));
-      watch.connection.send(frame);
+      if (watch.view !== undefined) continue;
+      if (watch.pending !== undefined) watch.pending.push(event);
+      else this.#sendShared(watch, event, frames);
     }
   }
-}
 
-/** Stops a watch's timers (leave graces, count updates). */
-function end(watch: Watch | undefined): void {
-  watch?.view?.close();
-  watch?.counter?.close();
+  /** What the views hold now. */
+  viewStats(): PresenceViewStats {
+    const stats: PresenceViewStats = { views: 0, members: 0, connections: 0, graceTimers: 0 };
+    for (const views of this.#views.values()) {
+      for (const view of views.values()) {
+        stats.views++;
+        stats.members += view.size;
+        stats.connections += view.connections;
+        stats.graceTimers += view.graceTimers;
+      }
+    }
+    return stats;
+  }
+
+  /** A user-level join or leave of a view: to each watch that has its snapshot, one frame per codec. */
+  #told(event: PresenceEvent, view: PresenceView<Watch>): void {
+    const frames = new Map<string, string | Uint8Array>();
+    for (const watch of view.receivers) {
+      if (watch.pending !== undefined) watch.pending.push(event);
+      else if (watch.counter !== undefined) watch.counter.changed();
+      else this.#sendShared(watch, event, frames);
+    }
+  }
+
+  #sendShared(watch: Watch, event: PresenceEvent, frames: Map<string, string | Uint8Array>): void {
+    const { codec } = watch.connection;
+    let frame = frames.get(codec.name);
+    if (frame === undefined) frames.set(codec.name, (frame = encodeFrame(this.#frames.presence(event, codec))));
+    watch.connection.send(frame);
+  }
+
+  #viewOf(topic: string, key: ViewKey): PresenceView<Watch> {
+    let views = this.#views.get(topic);
+    if (views === undefined) this.#views.set(topic, (views = new Map()));
+    let view = views.get(key);
+    if (view === undefined) views.set(key, (view = new PresenceView<Watch>(topic, key, (event, from) => this.#told(event, from))));
+    return view;
+  }
+
+  /** Stops a watch's timers (count updates); the last watch of a view drops it (and its leave graces). */
+  #end(watch: Watch | undefined): void {
+    if (watch === undefined) return;
+    watch.counter?.close();
+    const { view } = watch;
+    if (view === undefined) return;
+    view.holders.delete(watch);
+    view.receivers.delete(watch);
+    if (view.holders.size > 0) return;
+    view.close();
+    const views = this.#views.get(view.topic);
+    views?.delete(view.key);
+    if (views?.size === 0) this.#views.delete(view.topic);
+  }
 }

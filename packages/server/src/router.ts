@@ -400,7 +400,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       bytesOut += wire.written;
     }
     const engine = hub.engine.stats?.();
-    return { connections: hub.connections.size, ...hub.counters, subscriptions, presenceWatches, bytesIn, bytesOut, requestWork: { ...hub.requests.work }, ...(engine !== undefined && { engine }) };
+    return { connections: hub.connections.size, ...hub.counters, subscriptions, presenceWatches, presenceViews: hub.watchers.viewStats(), bytesIn, bytesOut, requestWork: { ...hub.requests.work }, ...(engine !== undefined && { engine }) };
   }
 
   /** The router's Prometheus registry when `metrics` is on (to serve it yourself, or merge it). */

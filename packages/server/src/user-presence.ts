@@ -1,9 +1,9 @@
 /**
- * Presence per user, for one watch: the engine's members are connections; here they are grouped
- * by their verified `user` (connections without one stay members of their own), so several tabs
- * of one user are one member. A user joins with its first connection and leaves when its last one
- * goes and none came back within the grace period, so a page reload or a reconnect does not flap
- * leave/join.
+ * Presence per user: the engine's members are connections; here they are grouped by their
+ * verified `user` (connections without one stay members of their own), so several tabs of one user
+ * are one member. A user joins with its first connection and leaves when its last one goes and none
+ * came back within the grace period, so a page reload or a reconnect does not flap leave/join.
+ * One view serves every watch of a topic that groups the same way (presence-view.ts).
  */
 import type { PresenceEvent, PresenceMember } from './engine.js';
 
@@ -22,22 +22,47 @@ export class UserPresenceView {
   /** Which user each connection counts for. */
   readonly #userOf = new Map<string, string>();
   readonly #graceMs: number;
+  readonly #byConnection: boolean;
   readonly #emit: (event: PresenceEvent) => void;
+  /** Leave-grace timers running now. */
+  #timers = 0;
 
-  constructor(graceMs: number, emit: (event: PresenceEvent) => void) {
-    this.#graceMs = graceMs;
+  /**
+   * `byConnection`: every connection is a member of its own (its `user` is not looked at) and
+   * leaves at once; what a count watch by connection counts.
+   */
+  constructor(graceMs: number, emit: (event: PresenceEvent) => void, byConnection = false) {
+    this.#graceMs = byConnection ? 0 : graceMs;
+    this.#byConnection = byConnection;
     this.#emit = emit;
   }
 
-  /** Seeds the view from the engine's members; returns the users, in the order they joined. */
-  snapshot(members: readonly PresenceMember[]): UserMember[] {
+  /** Adds the engine's members (told to nobody: they are the snapshot). */
+  seed(members: readonly PresenceMember[]): void {
     for (const member of members) this.#add(member);
+  }
+
+  /**
+   * The users, in the order they joined: a user in its leave grace is still one (with no
+   * connection), as every watcher of the view was told no leave of it yet.
+   */
+  members(): UserMember[] {
     return [...this.#users.values()].map((entry) => this.#shown(entry));
   }
 
   /** How many users are members now (a user in its leave grace still is). */
   get size(): number {
     return this.#users.size;
+  }
+
+  /** Connections counted (one entry each), for the router's stats. */
+  get connections(): number {
+    return this.#userOf.size;
+  }
+
+  /** Leave-grace timers running, for the router's stats. */
+  get graceTimers(): number {
+    return this.#timers;
   }
 
   /** A connection-level join or leave, turned into user-level ones (now, or after the grace). */
@@ -54,18 +79,23 @@ export class UserPresenceView {
     entry.connections.delete(event.member.id);
     if (entry.connections.size > 0) return;
     const leave = (): void => {
+      if (entry.leaveTimer !== undefined) this.#timers--;
       entry.leaveTimer = undefined;
       if (entry.connections.size > 0 || this.#users.get(key) !== entry) return;
       this.#users.delete(key);
       this.#emit({ type: 'leave', topic: event.topic, member: this.#shown(entry), reason: event.reason });
     };
     if (this.#graceMs <= 0) leave();
-    else entry.leaveTimer = setTimeout(leave, this.#graceMs);
+    else {
+      entry.leaveTimer = setTimeout(leave, this.#graceMs);
+      this.#timers++;
+    }
   }
 
-  /** The watch ended: pending leaves are dropped. */
+  /** The view is dropped: pending leaves are too. */
   close(): void {
     for (const entry of this.#users.values()) clearTimeout(entry.leaveTimer);
+    this.#timers = 0;
     this.#users.clear();
     this.#userOf.clear();
   }
@@ -73,14 +103,17 @@ export class UserPresenceView {
   /** Counts a connection for its user; returns the entry when the user is new (a join to tell). */
   #add(member: PresenceMember): UserEntry | undefined {
     if (this.#userOf.has(member.id)) return undefined;
-    const key = member.user ?? member.id;
+    const key = this.#byConnection ? member.id : (member.user ?? member.id);
     this.#userOf.set(member.id, key);
     const entry = this.#users.get(key);
     if (entry !== undefined) {
       entry.connections.add(member.id);
       // Back within the grace: no leave, no join.
-      clearTimeout(entry.leaveTimer);
-      entry.leaveTimer = undefined;
+      if (entry.leaveTimer !== undefined) {
+        clearTimeout(entry.leaveTimer);
+        entry.leaveTimer = undefined;
+        this.#timers--;
+      }
       return undefined;
     }
     const created: UserEntry = { member: { ...member, id: key }, connections: new Set([member.id]), leaveTimer: undefined };

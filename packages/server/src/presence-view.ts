@@ -1,0 +1,94 @@
+/**
+ * One view of a topic's presence, shared by every watch of the topic on this router that groups
+ * members the same way: per user with one leave grace, or (for count watches) per connection. The
+ * view is fed each presence event once and tells each user-level join and leave to all its
+ * watches, so W watches of a topic with M users hold M entries and, when the users drop at once,
+ * M leave-grace timers, not W×M. It is made with its first watch and dropped with its last.
+ */
+import type { PresenceEvent, PresenceMember } from './engine.js';
+import { type UserMember, UserPresenceView } from './user-presence.js';
+
+/** How a view groups members: per user with this leave grace (ms), or per connection. */
+export type ViewKey = number | 'connection';
+
+export class PresenceView<W> {
+  readonly topic: string;
+  readonly key: ViewKey;
+  /** The watches that hold the view: it lives while one does. */
+  readonly holders = new Set<W>();
+  /** The watches that took their snapshot of it: every later user-level event goes to them. */
+  readonly receivers = new Set<W>();
+  readonly #users: UserPresenceView;
+  /** Connection-level events held until the engine's members seed the view; undefined once they did. */
+  #held: PresenceEvent[] | undefined = [];
+
+  constructor(topic: string, key: ViewKey, emit: (event: PresenceEvent, view: PresenceView<W>) => void) {
+    this.topic = topic;
+    this.key = key;
+    this.#users = new UserPresenceView(key === 'connection' ? 0 : key, (event) => emit(event, this), key === 'connection');
+  }
+
+  /** Whether the engine's members seeded the view (until then its events are held). */
+  get seeded(): boolean {
+    return this.#held === undefined;
+  }
+
+  /** The users (or connections) in the order they joined; see `UserPresenceView.members`. */
+  members(): UserMember[] {
+    return this.#users.members();
+  }
+
+  get size(): number {
+    return this.#users.size;
+  }
+
+  get connections(): number {
+    return this.#users.connections;
+  }
+
+  get graceTimers(): number {
+    return this.#users.graceTimers;
+  }
+
+  /** A connection-level join or leave of the topic. */
+  apply(event: PresenceEvent): void {
+    if (this.#held !== undefined) this.#held.push(event);
+    else this.#users.apply(event);
+  }
+
+  /**
+   * Seeds the view with the engine's members, runs `snapshot` (the seeding watch takes its
+   * snapshot there, before anything is told), then replays the events held since the view was made
+   * over the members (see `replayOver`): the user-level events they make reach the receivers.
+   */
+  seed(members: readonly PresenceMember[], snapshot: () => void): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    this.#users.seed(members);
+    snapshot();
+    replayOver(members, held, (event) => this.#users.apply(event));
+  }
+
+  /** The last watch went: the view and its leave-grace timers are dropped. */
+  close(): void {
+    this.#users.close();
+    this.holders.clear();
+    this.receivers.clear();
+  }
+}
+
+/**
+ * Replays events held while the engine's `members` were read: with a remote engine (Redis) an
+ * event held may already be in the members, so only those that change them are applied (no join
+ * twice, no leave of a member that is not there).
+ */
+export function replayOver(members: readonly PresenceMember[], held: readonly PresenceEvent[], apply: (event: PresenceEvent) => void): void {
+  const present = new Set(members.map((m) => m.id));
+  for (const event of held) {
+    const id = event.member.id;
+    if (event.type === 'join' ? present.has(id) : !present.has(id)) continue;
+    if (event.type === 'join') present.add(id);
+    else present.delete(id);
+    apply(event);
+  }
+}
