@@ -28,6 +28,7 @@ import type { Authenticate } from './authentication.js';
 import { type ConnectionLimits, resolveConnectionLimits } from './connection-limits.js';
 import type { Engine, HistoryRule } from './engine.js';
 import type { HubOptions } from './hub.js';
+import { checkListenOptions } from './listen-options.js';
 import type { LogLevel, Logger } from './logger.js';
 import type { LogRateLimit } from './log-limiter.js';
 import type { MemoryEngineOptions } from './memory-engine.js';
@@ -121,11 +122,13 @@ export const ROUTER_OPTION_PAIRS: readonly OptionPair[] = [
 
 /**
  * Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link ROUTER_OPTION_RANGES}),
- * or contradicting another ({@link ROUTER_OPTION_PAIRS}).
+ * contradicting another ({@link ROUTER_OPTION_PAIRS}), or of the wrong shape (`host`, `path`,
+ * `allowedOrigins`: listen-options.ts; history patterns).
  */
 export function checkRouterOptions(options: RouterOptions): void {
   checkOptions('createRouter', options, ROUTER_OPTION_RANGES);
   checkOptionPairs('createRouter', options, ROUTER_OPTION_PAIRS);
+  checkListenOptions(options);
   checkHistoryPatterns('createRouter', options.history);
 }
 
@@ -150,9 +153,12 @@ export function checkHistoryPatterns(what: string, history: RouterOptions['histo
 export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   /** Port to listen on; 0 picks a free one (read it back from `router.port`). Default 0. Ignored with `server`. */
   port?: number;
-  /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients. */
+  /**
+   * Interface to listen on: an IP address (IPv6 without brackets) or a host name. Default
+   * `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients.
+   */
   host?: string;
-  /** URL path clients connect to. Default `/`. */
+  /** URL path clients connect to: `/`, then characters a URL carries as they are (no query). Default `/`. */
   path?: string;
   /**
    * An existing `http`/`https` server to attach to, sharing its port. The router handles upgrades
@@ -308,8 +314,8 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
    */
   defaultPermissions?: Permissions;
   /**
-   * Origins (`https://app.example.com`) browsers may connect from; an upgrade with another
-   * `Origin` header is refused with HTTP 403. Requests without `Origin` (non-browser clients)
+   * Origins (`https://app.example.com`) browsers may connect from, as browsers send them (lower
+   * case, no path or trailing `/`); an upgrade with another `Origin` header is refused with HTTP 403. Requests without `Origin` (non-browser clients)
    * pass. Required for `authenticate` to read cookies. Default: every origin.
    */
   allowedOrigins?: readonly string[];

@@ -108,8 +108,10 @@ export interface RouterSubscription {
  * `OPTION_INVALID`, before it makes anything, when a number or word option is outside its range
  * (README, "API": a negative, NaN, infinite, fractional where whole, or absurdly large value),
  * for two options that contradict each other (`ROUTER_OPTION_PAIRS`: a `requestTimeoutMs` above
- * `maxRequestTimeoutMs`, a heartbeat timeout not longer than its interval), and also for an empty `codecs` list, a `resumeSecret` under 16 bytes, an `admin.token` under 16
- * characters (without `authenticate`) or a malformed `history` pattern. (These were TypeErrors.)
+ * `maxRequestTimeoutMs`, a heartbeat timeout not longer than its interval), and also for an empty
+ * `codecs` list, a `resumeSecret` under 16 bytes, an `admin.token` under 16 characters (without
+ * `authenticate`), a malformed `history` pattern, or a `host`, `path` or `allowedOrigins` of the
+ * wrong type or shape (README, "API"). (These were TypeErrors, or no error at all.)
  *
  * @example
  * const router = await createRouter({ port: 8080 });

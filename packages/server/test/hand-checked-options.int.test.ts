@@ -1,13 +1,16 @@
 /**
  * Options checked by hand or at the call rather than by `createRouter`'s table: the codec list,
- * `resumeSecret`, `admin.token`, `jwtAuthenticator`, `new MemoryEngine(...)`, history patterns,
+ * `resumeSecret`, `admin.token`, the shapes of `host`, `path` and `allowedOrigins` (and
+ * `metrics.host`, `admin.path`), `jwtAuthenticator`, `new MemoryEngine(...)`, history patterns,
  * and the router's per-call options (`request`'s timeout, `disconnect`'s code, `presenceCount`'s
  * `by`). Each bad value gets `OPTION_INVALID`; a secret never appears in the error.
  */
+import { createServer } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { HeraldError, jsonCodec, patternProblem } from '@herald/protocol';
 import { RawClient, expectError, optionCases, optionsAt, rejection, startRouter, thrown } from '@herald/testkit';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JWT_OPTION_RANGES, MEMORY_ENGINE_OPTION_RANGES, MemoryEngine, ROUTER_CALL_OPTION_RANGES, createRouter, jwtAuthenticator } from '../src/index.js';
 
 function create(options: Record<string, unknown>): Promise<{ close(): Promise<void> }> {
@@ -51,6 +54,82 @@ describe('createRouter: options checked by hand', () => {
       expectError(thrown(() => new MemoryEngine({ history } as never)), HeraldError, 'OPTION_INVALID');
     }
     await created({ history: [{ pattern: 'a.*.b', limit: 1, ttlMs: 1 }, { pattern: 'c.>', limit: 0, ttlMs: 0 }] });
+  });
+});
+
+/** Values of the wrong type or shape for `host`, `path` and `allowedOrigins`, each refused with OPTION_INVALID. */
+const REFUSED_SHAPES: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+  ['an empty host (Node would listen on every interface)', { host: '' }],
+  ['a host that is not a string', { host: 42 }],
+  ['a null host', { host: null }],
+  ['a host with a port', { host: '127.0.0.1:8080' }],
+  ['a host with a scheme', { host: 'http://127.0.0.1' }],
+  ['an IPv6 host in brackets', { host: '[::1]' }],
+  ['a host with a space', { host: ' 127.0.0.1' }],
+  ['an empty metrics.host', { metrics: { host: '' } }],
+  ['an empty path', { path: '' }],
+  ['a path without its leading /', { path: 'herald' }],
+  ['a path with a query', { path: '/herald?v=1' }],
+  ['a path with a fragment', { path: '/herald#x' }],
+  ['a path with a space', { path: '/her ald' }],
+  ['a path with a character a URL escapes', { path: '/é' }],
+  ['a path that is not a string', { path: 7 }],
+  ['an admin.path without its leading /', { admin: { token: 'sixteen-bytes!!!', path: 'admin' } }],
+  ['allowedOrigins as one string (it was searched as a string)', { allowedOrigins: 'https://app.example.com' }],
+  ['allowedOrigins as a function', { allowedOrigins: () => true }],
+  ['allowedOrigins as a Set', { allowedOrigins: new Set(['https://app.example.com']) }],
+  ['allowedOrigins null', { allowedOrigins: null }],
+  ['an origin that is not a string', { allowedOrigins: [5] }],
+  ['an origin with a trailing /', { allowedOrigins: ['https://app.example.com/'] }],
+  ['an origin with a path', { allowedOrigins: ['https://app.example.com/app'] }],
+  ['an origin without a scheme', { allowedOrigins: ['app.example.com'] }],
+  ['the wildcard *', { allowedOrigins: ['*'] }],
+  ['an origin in upper case (browsers send lower case)', { allowedOrigins: ['https://App.example.com'] }],
+  ['an empty origin', { allowedOrigins: ['https://ok.example', ''] }],
+];
+
+describe('createRouter: host, path and allowedOrigins shapes', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it.each(REFUSED_SHAPES)('refuses %s with OPTION_INVALID before anything listens', async (_label, options) => {
+    const listen = vi.spyOn(NetServer.prototype, 'listen');
+    expectError(await rejection(createRouter({ logger: false, ...options })), HeraldError, 'OPTION_INVALID');
+    expect(listen).not.toHaveBeenCalled();
+    // On a shared server: no upgrade listener left behind either.
+    const server = createServer();
+    expectError(await rejection(createRouter({ logger: false, server, ...options })), HeraldError, 'OPTION_INVALID');
+    expect([server.listening, server.listenerCount('upgrade'), server.listenerCount('request')]).toEqual([false, 0, 0]);
+  });
+
+  it('takes every host form Node listens on: IPv4, IPv6 (with a zone), names, 0.0.0.0 and ::', async () => {
+    for (const host of ['127.0.0.1', '::1', 'localhost', 'LOCALHOST', 'localhost.', '0.0.0.0', '::', 'fe80::1%eth0', 'router-1.internal', 'svc_a.local']) {
+      await created({ host, metrics: { host } }); // checked, not opened (listen: false)
+    }
+    // Loopback ones for real: a client reaches the router there.
+    for (const host of ['127.0.0.1', 'localhost', '::1']) {
+      await using router = await startRouter({ host });
+      await using client = await RawClient.welcomed(router.url);
+      expect(client.welcome?.type).toBe('welcome');
+    }
+  });
+
+  it('takes URL paths, and clients connect on them', async () => {
+    for (const path of ['/', '/herald', '/a/b/', '/ws%20x', '/v1;x=1', "/@me:~!$&'()*+,="]) {
+      await using router = await startRouter({ path });
+      await using client = await RawClient.welcomed(router.url);
+      expect(client.welcome?.type).toBe('welcome');
+    }
+  });
+
+  it("takes lists of origins as browsers send them (an empty list: no browser page may connect), and 'null'", async () => {
+    for (const allowedOrigins of [[], ['https://app.example.com'], ['http://127.0.0.1:8080', 'http://[::1]:3000'], ['null'], ['chrome-extension://abcdefghijklmnop'], ['https://xn--bcher-kva.example']]) {
+      await created({ allowedOrigins });
+    }
+    await using router = await startRouter({ allowedOrigins: ['http://app.example:8080'] });
+    await using allowed = await RawClient.welcomed(router.url, {}, { headers: { origin: 'http://app.example:8080' } });
+    expect(allowed.welcome?.type).toBe('welcome');
   });
 });
 
