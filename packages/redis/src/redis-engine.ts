@@ -258,6 +258,9 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       this.#sub.disconnect(true);
       return;
     }
+    // Presence events sent while `sub` was away are lost (they are not read back like messages):
+    // the router's presence views may be out of date, so new watches start fresh ones.
+    this.#listener?.onPresenceGap?.();
     try {
       await this.rpc.load(); // after subscribing: no provider change falls between the two
     } catch (error) {

@@ -17,12 +17,13 @@ const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'an
 
 let cluster = 0;
 let routers: Router[] = [];
+let engines: RedisEngine[] = [];
 const clients: RawClient[] = [];
 
 /** Two routers sharing one prefix (a fresh cluster per test); a long grace, never waited for. */
 async function twoRouters(): Promise<[Router, Router]> {
   const prefix = `views${++cluster}:`;
-  const engines: RedisEngine[] = ['a', 'b'].map(() => redisEngine({ url: redis.url, prefix, logger: silentLogger }));
+  engines = ['a', 'b'].map(() => redisEngine({ url: redis.url, prefix, logger: silentLogger }));
   routers = await Promise.all(['a', 'b'].map((name, i) => startRouter({ name, engine: engines[i]!, authenticate, presenceGraceMs: 600_000 })));
   return routers as [Router, Router];
 }
@@ -44,6 +45,15 @@ async function watcher(router: Router): Promise<[RawClient, ServerMessage]> {
   clients.push(c);
   c.send({ type: 'presence_watch', id: 1, topic: 'room' });
   return [c, await c.nextOf('presence_state')];
+}
+
+/** Resolves when `engine` is available again after a loss. */
+function availableAgain(engine: RedisEngine): Promise<void> {
+  return new Promise((resolve) => {
+    const off = engine.on('available', (available) => {
+      if (available) (off(), resolve());
+    });
+  });
 }
 
 describe('presence views over Redis', { timeout: 60_000 }, () => {
@@ -78,5 +88,22 @@ describe('presence views over Redis', { timeout: 60_000 }, () => {
     await expect.poll(() => a.stats().presenceViews.graceTimers).toBe(2);
     for (const w of [...watchers, late]) await w.close();
     await expect.poll(() => a.stats().presenceViews).toStrictEqual({ views: 0, members: 0, connections: 0, graceTimers: 0 });
+  });
+
+  it('after its Pub/Sub connection was away (presence events may be lost), new watches start a fresh view from Redis', async () => {
+    const [a, b] = await twoRouters();
+    const [old] = await watcher(a);
+    const back = availableAgain(engines[0]!);
+    engines[0]!.reconnectSub();
+    await back;
+    const alice = await member(b, 'alice');
+    expect(await old.nextOf('presence_join')).toMatchObject({ member: { id: 'alice' } });
+    const [fresh, state] = await watcher(a);
+    expect(state).toMatchObject({ members: [{ id: 'alice', connections: [alice.welcome!.id] }] });
+    expect(a.stats().presenceViews).toMatchObject({ views: 2, members: 2 }); // the old view, retired, and the fresh one
+    const bob = await member(b, 'bob');
+    for (const w of [old, fresh]) expect(await w.nextOf('presence_join')).toMatchObject({ member: { id: 'bob', connections: [bob.welcome!.id] } });
+    await old.close();
+    await expect.poll(() => a.stats().presenceViews).toMatchObject({ views: 1, members: 2 });
   });
 });

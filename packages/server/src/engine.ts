@@ -107,6 +107,12 @@ export interface EngineListener {
    * (`RESYNC`) so that they reconnect and their recovery reports the gap. Optional.
    */
   onGap?(topic: string, subscribers: ReadonlySet<string>): void;
+  /**
+   * Presence events may have been lost (a remote engine's event connection was away, and is back):
+   * the router's shared presence views may be out of date, so a watch that starts from now on
+   * gets a fresh one from `members`. Optional.
+   */
+  onPresenceGap?(): void;
   /** A message for this node's request router from node `from` (see `Engine.route`). Optional. */
   onRouted?(from: string, message: RoutedMessage): void;
   /**

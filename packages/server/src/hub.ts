@@ -417,6 +417,10 @@ export class Hub implements EngineListener {
     this.watchers.publish(event);
   }
 
+  onPresenceGap(): void {
+    this.watchers.retireViews();
+  }
+
   onGap(topic: string, subscribers: ReadonlySet<string>): void {
     for (const id of subscribers) {
       const connection = this.connections.get(id);

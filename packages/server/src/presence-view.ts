@@ -18,6 +18,11 @@ export class PresenceView<W> {
   readonly holders = new Set<W>();
   /** The watches that took their snapshot of it: every later user-level event goes to them. */
   readonly receivers = new Set<W>();
+  /**
+   * Presence events may have been lost since it was made (the engine said so: `onPresenceGap`): it
+   * serves the watches that have it until they go, and a new watch gets a fresh view.
+   */
+  retired = false;
   readonly #users: UserPresenceView;
   /** Connection-level events held until the engine's members seed the view; undefined once they did. */
   #held: PresenceEvent[] | undefined = [];

@@ -36,7 +36,10 @@ export interface Watch {
 
 /** What the shared presence views hold, for `router.stats().presenceViews`. */
 export interface PresenceViewStats {
-  /** Views: one per watched topic and grouping (per user, or connections for count watches). */
+  /**
+   * Views: one per watched topic and grouping (per user, or connections for count watches), and
+   * after an engine's presence gap (`EngineListener.onPresenceGap`) the retired ones still watched.
+   */
   views: number;
   /** Members listed by the views (a user in its leave grace counts). */
   members: number;
@@ -48,8 +51,8 @@ export interface PresenceViewStats {
 
 export class PresenceWatchers {
   readonly #byTopic = new Map<string, Map<string, Watch>>();
-  /** The shared views, by topic and grouping. */
-  readonly #views = new Map<string, Map<ViewKey, PresenceView<Watch>>>();
+  /** The shared views, by topic: one per grouping, and the retired ones still watched. */
+  readonly #views = new Map<string, Set<PresenceView<Watch>>>();
   readonly #frames: Frames;
   readonly #countIntervalMs: number;
 
@@ -177,7 +180,7 @@ export class PresenceWatchers {
    */
   publish(event: PresenceEvent): void {
     const views = this.#views.get(event.topic);
-    if (views !== undefined) for (const view of views.values()) view.apply(event);
+    if (views !== undefined) for (const view of views) view.apply(event);
     const watches = this.#byTopic.get(event.topic);
     if (watches === undefined) return;
     const frames = new Map<string, string | Uint8Array>();
@@ -192,7 +195,7 @@ export class PresenceWatchers {
   viewStats(): PresenceViewStats {
     const stats: PresenceViewStats = { views: 0, members: 0, connections: 0, graceTimers: 0 };
     for (const views of this.#views.values()) {
-      for (const view of views.values()) {
+      for (const view of views) {
         stats.views++;
         stats.members += view.size;
         stats.connections += view.connections;
@@ -219,11 +222,22 @@ export class PresenceWatchers {
     watch.connection.send(frame);
   }
 
+  /**
+   * Presence events may have been lost (the engine's event connection was away): each view is
+   * retired, so that the next watch of its topic starts a fresh one from the engine's members
+   * instead of sharing what may be out of date. The watches that have a view keep it (as each kept
+   * its own view before views were shared).
+   */
+  retireViews(): void {
+    for (const views of this.#views.values()) for (const view of views) view.retired = true;
+  }
+
   #viewOf(topic: string, key: ViewKey): PresenceView<Watch> {
     let views = this.#views.get(topic);
-    if (views === undefined) this.#views.set(topic, (views = new Map()));
-    let view = views.get(key);
-    if (view === undefined) views.set(key, (view = new PresenceView<Watch>(topic, key, (event, from) => this.#told(event, from))));
+    if (views === undefined) this.#views.set(topic, (views = new Set()));
+    for (const view of views) if (view.key === key && !view.retired) return view;
+    const view = new PresenceView<Watch>(topic, key, (event, from) => this.#told(event, from));
+    views.add(view);
     return view;
   }
 
@@ -238,7 +252,7 @@ export class PresenceWatchers {
     if (view.holders.size > 0) return;
     view.close();
     const views = this.#views.get(view.topic);
-    views?.delete(view.key);
+    views?.delete(view);
     if (views?.size === 0) this.#views.delete(view.topic);
   }
 }
