@@ -25,6 +25,8 @@ const MAX_ADDRESSES = 100_000;
 export class AddressLimits {
   /** Least recently seen first. */
   readonly #addresses = new Map<string, AddressState>();
+  /** The last key of `#addresses` (the most recently seen), when known: it needs no reordering. */
+  #newest: string | undefined;
 
   constructor(
     readonly options: AddressLimitOptions,
@@ -33,11 +35,21 @@ export class AddressLimits {
 
   /** Admits a new connection from `address`, or returns why not (nothing is counted then). */
   admit(address: string): string | undefined {
-    this.#prune();
-    let state = this.#addresses.get(address);
-    if (state === undefined) state = { open: 0, pending: 0, bucket: undefined };
-    else this.#addresses.delete(address); // re-inserted below: most recently seen last
-    this.#addresses.set(address, state);
+    const addresses = this.#addresses;
+    let state: AddressState | undefined;
+    // The only address known, and so the most recent: nothing to prune or reorder (the common case
+    // behind a proxy, and a reconnect storm from a few load balancers).
+    if (addresses.size === 1 && address === this.#newest) state = addresses.get(address)!;
+    else {
+      this.#prune();
+      state = addresses.get(address);
+      if (state === undefined) addresses.set(address, (state = { open: 0, pending: 0, bucket: undefined }));
+      else if (address !== this.#newest) {
+        addresses.delete(address); // re-inserted: most recently seen last
+        addresses.set(address, state);
+      }
+      this.#newest = address;
+    }
     const { maxConnectionsPerAddress, maxPendingPerAddress, connectionsPerAddress } = this.options;
     if (state.open >= maxConnectionsPerAddress) return `at most ${maxConnectionsPerAddress} connections per address`;
     if (state.pending >= maxPendingPerAddress) return `at most ${maxPendingPerAddress} connections per address waiting for their hello`;
@@ -77,12 +89,16 @@ export class AddressLimits {
       if (budget-- === 0) break;
       if (state.open > 0) {
         // In use: to the back of the line, so that idle ones behind it are reached.
-        this.#addresses.delete(address);
-        this.#addresses.set(address, state);
+        if (address !== this.#newest) {
+          this.#addresses.delete(address);
+          this.#addresses.set(address, state);
+          this.#newest = address;
+        }
         continue;
       }
       if (state.bucket === undefined || state.bucket.tokens >= state.bucket.limit.burst || this.#addresses.size > MAX_ADDRESSES) {
         this.#addresses.delete(address);
+        if (address === this.#newest) this.#newest = undefined;
       }
     }
   }

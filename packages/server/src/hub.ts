@@ -206,23 +206,19 @@ export class Hub implements EngineListener {
 
   /** `hello`: the hello the upgrade request carried (upgrade-hello.ts), decoded or refused. */
   accept(socket: WebSocket, address: string, codec: Codec | undefined, upgrade?: UpgradeInfo, hello?: Result<HelloMsg, ProtocolError>): void {
-    const refuse = (code: number, reason: string): void => {
-      socket.on('error', (error) => this.logger.log('debug', 'socket error', { address, error: error.message }));
-      socket.close(code, reason);
-    };
     if (codec === undefined) {
       const supported = this.codecs.map(subprotocolFor).join(' or ');
-      return refuse(CloseCode.CODEC_UNSUPPORTED, clampCloseReason(`${ErrorCode.CODEC_UNSUPPORTED}: offer subprotocol ${supported}`));
+      return this.#refuse(socket, address, CloseCode.CODEC_UNSUPPORTED, clampCloseReason(`${ErrorCode.CODEC_UNSUPPORTED}: offer subprotocol ${supported}`));
     }
-    if (this.closing) return refuse(CloseCode.GOING_AWAY, 'GOING_AWAY: the router is shutting down');
+    if (this.closing) return this.#refuse(socket, address, CloseCode.GOING_AWAY, 'GOING_AWAY: the router is shutting down');
     if (this.connections.size >= this.options.maxConnections) {
       this.logger.log('warn', 'connection refused: router full', { address, maxConnections: this.options.maxConnections });
-      return refuse(CloseCode.TRY_AGAIN_LATER, `ROUTER_FULL: the router is at maxConnections (${this.options.maxConnections})`);
+      return this.#refuse(socket, address, CloseCode.TRY_AGAIN_LATER, `ROUTER_FULL: the router is at maxConnections (${this.options.maxConnections})`);
     }
     const limited = this.#addresses.admit(address);
     if (limited !== undefined) {
       this.logger.log('warn', 'connection refused: address limit', { address, limit: limited });
-      return refuse(CloseCode.ADDRESS_LIMIT, `${ErrorCode.ADDRESS_LIMIT}: ${limited}`);
+      return this.#refuse(socket, address, CloseCode.ADDRESS_LIMIT, `${ErrorCode.ADDRESS_LIMIT}: ${limited}`);
     }
     const connection = new Connection(randomId(), socket, codec, address, this.options.maxBufferedBytes, this.#slow);
     this.access.accepted(connection);
@@ -237,6 +233,12 @@ export class Hub implements EngineListener {
     if (connection.state !== 'hello') return;
     allowFrames(socket, MAX_HELLO_FRAME);
     if (!connection.closedByRouter) connection.helloTimer = setTimeout(this.handshake.helloTimeout, this.options.helloTimeoutMs, connection);
+  }
+
+  /** Closes a socket refused at accept (no closure per accept for the refusals). */
+  #refuse(socket: WebSocket, address: string, code: number, reason: string): void {
+    socket.on('error', (error) => this.logger.log('debug', 'socket error', { address, error: error.message }));
+    socket.close(code, reason);
   }
 
   /**

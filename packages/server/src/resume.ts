@@ -36,6 +36,8 @@ export class ResumeTokens {
    */
   readonly #inner: Buffer;
   readonly #outer: Buffer;
+  /** The last view of `#inner` signed (its length is that of the last data signed). */
+  #view: Buffer = Buffer.alloc(0);
 
   /** `secret`: shared by the routers of a cluster; default: random, so only this router accepts its tokens. */
   constructor(secret: string | Uint8Array | undefined) {
@@ -95,8 +97,12 @@ export class ResumeTokens {
     const start = BLOCK + DOMAIN.length;
     const inner = this.#inner;
     let message: Buffer;
-    if (data.length * 3 <= DATA_ROOM || Buffer.byteLength(data) <= DATA_ROOM) message = inner.subarray(0, start + inner.write(data, start, 'utf8'));
-    else message = Buffer.concat([inner.subarray(0, start), Buffer.from(data)]);
+    if (data.length * 3 <= DATA_ROOM || Buffer.byteLength(data) <= DATA_ROOM) {
+      const end = start + inner.write(data, start, 'utf8');
+      // Every id the router hands out has the same length: one view of the scratch buffer for them
+      // all, rather than a new Buffer object per token.
+      message = this.#view.length === end ? this.#view : (this.#view = inner.subarray(0, end));
+    } else message = Buffer.concat([inner.subarray(0, start), Buffer.from(data)]);
     // The inner digest as a 'binary' (latin1) string, one byte per character, written into the
     // outer block: a short string from the one-shot hash costs about half what a new Buffer does.
     this.#outer.write(hash('sha256', message, 'binary'), BLOCK, 'latin1');
