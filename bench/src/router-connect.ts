@@ -20,6 +20,8 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { helloSubprotocol } from '@herald/protocol';
@@ -91,10 +93,30 @@ async function serve(kind: ServerKind, serverPath: string | undefined): Promise<
     for (const entry of list.getEntries()) {
       const kind = String((entry as { detail?: { kind?: number } }).detail?.kind ?? '?');
       gc[kind] = (gc[kind] ?? 0) + entry.duration;
+      gc[`n${kind}`] = (gc[`n${kind}`] ?? 0) + 1;
     }
   }).observe({ entryTypes: ['gc'] });
+  // `--heap-profile`: V8's sampling heap profiler over the measured rounds, garbage included.
+  const session = new Session();
   process.on('message', (message) => {
     if (message === 'cpu') process.send!({ ...process.cpuUsage(), gc: { ...gc } });
+    // Between bursts: a scavenge, so that each burst starts with an empty young generation (as the
+    // bench's idle burst does, after its memory baseline's GC), whatever the closes left in it.
+    else if (message === 'settle') {
+      (globalThis as { gc?: (options: object) => void }).gc?.({ type: 'minor' });
+      process.send!('settled');
+    }
+    else if (message === 'heap-start') {
+      session.connect();
+      session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, () =>
+        process.send!('started'),
+      );
+    } else if (typeof message === 'object' && message !== null && 'heapStop' in message) {
+      session.post('HeapProfiler.stopSampling', (error, result) => {
+        writeFileSync(String(message.heapStop), JSON.stringify(error ?? result.profile));
+        process.send!('stopped');
+      });
+    }
   });
   process.on('disconnect', () => process.exit(0));
   process.send!({ url } satisfies Started);
@@ -162,6 +184,8 @@ interface Measure {
   /** GC pauses in µs per connect (minor, major: V8's kinds 1 and 4). */
   minor: number;
   major: number;
+  /** Scavenges per 1,000 connects (more garbage per connect, more of them). */
+  scavenges: number;
   total: number;
   user: number;
   perSecond: number;
@@ -172,9 +196,10 @@ async function burst(side: Side, clientChild: ChildProcess, connects: number, in
   const { done } = await reply<{ done: number }>(clientChild, { url: side.url, protocols: side.protocols, doneOn: side.doneOn, connects, inFlight } satisfies Burst);
   const to = await reply<Usage>(side.server, 'cpu');
   await reply(clientChild);
+  await reply(side.server, 'settle');
   const user = to.user - from.user;
   const gc = (kind: string): number => (((to.gc[kind] ?? 0) - (from.gc[kind] ?? 0)) * 1000) / connects;
-  return { minor: gc('1'), major: gc('4'), total: (user + to.system - from.system) / connects, user: user / connects, perSecond: (connects * 1000) / done };
+  return { minor: gc('1'), major: gc('4'), scavenges: gc('n1'), total: (user + to.system - from.system) / connects, user: user / connects, perSecond: (connects * 1000) / done };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
@@ -192,6 +217,7 @@ async function main(): Promise<void> {
       clients: { type: 'boolean' },
       perf: { type: 'string' },
       'perf-side': { type: 'string' },
+      'heap-profile': { type: 'string' },
     },
   });
   if (values.serve !== undefined) return serve(values.serve as ServerKind, values.server);
@@ -208,7 +234,7 @@ async function main(): Promise<void> {
   const sides: Side[] = await Promise.all(
     wanted.map(async ([name, kind, path, protocols, doneOn]) => {
       const profiled = values.perf !== undefined && name === (values['perf-side'] ?? 'herald');
-      const server = child(['--serve', kind, ...(path === undefined ? [] : ['--server', path])], profiled ? ['--perf-basic-prof'] : []);
+      const server = child(['--serve', kind, ...(path === undefined ? [] : ['--server', path])], ['--expose-gc', ...(profiled ? ['--perf-basic-prof'] : [])]);
       const { url } = await reply<Started>(server);
       console.log(`${name}: pid ${server.pid}`);
       return { name, server, url, protocols, doneOn };
@@ -216,17 +242,20 @@ async function main(): Promise<void> {
   );
   const clientChild = child(['--clients']);
   try {
-    for (const side of sides) await burst(side, clientChild, WARM_CONNECTS, inFlight);
+    for (let warm = 0; warm < 2; warm++) for (const side of sides) await burst(side, clientChild, WARM_CONNECTS, inFlight);
     // `--perf FILE`: the herald side's CPU samples over the measured rounds (`perf report -i FILE`).
     const herald = sides.find((side) => side.name === (values['perf-side'] ?? 'herald'));
     const perf =
       values.perf === undefined || herald === undefined
         ? undefined
         : spawn('perf', ['record', '-e', 'cpu-clock', '-F', '2999', '-g', '-p', String(herald.server.pid), '-o', values.perf], { stdio: 'inherit' });
+    const heapSide = values['heap-profile'] === undefined ? undefined : sides.find((side) => side.name === (values['perf-side'] ?? 'herald'));
+    if (heapSide !== undefined) await reply(heapSide.server, 'heap-start');
     const results = new Map(sides.map((side) => [side.name, [] as Measure[]]));
     for (let r = 0; r < rounds; r++) {
       for (const side of r % 2 === 0 ? sides : [...sides].reverse()) results.get(side.name)!.push(await burst(side, clientChild, connects, inFlight));
     }
+    if (heapSide !== undefined) await reply(heapSide.server, { heapStop: values['heap-profile'] });
     if (perf !== undefined) {
       perf.kill('SIGINT');
       await once(perf, 'exit');
@@ -240,8 +269,15 @@ async function main(): Promise<void> {
       console.log(
         `  ${name.padEnd(13)} ${total.toFixed(1).padStart(6)} µs (user ${median(list.map((x) => x.user)).toFixed(1)})  ${(total / base).toFixed(2)}× ws` +
           `  gc minor ${median(list.map((x) => x.minor)).toFixed(1)} major ${median(list.map((x) => x.major)).toFixed(1)}` +
+          ` (${median(list.map((x) => x.scavenges)).toFixed(1)} scavenges per 1k)` +
           `  ${rate.toFixed(0)}/s ${(rate / baseRate).toFixed(2)}×   rounds: ${list.map((x) => `${x.total.toFixed(0)}${x.major > 0 ? '*' : ''}`).join(' ')}`,
       );
+    }
+    const after = results.get('herald');
+    const before = results.get('herald-before');
+    if (after !== undefined && before !== undefined) {
+      const paired = after.map((x, i) => x.total - before[i]!.total);
+      console.log(`  herald − herald-before, paired by round: median ${median(paired).toFixed(1)} µs per connect (${paired.map((d) => d.toFixed(0)).join(' ')})`);
     }
   } finally {
     for (const side of sides) side.server.kill();
