@@ -1,14 +1,17 @@
 /**
- * The ranges of the client's per-call options (`subscribe`'s `bufferSize` and `rewind`), checked
- * at the call: a value outside its range rejects with `OPTION_INVALID` (a `HeraldError`) naming the
- * call, the option and the range, instead of an iterator that overflows at its first message (a
- * negative or NaN `bufferSize`) or a `rewind` the router refuses later. `request`'s `timeout` keeps
- * its own check in client.ts (it rejects with `PROTOCOL_INVALID_MESSAGE`, as it always has).
+ * The ranges of the client's per-call options (`subscribe`'s `bufferSize` and `rewind`, `request`'s
+ * `timeout`), checked at the call: a value outside its range rejects with `OPTION_INVALID` (a
+ * `HeraldError`) naming the call, the option and the range, instead of an iterator that overflows
+ * at its first message (a negative or NaN `bufferSize`) or a `rewind` the router refuses later.
  *
  * Checked in Node and in development browser builds only, as connect's options
- * (connect-options.ts): a production page leaves the check out (bundle-size.test.ts).
+ * (connect-options.ts): a production page leaves the check out (bundle-size.test.ts). `request`'s
+ * timeout goes on the wire, so client.ts checks its range in production pages too (with the
+ * same code, OPTION_INVALID, and no message text); until 2026-12 that refusal was coded
+ * PROTOCOL_INVALID_MESSAGE.
  */
 import { type OptionSpec, checkOptions } from '@herald/protocol';
+import type { RequestOptions } from './requests.js';
 import type { SubscribeOptions } from './subscription.js';
 
 /** Every range of {@link SubscribeOptions}. */
@@ -22,4 +25,15 @@ export const SUBSCRIBE_OPTION_RANGES = {
 /** Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link SUBSCRIBE_OPTION_RANGES}). */
 export function checkSubscribeOptions(options: SubscribeOptions): void {
   checkOptions('subscribe', options, SUBSCRIBE_OPTION_RANGES);
+}
+
+/** Every range of {@link RequestOptions}. */
+export const REQUEST_OPTION_RANGES = {
+  /** Fractions are rounded up to whole milliseconds (the wire's unit); the router caps it at its `maxRequestTimeoutMs`. */
+  timeout: [0, Number.MAX_SAFE_INTEGER, 'fractions'],
+} as const satisfies { readonly [K in keyof RequestOptions]?: OptionSpec };
+
+/** Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link REQUEST_OPTION_RANGES}). */
+export function checkRequestOptions(options: RequestOptions): void {
+  checkOptions('request', options, REQUEST_OPTION_RANGES);
 }

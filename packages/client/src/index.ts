@@ -1,6 +1,6 @@
 export { Client, type ClientEvents, type MethodInfo, type PublishAck } from './client.js';
 export { connect } from './connect.js';
-export { SUBSCRIBE_OPTION_RANGES } from './call-options.js';
+export { REQUEST_OPTION_RANGES, SUBSCRIBE_OPTION_RANGES } from './call-options.js';
 export { CONNECT_OPTION_PAIRS, CONNECT_OPTION_RANGES, type ConnectOptions } from './connect-options.js';
 export type { RequestOptions } from './requests.js';
 export { backoffDelay } from './backoff.js';
