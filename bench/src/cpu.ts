@@ -56,6 +56,21 @@ export function readSyscalls(): number | undefined {
   }
 }
 
+/**
+ * How many times this thread has slept so far (Linux `/proc/thread-self/status`,
+ * `voluntary_ctxt_switches`): for a subscriber's main thread, each is an event-loop wait that
+ * blocked, so that deliveries per sleep says how many a wake-up of the process found. Undefined
+ * where there is no such file.
+ */
+export function threadSleeps(): number | undefined {
+  try {
+    const match = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync('/proc/thread-self/status', 'latin1'));
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface CpuSample {
   /** Wall time (`wallNow()`), in milliseconds. */
   at: number;

@@ -226,6 +226,8 @@ export interface SubscriberStats {
   measuredDeliveries?: number;
   /** Latency mode: this process's read system calls over the same stretch (Linux only). */
   measuredReads?: number;
+  /** Latency mode: the times this process's main thread slept (woke) over the same stretch (Linux only). */
+  measuredSleeps?: number;
   /** With `watchReconnects`: how many times a client was connected again, and the wall time of the last. */
   reconnects?: number;
   lastReconnectAt?: number;

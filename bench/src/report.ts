@@ -137,6 +137,12 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
       better: 'info',
       format: sig,
     },
+    {
+      key: 'deliveriesPerWake',
+      label: "deliveries per wake-up of a subscriber process (all its clients' sockets; the same)",
+      better: 'info',
+      format: sig,
+    },
     CORES,
     {
       key: 'routerGcCount',

@@ -57,6 +57,8 @@ export interface MergedStats {
   measuredDeliveries: number;
   /** Their read system calls over the same stretch, summed (0 where not counted). */
   measuredReads: number;
+  /** Their main threads' sleeps (event-loop waits that blocked) over the same stretch, summed (0 where not counted). */
+  measuredSleeps: number;
   /** With `watchReconnects`: reconnects over all clients, and the wall time of the last. */
   reconnects: number;
   lastReconnectAt?: number;
@@ -231,6 +233,7 @@ export class Setup {
       measuredCpuMs: all.reduce((sum, s) => sum + (s.measuredCpuMs ?? 0), 0),
       measuredDeliveries: all.reduce((sum, s) => sum + (s.measuredDeliveries ?? 0), 0),
       measuredReads: all.reduce((sum, s) => sum + (s.measuredReads ?? 0), 0),
+      measuredSleeps: all.reduce((sum, s) => sum + (s.measuredSleeps ?? 0), 0),
     };
   }
 

@@ -7,7 +7,7 @@
 import { startChild } from './child-runtime.js';
 import type { SubscriberCommand, SubscriberConfig, SubscriberReport } from './ipc.js';
 import { wallNow } from './payload.js';
-import { readSyscalls } from './cpu.js';
+import { readSyscalls, threadSleeps } from './cpu.js';
 import { type GcPauses, watchGc } from './gc-watch.js';
 import { patternsOf, subscribersOf, topicsOf } from './spread-topics.js';
 import { type BenchClient, type BenchPayload, loadSystem } from './systems/system.js';
@@ -65,6 +65,8 @@ let stopGc: (() => GcPauses) | undefined;
 let measuredFrom: NodeJS.CpuUsage | undefined;
 /** Latency mode: this process's read system calls at its first measured sample. */
 let readsFrom: number | undefined;
+/** Latency mode: this process's main-thread sleeps at its first measured sample. */
+let sleepsFrom: number | undefined;
 let receivedBeforeMeasure = 0;
 
 function report(): void {
@@ -101,6 +103,7 @@ function makeHandler(count: number, latencyAfterSeq: number | undefined): (data:
         stopGc = watchGc();
         measuredFrom = process.cpuUsage();
         readsFrom = readSyscalls();
+        sleepsFrom = threadSleeps();
         receivedBeforeMeasure = received - 1;
       }
     }
@@ -259,6 +262,7 @@ channel.onMessage(async (command) => {
         ...(stopGc === undefined ? {} : { gc: stopGc() }),
         ...(measuredFrom === undefined ? {} : { measuredCpuMs: cpuMsSince(measuredFrom), measuredDeliveries: received - receivedBeforeMeasure }),
         ...(readsFrom === undefined ? {} : { measuredReads: (readSyscalls() ?? readsFrom) - readsFrom }),
+        ...(sleepsFrom === undefined ? {} : { measuredSleeps: (threadSleeps() ?? sleepsFrom) - sleepsFrom }),
         ...(config?.watchReconnects === true ? { reconnects, ...(lastReconnectAt === undefined ? {} : { lastReconnectAt }) } : {}),
       });
       return;

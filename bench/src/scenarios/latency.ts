@@ -107,6 +107,8 @@ export async function runLatency(ctx: RunContext, system: SystemName, subscriber
         ...(stats.measuredDeliveries === 0 ? {} : { subscriberUsPerDelivery: (stats.measuredCpuMs * 1000) / stats.measuredDeliveries }),
         // How many messages a client's wake-up found: CPU per delivery is mostly per wake-up here.
         ...(stats.measuredReads === 0 || stats.measuredDeliveries === 0 ? {} : { deliveriesPerRead: stats.measuredDeliveries / stats.measuredReads }),
+        // And how many a wake-up of a subscriber process found, over all its clients' sockets.
+        ...(stats.measuredSleeps === 0 || stats.measuredDeliveries === 0 ? {} : { deliveriesPerWake: stats.measuredDeliveries / stats.measuredSleeps }),
         ...(sent.cores === undefined || saturated
           ? {}
           : {
