@@ -8,7 +8,10 @@ export interface Member {
   name: string;
   /** The verified user, on routers with `authenticate`. */
   user?: string;
-  /** In presence per user: the ids of its connections, as of its join or the snapshot. */
+  /**
+   * In presence per user: the ids of its connections, as of its join or the snapshot (empty for a
+   * user the snapshot lists in its leave grace: its last connection went, its leave may follow).
+   */
   connections?: string[];
   /** The info the member connected with, decoded. */
   info: unknown;
