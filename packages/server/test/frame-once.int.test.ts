@@ -21,6 +21,16 @@ const WS_CHANGED = 'ws internals changed: the router falls back to socket.send()
 /** The ws class whose static `frame` the router calls (a spy on it counts every frame built). */
 const Sender = (ws as unknown as { Sender: { frame: (...args: unknown[]) => unknown } }).Sender;
 
+/**
+ * The text frames built for messages of `topic` among the calls `frame` counted: a heartbeat ping
+ * or a pong (the clients of these tests live in the same process, and under load a heartbeat
+ * slice may come due meanwhile) is a frame too, but not one of the publish's.
+ */
+function textFramesOf(frame: { mock: { calls: unknown[][] } }, topic: string): number {
+  const marker = `"topic":${JSON.stringify(topic)}`;
+  return frame.mock.calls.filter(([data, options]) => (options as { opcode?: number }).opcode === 1 && Buffer.from(data as Buffer).toString().includes(marker)).length;
+}
+
 /** A plain ws server on loopback and one client; resolves with the server's side of the socket. */
 async function plainPair(perMessageDeflate: boolean) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
@@ -126,7 +136,7 @@ describe('frame once: the router', () => {
       const value = { at: new Date(Date.UTC(2024, 0, 2)), text: 'y'.repeat(300) };
       await router.publish('news.a', value);
       const messages = await Promise.all(clients.map((client) => client.next()));
-      expect(frame).toHaveBeenCalledTimes(1);
+      expect(textFramesOf(frame, 'news.a')).toBe(1);
       for (const message of messages) {
         expect(message).toMatchObject({ type: 'message', topic: 'news.a', offset: 1, payload: superjsonCodec.encode(value) });
       }
@@ -142,7 +152,7 @@ describe('frame once: the router', () => {
     try {
       const frame = vi.spyOn(Sender, 'frame');
       await router.publish('news.b', { n: 0, big: 'z'.repeat(70_000) });
-      expect(frame).toHaveBeenCalledTimes(2);
+      expect(textFramesOf(frame, 'news.b')).toBe(2);
       for (let n = 1; n <= 20; n++) void router.publish('news.b', { n });
       for (const client of [...json, ...rich]) {
         const first = await client.next();
