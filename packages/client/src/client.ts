@@ -156,7 +156,7 @@ export class Client<S extends HeraldSchema = DefaultSchema> extends Emitter<Clie
   /** @internal Use `connect`. */
   constructor(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>, defaultCodec: Codec) {
     super();
-    if (VERBOSE_ERRORS) checkConnectOptions(options); // not in production pages (connect-options.ts)
+    if (VERBOSE_ERRORS) checkConnectOptions(urls, options); // not in production pages (connect-options.ts)
     this.#urls = urlList(urls, options);
     this.#codec = options.codec ?? defaultCodec;
     this.#contract = options.contract;

@@ -6,7 +6,7 @@
  * `connectTimeoutMs` timed every attempt out at once, and a delay above 2^31 - 1 ms fired at once.
  * README (API, "Client") lists the same ranges.
  *
- * The ranges are checked in Node and in development browser builds only (client.ts calls this under
+ * The ranges (and the URLs' shape) are checked in Node and in development browser builds only (client.ts calls this under
  * `VERBOSE_ERRORS`): a production page's bundle leaves it out, as it leaves out error messages, so
  * that the check costs the page nothing (bundle-size.test.ts).
  */
@@ -19,9 +19,9 @@ import {
   MAX_TIMER_MS,
   type OptionPair,
   type OptionSpec,
-  VERBOSE_ERRORS,
   checkOptionPairs,
   checkOptions,
+  optionInvalid,
 } from '@herald/protocol';
 import type { ReconnectOptions } from './link.js';
 import type { WebSocketConstructor } from './socket.js';
@@ -123,18 +123,30 @@ export const CONNECT_OPTION_PAIRS: readonly OptionPair[] = [
 ];
 
 /**
- * Throws `OPTION_INVALID` at the first of `options` out of its range (see {@link CONNECT_OPTION_RANGES}),
- * or contradicting another ({@link CONNECT_OPTION_PAIRS}).
+ * Throws `OPTION_INVALID` for `urls` that are not a URL or a non-empty list of them (non-empty
+ * strings: relative ones too, which browsers resolve), or at the first of `options` out of its
+ * range (see {@link CONNECT_OPTION_RANGES}) or contradicting another ({@link CONNECT_OPTION_PAIRS}).
  */
-export function checkConnectOptions(options: ConnectOptions): void {
+export function checkConnectOptions(urls: unknown, options: ConnectOptions): void {
+  const list: unknown[] = typeof urls === 'string' ? [urls] : Array.isArray(urls) ? urls : [];
+  if (list.length === 0 || list.some((url) => typeof url !== 'string' || url === '')) {
+    const shown = Array.isArray(urls) ? (urls.length === 0 ? 'an empty list' : `a list holding ${kind(list.find((url) => typeof url !== 'string' || url === ''))}`) : kind(urls);
+    throw optionInvalid('connect', 'urls', 'a URL string or a non-empty list of them', shown);
+  }
   checkOptions('connect', options, CONNECT_OPTION_RANGES);
   checkOptionPairs('connect', options, CONNECT_OPTION_PAIRS);
+}
+
+function kind(value: unknown): string {
+  return value === '' ? 'an empty string' : value === null ? 'null' : `a ${typeof value}`;
 }
 
 /** The URL list, shuffled unless `randomizeUrls` is false (Fisher–Yates with the client's `random`). */
 export function urlList(urls: string | readonly string[], options: ConnectOptions<HeraldSchema>): readonly string[] {
   const list = typeof urls === 'string' ? [urls] : [...urls];
-  if (list.length === 0) throw new ConnectionError('CONNECTION_FAILED', VERBOSE_ERRORS ? 'connect() needs at least one URL' : '');
+  // Production pages only: elsewhere checkConnectOptions refused it first (OPTION_INVALID). Kept as
+  // CONNECTION_FAILED there, as it always was: the same code costs the page 4 B.
+  if (list.length === 0) throw new ConnectionError('CONNECTION_FAILED', '');
   if (options.randomizeUrls !== false) {
     const random = options.random ?? Math.random;
     for (let i = list.length - 1; i > 0; i--) {

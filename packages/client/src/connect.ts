@@ -9,7 +9,8 @@ import type { ConnectOptions } from './connect-options.js';
  * entry, for plain JSON without superjson in the page).
  * Rejects with a `ConnectionError`: `CONNECTION_FAILED` (unreachable, handshake refused),
  * `CONNECT_TIMEOUT`, `ROUTER_FULL`, `CODEC_UNSUPPORTED`, `HELLO_INVALID` or `CONNECTION_REFUSED`.
- * A number option outside its range (README, "API") rejects with a `HeraldError` `OPTION_INVALID`
+ * A number option outside its range (README, "API"), two reconnect delays out of order, or `urls`
+ * that are not a URL string or a non-empty list of them reject with a `HeraldError` `OPTION_INVALID`
  * before anything is dialled (in Node and in development builds; production pages skip the check).
  * Once connected, the client reconnects by itself (see `reconnect`).
  *

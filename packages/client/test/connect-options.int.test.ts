@@ -1,7 +1,7 @@
 /**
- * `connect` refuses a number option outside its range, or two that contradict each other
- * (CONNECT_OPTION_PAIRS), with `OPTION_INVALID` before it dials (connect-options.ts), and takes
- * both ends of every range. No network: the WebSocket of these clients only counts the dials and
+ * `connect` refuses a number option outside its range, two that contradict each other
+ * (CONNECT_OPTION_PAIRS), or URLs that are not a URL string or a non-empty list of them, with
+ * `OPTION_INVALID` before it dials (connect-options.ts), and takes both ends of every range. No network: the WebSocket of these clients only counts the dials and
  * fails them.
  */
 import { HeraldError, MAX_TIMER_MS } from '@herald/protocol';
@@ -23,8 +23,9 @@ function at(path: string, value: unknown): Record<string, unknown> {
   return path === 'reconnect.minDelayMs' ? { reconnect: { ...(options.reconnect as object), maxDelayMs: MAX_TIMER_MS } } : options;
 }
 
-/** Connects with `options` through a WebSocket that fails at once; resolves with the error and the dials made. */
-async function attempt(options: Record<string, unknown>): Promise<{ error: unknown; dials: number }> {
+/** Connects with `options` (to `urls`) through a WebSocket that fails at once; resolves with the error and the dials made. */
+async function attempt(options: Record<string, unknown>, ...to: [urls?: unknown]): Promise<{ error: unknown; dials: number }> {
+  const urls = to.length === 0 ? 'ws://127.0.0.1:9/' : to[0];
   let dials = 0;
   const WebSocket = class {
     constructor() {
@@ -32,7 +33,7 @@ async function attempt(options: Record<string, unknown>): Promise<{ error: unkno
       throw new Error('no network in this test');
     }
   } as unknown as ConnectOptions['WebSocket'];
-  const error = await rejection(connect('ws://127.0.0.1:9/', { WebSocket, ...options }));
+  const error = await rejection(connect(urls as string, { WebSocket, ...options }));
   return { error, dials };
 }
 
@@ -75,6 +76,30 @@ describe('connect option ranges', () => {
     const { error, dials } = await attempt(options);
     expectError(error, HeraldError, taken ? 'CONNECTION_FAILED' : 'OPTION_INVALID');
     expect(dials).toBe(taken ? 1 : 0);
+  });
+
+  it.each([
+    ['an empty list (it was CONNECTION_FAILED)', []],
+    ['an empty URL', ''],
+    ['a list holding an empty URL', ['ws://127.0.0.1:9/', '']],
+    ['a list holding a number', ['ws://127.0.0.1:9/', 9]],
+    ['a URL object (pass url.href)', new URL('ws://127.0.0.1:9/')],
+    ['a list holding a URL object', [new URL('ws://127.0.0.1:9/')]],
+    ['no URL', undefined],
+    ['null', null],
+    ['a Set of URLs', new Set(['ws://127.0.0.1:9/'])],
+  ])('urls: refuses %s with OPTION_INVALID, before dialling', async (_label, urls) => {
+    const { error, dials } = await attempt({}, urls);
+    expectError(error, HeraldError, 'OPTION_INVALID');
+    expect(dials).toBe(0);
+  });
+
+  it('urls: takes one URL or a list of them, relative ones too (browsers resolve them; the WebSocket decides)', async () => {
+    for (const urls of ['ws://127.0.0.1:9/', ['ws://127.0.0.1:9/', 'wss://127.0.0.1:9/x'], ['/herald'], 'memory://router']) {
+      const { error, dials } = await attempt({ reconnect: false }, urls);
+      expectError(error, HeraldError, 'CONNECTION_FAILED');
+      expect(dials).toBeGreaterThan(0);
+    }
   });
 
   it('reconnect: { maxAttempts: Infinity } (the default) is taken; other infinities are not', async () => {

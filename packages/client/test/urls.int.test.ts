@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { reachState, spawnRouter, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
-import { type ConnectOptions, ConnectionError, ErrorCode, type MessageMeta, connect } from '../src/index.js';
+import { type ConnectOptions, ConnectionError, ErrorCode, HeraldError, type MessageMeta, connect } from '../src/index.js';
 
 const FAST: ConnectOptions = { reconnect: { minDelayMs: 5, maxDelayMs: 20 }, randomizeUrls: false };
 
@@ -108,9 +108,9 @@ describe('connect(urls): a list of routers', () => {
     expect(client.router.name).toBe('b');
   });
 
-  it('refuses an empty list', async () => {
+  it('refuses an empty list with OPTION_INVALID (connect-options.int.test.ts has the other bad shapes)', async () => {
     const error = await connect([], FAST).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConnectionError);
-    expect((error as ConnectionError).code).toBe(ErrorCode.CONNECTION_FAILED);
+    expect(error).toBeInstanceOf(HeraldError);
+    expect((error as HeraldError).code).toBe(ErrorCode.OPTION_INVALID);
   });
 });
