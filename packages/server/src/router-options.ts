@@ -82,7 +82,8 @@ export const ROUTER_OPTION_RANGES = {
   maxRequestTimeoutMs: TIMEOUT,
   maxPendingRequests: [0, MAX_OPTION_COUNT],
   maxSubscriptions: [0, MAX_OPTION_COUNT],
-  maxBufferedBytes: [1, MAX_OPTION_BYTES],
+  /** Above `maxPayload` (checked with it: see ROUTER_OPTION_PAIRS). */
+  maxBufferedBytes: [2, MAX_OPTION_BYTES],
   /**
    * 0 turns the router's heartbeat off (and tells clients so in `welcome.heartbeatMs`). Shorter than
    * `heartbeatTimeoutMs` (checked with it: see ROUTER_OPTION_PAIRS).
@@ -102,6 +103,8 @@ export const ROUTER_OPTION_RANGES = {
   presenceCountIntervalMs: DELAY,
 } as const satisfies { readonly [K in keyof RouterOptions]?: OptionSpec };
 
+const MAX_PAYLOAD = 1024 * 1024;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_REQUEST_TIMEOUT_MS = 300_000;
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -113,11 +116,16 @@ const HEARTBEAT_TIMEOUT_MS = 30_000;
  * takes the smaller). A heartbeat timeout must outlast its interval, defaults included: browsers
  * do not see the router's pings, so a client that heard nothing for a whole interval would
  * count the router dead at its first quiet tick (link.ts) and every idle client would reconnect
- * once per interval. An interval of 0 (heartbeats off) is below every timeout.
+ * once per interval. An interval of 0 (heartbeats off) is below every timeout. The largest frame
+ * a client may send must fit in what a subscriber may have unread, defaults included: otherwise
+ * one accepted publish of more than `maxBufferedBytes` closes every subscriber it is delivered to
+ * as a slow consumer (4200), however fast it reads. (Only a bound: a delivery carries an envelope
+ * the publish did not, so leave room.)
  */
 export const ROUTER_OPTION_PAIRS: readonly OptionPair[] = [
   { low: 'requestTimeoutMs', high: 'maxRequestTimeoutMs', defaults: [REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS], lowFollows: true },
   { low: 'heartbeatIntervalMs', high: 'heartbeatTimeoutMs', defaults: [HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS], order: 'below' },
+  { low: 'maxPayload', high: 'maxBufferedBytes', defaults: [MAX_PAYLOAD, MAX_BUFFERED_BYTES], order: 'below' },
 ];
 
 /**
@@ -340,7 +348,7 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
 /** The hub's limits and switches: `options` with every default filled in. */
 export function hubOptions(options: RouterOptions<HeraldSchema>): HubOptions {
   return {
-    maxPayload: options.maxPayload ?? 1024 * 1024,
+    maxPayload: options.maxPayload ?? MAX_PAYLOAD,
     maxConnections: options.maxConnections ?? 10_000,
     helloTimeoutMs: options.helloTimeoutMs ?? 5_000,
     limits: resolveConnectionLimits(options.limits),
@@ -358,7 +366,7 @@ export function hubOptions(options: RouterOptions<HeraldSchema>): HubOptions {
     maxPendingRequests: options.maxPendingRequests ?? 10_000,
     exposeErrorStacks: options.exposeErrorStacks ?? false,
     maxSubscriptions: options.maxSubscriptions ?? 1000,
-    maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
     resumeSecret: options.resumeSecret,

@@ -108,7 +108,8 @@ export interface RouterSubscription {
  * `OPTION_INVALID`, before it makes anything, when a number or word option is outside its range
  * (README, "API": a negative, NaN, infinite, fractional where whole, or absurdly large value),
  * for two options that contradict each other (`ROUTER_OPTION_PAIRS`: a `requestTimeoutMs` above
- * `maxRequestTimeoutMs`, a heartbeat timeout not longer than its interval), and also for an empty
+ * `maxRequestTimeoutMs`, a heartbeat timeout not longer than its interval, a `maxBufferedBytes`
+ * not above `maxPayload`), and also for an empty
  * `codecs` list, a `resumeSecret` under 16 bytes, an `admin.token` under 16 characters (without
  * `authenticate`), a malformed `history` pattern, or a `host`, `path` or `allowedOrigins` of the
  * wrong type or shape (README, "API"). (These were TypeErrors, or no error at all.)

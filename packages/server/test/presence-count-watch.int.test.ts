@@ -86,7 +86,7 @@ describe('count-only presence watch', () => {
   });
 
   it('a topic whose member list is over the slow-consumer limit: the count watcher gets one small frame and is not cut', async () => {
-    await using router = await startRouter({ maxBufferedBytes: 64 * 1024, connectionsPerAddress: false });
+    await using router = await startRouter({ maxBufferedBytes: 64 * 1024, maxPayload: 16 * 1024, connectionsPerAddress: false });
     const members: RawClient[] = [];
     const info = (i: number) => superjsonCodec.encode({ i, bio: 'b'.repeat(4000) });
     for (let i = 0; i < 100; i++) members.push(await RawClient.subscribed(router.url, 'big', { name: `m${i}`, info: info(i) }));

@@ -13,7 +13,7 @@ const info = (i: number) => superjsonCodec.encode({ i, bio: 'b'.repeat(4000) });
 
 describe('presence snapshots in pages', () => {
   it('200 members of 4 KB through a 256 KiB outbound limit: every page arrives, nobody is cut', async () => {
-    await using router = await startRouter({ maxBufferedBytes: 256 * 1024, connectionsPerAddress: false });
+    await using router = await startRouter({ maxBufferedBytes: 256 * 1024, maxPayload: 64 * 1024, connectionsPerAddress: false });
     const members: RawClient[] = [];
     for (let i = 0; i < MEMBERS; i++) members.push(await RawClient.subscribed(router.url, 'big', { name: `m${i}`, info: info(i) }));
 

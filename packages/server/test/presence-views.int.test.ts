@@ -182,7 +182,7 @@ describe('presence views shared by the watches of a topic', () => {
   });
 
   it('two watchers of a big topic per user get the same snapshot in pages, in join order', async () => {
-    await using router = await startRouter({ maxBufferedBytes: 256 * 1024, connectionsPerAddress: false });
+    await using router = await startRouter({ maxBufferedBytes: 256 * 1024, maxPayload: 64 * 1024, connectionsPerAddress: false });
     const members: RawClient[] = [];
     const info = (i: number) => superjsonCodec.encode({ i, bio: 'b'.repeat(4000) });
     for (let i = 0; i < 60; i++) members.push(await RawClient.subscribed(router.url, 'big', { name: `m${i}`, info: info(i) }));

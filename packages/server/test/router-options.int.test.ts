@@ -8,7 +8,7 @@ import { HeraldError, MAX_TIMER_MS, checkOptions } from '@herald/protocol';
 import { expectError, optionCases, optionPairCases, optionsAt, rejection, type UncheckedNumberOptions } from '@herald/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ConnectionLimits, ROUTER_OPTION_PAIRS, ROUTER_OPTION_RANGES, type RouterOptions, createRouter } from '../src/index.js';
+import { type ConnectionLimits, MAX_OPTION_BYTES, ROUTER_OPTION_PAIRS, ROUTER_OPTION_RANGES, type RouterOptions, createRouter } from '../src/index.js';
 
 const TABLE = ROUTER_OPTION_RANGES;
 const CASES = optionCases(TABLE);
@@ -25,6 +25,8 @@ const everyLimit: UncheckedNumberOptions<ConnectionLimits, typeof TABLE.limits> 
  * widest other (the pairs themselves are tested below).
  */
 const COMPANIONS: Record<string, RouterOptions> = {
+  maxPayload: { maxBufferedBytes: MAX_OPTION_BYTES },
+  maxBufferedBytes: { maxPayload: 1 },
   requestTimeoutMs: { maxRequestTimeoutMs: MAX_TIMER_MS },
   heartbeatIntervalMs: { heartbeatTimeoutMs: MAX_TIMER_MS },
   heartbeatTimeoutMs: { heartbeatIntervalMs: 0 },
@@ -82,10 +84,11 @@ describe('createRouter option ranges', () => {
     else expectError(outcome, HeraldError, 'OPTION_INVALID');
   });
 
-  it('the pairs are the request timeouts (a maxRequestTimeoutMs alone caps the default) and the heartbeat (its timeout outlasts its interval, 0 is off)', async () => {
+  it('the pairs are the request timeouts (a maxRequestTimeoutMs alone caps the default), the heartbeat (its timeout outlasts its interval, 0 is off) and the largest frame (under what a subscriber may have unread)', async () => {
     expect(ROUTER_OPTION_PAIRS.map((pair) => [pair.low, pair.high, pair.defaults])).toEqual([
       ['requestTimeoutMs', 'maxRequestTimeoutMs', [10_000, 300_000]],
       ['heartbeatIntervalMs', 'heartbeatTimeoutMs', [10_000, 30_000]],
+      ['maxPayload', 'maxBufferedBytes', [1024 * 1024, 8 * 1024 * 1024]],
     ]);
     for (const options of [{ maxRequestTimeoutMs: 1 }, { heartbeatIntervalMs: 0, heartbeatTimeoutMs: 1 }, { heartbeatIntervalMs: 0 }]) {
       await ((await create(options)) as { close(): Promise<void> }).close();

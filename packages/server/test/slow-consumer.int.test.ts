@@ -109,7 +109,7 @@ interface Figures {
  */
 async function isolationRun(withSlow: boolean): Promise<Figures> {
   const log = slowConsumerLog();
-  await using router = await startRouter({ maxBufferedBytes: LIMIT, logger: log.logger });
+  await using router = await startRouter({ maxBufferedBytes: LIMIT, maxPayload: LIMIT / 4, logger: log.logger });
   const fast = await Promise.all(Array.from({ length: FAST }, (_, i) => fastSubscriber(router, `fast-${i}`)));
   await using _fast = disposeAll(fast.map((f) => f.client));
   await using watch = await RawClient.welcomed(router.url, { name: 'watcher' });
@@ -196,7 +196,7 @@ describe('slow consumer isolation', { timeout: 60_000 }, () => {
   });
 
   it('keeps a subscriber that reads in bursts, as long as its buffer stays under the limit', async () => {
-    await using router = await startRouter({ maxBufferedBytes: LIMIT });
+    await using router = await startRouter({ maxBufferedBytes: LIMIT, maxPayload: LIMIT / 4 });
     await using pub = await connect(router.url, { name: 'publisher' });
     await using lagging = await RawClient.subscribed(router.url, TOPIC, { name: 'lagging' });
     const BATCH = 16; // 16 × 8 KiB = 128 KiB at a time, half the limit; 16 MiB in all
@@ -240,7 +240,7 @@ describe('replays and the outbound limit', () => {
   }
 
   it('replays 5,000 messages of 1 KiB to a recovering subscriber through a 256 KiB buffer without cutting it', async () => {
-    await using router = await startRouter({ maxBufferedBytes: LIMIT, history: { limit: 10_000, ttlMs: 600_000 } });
+    await using router = await startRouter({ maxBufferedBytes: LIMIT, maxPayload: LIMIT / 4, history: { limit: 10_000, ttlMs: 600_000 } });
     const epoch = await publishHistory(router, 'replay.t');
     await using sub = await RawClient.welcomed(router.url, { name: 'recovering' });
     sub.send({ type: 'subscribe', id: 7, pattern: 'replay.t', positions: [['replay.t', epoch, 0]] });
@@ -252,7 +252,7 @@ describe('replays and the outbound limit', () => {
   });
 
   it('rewinds 5,000 messages of 1 KiB through a 256 KiB buffer without cutting the subscriber', async () => {
-    await using router = await startRouter({ maxBufferedBytes: LIMIT, history: { limit: 10_000, ttlMs: 600_000 } });
+    await using router = await startRouter({ maxBufferedBytes: LIMIT, maxPayload: LIMIT / 4, history: { limit: 10_000, ttlMs: 600_000 } });
     await publishHistory(router, 'replay.t');
     await using sub = await RawClient.welcomed(router.url, { name: 'dashboard' });
     sub.send({ type: 'subscribe', id: 3, pattern: 'replay.*', rewind: REPLAYED });
@@ -266,7 +266,7 @@ describe('replays and the outbound limit', () => {
 describe('a slow API client', () => {
   it('is cut with 4200, reconnects, and recovers every message from history, once and in order', async () => {
     const log = slowConsumerLog();
-    await using router = await startRouter({ maxBufferedBytes: LIMIT, history: { limit: 5000, ttlMs: 600_000 }, logger: log.logger });
+    await using router = await startRouter({ maxBufferedBytes: LIMIT, maxPayload: LIMIT / 4, history: { limit: 5000, ttlMs: 600_000 }, logger: log.logger });
     const sockets: WebSocket[] = [];
     class PausableSocket extends WebSocket {
       constructor(url: string, protocols?: string | string[]) {
