@@ -109,8 +109,9 @@ export interface EngineListener {
   onGap?(topic: string, subscribers: ReadonlySet<string>): void;
   /**
    * Presence events may have been lost (a remote engine's event connection was away, and is back):
-   * the router's shared presence views may be out of date, so a watch that starts from now on
-   * gets a fresh one from `members`. Optional.
+   * the router reads `members` once per watched topic and repairs its presence watches (each is
+   * told the joins and leaves it missed). Call it once the events sent from now on arrive and
+   * `members` can be read. Optional.
    */
   onPresenceGap?(): void;
   /** A message for this node's request router from node `from` (see `Engine.route`). Optional. */

@@ -19,18 +19,41 @@ export class PresenceView<W> {
   /** The watches that took their snapshot of it: every later user-level event goes to them. */
   readonly receivers = new Set<W>();
   /**
-   * Presence events may have been lost since it was made (the engine said so: `onPresenceGap`): it
-   * serves the watches that have it until they go, and a new watch gets a fresh view.
+   * Its repair after a presence gap failed (the engine's members could not be read): it may be out
+   * of date, so it serves the watches that have it until they go (or the next gap repairs it), and
+   * a new watch gets a fresh view.
    */
   retired = false;
+  /**
+   * A presence gap came while the view waited for its seed: the members it is seeded with may have
+   * been read before the gap, so it is repaired once seeded.
+   */
+  stale = false;
+  closed = false;
   readonly #users: UserPresenceView;
   /** Connection-level events held until the engine's members seed the view; undefined once they did. */
   #held: PresenceEvent[] | undefined = [];
+  /** Connection-level events held while the engine's members are read again (a repair); undefined otherwise. */
+  #repairHeld: PresenceEvent[] | undefined;
+  /** The repair whose members the view waits for (a later gap's read supersedes an earlier one). */
+  #repair = 0;
+  #reconciling = false;
+  readonly #recount: (view: PresenceView<W>) => void;
 
-  constructor(topic: string, key: ViewKey, emit: (event: PresenceEvent, view: PresenceView<W>) => void) {
+  /**
+   * `emit`: a user-level (or per connection) join or leave to tell the watches. `recount`: a repair
+   * told its difference (during it, `reconciling` is true): counts are told once, after it.
+   */
+  constructor(topic: string, key: ViewKey, emit: (event: PresenceEvent, view: PresenceView<W>) => void, recount: (view: PresenceView<W>) => void) {
     this.topic = topic;
     this.key = key;
+    this.#recount = recount;
     this.#users = new UserPresenceView(key === 'connection' ? 0 : key, (event) => emit(event, this), key === 'connection');
+  }
+
+  /** Whether a repair is telling its difference now (count watches are told once it did). */
+  get reconciling(): boolean {
+    return this.#reconciling;
   }
 
   /** Whether the engine's members seeded the view (until then its events are held). */
@@ -58,7 +81,51 @@ export class PresenceView<W> {
   /** A connection-level join or leave of the topic. */
   apply(event: PresenceEvent): void {
     if (this.#held !== undefined) this.#held.push(event);
+    else if (this.#repairHeld !== undefined) this.#repairHeld.push(event);
     else this.#users.apply(event);
+  }
+
+  /**
+   * Presence events may have been lost: the engine's members are about to be read again. From now
+   * until `repaired` (or `repairFailed`) with the returned number, events are held. A view not yet
+   * seeded is marked `stale` instead (undefined: its seed comes first, then its own repair).
+   */
+  startRepair(): number | undefined {
+    if (!this.seeded) {
+      this.stale = true;
+      return undefined;
+    }
+    this.#repairHeld ??= [];
+    return ++this.#repair;
+  }
+
+  /**
+   * The engine's members, read after `startRepair` returned `repair`: the view becomes them, its
+   * watches told exactly the difference as joins and leaves (a connection gone leaves with
+   * `reason`; a user with its grace), then the events held meanwhile are replayed over them (see
+   * `replayOver`: none told twice). Nothing if a later repair started or the view closed.
+   */
+  repaired(repair: number, members: readonly PresenceMember[], reason: string): void {
+    if (this.closed || repair !== this.#repair || this.#repairHeld === undefined) return;
+    const held = this.#repairHeld;
+    this.#repairHeld = undefined;
+    this.#reconciling = true;
+    try {
+      this.#users.reconcile(this.topic, members, reason);
+    } finally {
+      this.#reconciling = false;
+    }
+    this.#recount(this);
+    replayOver(members, held, (event) => this.#users.apply(event));
+  }
+
+  /** The members could not be read: the events held are applied, and the view is retired. */
+  repairFailed(repair: number): void {
+    if (this.closed || repair !== this.#repair || this.#repairHeld === undefined) return;
+    const held = this.#repairHeld;
+    this.#repairHeld = undefined;
+    this.retired = true;
+    for (const event of held) this.#users.apply(event);
   }
 
   /**
@@ -76,6 +143,8 @@ export class PresenceView<W> {
 
   /** The last watch went: the view and its leave-grace timers are dropped. */
   close(): void {
+    this.closed = true;
+    this.#repairHeld = undefined;
     this.#users.close();
     this.holders.clear();
     this.receivers.clear();

@@ -1,16 +1,20 @@
 /**
  * Who watches which topic's presence, on this router. A watch gets the members as the engine has
  * them, then every join and leave in order; events that arrive while the snapshot is on its way are
- * held and sent right after it, so a watcher never sees an event before its snapshot. Watches per
- * user and count watches read a view shared by the topic's watches that group the same way
- * (presence-view.ts): the router holds one per (topic, grouping), whatever the number of watchers.
+ * held and sent right after it, so a watcher never sees an event before its snapshot. Every watch
+ * reads a view shared by the topic's watches that group the same way (presence-view.ts): per user
+ * (with its leave grace), or per connection (member watches by connection and count watches): the
+ * router holds one per (topic, grouping), whatever the number of watchers. After a presence gap
+ * (events lost), each view is repaired from one read of the topic's members (presence-repair.ts).
  */
 import { type MemberWire, encodeFrame } from '@herald/protocol';
 import type { Connection } from './connection.js';
 import type { PresenceEvent, PresenceMember } from './engine.js';
 import type { Frames } from './frames.js';
+import type { Logger } from './logger.js';
 import { CountWatch } from './presence-count-watch.js';
-import { PresenceView, type ViewKey, replayOver } from './presence-view.js';
+import { type ReadMembers, repairViews } from './presence-repair.js';
+import { PresenceView, type ViewKey } from './presence-view.js';
 
 /** Most bytes (estimated) and members in one page of a presence snapshot. */
 const PAGE_BYTES = 64 * 1024;
@@ -23,13 +27,12 @@ export interface Watch {
   readonly connection: Connection;
   readonly topic: string;
   /**
-   * Events that came before the snapshot was sent; undefined once it was. Connection-level for a
-   * watch without a view; the view's user-level ones for a watch with one (held from the moment
-   * its snapshot is taken of the view).
+   * The view's events (user-level, or per connection) that came before the snapshot was sent;
+   * undefined once it was (held from the moment its snapshot is taken of the view).
    */
   pending: PresenceEvent[] | undefined;
-  /** For a watch per user or a count watch: the shared view it reads. */
-  view: PresenceView<Watch> | undefined;
+  /** The shared view it reads. */
+  readonly view: PresenceView<Watch>;
   /** For a count-only watch (`presence_watch.count`): the count and its coalesced updates. */
   counter: CountWatch | undefined;
 }
@@ -37,8 +40,9 @@ export interface Watch {
 /** What the shared presence views hold, for `router.stats().presenceViews`. */
 export interface PresenceViewStats {
   /**
-   * Views: one per watched topic and grouping (per user, or connections for count watches), and
-   * after an engine's presence gap (`EngineListener.onPresenceGap`) the retired ones still watched.
+   * Views: one per watched topic and grouping (per user, or per connection for watches by
+   * connection and count watches), and the retired ones still watched (a view whose repair after a
+   * presence gap could not read the members).
    */
   views: number;
   /** Members listed by the views (a user in its leave grace counts). */
@@ -55,10 +59,15 @@ export class PresenceWatchers {
   readonly #views = new Map<string, Set<PresenceView<Watch>>>();
   readonly #frames: Frames;
   readonly #countIntervalMs: number;
+  readonly #read: ReadMembers;
+  readonly #logger: Logger;
 
-  constructor(frames: Frames, countIntervalMs: number) {
+  /** `read`: the engine's members of a topic, for the repairs after a presence gap. */
+  constructor(frames: Frames, countIntervalMs: number, read: ReadMembers, logger: Logger) {
     this.#frames = frames;
     this.#countIntervalMs = countIntervalMs;
+    this.#read = read;
+    this.#logger = logger;
   }
 
   /**
@@ -68,14 +77,10 @@ export class PresenceWatchers {
   start(connection: Connection, topic: string, byUser: { graceMs: number } | undefined, countOnly = false): Watch {
     let watches = this.#byTopic.get(topic);
     if (watches === undefined) this.#byTopic.set(topic, (watches = new Map()));
-    const watch: Watch = { connection, topic, pending: [], view: undefined, counter: undefined };
-    const key: ViewKey | undefined = byUser !== undefined ? byUser.graceMs : countOnly ? 'connection' : undefined;
-    if (key !== undefined) {
-      const view = this.#viewOf(topic, key);
-      view.holders.add(watch);
-      watch.view = view;
-      if (countOnly) watch.counter = new CountWatch(connection, topic, () => view.size, this.#countIntervalMs);
-    }
+    const view = this.#viewOf(topic, byUser !== undefined ? byUser.graceMs : 'connection');
+    const watch: Watch = { connection, topic, pending: [], view, counter: undefined };
+    view.holders.add(watch);
+    if (countOnly) watch.counter = new CountWatch(connection, topic, () => view.size, this.#countIntervalMs);
     const replaced = watches.get(connection.id);
     watches.set(connection.id, watch);
     // After the new watch holds its view: a view both read lives on, users in their grace with it.
@@ -97,20 +102,19 @@ export class PresenceWatchers {
     const { connection, topic, view } = watch;
     const current = (): boolean => this.#byTopic.get(topic)?.get(connection.id) === watch;
     if (!current()) return; // unwatched or closed meanwhile
-    if (view === undefined) {
-      await this.#sendMembers(watch, id, members, current);
-      if (!current()) return;
-      const held = watch.pending ?? [];
-      watch.pending = undefined;
-      replayOver(members, held, (event) => connection.sendMessage(this.#frames.presence(event, connection.codec)));
-      return;
-    }
     let shown: PresenceMember[] = [];
     const take = (): void => {
       shown = this.#take(watch, id, view);
     };
     if (view.seeded) take();
-    else view.seed(members, take); // the events held by the view reach this watch after its snapshot
+    else {
+      view.seed(members, take); // the events held by the view reach this watch after its snapshot
+      if (view.stale) {
+        // A presence gap came while `members` were read: they may miss what was lost.
+        view.stale = false;
+        void repairViews(topic, [view], this.#read, this.#logger);
+      }
+    }
     if (watch.counter !== undefined) return;
     await this.#sendMembers(watch, id, shown, current);
     if (!current()) return;
@@ -174,21 +178,10 @@ export class PresenceWatchers {
     for (const topic of [...connection.watching]) this.remove(connection, topic);
   }
 
-  /**
-   * A join or leave: fed once to each view of the topic (which tells its watches what it makes of
-   * it), and sent to every watch by connection, one frame per codec.
-   */
+  /** A join or leave: fed once to each view of the topic, which tells its watches what it makes of it. */
   publish(event: PresenceEvent): void {
     const views = this.#views.get(event.topic);
     if (views !== undefined) for (const view of views) view.apply(event);
-    const watches = this.#byTopic.get(event.topic);
-    if (watches === undefined) return;
-    const frames = new Map<string, string | Uint8Array>();
-    for (const watch of watches.values()) {
-      if (watch.view !== undefined) continue;
-      if (watch.pending !== undefined) watch.pending.push(event);
-      else this.#sendShared(watch, event, frames);
-    }
   }
 
   /** What the views hold now. */
@@ -210,7 +203,9 @@ export class PresenceWatchers {
     const frames = new Map<string, string | Uint8Array>();
     for (const watch of view.receivers) {
       if (watch.pending !== undefined) watch.pending.push(event);
-      else if (watch.counter !== undefined) watch.counter.changed();
+      else if (watch.counter !== undefined) {
+        if (!view.reconciling) watch.counter.changed(); // else once, after the repair
+      }
       else this.#sendShared(watch, event, frames);
     }
   }
@@ -223,20 +218,28 @@ export class PresenceWatchers {
   }
 
   /**
-   * Presence events may have been lost (the engine's event connection was away): each view is
-   * retired, so that the next watch of its topic starts a fresh one from the engine's members
-   * instead of sharing what may be out of date. The watches that have a view keep it (as each kept
-   * its own view before views were shared).
+   * Presence events may have been lost (the engine's event connection was away, and is back): the
+   * members of every watched topic are read again, once per topic, and each view is repaired (its
+   * watches told exactly the difference). Resolves when every read answered.
    */
-  retireViews(): void {
-    for (const views of this.#views.values()) for (const view of views) view.retired = true;
+  repair(): Promise<void> {
+    const repairs: Promise<void>[] = [];
+    for (const [topic, views] of this.#views) repairs.push(repairViews(topic, [...views], this.#read, this.#logger));
+    return Promise.all(repairs).then(() => undefined);
   }
 
   #viewOf(topic: string, key: ViewKey): PresenceView<Watch> {
     let views = this.#views.get(topic);
     if (views === undefined) this.#views.set(topic, (views = new Set()));
     for (const view of views) if (view.key === key && !view.retired) return view;
-    const view = new PresenceView<Watch>(topic, key, (event, from) => this.#told(event, from));
+    const view = new PresenceView<Watch>(
+      topic,
+      key,
+      (event, from) => this.#told(event, from),
+      (from) => {
+        for (const watch of from.receivers) if (watch.pending === undefined) watch.counter?.changed();
+      },
+    );
     views.add(view);
     return view;
   }
@@ -246,7 +249,6 @@ export class PresenceWatchers {
     if (watch === undefined) return;
     watch.counter?.close();
     const { view } = watch;
-    if (view === undefined) return;
     view.holders.delete(watch);
     view.receivers.delete(watch);
     if (view.holders.size > 0) return;

@@ -14,8 +14,8 @@ interface UserEntry {
   leaveTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** What a per-user member carries besides a connection member's fields. */
-export type UserMember = PresenceMember & { connections: string[] };
+/** What a per-user member carries besides a connection member's fields (per connection: nothing). */
+export type UserMember = PresenceMember & { connections?: string[] };
 
 export class UserPresenceView {
   readonly #users = new Map<string, UserEntry>();
@@ -72,18 +72,39 @@ export class UserPresenceView {
       if (entry !== undefined) this.#emit({ type: 'join', topic: event.topic, member: this.#shown(entry) });
       return;
     }
-    const key = this.#userOf.get(event.member.id);
+    this.#leave(event.topic, event.member.id, event.reason);
+  }
+
+  /**
+   * Makes the connections counted exactly the engine's `members` (read again after a presence gap:
+   * events were lost): a member not counted joins, then a connection counted that is not among them
+   * leaves with `reason`. Users are told as for any event: a user joins with its first connection,
+   * and leaves after the grace when its last one went (joins first, so a user that only changed
+   * connections neither leaves nor joins).
+   */
+  reconcile(topic: string, members: readonly PresenceMember[], reason: string): void {
+    const present = new Set<string>();
+    for (const member of members) {
+      present.add(member.id);
+      if (!this.#userOf.has(member.id)) this.apply({ type: 'join', topic, member });
+    }
+    for (const id of [...this.#userOf.keys()]) if (!present.has(id)) this.#leave(topic, id, reason);
+  }
+
+  /** A connection leaves: its user leaves with its last connection (after the grace). */
+  #leave(topic: string, connection: string, reason: string): void {
+    const key = this.#userOf.get(connection);
     const entry = key === undefined ? undefined : this.#users.get(key);
     if (key === undefined || entry === undefined) return;
-    this.#userOf.delete(event.member.id);
-    entry.connections.delete(event.member.id);
+    this.#userOf.delete(connection);
+    entry.connections.delete(connection);
     if (entry.connections.size > 0) return;
     const leave = (): void => {
       if (entry.leaveTimer !== undefined) this.#timers--;
       entry.leaveTimer = undefined;
       if (entry.connections.size > 0 || this.#users.get(key) !== entry) return;
       this.#users.delete(key);
-      this.#emit({ type: 'leave', topic: event.topic, member: this.#shown(entry), reason: event.reason });
+      this.#emit({ type: 'leave', topic, member: this.#shown(entry), reason });
     };
     if (this.#graceMs <= 0) leave();
     else {
@@ -121,7 +142,9 @@ export class UserPresenceView {
     return created;
   }
 
+  /** The member as watchers see it: per connection, the connection's member as the engine has it. */
   #shown(entry: UserEntry): UserMember {
+    if (this.#byConnection) return entry.member;
     return { ...entry.member, connections: [...entry.connections] };
   }
 }

@@ -9,7 +9,7 @@ import { type Deferred, deferred, EngineWrapper, Log, RawClient, startRouter } f
 import type { ServerMessage } from '@herald/protocol';
 import { superjsonCodec } from '@herald/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AuthContext, EngineListener, Identity, PresenceMember } from '../src/index.js';
+import type { AuthContext, Identity, PresenceMember } from '../src/index.js';
 
 const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
 const GRACE = 3000;
@@ -261,55 +261,4 @@ describe('a shared view seeded while events arrive', () => {
       for (const w of [w1, w2]) await w.close();
     });
   }
-});
-
-/**
- * An engine whose presence events can be cut (lost, as over a Pub/Sub connection that is away),
- * and that then says so (`onPresenceGap`), as the Redis engine does when its connection is back.
- */
-class LosesPresence extends EngineWrapper {
-  #listener: EngineListener | undefined;
-  cut = false;
-
-  override start(listener: EngineListener): Promise<void> {
-    this.#listener = listener;
-    return this.inner.start({
-      onPublication: (publication, subscribers) => listener.onPublication(publication, subscribers),
-      onPresence: (event) => (this.cut ? undefined : listener.onPresence(event)),
-    });
-  }
-
-  back(): void {
-    this.cut = false;
-    this.#listener?.onPresenceGap?.();
-  }
-}
-
-describe('after the engine lost presence events', () => {
-  it('a new watch gets a fresh view from the engine; the watches that had the old one keep it until they go', async () => {
-    const engine = new LosesPresence();
-    await using router = await startRouter({ engine, authenticate, presenceGraceMs: 0 });
-    const [old, state] = await watcher(router.url, 'room');
-    expect(state).toMatchObject({ members: [] });
-    engine.cut = true;
-    await using alice = await RawClient.subscribed(router.url, 'room', { token: 'alice' });
-    engine.back();
-    expect(await old.drain()).toStrictEqual([]); // its view missed alice, as a view of its own would have
-    const [fresh, listed] = await watcher(router.url, 'room');
-    expect(listed).toMatchObject({ members: [{ id: 'alice', connections: [alice.welcome!.id] }] });
-    expect(router.stats().presenceViews).toMatchObject({ views: 2, members: 1 });
-    // Later events reach both views; the old one ignores a leave of a member it never had.
-    await using bob = await RawClient.subscribed(router.url, 'room', { token: 'bob' });
-    for (const w of [old, fresh]) expect(await w.next()).toMatchObject({ type: 'presence_join', member: { id: 'bob' } });
-    await alice.close();
-    expect(await fresh.next()).toMatchObject({ type: 'presence_leave', member: { id: 'alice' }, reason: 'closed' });
-    expect(await old.drain()).toStrictEqual([]);
-    // The old view goes with its last watch; a third watch shares the fresh one.
-    await old.close();
-    await vi.waitUntil(() => router.stats().presenceViews.views === 1);
-    const [third, shared] = await watcher(router.url, 'room');
-    expect(shared).toMatchObject({ members: [{ id: 'bob' }] });
-    expect(router.stats().presenceViews).toMatchObject({ views: 1, members: 1 });
-    for (const w of [fresh, third]) await w.close();
-  });
 });
