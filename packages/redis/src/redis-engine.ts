@@ -110,6 +110,11 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   #listener: EngineListener | undefined;
   #cmdReady = false;
   #subReady = false;
+  /**
+   * `sub` (re)subscribed: presence events sent while it was away are lost to this node. The router
+   * is told (`onPresenceGap`) once the node is available, so that it can read the members again.
+   */
+  #presenceGap = false;
   #retryAfterMs = 100;
   #lastChannelKey = '';
   #forgotUntil = Number.NEGATIVE_INFINITY;
@@ -259,8 +264,8 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       return;
     }
     // Presence events sent while `sub` was away are lost (they are not read back like messages):
-    // the router's presence views may be out of date, so new watches start fresh ones.
-    this.#listener?.onPresenceGap?.();
+    // the router repairs its presence watches from the members once `cmd` can read them too.
+    this.#presenceGap = true;
     try {
       await this.rpc.load(); // after subscribing: no provider change falls between the two
     } catch (error) {
@@ -277,6 +282,11 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
 
   async #becomeAvailable(): Promise<void> {
     if (!this.available) return;
+    if (this.#presenceGap) {
+      // Subscribed again: the events from now on arrive, and the members can be read.
+      this.#presenceGap = false;
+      this.#listener?.onPresenceGap?.();
+    }
     // Whatever was published while `sub` was away comes from history, before any later live frame.
     await this.repair.afterOutage();
     if (this.available) this.emit('available', true);

@@ -1,0 +1,113 @@
+/**
+ * Presence watches repaired after a Pub/Sub outage (real redis-server of the test's own, two
+ * routers in this process): while b's Pub/Sub connection is away (`CLIENT KILL TYPE pubsub`, b
+ * reconnecting after 2.5 s), members join and leave on a; once b is back it reads the members of
+ * its watched topic once, and each of its watches is told exactly what it missed, once: a raw
+ * watch per user and one per connection (frames), and the client's `presence()` view, whose
+ * members then equal the truth.
+ */
+import { type Client, type Member, connect } from '@herald/client';
+import type { ServerMessage } from '@herald/protocol';
+import { type AuthContext, type Identity, type Router, silentLogger } from '@herald/server';
+import { Log, RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
+import { availability } from './engine-nodes.js';
+
+const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
+
+let redis: RedisServer | undefined;
+let routers: Router[] = [];
+let raws: RawClient[] = [];
+let sdk: Client | undefined;
+
+afterEach(async () => {
+  await sdk?.close();
+  for (const c of raws) await c[Symbol.asyncDispose]();
+  await Promise.all(routers.map((r) => r.close()));
+  await redis?.[Symbol.asyncDispose]();
+  [sdk, raws, routers, redis] = [undefined, [], [], undefined];
+});
+
+async function node(name: string, options: RedisEngineOptions = {}): Promise<[Router, RedisEngine]> {
+  const engine = redisEngine({ url: redis!.url, prefix: 'gap:', logger: silentLogger, ...options });
+  const router = await startRouter({ name, engine, authenticate, presenceGraceMs: 0 });
+  routers.push(router);
+  return [router, engine];
+}
+
+async function member(router: Router, user: string): Promise<RawClient> {
+  const c = await RawClient.subscribed(router.url, 'room', { token: user });
+  raws.push(c);
+  return c;
+}
+
+async function watcher(router: Router, by: 'user' | 'connection'): Promise<[RawClient, ServerMessage]> {
+  const c = await RawClient.welcomed(router.url, { token: 'watcher' });
+  raws.push(c);
+  c.send({ type: 'presence_watch', id: 1, topic: 'room', by });
+  return [c, await c.nextOf('presence_state')];
+}
+
+/** The next `n` presence frames of `c`, as `join id` / `leave id reason`. */
+async function told(c: RawClient, n: number): Promise<string[]> {
+  const got: string[] = [];
+  while (got.length < n) {
+    const f = await c.next();
+    if (f.type === 'presence_join') got.push(`join ${f.member.id}`);
+    else if (f.type === 'presence_leave') got.push(`leave ${f.member.id} ${f.reason}`);
+  }
+  return got;
+}
+
+describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () => {
+  it('joins and leaves b missed are told to each of its watches once, and the client view equals the truth', async () => {
+    redis = await startRedisServer({ own: true });
+    const [a, engineA] = await node('a');
+    const [b, engineB] = await node('b', { minBackoffMs: 2500, maxBackoffMs: 5000 });
+    const a1 = await member(a, 'alice');
+    const b1 = await member(a, 'bob');
+    const [byUser, users] = await watcher(b, 'user');
+    expect(users).toMatchObject({ members: [{ id: 'alice' }, { id: 'bob' }] });
+    const [byConnection] = await watcher(b, 'connection');
+    sdk = await connect(b.url, { token: 'watcher', reconnect: false });
+    const view = await sdk.presence('room');
+    expect(view.members().map((m) => m.id)).toEqual(['alice', 'bob']);
+    const seen = new Log<string>();
+    view.on('join', (m: Member) => seen.push(`join ${m.id}`));
+    view.on('leave', (m: Member, reason: string) => seen.push(`leave ${m.id} ${reason}`));
+    const leftA = new Log<string>();
+    a.on('disconnect', (client) => leftA.push(client.id));
+
+    const away = Promise.all([availability(engineA, false), availability(engineB, false)]);
+    expect(await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub')).toMatch(/^:[1-9]/);
+    await away;
+    let bBack = false;
+    engineB.on('available', (now) => (bBack ||= now));
+    await availability(engineA, true); // a's Pub/Sub comes back at once, b's after 2.5 s
+    const c1 = await member(a, 'carol');
+    const b2 = await member(a, 'bob');
+    await a1.close();
+    await b1.close();
+    await leftA.until(2);
+    expect(bBack).toBe(false); // all of it happened while b's Pub/Sub was away
+
+    await availability(engineB, true);
+    const id = (c: RawClient): string => c.welcome!.id;
+    expect(await told(byUser, 2)).toEqual(['join carol', 'leave alice dropped']);
+    expect(await told(byConnection, 4)).toEqual([`join ${id(c1)}`, `join ${id(b2)}`, `leave ${id(a1)} dropped`, `leave ${id(b1)} dropped`]);
+    expect(await seen.until(2)).toEqual(['join carol', 'leave alice dropped']);
+    const truth = (await b.presence('room')).map((m) => m.user);
+    expect(truth).toEqual(['carol', 'bob']);
+    expect(view.members().map((m) => m.id).sort()).toEqual([...new Set(truth)].sort());
+    for (const w of [byUser, byConnection]) expect(await w.drain()).toStrictEqual([]); // nothing twice
+    expect(b.stats().presenceViews).toMatchObject({ views: 2, members: 4, connections: 4 });
+
+    // Live again: the next join reaches every watch once.
+    const d1 = await member(a, 'dave');
+    expect(await told(byUser, 1)).toEqual(['join dave']);
+    expect(await told(byConnection, 1)).toEqual([`join ${id(d1)}`]);
+    expect(await seen.until(3)).toEqual(['join carol', 'leave alice dropped', 'join dave']);
+    expect(seen.values).toHaveLength(3);
+  });
+});
