@@ -23,9 +23,9 @@ import { type ClientState, type ReconnectAttempt, type StateChangeReason, type S
 
 /** Options of automatic reconnection. */
 export interface ReconnectOptions {
-  /** The first retry waits up to this long (full jitter). Default 500 ms. */
+  /** The first retry waits up to this long (full jitter). Default 500 ms. At most `maxDelayMs` (`OPTION_INVALID`). */
   minDelayMs?: number;
-  /** No retry waits longer than this. Default 10,000 ms. */
+  /** No retry waits longer than this. Default 10,000 ms. Set alone below 500 ms, it caps `minDelayMs` too. */
   maxDelayMs?: number;
   /** Attempts before giving up with `reconnect_failed`. Default: no limit. */
   maxAttempts?: number;

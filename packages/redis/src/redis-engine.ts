@@ -55,7 +55,11 @@ export interface RedisEngineOptions {
   heartbeatIntervalMs?: number;
   /** A node that has not renewed its lease for this long is dead: its members leave (`node_lost`). Default 3,000 ms. */
   leaseMs?: number;
-  /** Reconnect delays to Redis: `minBackoffMs` plus a random part up to 50 ms doubling per attempt, at most `maxBackoffMs`. Defaults 10 and 2,000 ms. */
+  /**
+   * Reconnect delays to Redis: `minBackoffMs` plus a random part up to 50 ms doubling per attempt,
+   * at most `maxBackoffMs`. Defaults 10 and 2,000 ms; `minBackoffMs` at most `maxBackoffMs` (a
+   * `maxBackoffMs` alone below 10 caps it).
+   */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** How long `start` waits for Redis before it rejects with `ENGINE_UNAVAILABLE`. Default 10,000 ms. */

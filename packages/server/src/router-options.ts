@@ -186,7 +186,7 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   engine?: Engine;
   /** Codecs offered to clients; the first encodes `router.publish`. Default superjson, then json. */
   codecs?: readonly Codec[];
-  /** Largest frame accepted, in bytes; a larger one closes the connection with 1009. Default 1 MiB. */
+  /** Largest frame accepted, in bytes; a larger one closes the connection with 1009. Default 1 MiB. Below `maxBufferedBytes`. */
   maxPayload?: number;
   /** Most simultaneous connections; one more is closed with 1013 (`ROUTER_FULL`). Default 10,000. */
   maxConnections?: number;
@@ -235,9 +235,9 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
    * Only what the contract names is decoded for it. Also types the router (`createRouter({ contract })`).
    */
   contract?: Contract<S>;
-  /** Default timeout of requests, in milliseconds, when the caller names none. Default 10,000. */
+  /** Default timeout of requests, in milliseconds, when the caller names none. Default 10,000. At most `maxRequestTimeoutMs`. */
   requestTimeoutMs?: number;
-  /** Longest timeout a caller may ask for. Default 300,000 ms. */
+  /** Longest timeout a caller may ask for. Default 300,000 ms. Set alone below 10,000 ms, it caps the default too. */
   maxRequestTimeoutMs?: number;
   /** Most requests one connection may have in flight; one more fails with `REQUEST_LIMIT`. Default 10,000. */
   maxPendingRequests?: number;
@@ -251,7 +251,7 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
    * history, and the others are not held back. Default 8 MiB.
    */
   maxBufferedBytes?: number;
-  /** How often the router pings every client and checks for silence; 0 turns heartbeats off. Default 10,000 ms. */
+  /** How often the router pings every client and checks for silence; 0 turns heartbeats off. Default 10,000 ms. Below `heartbeatTimeoutMs`. */
   heartbeatIntervalMs?: number;
   /**
    * A client silent this long (no frame, no pong) is dropped, within one more interval; its
