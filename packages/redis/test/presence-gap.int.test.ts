@@ -4,7 +4,8 @@
  * reconnecting after 2.5 s), members join and leave on a; once b is back it reads the members of
  * its watched topic once, and each of its watches is told exactly what it missed, once: a raw
  * watch per user and one per connection (frames), and the client's `presence()` view, whose
- * members then equal the truth.
+ * members then equal the truth. And Redis restarted without persistence: the routers write their
+ * members back, and b's watches end up equal to Redis again, each member's change told once.
  */
 import { type Client, type Member, connect } from '@herald/client';
 import type { ServerMessage } from '@herald/protocol';
@@ -109,5 +110,40 @@ describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () =
     expect(await told(byConnection, 1)).toEqual([`join ${id(d1)}`]);
     expect(await seen.until(3)).toEqual(['join carol', 'leave alice dropped', 'join dave']);
     expect(seen.values).toHaveLength(3);
+  });
+
+  it("Redis restarted without persistence: once back, b's watches equal Redis again (a leave during the outage told once)", async () => {
+    redis = await startRedisServer({ own: true });
+    const [a, engineA] = await node('a');
+    const [b, engineB] = await node('b');
+    const a1 = await member(a, 'alice');
+    await member(a, 'bob');
+    const [byUser] = await watcher(b, 'user');
+    sdk = await connect(b.url, { token: 'watcher', reconnect: false });
+    const view = await sdk.presence('room');
+    expect(view.members().map((m) => m.id)).toEqual(['alice', 'bob']);
+    const seen = new Log<string>();
+    view.on('join', (m: Member) => seen.push(`join ${m.id}`));
+    view.on('leave', (m: Member, reason: string) => seen.push(`leave ${m.id} ${reason}`));
+    const leftA = new Log<string>();
+    a.on('disconnect', (client) => leftA.push(client.id));
+
+    const down = Promise.all([availability(engineA, false), availability(engineB, false)]);
+    await redis.kill();
+    await down;
+    await a1.close(); // its leave waits for Redis
+    await leftA.until(1);
+    await redis.restart();
+    await Promise.all([availability(engineA, true), availability(engineB, true)]);
+    // a writes bob back; b reads the members once back: whichever comes first, b ends with bob.
+    await expect.poll(() => view.members().map((m) => m.id)).toEqual(['bob']);
+    expect((await b.presence('room')).map((m) => m.user)).toEqual(['bob']);
+    const alice = seen.values.filter((e) => e.includes('alice'));
+    const bob = seen.values.filter((e) => e.includes('bob'));
+    expect(alice).toEqual(['leave alice dropped']);
+    // Read before a wrote bob back, b saw him gone, then his join: never a change told twice.
+    expect([[], ['leave bob dropped', 'join bob']]).toContainEqual(bob);
+    const frames = [...(await byUser.drain())].filter((f) => f.type === 'presence_join' || f.type === 'presence_leave');
+    expect(frames.map((f) => `${f.type} ${f.member.id}`)).toEqual(seen.values.map((e) => `presence_${e.split(' ')[0]} ${e.split(' ')[1]}`));
   });
 });
