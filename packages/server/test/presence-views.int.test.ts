@@ -160,7 +160,7 @@ describe('presence views shared by the watches of a topic', () => {
     await watch.close();
   });
 
-  it('one view per topic and grouping: per user, per connection for counts; member watches per connection hold none', async () => {
+  it('one view per topic and grouping: per user (members and counts), per connection (members and counts)', async () => {
     await using router = await startRouter({ authenticate, presenceCountIntervalMs: 0 });
     const [byUser] = await watcher(router.url, 'room');
     const [countByUser] = await watcher(router.url, 'room', { count: true });
@@ -177,8 +177,14 @@ describe('presence views shared by the watches of a topic', () => {
       { type: 'presence_count', topic: 'room', count: 1 },
       { type: 'presence_count', topic: 'room', count: 2 },
     ]);
-    expect(await byConnection.drain()).toMatchObject([{ member: { id: a1.welcome!.id } }, { member: { id: a2.welcome!.id } }]);
-    for (const client of [byUser, countByUser, countByConnection, byConnection, other]) await client.close();
+    const joined = await byConnection.drain();
+    expect(joined).toMatchObject([{ member: { id: a1.welcome!.id } }, { member: { id: a2.welcome!.id } }]);
+    for (const frame of joined) expect(frame).not.toHaveProperty('member.connections'); // a member per connection has none
+    // The count watch by connection goes; the member watch by connection keeps the view.
+    await countByConnection.close();
+    await vi.waitUntil(() => router.stats().presenceWatches === 4);
+    expect(router.stats().presenceViews).toMatchObject({ views: 3, members: 1 + 2, connections: 2 + 2 });
+    for (const client of [byUser, countByUser, byConnection, other]) await client.close();
   });
 
   it('two watchers of a big topic per user get the same snapshot in pages, in join order', async () => {
@@ -261,4 +267,29 @@ describe('a shared view seeded while events arrive', () => {
       for (const w of [w1, w2]) await w.close();
     });
   }
+});
+
+describe('watches by connection', () => {
+  it('W member watches by connection of M members share one view of M entries; each gets every join and leave once', async () => {
+    const W = 4;
+    const M = 10;
+    await using router = await startRouter({ connectionsPerAddress: false });
+    const watchers: RawClient[] = [];
+    for (let i = 0; i < W; i++) watchers.push((await watcher(router.url, 'room', { by: 'connection' }))[0]);
+    const members: RawClient[] = [];
+    for (let i = 0; i < M; i++) members.push(await RawClient.subscribed(router.url, 'room'));
+    expect(router.stats().presenceViews).toStrictEqual({ views: 1, members: M, connections: M, graceTimers: 0 });
+    await members[0]!.close();
+    const ids = members.map((m) => m.welcome!.id);
+    const expected = [...ids.map((id) => `join ${id}`), `leave ${ids[0]} closed`];
+    for (const w of watchers) {
+      const got = (await frames(w, M + 1)).map((f) => (f.type === 'presence_join' ? `join ${f.member.id}` : f.type === 'presence_leave' ? `leave ${f.member.id} ${f.reason}` : f.type));
+      expect(got).toEqual(expected);
+      expect(await w.drain()).toStrictEqual([]);
+    }
+    expect(router.stats().presenceViews).toStrictEqual({ views: 1, members: M - 1, connections: M - 1, graceTimers: 0 });
+    for (const m of members.slice(1)) await m.close();
+    for (const w of watchers) await w.close();
+    await vi.waitUntil(() => router.stats().presenceViews.views === 0);
+  });
 });
