@@ -37,6 +37,9 @@ describe('welcome frames', () => {
             ...(router.errorStacks && { errorStacks: true }),
           });
           expect(frames.frame({ ...connection, ...extra })).toBe(expected);
+          // A client without a name is named after its id (the welcome writes that name apart).
+          const unnamed = { ...connection, name: connection.id };
+          expect(frames.frame({ ...unnamed, ...extra })).toBe(expected.replace(`"name":${JSON.stringify(connection.name)}`, `"name":${JSON.stringify(connection.id)}`));
         },
       ),
       { numRuns: 500 },

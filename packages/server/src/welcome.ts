@@ -39,10 +39,29 @@ export class WelcomeFrames {
 
   /** The welcome frame's text for one connection. */
   frame(fields: WelcomeFields): string {
-    let text = `${HEAD}${JSON.stringify(fields.id)},"name":${JSON.stringify(fields.name)},"resume":${JSON.stringify(fields.resume)}`;
-    if (fields.dedupeMs !== undefined) text += `,"dedupeMs":${JSON.stringify(fields.dedupeMs)}`;
-    if (fields.user !== undefined) text += `,"user":${JSON.stringify(fields.user)}`;
-    if (fields.expiresAt !== undefined) text += `,"expiresAt":${JSON.stringify(fields.expiresAt)}`;
+    const id = jsonString(fields.id);
+    // The name is the id unless the hello named the client.
+    let text = `${HEAD}${id},"name":${fields.name === fields.id ? id : jsonString(fields.name)},"resume":${jsonString(fields.resume)}`;
+    if (fields.dedupeMs !== undefined) text += `,"dedupeMs":${jsonNumber(fields.dedupeMs)}`;
+    if (fields.user !== undefined) text += `,"user":${jsonString(fields.user)}`;
+    if (fields.expiresAt !== undefined) text += `,"expiresAt":${jsonNumber(fields.expiresAt)}`;
     return text + this.#tail;
   }
+}
+
+/** Characters a JSON string holds as they are: ids and resume tokens are made of these only. */
+const PLAIN = /^[\w.-]*$/;
+
+/**
+ * `JSON.stringify(text)`: quoted as it is when nothing in it needs escaping (every id and token, most
+ * names), which costs a regex test instead of a call into V8's C++ JSON serialiser (three per welcome,
+ * about 1 µs of a connect).
+ */
+function jsonString(text: string): string {
+  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+/** `JSON.stringify(value)` for a number: its shortest round-trip text, `null` when not finite (as JSON has it). */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
 }
