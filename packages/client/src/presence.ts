@@ -21,7 +21,11 @@ export interface Member {
 export interface PresenceEvents {
   /** A client subscribed to the topic. */
   join: (member: Member) => void;
-  /** A client left: `unsubscribed`, `closed` (it closed its connection) or `dropped` (connection lost). */
+  /**
+   * A client left: `unsubscribed`, `closed` (it closed its connection) or `dropped` (connection
+   * lost; also a member found gone after a reconnect, or after the router's Redis Pub/Sub outage,
+   * when why it left is not known); `node_lost` over Redis (its router died).
+   */
   leave: (member: Member, reason: string) => void;
   /**
    * After every join or leave (and after a re-synchronisation): the members now. On a count-only
