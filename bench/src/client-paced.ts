@@ -9,13 +9,16 @@
  * main thread's sleeps (waits for the event loop that blocked, `/proc/thread-self/status`) from the
  * first publish to the last delivery, per delivery. K = 50 by default: a subscriber process of the
  * latency scenario at N = 100. Ways alternate round by round (ABBA...);
- * the script prints the median of the rounds per way and its ratio to the first way. Ways:
+ * the script prints the median of the rounds per way, its ratio to the first way, and the median
+ * and quartiles of the ratios of rounds of the same pass (paired). Ways:
  * - `herald`: `connect()` and `subscribe()` from `@herald/client`, at the Herald router;
  * - `ws-superjson`: the raw `ws` client of bench/src/systems/ws-raw.ts (`String(buffer)`,
  *   `superjson.parse`), at the corked raw `ws` + superjson server;
  * - `ws@herald`: a raw `ws` client at the Herald router (hello in the upgrade, a `subscribe`
  *   frame), reading each `message` frame as the raw client does (the payload after the header
- *   line, `superjson.parse`): the router and transport of Herald, the client code of the raw loop.
+ *   line, `superjson.parse`): the router and transport of Herald, the client code of the raw loop;
+ * - `decode@herald`: the same with Herald's decoders instead (`decodeServerText`, the superjson
+ *   codec's `decode`), without the rest of Herald's client (link, dispatch, subscriptions).
  * The latency scenario's "client CPU µs per delivery" is the same CPU with the router and the other
  * subscriber processes sharing the machine. Not a timed test.
  */
@@ -23,10 +26,11 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { helloSubprotocol } from '@herald/protocol';
+import { decodeServerText, helloSubprotocol, superjsonCodec } from '@herald/protocol';
 import superjson from 'superjson';
 import WebSocket from 'ws';
 import { readSyscalls, threadSleeps } from './cpu.js';
+import { watchGc } from './gc-watch.js';
 import { makePayload } from './payload.js';
 import { type BenchClient, type BenchPayload, type BenchServer, type SystemName, loadSystem } from './systems/system.js';
 
@@ -69,16 +73,30 @@ async function startServer(system: SystemName): Promise<Server> {
   return { url: message.url, run: (command) => child.send(command), stop: () => child.kill() };
 }
 
-/** A raw `ws` client at the Herald router: hello in the upgrade, one subscribe, messages read as the raw client reads them. */
-async function rawAtHerald(url: string, onMessage: (data: BenchPayload) => void): Promise<BenchClient> {
+/**
+ * A raw `ws` client at the Herald router: hello in the upgrade, one subscribe, then each message
+ * read as the raw client reads it (`decode` false: `superjson.parse` of the text after the header
+ * line), or with Herald's own decoders and nothing else of its client (`decodeServerText`, the
+ * superjson codec's `decode`).
+ */
+async function rawAtHerald(url: string, onMessage: (data: BenchPayload) => void, decode: boolean): Promise<BenchClient> {
   const socket = new WebSocket(url, ['herald.v1.superjson', helloSubprotocol('{"type":"hello"}')!], { perMessageDeflate: false });
   await once(socket, 'message'); // the welcome
   socket.send('{"type":"subscribe","id":1,"pattern":"paced.topic"}');
   await once(socket, 'message'); // subscribed
-  socket.on('message', (raw) => {
-    const text = String(raw);
-    onMessage(superjson.parse<BenchPayload>(text.slice(text.indexOf('\n') + 1)));
-  });
+  if (decode) {
+    socket.on('message', (raw) => {
+      const frame = decodeServerText(String(raw));
+      if (!frame.ok || frame.value.type !== 'message') return;
+      const value = superjsonCodec.decode(frame.value.payload as string);
+      if (value.ok) onMessage(value.value as BenchPayload);
+    });
+  } else {
+    socket.on('message', (raw) => {
+      const text = String(raw);
+      onMessage(superjson.parse<BenchPayload>(text.slice(text.indexOf('\n') + 1)));
+    });
+  }
   return { close: () => socket.terminate() };
 }
 
@@ -96,6 +114,9 @@ interface Round {
   reads: number;
   /** The main thread's sleeps (voluntary context switches: epoll waits that blocked) per delivery. */
   sleeps: number;
+  /** GC pauses (main thread) per delivery, µs, and scavenges and mark-compacts per 1,000 deliveries. */
+  gcUs: number;
+  gcPer1000: number;
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
@@ -106,13 +127,15 @@ async function round(way: Way, clients: number, messages: number, intervalMs: nu
   const finished = new Promise<void>((resolve) => (way.done = resolve));
   const readsFrom = readSyscalls() ?? 0;
   const sleepsFrom = (threadSleeps() ?? 0);
+  const stopGc = watchGc();
   const from = process.cpuUsage();
   way.server.run({ type: 'run', count: messages, intervalMs });
   await finished;
   const used = process.cpuUsage(from);
+  const gc = stopGc();
   const reads = (readSyscalls() ?? 0) - readsFrom;
   const sleeps = (threadSleeps() ?? 0) - sleepsFrom;
-  return { cpuUs: (used.user + used.system) / way.expected, reads: reads / way.expected, sleeps: sleeps / way.expected };
+  return { cpuUs: (used.user + used.system) / way.expected, reads: reads / way.expected, sleeps: sleeps / way.expected, gcUs: (gc.totalMs * 1000) / way.expected, gcPer1000: (gc.count * 1000) / way.expected };
 }
 
 async function main(): Promise<void> {
@@ -126,7 +149,7 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds ?? 6);
   const warm = Number(values.warm ?? 200);
   const names = (values.ways ?? 'herald,ws-superjson,ws@herald').split(',');
-  const serverOf = (name: string): SystemName => (name === 'herald' || name === 'ws@herald' ? 'herald' : name === 'ws-superjson' ? 'ws-superjson-corked' : (name as SystemName));
+  const serverOf = (name: string): SystemName => (name === 'herald' || name.endsWith('@herald') ? 'herald' : name === 'ws-superjson' ? 'ws-superjson-corked' : (name as SystemName));
   // A server per way, so that a round's messages reach that way's clients only.
   const servers = new Map<string, Server>();
   for (const name of names) servers.set(name, await startServer(serverOf(name)));
@@ -138,9 +161,9 @@ async function main(): Promise<void> {
       const onMessage = (): void => {
         if (++way.received === way.expected) way.done?.();
       };
-      const adapter = name === 'ws@herald' ? undefined : await loadSystem(name === 'ws-superjson' ? 'ws-superjson-corked' : (name as SystemName));
+      const adapter = name.endsWith('@herald') ? undefined : await loadSystem(name === 'ws-superjson' ? 'ws-superjson-corked' : (name as SystemName));
       for (let i = 0; i < clients; i++) {
-        opened.push(adapter === undefined ? await rawAtHerald(way.server.url, onMessage) : await adapter.connect(way.server.url, { topic: TOPIC, onMessage, onError: (e) => console.error(e) }, 20_000));
+        opened.push(adapter === undefined ? await rawAtHerald(way.server.url, onMessage, name === 'decode@herald') : await adapter.connect(way.server.url, { topic: TOPIC, onMessage, onError: (e) => console.error(e) }, 20_000));
       }
       ways.push(way);
     }
@@ -156,8 +179,15 @@ async function main(): Promise<void> {
     for (const [name, list] of results) {
       const cpu = median(list.map((x) => x.cpuUs));
       console.log(
-        `  ${name.padEnd(13)} ${cpu.toFixed(2).padStart(6)} µs  ${(cpu / first).toFixed(2)}× ${ways[0]!.name}  reads per delivery ${median(list.map((x) => x.reads)).toFixed(2)}, sleeps ${median(list.map((x) => x.sleeps)).toFixed(3)}   rounds: ${list.map((x) => x.cpuUs.toFixed(1)).join(' ')}`,
+        `  ${name.padEnd(13)} ${cpu.toFixed(2).padStart(6)} µs  ${(cpu / first).toFixed(2)}× ${ways[0]!.name}  reads per delivery ${median(list.map((x) => x.reads)).toFixed(2)}, sleeps ${median(list.map((x) => x.sleeps)).toFixed(3)}, GC ${median(list.map((x) => x.gcUs)).toFixed(2)} µs (${median(list.map((x) => x.gcPer1000)).toFixed(2)} per 1,000)   rounds: ${list.map((x) => x.cpuUs.toFixed(1)).join(' ')}`,
       );
+    }
+    // Paired: each way's round against the first way's round of the same pass (they ran back to back).
+    const base = results.get(ways[0]!.name)!;
+    for (const [name, list] of [...results].slice(1)) {
+      const ratios = list.map((x, i) => x.cpuUs / base[i]!.cpuUs).sort((a, b) => a - b);
+      const quartile = (q: number): string => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))]!.toFixed(2);
+      console.log(`  ${name} / ${ways[0]!.name}, paired by pass: median ${quartile(0.5)}× [quartiles ${quartile(0.25)}–${quartile(0.75)}]`);
     }
     for (const client of opened) client.close();
   } finally {
