@@ -15,7 +15,9 @@
  * - `herald-before` (with `--before`): the same from another build of @herald/server, for an A/B of
  *   a change (copy `packages/server/dist` under `packages/server/node_modules/.before/` first, so
  *   that it resolves the same dependencies).
- * Raw `ws` clients on every side keep the client's cost the same and small. Not a timed test.
+ * Raw `ws` clients on every side keep the client's cost the same and small. The servers run with
+ * the idle scenario's young generation (`--semi-space`, MB per semi-space, 1 by default as there;
+ * V8's default grows it to 16, and then scavenges fewer times per connect). Not a timed test.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -218,6 +220,8 @@ async function main(): Promise<void> {
       perf: { type: 'string' },
       'perf-side': { type: 'string' },
       'heap-profile': { type: 'string' },
+      'semi-space': { type: 'string' },
+      'node-flags': { type: 'string' },
     },
   });
   if (values.serve !== undefined) return serve(values.serve as ServerKind, values.server);
@@ -234,7 +238,7 @@ async function main(): Promise<void> {
   const sides: Side[] = await Promise.all(
     wanted.map(async ([name, kind, path, protocols, doneOn]) => {
       const profiled = values.perf !== undefined && name === (values['perf-side'] ?? 'herald');
-      const server = child(['--serve', kind, ...(path === undefined ? [] : ['--server', path])], ['--expose-gc', ...(profiled ? ['--perf-basic-prof'] : [])]);
+      const server = child(['--serve', kind, ...(path === undefined ? [] : ['--server', path])], ['--expose-gc', `--max-semi-space-size=${values['semi-space'] ?? 1}`, ...(values['node-flags']?.split(' ').filter(Boolean) ?? []), ...(profiled ? ['--perf-basic-prof'] : [])]);
       const { url } = await reply<Started>(server);
       console.log(`${name}: pid ${server.pid}`);
       return { name, server, url, protocols, doneOn };
