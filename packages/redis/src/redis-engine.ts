@@ -115,8 +115,9 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   #cmdReady = false;
   #subReady = false;
   /**
-   * `sub` (re)subscribed: presence events sent while it was away are lost to this node. The router
-   * is told (`onPresenceGap`) once the node is available, so that it can read the members again.
+   * `sub` (re)subscribed: presence events sent while it was away are lost to this node (or `cmd`
+   * was lost, and with it perhaps the router's repair). The router is told (`onPresenceGap`) once
+   * the node is available, so that it reads the members again.
    */
   #presenceGap = false;
   #retryAfterMs = 100;
@@ -298,6 +299,9 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
 
   #onLost(connection: Redis): void {
     const wasAvailable = this.available;
+    // The router's presence repair reads on `cmd`: one in flight (or due) may fail, so it is done
+    // again once both connections are back, whichever was lost.
+    this.#presenceGap = true;
     if (connection === this.#cmd) this.#cmdReady = false;
     else {
       this.#subReady = false;

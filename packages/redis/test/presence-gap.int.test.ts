@@ -9,8 +9,8 @@
  */
 import { type Client, type Member, connect } from '@herald/client';
 import type { ServerMessage } from '@herald/protocol';
-import { type AuthContext, type Identity, type Router, silentLogger } from '@herald/server';
-import { Log, RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
+import { type AuthContext, type Identity, type PresenceMember, type Router, silentLogger } from '@herald/server';
+import { EngineWrapper, Log, RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
 import { availability } from './engine-nodes.js';
@@ -30,9 +30,19 @@ afterEach(async () => {
   [sdk, raws, routers, redis] = [undefined, [], [], undefined];
 });
 
-async function node(name: string, options: RedisEngineOptions = {}): Promise<[Router, RedisEngine]> {
+/** A Redis engine whose `members` reads are logged. */
+class CountsReads extends EngineWrapper {
+  readonly reads = new Log<string>();
+
+  override members(topic: string): Promise<PresenceMember[]> {
+    this.reads.push(topic);
+    return this.inner.members(topic);
+  }
+}
+
+async function node(name: string, options: RedisEngineOptions = {}, counted?: (engine: RedisEngine) => CountsReads): Promise<[Router, RedisEngine]> {
   const engine = redisEngine({ url: redis!.url, prefix: 'gap:', logger: silentLogger, ...options });
-  const router = await startRouter({ name, engine, authenticate, presenceGraceMs: 0 });
+  const router = await startRouter({ name, engine: counted?.(engine) ?? engine, authenticate, presenceGraceMs: 0 });
   routers.push(router);
   return [router, engine];
 }
@@ -145,5 +155,21 @@ describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () =
     expect([[], ['leave bob dropped', 'join bob']]).toContainEqual(bob);
     const frames = [...(await byUser.drain())].filter((f) => f.type === 'presence_join' || f.type === 'presence_leave');
     expect(frames.map((f) => `${f.type} ${f.member.id}`)).toEqual(seen.values.map((e) => `presence_${e.split(' ')[0]} ${e.split(' ')[1]}`));
+  });
+
+  it('its command connection lost (a repair read may have failed with it): the members are read again once it is back, once per topic', async () => {
+    redis = await startRedisServer({ own: true });
+    let counted: CountsReads | undefined;
+    const [b, engineB] = await node('b', {}, (engine) => (counted = new CountsReads(engine)));
+    const [w] = await watcher(b, 'user');
+    const [w2] = await watcher(b, 'connection');
+    const reads = counted!.reads.values.length;
+    const down = availability(engineB, false);
+    expect(await redis.command('CLIENT', 'KILL', 'TYPE', 'normal')).toMatch(/^:[1-9]/);
+    await down;
+    await availability(engineB, true);
+    expect(await counted!.reads.until(reads + 1)).toHaveLength(reads + 1);
+    for (const c of [w, w2]) expect(await c.drain()).toStrictEqual([]); // nothing was missed
+    expect(counted!.reads.values.length).toBe(reads + 1); // one read for the topic, both views
   });
 });
