@@ -105,6 +105,7 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
     const survivors = nodes.slice(1);
     // The pids and the monotonic clock (perf's `-k mono`) let a profile keep the storm window only.
     ctx.log(`${label}: SIGKILL router a (${victims.size} clients); survivors' pids ${survivors.map((node) => node.child.pid).join(',')}, at ${monotonicSeconds()}`);
+    await redis.command('CONFIG', 'RESETSTAT');
     const cpuBefore = processesCpuMs(survivors.map((node) => node.child.pid!));
     const killedAt = performance.now();
     await nodes[0]!.kill();
@@ -113,6 +114,10 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
     const stormMs = performance.now() - killedAt;
     const cpu = processesCpuMs(survivors.map((node) => node.child.pid!)) - cpuBefore;
     ctx.log(`${label}: all back at ${monotonicSeconds()}`);
+    // What the storm asked of Redis (every node, the publisher's publish included; commands a
+    // script runs count under their own names too), per moved client.
+    const redisCalls = commandCalls(await redis.command('INFO', 'commandstats'), victims.size);
+    ctx.log(`${label}: Redis calls per moved client ${Object.entries(redisCalls).map(([name, calls]) => `${name} ${calls}`).join(', ')}`);
     if (gaps > 0) throw new Error(`storm: ${gaps} clients recovered with a gap`);
     // Moved clients whose session resumed (same id on the new router): all of them, with the shared secret.
     const resumed = [...idsBefore].filter(([i, id]) => clients[i]!.id === id).length;
@@ -122,7 +127,7 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
         case: stormCase(total),
         system: 'herald',
         figures: { stormMs, reconnected: victims.size, routerCpuUsPerClient: (cpu * 1000) / victims.size, missedDelivered: missedOnA },
-        details: { received, missedOnA, recoveryEvents: recoveredOnA, resumed },
+        details: { received, missedOnA, recoveryEvents: recoveredOnA, resumed, redisCallsPerMovedClient: redisCalls },
       },
     ];
   } finally {
@@ -134,4 +139,13 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
 /** CLOCK_MONOTONIC in seconds, as `perf record -k mono` stamps its samples. */
 function monotonicSeconds(): string {
   return (Number(process.hrtime.bigint() / 1000n) / 1e6).toFixed(6);
+}
+
+/** `INFO commandstats` (RESP bulk string) → calls per moved client of each command, most first. */
+function commandCalls(info: string, moved: number): Record<string, number> {
+  const calls: Array<[string, number]> = [];
+  for (const match of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)) {
+    if (match[1] !== 'config' && match[1] !== 'info') calls.push([match[1]!, Math.round((Number(match[2]) / moved) * 1000) / 1000]);
+  }
+  return Object.fromEntries(calls.sort((a, b) => b[1] - a[1]));
 }
