@@ -30,6 +30,7 @@ import { Keys } from './keys.js';
 import { NodeLease } from './node-lease.js';
 import { Rpc } from './rpc.js';
 import { PresenceStore } from './presence-store.js';
+import { HistoryReads, type SharedRead } from './history-reads.js';
 import { decodeChannelMessage, decodeRecord, encodeRecord } from './records.js';
 import { Repair } from './repair.js';
 import { decodeDisconnectUser, encodeDisconnectUser } from './user-disconnect.js';
@@ -79,6 +80,14 @@ const MAX_TRACKED_TOPICS = 100_000;
 /** Topics with no publish for this long leave the topic index (and `topics()`). */
 const TOPIC_MEMORY_MS = 60 * 60_000;
 const NO_HISTORY: HistoryRule = { limit: 0, ttlMs: 0 };
+/**
+ * Identical history reads of a topic share one Redis call for this long after it was issued (and
+ * only until anything of the topic is handed on: history-reads.ts), at most this many reads and
+ * payload bytes held.
+ */
+const SHARED_READ_MS = 1000;
+const SHARED_READS = 1024;
+const SHARED_READ_BYTES = 8 * 1024 * 1024;
 
 /**
  * A Herald engine on Redis, for `createRouter({ engine: redisEngine({ url }) })`. Each router needs
@@ -101,7 +110,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   readonly #logger: Logger;
   readonly #index = new SubscriptionIndex();
   /** Redis channel or glob → how many local (subscriber, pattern) pairs need it. */
-  readonly #channels = new Map<string, { count: number; glob: boolean; ready: Promise<void> }>();
+  readonly #channels = new Map<string, ChannelEntry>();
   /**
    * What this node did: messages read back from history by repairs, copies of one publish dropped,
    * provider announcements sent (coalesced per method, see rpc.ts).
@@ -109,6 +118,11 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   readonly counters = { repaired: 0, copiesDropped: 0, announcements: 0 };
   /** Per topic, the last position handed to the router (the node-level dedupe and gap check). */
   readonly seen = new Map<string, Stamp>();
+  /** History reads, shared by identical callers while this node's feed of the topic vouches for them. */
+  readonly historyReads = new HistoryReads<HistoryRead | undefined>(
+    { ttlMs: SHARED_READ_MS, maxEntries: SHARED_READS, maxBytes: SHARED_READ_BYTES },
+    (topic, mode, arg) => this.#readHistory(topic, mode, arg),
+  );
   #cmd!: Redis;
   #sub!: Redis;
   #listener: EngineListener | undefined;
@@ -302,6 +316,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     // The router's presence repair reads on `cmd`: one in flight (or due) may fail, so it is done
     // again once both connections are back, whichever was lost.
     this.#presenceGap = true;
+    this.historyReads.clear(); // the feed may have broken, or Redis may be another master now
     if (connection === this.#cmd) this.#cmdReady = false;
     else {
       this.#subReady = false;
@@ -355,7 +370,8 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     let entry = this.#channels.get(channel);
     if (entry === undefined) {
       const ready = glob ? this.#sub.psubscribe(channel) : this.#sub.subscribe(channel);
-      this.#channels.set(channel, (entry = { count: 0, glob, ready: ready.then(() => undefined) }));
+      const created: ChannelEntry = { count: 0, glob, ready: ready.then(() => void (created.live = true)), live: false };
+      this.#channels.set(channel, (entry = created));
     }
     entry.count++;
     try {
@@ -374,6 +390,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     const entry = this.#channels.get(channel);
     if (entry === undefined || --entry.count > 0) return;
     this.#channels.delete(channel);
+    if (!glob) this.historyReads.invalidate(pattern); // the node stops receiving the topic
     // Positions of topics this node no longer receives would make a later subscriber look behind
     // (a false gap, repaired with old messages): forget them. Only when a channel goes, not per
     // subscriber: a glob's last subscriber costs one pass over the positions.
@@ -446,6 +463,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
    * publication is past a gap (the caller repairs first).
    */
   deliver(publication: StampedPublication): boolean {
+    this.historyReads.invalidate(publication.topic);
     const seen = this.seen.get(publication.topic);
     if (seen !== undefined && seen.epoch === publication.epoch) {
       if (publication.offset <= seen.offset) return true;
@@ -461,6 +479,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
 
   /** Tells the router that the local subscribers of `topic` missed messages nobody can read back. */
   gap(topic: string): void {
+    this.historyReads.invalidate(topic);
     const subscribers = this.#index.match(topic);
     if (subscribers.size > 0) this.#listener?.onGap?.(topic, subscribers);
   }
@@ -486,24 +505,13 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   async history(topic: string, query: HistoryQuery): Promise<HistoryPage> {
     const mode = 'after' in query ? 'after' : 'last' in query ? 'last' : 'all';
     const arg = 'after' in query ? query.after : 'last' in query ? Math.min(query.last, 1_000_000) : 0;
-    const reply = (await this.run(
-      'HISTORY',
-      [this.keys.meta(topic), this.keys.stream(topic), this.keys.gen, this.keys.index],
-      [mode, arg, newEpoch(), topic],
-      true,
-    )) as Buffer[] | [];
-    if (reply.length === 0) return { epoch: undefined, messages: [], complete: !('after' in query) };
-    const [epochBytes, lastBytes, firstRaw, entriesRaw, lastAtBytes] = reply as unknown as [Buffer, Buffer, RawEntry[], RawEntry[], Buffer | null];
-    const epoch = epochBytes.toString();
-    const last = Number(lastBytes.toString());
+    // Identical reads of a topic whose feed this node holds share one Redis call (history-reads.ts).
+    const { value: read } = await this.historyReads.read(topic, mode, arg, this.available && this.#channels.get(this.keys.channel(topic))?.live === true);
+    if (read === undefined) return { epoch: undefined, messages: [], complete: !('after' in query) };
+    const { epoch, last, first, lastAt } = read;
     const oldest = Date.now() - this.rule(topic).ttlMs;
-    const parse = (raw: RawEntry[]): StampedPublication[] =>
-      raw.flatMap(([id, fields]) => decodeRecord(topic, epoch, parseInt(id.toString(), 10), fields[1]!) ?? []);
-    const first = parse(firstRaw)[0];
-    let entries = parse(entriesRaw);
-    if (mode === 'last') entries.reverse();
-    const expired = entries.filter((m) => m.at < oldest);
-    entries = entries.filter((m) => m.at >= oldest);
+    const expired = read.entries.filter((m) => m.at < oldest);
+    const entries = read.entries.filter((m) => m.at >= oldest);
     // The first message still held: the stream's first, unless age has evicted it.
     const firstHeld = first !== undefined && first.at >= oldest ? first : entries[0];
     if ('after' in query) {
@@ -517,8 +525,31 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     let evictedAt = Number.NEGATIVE_INFINITY;
     if (expired.length > 0) evictedAt = expired[expired.length - 1]!.at;
     else if (firstHeld !== undefined && firstHeld.offset > 1) evictedAt = firstHeld.at;
-    else if (firstHeld === undefined && last > 0) evictedAt = lastAtBytes === null ? Number.POSITIVE_INFINITY : Number(lastAtBytes.toString());
+    else if (firstHeld === undefined && last > 0) evictedAt = lastAt ?? Number.POSITIVE_INFINITY;
     return { epoch, messages: entries.filter((m) => m.at >= query.since), complete: evictedAt < query.since };
+  }
+
+  /** One HISTORY script call, parsed (entries oldest first). Undefined: Redis knows no such topic. */
+  async #readHistory(topic: string, mode: string, arg: number): Promise<SharedRead<HistoryRead | undefined>> {
+    const reply = (await this.run(
+      'HISTORY',
+      [this.keys.meta(topic), this.keys.stream(topic), this.keys.gen, this.keys.index],
+      [mode, arg, newEpoch(), topic],
+      true,
+    )) as Buffer[] | [];
+    if (reply.length === 0) return { value: undefined, bytes: 0 };
+    const [epochBytes, lastBytes, firstRaw, entriesRaw, lastAtBytes] = reply as unknown as [Buffer, Buffer, RawEntry[], RawEntry[], Buffer | null];
+    const epoch = epochBytes.toString();
+    let bytes = 0;
+    const parse = (raw: RawEntry[]): StampedPublication[] =>
+      raw.flatMap(([id, fields]) => {
+        bytes += fields[1]!.length;
+        return decodeRecord(topic, epoch, parseInt(id.toString(), 10), fields[1]!) ?? [];
+      });
+    const first = parse(firstRaw)[0];
+    const entries = parse(entriesRaw);
+    if (mode === 'last') entries.reverse();
+    return { value: { epoch, last: Number(lastBytes.toString()), first, entries, lastAt: lastAtBytes === null ? null : Number(lastAtBytes.toString()) }, bytes };
   }
 
   async topics(pattern: string, since?: number): Promise<string[]> {
@@ -588,6 +619,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#janitor);
+    this.historyReads.clear();
     this.lease.stop();
     this.rpc.stop();
     this.#listener = undefined;
@@ -598,6 +630,29 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
 }
 
 type RawEntry = [Buffer, Buffer[]];
+
+/** A Redis channel or glob of `sub` and how many local (subscriber, pattern) pairs need it. */
+interface ChannelEntry {
+  count: number;
+  glob: boolean;
+  /** Settles when Redis confirmed the (P)SUBSCRIBE. */
+  ready: Promise<void>;
+  /** Confirmed: everything published to the channel from now on reaches this node (while `sub` lives). */
+  live: boolean;
+}
+
+/** A topic's HISTORY reply, parsed once however many callers share it (history-reads.ts). */
+interface HistoryRead {
+  epoch: string;
+  /** The topic's last offset. */
+  last: number;
+  /** The stream's first entry. */
+  first: StampedPublication | undefined;
+  /** The entries the read asked for, oldest first. */
+  entries: StampedPublication[];
+  /** The topic's last publish (ms), from the topic index. */
+  lastAt: number | null;
+}
 
 function newEpoch(): string {
   return randomBytes(9).toString('base64url');
