@@ -1,13 +1,19 @@
 /**
- * The shape of the options that say where the router listens and whom it lets in: `host` (and
+ * The shape of the options that say where the router listens and whom it lets in: `server`, `host` (and
  * `metrics.host`), `path` (and `admin.path`) and `allowedOrigins`, checked by `createRouter` before
  * it makes anything: a wrong type or shape throws `OPTION_INVALID` naming the option and what it
  * takes. Before this, an empty or non-string `host` listened on every interface (Node reads it as
  * "unspecified"), a `host` with a port or brackets failed late in `listen` (ENOTFOUND) with the
  * engine already started, a `path` without its leading `/` or with a query matched no upgrade
  * (every client got 404), and an `allowedOrigins` string was searched as a string (`includes`: any
- * part of it, `https://app` for `https://app.example.com`, passed).
+ * part of it, `https://app` for `https://app.example.com`, passed). A `server` that is not an HTTP
+ * server (a plain object, a `net.Server`, a `WebSocketServer`, an HTTP/2-only server) either threw a
+ * TypeError from `server.on`, waited forever for a `listening` it never emits, or listened and never
+ * saw an upgrade: every client failed, with nothing said.
  */
+import { Server as HttpServer } from 'node:http';
+import { createSecureServer } from 'node:http2';
+import { Server as HttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { optionInvalid } from '@herald/protocol';
 import type { RouterOptions } from './router-options.js';
@@ -24,14 +30,41 @@ const HOST_NAME = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?$/;
  */
 const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/(?:[a-z0-9_.~-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
 
-/** Throws `OPTION_INVALID` at the first of `host`, `path`, `allowedOrigins`, `metrics.host`, `admin.path` of the wrong shape. */
+/** Throws `OPTION_INVALID` at the first of `server`, `host`, `path`, `allowedOrigins`, `metrics.host`, `admin.path` of the wrong shape. */
 export function checkListenOptions(options: RouterOptions): void {
+  checkServer(options.server);
   checkHost('host', options.host);
   checkPath('path', options.path);
   checkOrigins(options.allowedOrigins);
   const { metrics, admin } = options;
   if (typeof metrics === 'object' && metrics !== null) checkHost('metrics.host', metrics.host);
   if (typeof admin === 'object' && admin !== null) checkPath('admin.path', admin.path);
+}
+
+/**
+ * The servers whose `upgrade` events the router can take: `http.Server`, `https.Server` and an
+ * HTTP/2 secure server (`http2.createSecureServer`, as Vite's dev server over https), which takes
+ * WebSocket upgrades over HTTP/1.1 when made with `allowHTTP1: true` (browsers open WebSockets over
+ * HTTP/1.1). A cleartext HTTP/2 server (`http2.createServer`) speaks no HTTP/1.1 at all.
+ */
+export function isUpgradeServer(value: unknown): boolean {
+  if (value instanceof HttpServer || value instanceof HttpsServer) return true;
+  // node:http2 exports no class to test against: the prototype of one made (not listening) once.
+  http2SecureServer ??= Object.getPrototypeOf(createSecureServer()) as object;
+  return typeof value === 'object' && value !== null && Object.prototype.isPrototypeOf.call(http2SecureServer, value);
+}
+
+let http2SecureServer: object | undefined;
+
+function checkServer(server: unknown): void {
+  if (server === undefined || isUpgradeServer(server)) return;
+  throw optionInvalid(WHAT, 'server', 'an http.Server or https.Server (or http2.createSecureServer({ allowHTTP1: true })) to share; leave it out to have the router make its own', serverShown(server));
+}
+
+function serverShown(server: unknown): string {
+  if (typeof server !== 'object' || server === null) return shown(server);
+  const name = (server as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
 function checkHost(option: string, host: unknown): void {

@@ -21,6 +21,7 @@ import {
   patternProblem,
 } from '@herald/protocol';
 import type { Server as HttpServer } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { Codec, Contract, DefaultSchema, HeraldSchema } from '@herald/protocol';
 import type { AdminOptions } from './admin.js';
@@ -170,9 +171,11 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
   path?: string;
   /**
    * An existing `http`/`https` server to attach to, sharing its port. The router handles upgrades
-   * on `path` and leaves other paths to the server's other `upgrade` listeners.
+   * on `path` and leaves other paths to the server's other `upgrade` listeners. An HTTP/2 server
+   * works only as `http2.createSecureServer({ allowHTTP1: true })` (WebSockets come over HTTP/1.1).
+   * Anything else (a `net.Server`, a `WebSocketServer`, a plain object) is refused with `OPTION_INVALID`.
    */
-  server?: HttpServer | HttpsServer;
+  server?: HttpServer | HttpsServer | Http2SecureServer;
   /**
    * `false`: no HTTP server at all, no socket opened (`port`, `host` and `server` are ignored, and
    * `router.url`/`router.port` throw). Clients reach such a router only through

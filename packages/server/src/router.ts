@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { type Server as HttpServer, createServer } from 'node:http';
-import { Server as HttpsServer } from 'node:https';
+import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import {
   type Codec,
   CloseCode,
@@ -111,8 +112,8 @@ export interface RouterSubscription {
  * `maxRequestTimeoutMs`, a heartbeat timeout not longer than its interval, a `maxBufferedBytes`
  * not above `maxPayload`), and also for an empty
  * `codecs` list, a `resumeSecret` under 16 bytes, an `admin.token` under 16 characters (without
- * `authenticate`), a malformed `history` pattern, or a `host`, `path` or `allowedOrigins` of the
- * wrong type or shape (README, "API"). (These were TypeErrors, or no error at all.)
+ * `authenticate`), a malformed `history` pattern, a `host`, `path` or `allowedOrigins` of the
+ * wrong type or shape, or a `server` that is not an HTTP server it can take upgrades from (README, "API"). (These were TypeErrors, or no error at all.)
  *
  * @example
  * const router = await createRouter({ port: 8080 });
@@ -135,7 +136,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   readonly #codecs: readonly Codec[];
   readonly #logger: Logger;
   readonly #path: string;
-  #server: HttpServer | HttpsServer | undefined;
+  #server: HttpServer | Http2SecureServer | undefined;
   readonly #upgrades: UpgradeHandler;
   #closing: Promise<void> | undefined;
   readonly #ops: Operations;
@@ -204,10 +205,10 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     }
   }
 
-  /** The URL to give clients: `ws://host:port/path` (`wss://` on an https server). */
+  /** The URL to give clients: `ws://host:port/path` (`wss://` on an https or HTTP/2 secure server). */
   get url(): string {
     const address = this.#address();
-    const scheme = this.#server instanceof HttpsServer ? 'wss' : 'ws';
+    const scheme = this.#server instanceof TlsServer ? 'wss' : 'ws';
     let host = address.address;
     if (host === '0.0.0.0') host = '127.0.0.1';
     else if (host === '::') host = '::1';
@@ -462,7 +463,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     if (this.#upgrades.ownsServer && server !== undefined) {
       const closed = once(server, 'close');
       server.close();
-      server.closeAllConnections();
+      (server as HttpServer).closeAllConnections(); // the router's own: always http
       await closed;
     }
     server?.off('upgrade', this.#upgrades.onUpgrade);
