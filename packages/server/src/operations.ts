@@ -9,6 +9,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Hub } from './hub.js';
+import { listenOn } from './listen-failure.js';
 import { Health, type HealthReport } from './health.js';
 import { Admin, type AdminOptions, type AdminSource, checkAdminOptions } from './admin.js';
 import type { Authenticate } from './authentication.js';
@@ -74,8 +75,7 @@ export class Operations {
       const server = createServer((request, response) => {
         if (!this.serve(request, response)) notFound(response);
       });
-      server.listen(options.port, this.#host);
-      await once(server, 'listening');
+      await listenOn(server, options.port, this.#host, 'metrics.port and metrics.host');
       this.#server = server;
     }
   }

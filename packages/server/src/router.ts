@@ -41,6 +41,7 @@ import { MemoryEngine } from './memory-engine.js';
 import { Operations } from './operations.js';
 import { countMembers } from './presence-count.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
+import { listenOn, listening } from './listen-failure.js';
 import { type RouterOptions, checkRouterOptions, hubOptions, memoryEngineOptions } from './router-options.js';
 import { UpgradeHandler, refuseHttp } from './upgrade-handler.js';
 
@@ -113,7 +114,9 @@ export interface RouterSubscription {
  * not above `maxPayload`), and also for an empty
  * `codecs` list, a `resumeSecret` under 16 bytes, an `admin.token` under 16 characters (without
  * `authenticate`), a malformed `history` pattern, a `host`, `path` or `allowedOrigins` of the
- * wrong type or shape, or a `server` that is not an HTTP server it can take upgrades from (README, "API"). (These were TypeErrors, or no error at all.)
+ * wrong type or shape, or a `server` that is not an HTTP server it can take upgrades from (README, "API").
+ * Rejects with `LISTEN_FAILED` (the Node error as `cause`; `retryable` for a port in use) when its
+ * port, its metrics port or a shared server cannot listen, after closing whatever it had started. (These were TypeErrors, or no error at all.)
  *
  * @example
  * const router = await createRouter({ port: 8080 });
@@ -178,6 +181,16 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   /** @internal Called by {@link createRouter}. */
   async start(): Promise<void> {
     await this.#hub.engine.start(this.#hub);
+    try {
+      await this.#listen();
+    } catch (error) {
+      // LISTEN_FAILED (listen-failure.ts): nothing left behind, no port, listener, timer or engine connection.
+      await this.close();
+      throw error;
+    }
+  }
+
+  async #listen(): Promise<void> {
     await this.#ops.start(this, this.#options.host ?? '127.0.0.1');
     this.#upgrades.start();
     if (this.#options.listen === false) {
@@ -193,10 +206,9 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     this.#server = server;
     server.on('upgrade', this.#upgrades.onUpgrade);
     if (this.#upgrades.ownsServer) {
-      server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1');
-      await once(server, 'listening');
+      await listenOn(server as HttpServer, this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', 'port and host');
     } else if (!server.listening) {
-      await once(server, 'listening');
+      await listening(server, { options: 'server' });
     }
     this.#hub.startHeartbeat();
     this.#logger.log('info', 'router listening', { url: this.url, engine: this.#hub.engine.constructor.name });
