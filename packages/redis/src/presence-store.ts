@@ -8,6 +8,7 @@
  * could not reach Redis are sent once it is back.
  */
 import type { ClusterClient, PresenceMember } from '@herald/server';
+import { ClientListWriter } from './client-list.js';
 import type { RedisEngine } from './redis-engine.js';
 
 interface PendingLeave {
@@ -25,7 +26,12 @@ export class PresenceStore {
   /** Clients changed while Redis was away: the whole list is written again when it is back. */
   #clientsDirty = false;
 
-  constructor(readonly engine: RedisEngine) {}
+  /** Writes the client list in batches, one per turn of the event loop (client-list.ts). */
+  readonly clientList: ClientListWriter;
+
+  constructor(readonly engine: RedisEngine) {
+    this.clientList = new ClientListWriter(engine, () => (this.#clientsDirty = true));
+  }
 
   async join(topic: string, member: PresenceMember): Promise<void> {
     this.engine.checkCommands();
@@ -129,15 +135,13 @@ export class PresenceStore {
   }
 
   trackClient(id: string, client: ClusterClient | undefined): void {
-    const { cmd, keys } = this.engine;
     if (client === undefined) this.#clients.delete(id);
     else this.#clients.set(id, client);
     if (!this.engine.available) {
       this.#clientsDirty = true; // written again by reregister() when Redis is back
       return;
     }
-    const write = client === undefined ? cmd.hdel(keys.nodeClients, id) : cmd.hset(keys.nodeClients, id, JSON.stringify(client));
-    write.catch((error: unknown) => this.engine.logger.log('debug', 'redis engine: tracking a client failed', { error: String(error) }));
+    this.clientList.write(id, client);
   }
 
   async clients(): Promise<ClusterClient[]> {
