@@ -46,7 +46,11 @@ export interface ConnectOptions<S extends HeraldSchema = DefaultSchema> {
   reconnect?: boolean | ReconnectOptions;
   /** Publishes and requests held while reconnecting; one more rejects with `OFFLINE_QUEUE_FULL`. Default 1,000. */
   maxQueued?: number;
-  /** Consider the router dead after this long without a frame; 0: never. Default: what the router's welcome says (30 s). */
+  /**
+   * Consider the router dead after this long without a frame; 0: never. Default: what the router's
+   * welcome says (30 s). The client pings after one quiet interval (the welcome's `heartbeatMs`), so
+   * a value not above that interval acts as just over it: dead after two quiet intervals.
+   */
   heartbeatTimeoutMs?: number;
   /** A WebSocket implementation. Default: the browser's `WebSocket`, or `ws` in Node. */
   WebSocket?: WebSocketConstructor;

@@ -371,7 +371,10 @@ export class Link {
       const attempt = this.#attempt;
       // Counted in whole intervals from the first tick after the last frame, so the router was
       // silent at least silentMs: dead between the timeout and the timeout plus one interval.
-      if (silentMs >= timeout) {
+      // Never at the first quiet tick: that one sends the ping a live router answers. A timeout of
+      // the client's own not above the router's interval (known only from the welcome) acts as
+      // just over it, instead of dropping every idle connection once per interval (README, "Client").
+      if (silentMs >= timeout && silentMs > interval) {
         if (attempt !== undefined) this.#abandon(attempt);
         this.#lost(ABNORMAL_CLOSE, `nothing heard for ${silentMs} ms`, 'heartbeat_timeout');
         return;

@@ -3,7 +3,8 @@
  * `BrowserLikeWebSocket` (no ws-only features, no ping frames visible). Against a fake router
  * that welcomes and then stays silent, the client pings after `heartbeatMs` of silence and gives up
  * after `heartbeatTimeoutMs` (`heartbeat_timeout`, then reconnects); against a real router that
- * answers, it never trips; the `heartbeatTimeoutMs` option overrides the router's value.
+ * answers, it never trips; the `heartbeatTimeoutMs` option overrides the router's value, and one
+ * not above the router's interval never trips at the first quiet tick (where it pings).
  * Fake setTimeout and setInterval, installed before connecting (the heartbeat starts at the welcome).
  */
 import { once } from 'node:events';
@@ -229,5 +230,41 @@ describe('a browser-side client and a live router', () => {
     expect(pings()).toBe(6);
     expect(pongs()).toBe(6);
     expect(router.clients().map((c) => c.id)).toStrictEqual([client.id]);
+  });
+});
+
+describe('a heartbeatTimeoutMs of the client not above the router’s interval (which the client learns from the welcome)', () => {
+  it.each([1000, 999, 1])('%i ms against a live router of interval 1000 ms: never trips, a ping every other second answered', async (heartbeatTimeoutMs) => {
+    await using router = await startRouter({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 });
+    const probe = probeSocket();
+    fakeAll();
+    await using client = await connect(router.url, { ...HELD, WebSocket: probe.WebSocket, heartbeatTimeoutMs });
+    const changes = states(client);
+    const pings = (): number => probe.sent.values.filter((frame) => frame === PING).length;
+    const pongs = (): number => probe.received.values.filter((frame) => frame === PONG).length;
+    for (let tick = 1; tick <= 10; tick++) {
+      const before = pings();
+      await vi.advanceTimersByTimeAsync(1000);
+      if (pings() > before) while (pongs() < pings()) await probe.received.until(probe.received.values.length + 1);
+      expect(client.state, `after ${tick * 1000} ms`).toBe('open');
+    }
+    expect(changes.values).toStrictEqual([]);
+    expect([pings(), pongs()]).toStrictEqual([5, 5]);
+    expect(router.clients().map((c) => c.id)).toStrictEqual([client.id]);
+  });
+
+  it('against a silent router: it pinged after the first quiet interval, and the router is dead at the second (as a timeout of 1001 to 2000 ms)', async () => {
+    await using fake = await silentRouter(1000, 3000);
+    const probe = probeSocket();
+    fakeAll();
+    await using client = await connect(fake.url, { ...HELD, WebSocket: probe.WebSocket, heartbeatTimeoutMs: 500 });
+    const changes = states(client);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(probe.sent.values.slice(1)).toStrictEqual([PING]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(client.state).toBe('open');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(changes.values).toMatchObject([{ from: 'open', to: 'reconnecting', reason: 'heartbeat_timeout' }]);
+    expect(probe.sent.values.slice(1)).toStrictEqual([PING]);
   });
 });
