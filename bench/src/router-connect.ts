@@ -28,6 +28,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { helloSubprotocol } from '@herald/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
+import { BENCH_ROUTER_OPTIONS, benchHeartbeat } from './systems/herald-options.js';
 
 const WARM_CONNECTS = 2000;
 /** The bench's idle scenario: no heartbeat tick inside a burst. */
@@ -51,18 +52,7 @@ async function serve(kind: ServerKind, serverPath: string | undefined): Promise<
   let url: string;
   if (kind === 'herald') {
     const { createRouter } = (await import(serverPath === undefined ? '@herald/server' : pathToFileURL(serverPath).href)) as typeof import('@herald/server');
-    const router = await createRouter({
-      host: '127.0.0.1',
-      port: 0,
-      logger: false,
-      maxConnections: 100_000,
-      maxConnectionsPerAddress: 100_000,
-      maxPendingPerAddress: 100_000,
-      connectionsPerAddress: false,
-      limits: { publishes: false, publishBytes: false, subscribes: false, calls: false },
-      heartbeatIntervalMs: HEARTBEAT_MS,
-      heartbeatTimeoutMs: 3 * HEARTBEAT_MS,
-    });
+    const router = await createRouter({ ...BENCH_ROUTER_OPTIONS, ...benchHeartbeat(HEARTBEAT_MS) });
     url = router.url;
   } else {
     const floor = kind === 'floor';

@@ -7,6 +7,7 @@ import { type Client, type ConnectOptions, connect } from '@herald/client';
 import { type Contract, createRouter, defineContract } from '@herald/server';
 import { z } from 'zod';
 import { type BenchPayload, ECHO_METHOD, type SystemAdapter, topicList, withTimeout } from './system.js';
+import { BENCH_ROUTER_OPTIONS, benchHeartbeat } from './herald-options.js';
 
 /** History kept for the recovery scenario: long enough that nothing expires during a run. */
 const HISTORY_TTL_MS = 10 * 60_000;
@@ -32,17 +33,9 @@ async function startHerald(
 ): ReturnType<SystemAdapter['startServer']> {
     const router = await createRouter({
       ...(contract === undefined ? {} : { contract }),
-      host: '127.0.0.1',
-      port: 0,
-      logger: false,
-      maxConnections: 100_000,
-      // Every bench client comes from 127.0.0.1 and floods on purpose: no per-address or rate limits.
-      maxConnectionsPerAddress: 100_000,
-      maxPendingPerAddress: 100_000,
-      connectionsPerAddress: false,
-      limits: { publishes: false, publishBytes: false, subscribes: false, calls: false },
+      ...BENCH_ROUTER_OPTIONS,
       ...(historyLimit === undefined ? {} : { history: { limit: historyLimit, ttlMs: HISTORY_TTL_MS } }),
-      ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs, heartbeatTimeoutMs: 3 * heartbeatIntervalMs }),
+      ...(heartbeatIntervalMs === undefined ? {} : benchHeartbeat(heartbeatIntervalMs)),
     });
     router.on('error', onError);
     return {

@@ -10,6 +10,7 @@ import type { ServerMessage } from '@herald/protocol';
 import { type Deferred, EngineWrapper, Log, RawClient, deferred, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuthContext, EngineListener, Identity, PresenceMember } from '../src/index.js';
+import { frames, watcher } from './presence-watch.fixture.js';
 
 const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
 const GRACE = 3000;
@@ -57,18 +58,6 @@ class LosesPresence extends EngineWrapper {
   }
 }
 
-async function watcher(url: string, topic: string, extra: Record<string, unknown> = {}): Promise<[RawClient, ServerMessage]> {
-  const client = await RawClient.welcomed(url, { token: 'watcher' });
-  client.send({ type: 'presence_watch', id: 1, topic, ...extra });
-  return [client, await client.next()];
-}
-
-/** The next `n` frames of `client`. */
-async function frames(client: RawClient, n: number): Promise<ServerMessage[]> {
-  const read: ServerMessage[] = [];
-  while (read.length < n) read.push(await client.next());
-  return read;
-}
 
 const id = (client: RawClient): string => client.welcome!.id;
 

@@ -10,6 +10,7 @@ import type { ServerMessage } from '@herald/protocol';
 import { superjsonCodec } from '@herald/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuthContext, Identity, PresenceMember } from '../src/index.js';
+import { frames, watcher } from './presence-watch.fixture.js';
 
 const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
 const GRACE = 3000;
@@ -18,18 +19,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-async function watcher(url: string, topic: string, extra: Record<string, unknown> = {}): Promise<[RawClient, ServerMessage]> {
-  const client = await RawClient.welcomed(url, { token: 'watcher' });
-  client.send({ type: 'presence_watch', id: 1, topic, ...extra });
-  return [client, await client.next()];
-}
-
-/** The next `n` frames of `client`. */
-async function frames(client: RawClient, n: number): Promise<ServerMessage[]> {
-  const read: ServerMessage[] = [];
-  while (read.length < n) read.push(await client.next());
-  return read;
-}
 
 describe('presence views shared by the watches of a topic', () => {
   it('W watchers of M users: one view of M entries; a mass leave runs M grace timers, not W×M; every watcher sees the same events', async () => {
