@@ -7,7 +7,7 @@
  * members then equal the truth. And Redis restarted without persistence: the routers write their
  * members back, and b's watches end up equal to Redis again, each member's change told once.
  */
-import { type Client, type Member, connect } from '@herald/client';
+import { type Client, type Member, type Presence, connect } from '@herald/client';
 import type { ServerMessage } from '@herald/protocol';
 import { type AuthContext, type Identity, type PresenceMember, type Router, silentLogger } from '@herald/server';
 import { EngineWrapper, Log, RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
@@ -60,6 +60,16 @@ async function watcher(router: Router, by: 'user' | 'connection'): Promise<[RawC
   return [c, await c.nextOf('presence_state')];
 }
 
+/** The client SDK watching `room` on `router` (closed after the test), and what its view is told, as `join id` / `leave id reason`. */
+async function sdkWatcher(router: Router): Promise<{ view: Presence; seen: Log<string> }> {
+  sdk = await connect(router.url, { token: 'watcher', reconnect: false });
+  const view = await sdk.presence('room');
+  const seen = new Log<string>();
+  view.on('join', (m: Member) => seen.push(`join ${m.id}`));
+  view.on('leave', (m: Member, reason: string) => seen.push(`leave ${m.id} ${reason}`));
+  return { view, seen };
+}
+
 /** The next `n` presence frames of `c`, as `join id` / `leave id reason`. */
 async function told(c: RawClient, n: number): Promise<string[]> {
   const got: string[] = [];
@@ -81,12 +91,8 @@ describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () =
     const [byUser, users] = await watcher(b, 'user');
     expect(users).toMatchObject({ members: [{ id: 'alice' }, { id: 'bob' }] });
     const [byConnection] = await watcher(b, 'connection');
-    sdk = await connect(b.url, { token: 'watcher', reconnect: false });
-    const view = await sdk.presence('room');
+    const { view, seen } = await sdkWatcher(b);
     expect(view.members().map((m) => m.id)).toEqual(['alice', 'bob']);
-    const seen = new Log<string>();
-    view.on('join', (m: Member) => seen.push(`join ${m.id}`));
-    view.on('leave', (m: Member, reason: string) => seen.push(`leave ${m.id} ${reason}`));
     const leftA = new Log<string>();
     a.on('disconnect', (client) => leftA.push(client.id));
 
@@ -129,12 +135,8 @@ describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () =
     const a1 = await member(a, 'alice');
     await member(a, 'bob');
     const [byUser] = await watcher(b, 'user');
-    sdk = await connect(b.url, { token: 'watcher', reconnect: false });
-    const view = await sdk.presence('room');
+    const { view, seen } = await sdkWatcher(b);
     expect(view.members().map((m) => m.id)).toEqual(['alice', 'bob']);
-    const seen = new Log<string>();
-    view.on('join', (m: Member) => seen.push(`join ${m.id}`));
-    view.on('leave', (m: Member, reason: string) => seen.push(`leave ${m.id} ${reason}`));
     const leftA = new Log<string>();
     a.on('disconnect', (client) => leftA.push(client.id));
 

@@ -9,17 +9,31 @@ import { connect } from '@herald/client';
 import { Log, RawClient, startRouter } from '@herald/testkit';
 import { describe, expect, it } from 'vitest';
 
+/** Two subscribers of `fn`: a Herald client (what it receives, in `received`) and a raw client of the json codec. */
+async function readersOf(url: string) {
+  const reader = await connect(url, { name: 'reader' });
+  const received = new Log<unknown>();
+  await reader.subscribe('fn', (data) => received.push(data));
+  const json = await RawClient.welcomed(url, { name: 'json' }, { protocols: ['herald.v1.json'] });
+  json.send({ type: 'subscribe', id: 1, pattern: 'fn' });
+  expect(await json.next()).toMatchObject({ type: 'subscribed', id: 1 });
+  return {
+    received,
+    json,
+    async [Symbol.asyncDispose](): Promise<void> {
+      await json[Symbol.asyncDispose]();
+      await reader[Symbol.asyncDispose]();
+    },
+  };
+}
+
 describe('a superjson payload `{}` (a root function or symbol, as superjson writes it)', () => {
   it('is forwarded and read as superjson reads it: undefined for superjson readers, null for json ones', async () => {
     await using router = await startRouter();
     const local = new Log<unknown>();
     await router.subscribe('fn', (data) => local.push(data));
-    await using reader = await connect(router.url, { name: 'reader' });
-    const received = new Log<unknown>();
-    await reader.subscribe('fn', (data) => received.push(data));
-    await using json = await RawClient.welcomed(router.url, { name: 'json' }, { protocols: ['herald.v1.json'] });
-    json.send({ type: 'subscribe', id: 1, pattern: 'fn' });
-    expect(await json.next()).toMatchObject({ type: 'subscribed', id: 1 });
+    await using readers = await readersOf(router.url);
+    const { received, json } = readers;
     await using peer = await RawClient.welcomed(router.url, { name: 'peer' });
 
     // superjson.stringify(() => 1) (superjson-codec.test.ts proves it, against the library).
@@ -40,12 +54,8 @@ describe('a superjson payload `{}` (a root function or symbol, as superjson writ
 
   it('is what Herald writes for a function or a symbol, as superjson does: from a client and from the router', async () => {
     await using router = await startRouter();
-    await using reader = await connect(router.url, { name: 'reader' });
-    const received = new Log<unknown>();
-    await reader.subscribe('fn', (data) => received.push(data));
-    await using json = await RawClient.welcomed(router.url, { name: 'json' }, { protocols: ['herald.v1.json'] });
-    json.send({ type: 'subscribe', id: 1, pattern: 'fn' });
-    expect(await json.next()).toMatchObject({ type: 'subscribed', id: 1 });
+    await using readers = await readersOf(router.url);
+    const { received, json } = readers;
     await using writer = await connect(router.url, { name: 'writer' });
 
     await writer.publish('fn', () => 1);
