@@ -123,7 +123,7 @@ export const ErrorCode = {
   MODULE_LOAD_FAILED: 'MODULE_LOAD_FAILED',
   /**
    * (rejected by `createRouter`, never sent) The router's port, its metrics port or a shared
-   * server could not listen: a port in use, a host that is not an address of this machine or does
+   * server (a listen started in createRouter's turn) could not listen: a port in use, a host that is not an address of this machine or does
    * not resolve, a port that needs privileges. The Node error is the `cause`; nothing is left running.
    */
   LISTEN_FAILED: 'LISTEN_FAILED',

@@ -1,7 +1,7 @@
 /**
  * A port that could not be opened, as a coded error: `createRouter` rejects with a `HeraldError`
  * of code `LISTEN_FAILED` (the Node error as its `cause`) when the router's port, its metrics port
- * or a shared `server` fails to listen: a port in use (EADDRINUSE), a `host` that is not an
+ * or a shared `server` fails to listen (a listen of createRouter's turn: shared-listen.ts): a port in use (EADDRINUSE), a `host` that is not an
  * address of this machine (EADDRNOTAVAIL) or does not resolve (ENOTFOUND, EAI_AGAIN), a port that
  * needs privileges (EACCES). The message names the options and says what to do. Before this the
  * raw Node error came out, with the engine started and a metrics port left open (router.ts then

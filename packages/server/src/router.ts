@@ -41,7 +41,8 @@ import { MemoryEngine } from './memory-engine.js';
 import { Operations } from './operations.js';
 import { countMembers } from './presence-count.js';
 import type { RequestContext, RequestHandler, RequestOptions } from './requests.js';
-import { listenOn, listening } from './listen-failure.js';
+import { listenOn } from './listen-failure.js';
+import { type ListenStart, NOT_LISTENING_YET, sharedServerListens, watchListenStart } from './shared-listen.js';
 import { type RouterOptions, checkRouterOptions, hubOptions, memoryEngineOptions } from './router-options.js';
 import { UpgradeHandler, refuseHttp } from './upgrade-handler.js';
 
@@ -106,7 +107,10 @@ export interface RouterSubscription {
 }
 
 /**
- * Starts a router and resolves once it listens. Rejects with a `HeraldError` of code
+ * Starts a router and resolves once it listens. With a shared `server` that is not listening yet,
+ * it resolves once a listen started in the same turn of the event loop settles (`LISTEN_FAILED` if
+ * it fails), and otherwise at once with the router attached: it takes upgrades from when the server
+ * listens, and `url`/`port` throw until then (README, "Router"). Rejects with a `HeraldError` of code
  * `OPTION_INVALID`, before it makes anything, when a number or word option is outside its range
  * (README, "API": a negative, NaN, infinite, fractional where whole, or absurdly large value),
  * for two options that contradict each other (`ROUTER_OPTION_PAIRS`: a `requestTimeoutMs` above
@@ -116,7 +120,7 @@ export interface RouterSubscription {
  * `authenticate`), a malformed `history` pattern, a `host`, `path` or `allowedOrigins` of the
  * wrong type or shape, or a `server` that is not an HTTP server it can take upgrades from (README, "API").
  * Rejects with `LISTEN_FAILED` (the Node error as `cause`; `retryable` for a port in use) when its
- * port, its metrics port or a shared server cannot listen, after closing whatever it had started. (These were TypeErrors, or no error at all.)
+ * port, its metrics port or a shared server's listen of the same turn cannot listen, after closing whatever it had started. (These were TypeErrors, or no error at all.)
  *
  * @example
  * const router = await createRouter({ port: 8080 });
@@ -143,6 +147,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   readonly #upgrades: UpgradeHandler;
   #closing: Promise<void> | undefined;
   readonly #ops: Operations;
+  /** A shared server's listen of createRouter's turn (shared-listen.ts), watched from the constructor on. */
+  readonly #sharedStart: Promise<ListenStart> | undefined;
 
   /** @internal Use {@link createRouter}. */
   constructor(options: RouterOptions<HeraldSchema>) {
@@ -176,6 +182,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     );
     this.#ops = new Operations(this.#hub, () => ({ listening: this.#server?.listening === true, closing: this.#hub.closing }), options.metrics, options.admin, options.authenticate);
     this.#upgrades = new UpgradeHandler(this.#hub, this.#codecs, this.#path, options, this.#logger);
+    this.#sharedStart = options.listen === false ? undefined : watchListenStart(options.server);
   }
 
   /** @internal Called by {@link createRouter}. */
@@ -207,15 +214,22 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     server.on('upgrade', this.#upgrades.onUpgrade);
     if (this.#upgrades.ownsServer) {
       await listenOn(server as HttpServer, this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', 'port and host');
-    } else if (!server.listening) {
-      await listening(server, { options: 'server' });
+    } else if (!(await sharedServerListens(server, this.#sharedStart))) {
+      this.#hub.startHeartbeat();
+      server.on('listening', this.#announce);
+      this.#logger.log('info', 'router attached to a shared server that is not listening yet: it takes upgrades once the server listens', {});
+      return;
     }
     this.#hub.startHeartbeat();
+    this.#announce();
+  }
+
+  readonly #announce = (): void => {
     this.#logger.log('info', 'router listening', { url: this.url, engine: this.#hub.engine.constructor.name });
     if (this.#options.authenticate === undefined && this.#options.defaultPermissions === undefined) {
       this.#logger.log('warn', 'no authenticate: every client may do everything (set authenticate, or defaultPermissions)', { url: this.url });
     }
-  }
+  };
 
   /** The URL to give clients: `ws://host:port/path` (`wss://` on an https or HTTP/2 secure server). */
   get url(): string {
@@ -228,7 +242,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     return `${scheme}://${host}:${address.port}${this.#path}`;
   }
 
-  /** The port the router listens on. */
+  /** The port the router listens on. (Both throw while a shared server is not listening yet.) */
   get port(): number {
     return this.#address().port;
   }
@@ -479,6 +493,7 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
       await closed;
     }
     server?.off('upgrade', this.#upgrades.onUpgrade);
+    server?.off('listening', this.#announce);
     await this.#ops.close();
     await hub.engine.close();
     this.#logger.log('info', 'router closed', { clients: online });
@@ -497,7 +512,8 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
   #address(): AddressInfo {
     const address = this.#server?.address();
     if (address === null || address === undefined || typeof address === 'string') {
-      throw new Error(this.#options.listen === false ? 'router: created with listen: false, it has no port or url' : 'router: the server is not listening on a TCP port');
+      if (this.#options.listen === false) throw new Error('router: created with listen: false, it has no port or url');
+      throw new Error(this.#server?.listening === false && !this.#upgrades.ownsServer ? NOT_LISTENING_YET : 'router: the server is not listening on a TCP port');
     }
     return address;
   }
