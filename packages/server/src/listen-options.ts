@@ -7,15 +7,16 @@
  * engine already started, a `path` without its leading `/` or with a query matched no upgrade
  * (every client got 404), and an `allowedOrigins` string was searched as a string (`includes`: any
  * part of it, `https://app` for `https://app.example.com`, passed). A `server` that is not an HTTP
- * server (a plain object, a `net.Server`, a `WebSocketServer`, an HTTP/2-only server) either threw a
- * TypeError from `server.on`, waited forever for a `listening` it never emits, or listened and never
- * saw an upgrade: every client failed, with nothing said.
+ * server (a plain object, a `net.Server`, a `WebSocketServer`, an HTTP/2-only server, an HTTP/2 secure
+ * server without `allowHTTP1: true`) either threw a TypeError from `server.on`, waited forever for a
+ * `listening` it never emits, or listened and never saw an upgrade: every client failed, with nothing said.
  */
 import { Server as HttpServer } from 'node:http';
 import { createSecureServer } from 'node:http2';
 import { Server as HttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { optionInvalid } from '@herald/protocol';
+import { allowsHttp1 } from './allow-http1.js';
 import type { RouterOptions } from './router-options.js';
 
 const WHAT = 'createRouter';
@@ -57,7 +58,11 @@ export function isUpgradeServer(value: unknown): boolean {
 let http2SecureServer: object | undefined;
 
 function checkServer(server: unknown): void {
-  if (server === undefined || isUpgradeServer(server)) return;
+  if (server === undefined) return;
+  if (isUpgradeServer(server)) {
+    if (server instanceof HttpServer || server instanceof HttpsServer || allowsHttp1(server as object) !== false) return;
+    throw optionInvalid(WHAT, 'server', 'an HTTP/2 secure server made with allowHTTP1: true (WebSockets come over HTTP/1.1; without it no upgrade ever reaches the router)', 'one without allowHTTP1: true');
+  }
   throw optionInvalid(WHAT, 'server', 'an http.Server or https.Server (or http2.createSecureServer({ allowHTTP1: true })) to share; leave it out to have the router make its own', serverShown(server));
 }
 

@@ -1,6 +1,7 @@
 /**
  * `createRouter({ server })`: the servers a router can share (an http.Server, an https.Server, an
- * HTTP/2 secure server taking HTTP/1.1) take real upgrades; anything else is refused with
+ * HTTP/2 secure server taking HTTP/1.1) take real upgrades; anything else (an HTTP/2 secure server
+ * without `allowHTTP1: true` too) is refused with
  * `OPTION_INVALID` before anything listens, and nothing is left on the value given.
  * The TLS fixtures are a self-signed certificate for localhost, 127.0.0.1 and ::1 (test only).
  */
@@ -29,6 +30,8 @@ const REFUSED_SERVERS: ReadonlyArray<readonly [string, () => unknown]> = [
   ['a net.Server (no HTTP: never an upgrade)', () => createNetServer()],
   ['a tls.Server (no HTTP)', () => createTlsServer({ cert, key })],
   ['a cleartext HTTP/2 server (no HTTP/1.1: never an upgrade)', () => createH2cServer()],
+  ['an HTTP/2 secure server without allowHTTP1 (no HTTP/1.1: never an upgrade)', () => createSecureServer({ cert, key })],
+  ['an HTTP/2 secure server with allowHTTP1: false', () => createSecureServer({ cert, key, allowHTTP1: false })],
   ['a WebSocketServer', () => new WebSocketServer({ noServer: true })],
 ];
 
