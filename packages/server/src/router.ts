@@ -224,10 +224,12 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     this.#announce();
   }
 
+  /** Logs that the router listens; also a shared server's `listening` listener, where it must not throw (no URL on a pipe). */
   readonly #announce = (): void => {
-    this.#logger.log('info', 'router listening', { url: this.url, engine: this.#hub.engine.constructor.name });
+    const url = typeof this.#server?.address() === 'string' ? undefined : this.url;
+    this.#logger.log('info', 'router listening', { url, engine: this.#hub.engine.constructor.name });
     if (this.#options.authenticate === undefined && this.#options.defaultPermissions === undefined) {
-      this.#logger.log('warn', 'no authenticate: every client may do everything (set authenticate, or defaultPermissions)', { url: this.url });
+      this.#logger.log('warn', 'no authenticate: every client may do everything (set authenticate, or defaultPermissions)', { url });
     }
   };
 

@@ -6,8 +6,11 @@
  * 127.0.0.1 and port 0 (a taken port is one a server of the test holds); no sleeps.
  */
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { type Server as HttpServer, createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HeraldError } from '@herald/protocol';
 import { RawClient, expectError, rejection, thrown } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -186,6 +189,20 @@ describe('createRouter: a shared server that is not listening yet', () => {
     await router.close();
     expect(listeners(server)).toEqual(NONE);
     await closeServer(server);
+  });
+
+  it('a shared server that then listens on a Unix socket: the router logs, without a URL, and nothing throws', async () => {
+    const server = createServer();
+    const log = logged();
+    await using router = await createRouter({ ...log.options, server });
+    const dir = await mkdtemp(join(tmpdir(), 'herald-'));
+    server.listen(join(dir, 'router.sock'));
+    await once(server, 'listening');
+    expect(log.messages).toContain('router listening');
+    expect(thrown(() => router.url)).toBeInstanceOf(Error);
+    await router.close();
+    await closeServer(server);
+    await rm(dir, { recursive: true });
   });
 
   it('close before the server ever listened: resolves, and leaves no listener on the server and no timer', async () => {
