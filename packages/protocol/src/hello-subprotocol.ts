@@ -12,7 +12,7 @@ import { fromBase64Url, toBase64 } from './base64.js';
 import { ProtocolError, VERBOSE_ERRORS } from './errors.js';
 import { decodeClientFrame } from './frame.js';
 import type { HelloMsg } from './messages.js';
-import { type Result, err, ok } from './result.js';
+import { type Result, err } from './result.js';
 
 /** What the hello entry starts with; the rest is the hello frame in base64url, without padding. */
 export const HELLO_SUBPROTOCOL_PREFIX = 'herald.v1.hello.';
@@ -66,7 +66,7 @@ export function decodeHelloSubprotocol(entry: string): Result<HelloMsg, Protocol
   const decoded = decodeClientFrame(bytes);
   if (!decoded.ok) return invalid(VERBOSE_ERRORS ? `the hello entry is not a hello frame: ${decoded.error.message}` : decoded.error.code);
   if (decoded.value.type !== 'hello') return invalid('the hello entry is not a hello frame');
-  return ok(decoded.value);
+  return decoded as Result<HelloMsg, ProtocolError>; // the decoder's own result: no second one per connect
 }
 
 function invalid(message: string): Result<never, ProtocolError> {

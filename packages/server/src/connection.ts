@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { Quota } from './connection-limits.js';
 import type { EncodedValue, PresenceMember } from './engine.js';
-import { type SharedFrame, shareFrame, writeShared, writeText } from './frame-once.js';
+import { type SharedFrame, textFramePayload, writeFrame, writeShared } from './frame-once.js';
 import type { CompiledPermissions } from './permissions.js';
 
 /** A connected client as the router shows it: `router.clients()`, events, `router.presence()`. */
@@ -188,14 +188,14 @@ export class Connection {
   }
 
   /**
-   * As `send`, without the cork: for a frame that is alone in its tick (the welcome), where corking
-   * would only add the uncork's scheduling and a buffered write. Framed here as one buffer
-   * (frame-once.ts): one write, where `ws` would write its header and the payload apart.
+   * As `send`, without the cork, for a whole WebSocket frame the router built (the welcome's
+   * `frameBytes()`, frame-once.ts's `textFrame()`) that is alone in its tick: written at once, where
+   * corking would only add the uncork's scheduling and a buffered write, and as one buffer, where
+   * `ws` would write its header and the payload apart.
    */
-  sendAlone(frame: string | Uint8Array): void {
+  sendAlone(frame: Buffer): void {
     if (this.socket.readyState !== WebSocket.OPEN || this.closedByRouter) return;
-    const written = typeof frame === 'string' ? writeText(this.socket, frame) : writeShared(this.socket, shareFrame(frame));
-    if (!written) this.socket.send(frame, TEXT);
+    if (!writeFrame(this.socket, frame)) this.socket.send(textFramePayload(frame), TEXT);
     if (this.socket.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
   }
 

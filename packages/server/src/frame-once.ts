@@ -130,11 +130,23 @@ export function writeShared(socket: WebSocket, frame: SharedFrame): boolean {
  */
 export function textFrame(text: string): Buffer {
   const length = Buffer.byteLength(text);
-  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const headerLength = textFrameHeaderLength(length);
   const frame = Buffer.allocUnsafe(headerLength + length);
+  writeTextFrameHeader(frame, length);
+  frame.write(text, headerLength, 'utf8');
+  return frame;
+}
+
+/** The length of a final, unmasked text frame's header for `length` bytes of payload (2, 4 or 10). */
+export function textFrameHeaderLength(length: number): number {
+  return length < 126 ? 2 : length < 65_536 ? 4 : 10;
+}
+
+/** Writes the header of a final, unmasked text frame of `length` bytes at the start of `frame`. */
+export function writeTextFrameHeader(frame: Buffer, length: number): void {
   frame[0] = 0x81;
-  if (headerLength === 2) frame[1] = length;
-  else if (headerLength === 4) {
+  if (length < 126) frame[1] = length;
+  else if (length < 65_536) {
     frame[1] = 126;
     frame.writeUInt16BE(length, 2);
   } else {
@@ -142,8 +154,24 @@ export function textFrame(text: string): Buffer {
     frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     frame.writeUInt32BE(length >>> 0, 6);
   }
-  frame.write(text, headerLength, 'utf8');
-  return frame;
+}
+
+/**
+ * Writes a whole frame built here (`textFrame()`, the welcome's `frameBytes()`) to the socket's
+ * net.Socket, under the same conditions as {@link writeShared}; false (nothing written) when it
+ * must go through `socket.send()` with {@link textFramePayload} instead.
+ */
+export function writeFrame(socket: WebSocket, frame: Buffer): boolean {
+  const raw = frameTarget(socket);
+  if (raw === undefined) return false;
+  raw.write(frame);
+  return true;
+}
+
+/** The payload of a frame built by `textFrame()` (its bytes after the header), for `socket.send()`. */
+export function textFramePayload(frame: Buffer): Buffer {
+  const length = frame[1]! & 127;
+  return frame.subarray(length < 126 ? 2 : length === 126 ? 4 : 10);
 }
 
 /**
@@ -151,8 +179,5 @@ export function textFrame(text: string): Buffer {
  * conditions as {@link writeShared}; false (nothing written) when it must go through `socket.send()`.
  */
 export function writeText(socket: WebSocket, text: string): boolean {
-  const raw = frameTarget(socket);
-  if (raw === undefined) return false;
-  raw.write(textFrame(text));
-  return true;
+  return frameTarget(socket) !== undefined && writeFrame(socket, textFrame(text));
 }

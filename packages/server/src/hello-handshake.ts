@@ -38,7 +38,16 @@ export class Handshake {
   onUpgradeHello(connection: Connection, hello: Result<HelloMsg, ProtocolError>): void {
     connection.heard = true;
     if (!hello.ok) return connection.close(CloseCode.PROTOCOL_VIOLATION, ErrorCode.HELLO_INVALID, hello.error.message);
-    connection.serial(() => this.onHello(connection, hello.value));
+    // Nothing runs yet on a connection just accepted: run it now, without a closure, and queue
+    // what follows behind it only when it waits (`authenticate`, a takeover). A throw is dropped,
+    // as Connection.serial drops it.
+    let pending: Promise<void> | void;
+    try {
+      pending = this.onHello(connection, hello.value);
+    } catch {
+      return;
+    }
+    if (pending !== undefined) connection.serial(() => pending);
   }
 
   /**
@@ -115,7 +124,7 @@ export class Handshake {
     this.#addresses.welcomed(connection.address);
     allowFrames(connection.socket, hub.options.maxPayload);
     // Alone in its tick: written at once, which costs less than a cork and an uncork.
-    connection.sendAlone(this.#welcomes.frame({
+    connection.sendAlone(this.#welcomes.frameBytes({
       id: connection.id,
       name: connection.name,
       resume: this.#resume.issue(connection.id, connection.user),

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type Codec, ErrorCode, type HeraldSchema, selectCodec, subprotocolFor } from '@herald/protocol';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { upgradeInfo } from './authentication.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './logger.js';
@@ -86,23 +86,26 @@ export class UpgradeHandler {
       rejectUpgrade(socket, 403, 'Forbidden', ErrorCode.ORIGIN_FORBIDDEN, `origin ${origin} may not connect`);
       return;
     }
-    this.#wss!.handleUpgrade(request, socket, head, (ws) => {
-      // ws has parsed the offers and called handleProtocols: its answer names the codec.
-      const codec = this.#codecBySubprotocol.get(ws.protocol);
-      const address = request.socket.remoteAddress ?? '';
-      if (codec === undefined) {
-        this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: withoutHelloEntry(request.headers['sec-websocket-protocol'] ?? ''), address });
-      }
-      const hello = this.#upgradeHello;
-      this.#upgradeHello = undefined;
-      this.#hub.accept(ws, address, codec, this.#options.authenticate === undefined ? undefined : upgradeInfo(request), hello);
-      if (hello !== undefined) request.socket.uncork();
-    });
+    this.#wss!.handleUpgrade(request, socket, head, this.#onWebSocket);
     // ws called handleProtocols but not back (it cannot, today): never leave a socket corked.
     if (this.#upgradeHello !== undefined) {
       this.#upgradeHello = undefined;
       request.socket.uncork();
     }
+  };
+
+  /** handleUpgrade's callback, one for every upgrade (ws passes the request back): no closure per connect. */
+  readonly #onWebSocket = (ws: WebSocket, request: IncomingMessage): void => {
+    // ws has parsed the offers and called handleProtocols: its answer names the codec.
+    const codec = this.#codecBySubprotocol.get(ws.protocol);
+    const address = request.socket.remoteAddress ?? '';
+    if (codec === undefined) {
+      this.#logger.log('info', 'handshake refused: no supported subprotocol', { offered: withoutHelloEntry(request.headers['sec-websocket-protocol'] ?? ''), address });
+    }
+    const hello = this.#upgradeHello;
+    this.#upgradeHello = undefined;
+    this.#hub.accept(ws, address, codec, this.#options.authenticate === undefined ? undefined : upgradeInfo(request), hello);
+    if (hello !== undefined) request.socket.uncork();
   };
 }
 

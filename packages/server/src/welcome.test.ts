@@ -1,6 +1,7 @@
 import { decodeServerFrame, encodeFrame } from '@herald/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { textFrame } from './frame-once.js';
 import { WelcomeFrames } from './welcome.js';
 
 const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom('"', '\\', '\u2028', '</script>', '\u0000'));
@@ -37,10 +38,13 @@ describe('welcome frames', () => {
             ...(router.errorStacks && { errorStacks: true }),
           });
           expect(frames.frame({ ...connection, ...extra })).toBe(expected);
+          // Written straight into its WebSocket frame: the same bytes textFrame() gives for the text.
+          expect(frames.frameBytes({ ...connection, ...extra })).toEqual(textFrame(String(expected)));
           // A client without a name is named after its id (the welcome writes that name apart).
           const unnamed = { ...connection, name: connection.id };
           expect(typeof expected).toBe('string'); // a welcome has no payload: encodeFrame gives text
           expect(frames.frame({ ...unnamed, ...extra })).toBe(String(expected).replace(`"name":${JSON.stringify(connection.name)}`, `"name":${JSON.stringify(connection.id)}`));
+          expect(frames.frameBytes({ ...unnamed, ...extra })).toEqual(textFrame(frames.frame({ ...unnamed, ...extra })));
         },
       ),
       { numRuns: 500 },

@@ -5,6 +5,7 @@
  * message, field for field and in the same order (welcome.test.ts checks it).
  */
 import type { PeerRef } from '@herald/protocol';
+import { textFrameHeaderLength, writeTextFrameHeader } from './frame-once.js';
 
 /** What a router announces in every welcome. */
 export interface WelcomeSettings {
@@ -26,15 +27,61 @@ export interface WelcomeFields {
 }
 
 const HEAD = '{"type":"welcome","version":1,"id":';
+const NAME = ',"name":';
+const RESUME = ',"resume":';
+const DEDUPE = ',"dedupeMs":';
+const USER = ',"user":';
+const EXPIRES = ',"expiresAt":';
 
 export class WelcomeFrames {
   /** `,"router":…}`: the fields after the connection's own, closing the object. */
   readonly #tail: string;
+  /** The same as UTF-8 bytes, copied behind each welcome's own fields by {@link frameBytes}. */
+  readonly #tailBytes: Buffer;
 
   constructor(settings: WelcomeSettings) {
     const { router, maxPayload, heartbeatMs, heartbeatTimeoutMs, errorStacks } = settings;
     const fixed = JSON.stringify({ router, maxPayload, heartbeatMs, heartbeatTimeoutMs, ...(errorStacks && { errorStacks: true }) });
     this.#tail = `,${fixed.slice(1)}`;
+    this.#tailBytes = Buffer.from(this.#tail, 'utf8');
+  }
+
+  /**
+   * The welcome for one connection as a whole WebSocket text frame (the header of `textFrame()`
+   * in frame-once.ts, then the UTF-8 of {@link frame}'s text), written straight into its buffer:
+   * no text is built for it. Ids and tokens need no escaping, and are copied a character a byte;
+   * a string that does need it (a name with a space, a user) goes through `JSON.stringify`.
+   */
+  frameBytes(fields: WelcomeFields): Buffer {
+    const { id, resume, dedupeMs, user, expiresAt } = fields;
+    // Each string field: undefined when it is written as it is (quoted), else its JSON text.
+    const name = fields.name;
+    const idJson = escaped(id);
+    const nameJson = name === id ? idJson : escaped(name);
+    const resumeJson = escaped(resume);
+    const userJson = user === undefined ? undefined : escaped(user);
+    const dedupeText = dedupeMs === undefined ? undefined : jsonNumber(dedupeMs);
+    const expiresText = expiresAt === undefined ? undefined : jsonNumber(expiresAt);
+    let length =
+      HEAD.length + stringBytes(id, idJson) + NAME.length + stringBytes(name, nameJson) +
+      RESUME.length + stringBytes(resume, resumeJson) + this.#tailBytes.length;
+    if (dedupeText !== undefined) length += DEDUPE.length + dedupeText.length;
+    if (user !== undefined) length += USER.length + stringBytes(user, userJson);
+    if (expiresText !== undefined) length += EXPIRES.length + expiresText.length;
+    const headerLength = textFrameHeaderLength(length);
+    const frame = Buffer.allocUnsafe(headerLength + length);
+    writeTextFrameHeader(frame, length);
+    let at = putAscii(frame, headerLength, HEAD);
+    at = putString(frame, at, id, idJson);
+    at = putAscii(frame, at, NAME);
+    at = putString(frame, at, name, nameJson);
+    at = putAscii(frame, at, RESUME);
+    at = putString(frame, at, resume, resumeJson);
+    if (dedupeText !== undefined) at = putAscii(frame, putAscii(frame, at, DEDUPE), dedupeText);
+    if (user !== undefined) at = putString(frame, putAscii(frame, at, USER), user, userJson);
+    if (expiresText !== undefined) at = putAscii(frame, putAscii(frame, at, EXPIRES), expiresText);
+    frame.set(this.#tailBytes, at);
+    return frame;
   }
 
   /** The welcome frame's text for one connection. */
@@ -59,6 +106,31 @@ const PLAIN = /^[\w.-]*$/;
  */
 function jsonString(text: string): string {
   return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+/** Undefined when `text` needs no escaping (it is written quoted as it is), else its JSON text. */
+function escaped(text: string): string | undefined {
+  return PLAIN.test(text) ? undefined : JSON.stringify(text);
+}
+
+/** The UTF-8 length of a string field as JSON: `json` when it needed escaping, else `text` quoted (ASCII). */
+function stringBytes(text: string, json: string | undefined): number {
+  return json === undefined ? text.length + 2 : Buffer.byteLength(json, 'utf8');
+}
+
+/** Writes a string field as JSON at `at` (see {@link stringBytes}); returns the offset after it. */
+function putString(frame: Buffer, at: number, text: string, json: string | undefined): number {
+  if (json !== undefined) return at + frame.write(json, at, 'utf8');
+  frame[at] = 0x22; // "
+  at = putAscii(frame, at + 1, text);
+  frame[at] = 0x22;
+  return at + 1;
+}
+
+/** Writes ASCII `text` a character a byte at `at`; returns the offset after it. */
+function putAscii(frame: Buffer, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) frame[at + i] = text.charCodeAt(i);
+  return at + text.length;
 }
 
 /** `JSON.stringify(value)` for a number: its shortest round-trip text, `null` when not finite (as JSON has it). */
