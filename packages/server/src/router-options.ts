@@ -173,7 +173,11 @@ export interface RouterOptions<S extends HeraldSchema = DefaultSchema> {
    * An existing `http`/`https` server to attach to, sharing its port. The router handles upgrades
    * on `path` and leaves other paths to the server's other `upgrade` listeners. An HTTP/2 server
    * works only as `http2.createSecureServer({ allowHTTP1: true })` (WebSockets come over HTTP/1.1).
-   * Anything else (a `net.Server`, a `WebSocketServer`, a plain object) is refused with `OPTION_INVALID`.
+   * Anything else (a `net.Server`, a `WebSocketServer`, a plain object, an HTTP/2 secure server
+   * without `allowHTTP1: true`) is refused with `OPTION_INVALID`. It may be given before it listens:
+   * `createRouter` awaits only a listen started in its own turn of the event loop (`LISTEN_FAILED`
+   * if that fails), and otherwise resolves at once; the router takes upgrades once the server
+   * listens, and `router.url`/`router.port` throw until then (README, "Router").
    */
   server?: HttpServer | HttpsServer | Http2SecureServer;
   /**

@@ -15,6 +15,9 @@
  * `const router = await createRouter({ server }); server.listen(3000)` waited forever.
  */
 import type { Server } from 'node:net';
+// node:timers' own, not the global: a test's fake timers (vitest's vi.useFakeTimers) replace the
+// global setImmediate, and createRouter would then wait until the test advanced its clock.
+import { clearImmediate, setImmediate } from 'node:timers';
 import { listenFailed } from './listen-failure.js';
 
 /** How a listen started by the end of `createRouter`'s turn settled: `not_started` when none did. */

@@ -205,6 +205,15 @@ describe('createRouter: a shared server that is not listening yet', () => {
     await rm(dir, { recursive: true });
   });
 
+  it("under a test's fake timers (the global setImmediate faked too): createRouter resolves without the clock advancing", async () => {
+    vi.useFakeTimers();
+    const server = createServer();
+    const router = await createRouter({ logger: false, server });
+    expect(listeners(server)).toEqual(ATTACHED);
+    await router.close();
+    expect(listeners(server)).toEqual(NONE);
+  });
+
   it('close before the server ever listened: resolves, and leaves no listener on the server and no timer', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     const server = createServer();
