@@ -9,6 +9,7 @@
  */
 import type { ClusterClient, PresenceMember } from '@herald/server';
 import { ClientListWriter } from './client-list.js';
+import { JoinBatcher } from './presence-joins.js';
 import type { RedisEngine } from './redis-engine.js';
 
 interface PendingLeave {
@@ -28,9 +29,12 @@ export class PresenceStore {
 
   /** Writes the client list in batches, one per turn of the event loop (client-list.ts). */
   readonly clientList: ClientListWriter;
+  /** Sends the joins of one turn of the event loop in one call (presence-joins.ts). */
+  readonly joins: JoinBatcher;
 
   constructor(readonly engine: RedisEngine) {
     this.clientList = new ClientListWriter(engine, () => (this.#clientsDirty = true));
+    this.joins = new JoinBatcher(engine);
   }
 
   async join(topic: string, member: PresenceMember): Promise<void> {
@@ -39,24 +43,17 @@ export class PresenceStore {
     if (members === undefined) this.#local.set(topic, (members = new Map()));
     members.set(member.id, member);
     try {
-      await this.#join(topic, member);
+      await this.joins.join(topic, member);
     } catch (error) {
-      members.delete(member.id);
-      if (members.size === 0) this.#local.delete(topic);
+      // Only if it is still this join's member (not one a later join or a leave put or took).
+      if (members.get(member.id) === member) members.delete(member.id);
+      if (members.size === 0 && this.#local.get(topic) === members) this.#local.delete(topic);
       throw error;
     }
   }
 
-  #join(topic: string, member: PresenceMember): Promise<unknown> {
-    const { keys } = this.engine;
-    return this.engine.run(
-      'JOIN',
-      [keys.members(topic), keys.version(topic), keys.nodeMembers],
-      [member.id, JSON.stringify(member), topic, keys.node, keys.presenceChannel, keys.prefix],
-    );
-  }
-
   async leave(topic: string, id: string, reason: string): Promise<void> {
+    this.joins.flush(); // the joins asked for before this leave reach Redis before it
     const members = this.#local.get(topic);
     members?.delete(id);
     if (members?.size === 0) this.#local.delete(topic);
@@ -75,6 +72,7 @@ export class PresenceStore {
   }
 
   async members(topic: string): Promise<PresenceMember[]> {
+    this.joins.flush(); // a read sees the joins asked for before it
     let values: string[];
     try {
       values = await this.engine.cmd.hvals(this.engine.keys.members(topic));
@@ -117,9 +115,12 @@ export class PresenceStore {
   /** Joins every local member again (joins of members still there change nothing) and restores our clients. */
   async reregister(): Promise<void> {
     await this.#flushLeaves();
+    const joins: Promise<boolean>[] = [];
     for (const [topic, members] of this.#local) {
-      for (const member of members.values()) await this.#join(topic, member);
+      for (const member of members.values()) joins.push(this.joins.join(topic, member));
     }
+    this.joins.flush();
+    await Promise.all(joins);
     const { cmd, keys } = this.engine;
     this.#clientsDirty = false;
     await cmd.del(keys.nodeClients);

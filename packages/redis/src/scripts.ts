@@ -13,8 +13,8 @@
  * set of the methods the node provides. Channels: `P c:<topic>` publications, `P p` presence
  * events, `P ev` cluster events (provider counts, dead nodes), `P n:<node>` the node's inbox
  * (heartbeat ticks, routed requests).
- * The scripts build some keys from the prefix (presence of a dead node): standalone Redis and
- * Sentinel only, not Redis Cluster.
+ * The scripts build some keys from the prefix (presence joins and leaves, a dead node's presence):
+ * standalone Redis and Sentinel only, not Redis Cluster.
  */
 
 /** Starts a new epoch when the topic has none, or one from an older generation. Shared prologue. */
@@ -77,28 +77,46 @@ return {e, o, first, entries, redis.call('ZSCORE', KEYS[4], ARGV[4])}
 `;
 
 /**
- * KEYS: members, version, nodeMembers. ARGV: id, member-json, topic, node, channel, prefix.
- * Returns 1 when the member joined, 0 when it was there already. A member that another node holds
- * (the same client resumed its session here) moves to this node silently: only this node's leave,
- * or its death, ends it now.
+ * ARGV: node, channel, prefix, then `topic, id, member-json` per member (presence-joins.ts: the
+ * joins of one turn of the event loop). Joins each member in order, publishing each join's event,
+ * and returns one result per member: 1 when it joined, 0 when it was there already, or the error's
+ * text when its join failed (the others still happen). A member that another node holds (the same
+ * client resumed its session here) moves to this node silently: only this node's leave, or its
+ * death, ends it now.
  */
-export const JOIN = `
-local prior = redis.call('HGET', KEYS[1], ARGV[1])
-if prior then
-  local a = string.find(prior, '\\n', 1, true)
-  local b = string.find(prior, '\\n', a + 1, true)
-  local node = string.sub(prior, a + 1, b - 1)
-  if node == ARGV[4] then return 0 end
-  redis.call('HSET', KEYS[1], ARGV[1], string.sub(prior, 1, a) .. ARGV[4] .. '\\n' .. ARGV[2])
-  redis.call('SREM', ARGV[6] .. 'node:' .. node .. ':pm', ARGV[3] .. '\\n' .. ARGV[1])
-  redis.call('SADD', KEYS[3], ARGV[3] .. '\\n' .. ARGV[1])
-  return 0
+export const JOINS = `
+local function joinOne(prefix, node, channel, topic, id, member)
+  local members = prefix .. 'pm:' .. topic
+  local mine = prefix .. 'node:' .. node .. ':pm'
+  local prior = redis.call('HGET', members, id)
+  if prior then
+    local a = string.find(prior, '\\n', 1, true)
+    local b = string.find(prior, '\\n', a + 1, true)
+    local holder = string.sub(prior, a + 1, b - 1)
+    if holder == node then return 0 end
+    redis.call('HSET', members, id, string.sub(prior, 1, a) .. node .. '\\n' .. member)
+    redis.call('SREM', prefix .. 'node:' .. holder .. ':pm', topic .. '\\n' .. id)
+    redis.call('SADD', mine, topic .. '\\n' .. id)
+    return 0
+  end
+  local v = redis.call('INCR', prefix .. 'pv:' .. topic)
+  redis.call('HSET', members, id, v .. '\\n' .. node .. '\\n' .. member)
+  redis.call('SADD', mine, topic .. '\\n' .. id)
+  redis.call('PUBLISH', channel, 'j\\n' .. topic .. '\\n' .. v .. '\\n' .. node .. '\\n' .. member)
+  return 1
 end
-local v = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], ARGV[1], v .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[3] .. '\\n' .. ARGV[1])
-redis.call('PUBLISH', ARGV[5], 'j\\n' .. ARGV[3] .. '\\n' .. v .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[2])
-return 1
+local results = {}
+for i = 4, #ARGV, 3 do
+  local ok, result = pcall(joinOne, ARGV[3], ARGV[1], ARGV[2], ARGV[i], ARGV[i + 1], ARGV[i + 2])
+  if ok then
+    results[#results + 1] = result
+  elseif type(result) == 'table' and result.err then
+    results[#results + 1] = tostring(result.err)
+  else
+    results[#results + 1] = tostring(result)
+  end
+end
+return results
 `;
 
 /** Removes one member and publishes its leave; shared by LEAVE and REAP. */
