@@ -216,7 +216,9 @@ function decodeHeader(
     return fail('PROTOCOL_INVALID_MESSAGE', VERBOSE_ERRORS ? `${type} takes no payload` : type, id);
   }
   if (payload !== undefined) fields.payload = payload;
-  else delete fields.payload; // a header field named payload is not a payload
+  // A header field named payload is not a payload. Deleting a property that is not there still
+  // calls into V8's runtime: only when there is one.
+  else if (fields.payload !== undefined) delete fields.payload;
   return ok(fields as unknown as AnyMessage);
 }
 
