@@ -74,7 +74,10 @@ export class UpgradeHandler {
 
   /** The HTTP server's `upgrade` listener. */
   readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const pathname = (request.url ?? '/').split('?', 1)[0];
+    const url = request.url ?? '/';
+    // indexOf and slice rather than split: no array per connect (split was ~1 µs of it in a profile).
+    const query = url.indexOf('?');
+    const pathname = query === -1 ? url : url.slice(0, query);
     if (pathname !== this.#path) {
       if (this.ownsServer) rejectUpgrade(socket, 404, 'Not Found', ErrorCode.CONNECTION_FAILED, `no Herald router at ${pathname}; use ${this.#path}`);
       return; // on a shared server, other upgrade listeners own other paths
