@@ -61,6 +61,22 @@ export class PresenceView<W> {
     return this.#held === undefined;
   }
 
+  /** Whether a repair (after a presence gap) waits for the engine's members now. */
+  get repairing(): boolean {
+    return this.#repairHeld !== undefined;
+  }
+
+  /**
+   * Whether the view is the engine's members as of now, as far as this router can know: seeded,
+   * not retired, no repair waiting for its read, and `engineLive` (the engine reports no outage:
+   * while it is away events may be lost, and the presence gap it reports when back repairs the
+   * view). A new watch of such a view takes its snapshot of it without reading the engine's
+   * members (`onWatch`, subscribe-path.ts).
+   */
+  current(engineLive: boolean): boolean {
+    return engineLive && this.seeded && !this.retired && !this.closed && !this.repairing;
+  }
+
   /** The users (or connections) in the order they joined; see `UserPresenceView.members`. */
   members(): UserMember[] {
     return this.#users.members();

@@ -23,6 +23,10 @@ export class EngineWrapper implements Engine {
   get dedupeMs(): number | undefined {
     return this.inner.dedupeMs;
   }
+  /** The inner engine's availability (undefined: an engine that is always available). */
+  get available(): boolean | undefined {
+    return this.inner.available;
+  }
   start(listener: EngineListener): Promise<void> {
     return this.inner.start(listener);
   }
