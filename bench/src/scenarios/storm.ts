@@ -23,6 +23,12 @@ const TOPIC = 'bench.storm';
  * as a first frame): the A/B of bench/README's "Connect path". Default: the client's default.
  */
 const HELLO_IN_UPGRADE = process.env.HERALD_BENCH_HELLO_IN_UPGRADE === '0' ? { helloInUpgrade: false } : {};
+/**
+ * `HERALD_BENCH_STORM_WATCH=1`: every client also watches the topic's presence count
+ * (`presence(topic, { countOnly: true })`), so each moved client watches again on the router it
+ * lands on: the A/B of bench/README's "A presence watch per moved client". Default: no watch.
+ */
+const WATCH = process.env.HERALD_BENCH_STORM_WATCH === '1';
 
 
 export function stormCase(clients: number): string {
@@ -89,6 +95,7 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
         if (home === 0 && (data as { n?: number }).n === 2) missedOnA++;
         check();
       });
+      if (WATCH) await client.presence(TOPIC, { countOnly: true });
       subscription.on('recovery', (recovery) => {
         if (!victims.has(i)) return;
         if (recovery.recovered) recoveredOnA++;
@@ -127,7 +134,7 @@ export async function runStorm(ctx: RunContext, label: string): Promise<Measurem
         case: stormCase(total),
         system: 'herald',
         figures: { stormMs, reconnected: victims.size, routerCpuUsPerClient: (cpu * 1000) / victims.size, missedDelivered: missedOnA },
-        details: { received, missedOnA, recoveryEvents: recoveredOnA, resumed, redisCallsPerMovedClient: redisCalls },
+        details: { received, missedOnA, recoveryEvents: recoveredOnA, resumed, watching: WATCH, redisCallsPerMovedClient: redisCalls },
       },
     ];
   } finally {
