@@ -51,6 +51,21 @@ describe('welcome frames', () => {
     );
   });
 
+  it('are framed straight into their bytes as textFrame() frames their text, whatever the ids and tokens hold', () => {
+    const frames = new WelcomeFrames({ router: { id: 'r1', name: 'routér' }, maxPayload: 1024, heartbeatMs: 10_000, heartbeatTimeoutMs: 30_000, errorStacks: false });
+    fc.assert(
+      fc.property(
+        fc.record({ id: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.-]{0,64}$/), text), resume: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.-]{0,90}$/), text) }),
+        fc.record({ name: fc.option(text, { nil: undefined }), user: fc.option(text, { nil: undefined }), dedupeMs: optionalNumber, expiresAt: optionalNumber }),
+        ({ id, resume }, { name, ...rest }) => {
+          const fields = { id, name: name ?? id, resume, ...rest };
+          expect(frames.frameBytes(fields)).toEqual(textFrame(frames.frame(fields)));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('decode as a welcome', () => {
     const frames = new WelcomeFrames({ router: { id: 'r1', name: 'router' }, maxPayload: 1024, heartbeatMs: 10_000, heartbeatTimeoutMs: 30_000, errorStacks: false });
     const decoded = decodeServerFrame(frames.frame({ id: 'abcdefghijkl', name: 'Captain "Q"', resume: 'abcdefghijkl.sig', dedupeMs: 60_000 }));

@@ -5,7 +5,7 @@
  * message, field for field and in the same order (welcome.test.ts checks it).
  */
 import type { PeerRef } from '@herald/protocol';
-import { textFrameHeaderLength, writeTextFrameHeader } from './frame-once.js';
+import { textFrame, textFrameHeaderLength, writeTextFrameHeader } from './frame-once.js';
 
 /** What a router announces in every welcome. */
 export interface WelcomeSettings {
@@ -49,34 +49,33 @@ export class WelcomeFrames {
   /**
    * The welcome for one connection as a whole WebSocket text frame (the header of `textFrame()`
    * in frame-once.ts, then the UTF-8 of {@link frame}'s text), written straight into its buffer:
-   * no text is built for it. Ids and tokens need no escaping, and are copied a character a byte;
-   * a string that does need it (a name with a space, a user) goes through `JSON.stringify`.
+   * no text is built for it. The id and the token need no escaping (the router makes them of
+   * `[A-Za-z0-9_.-]`): they are written by Buffer's UTF-8 writer and checked as written (one that
+   * needs escaping after all takes the text's path). A name other than the id, and a user, may
+   * need it: those go through `JSON.stringify` when they do.
    */
   frameBytes(fields: WelcomeFields): Buffer {
-    const { id, resume, dedupeMs, user, expiresAt } = fields;
-    // Each string field: undefined when it is written as it is (quoted), else its JSON text.
-    const name = fields.name;
-    const idJson = escaped(id);
-    const nameJson = name === id ? idJson : escaped(name);
-    const resumeJson = escaped(resume);
+    const { id, name, resume, dedupeMs, user, expiresAt } = fields;
+    // Undefined when written as they are, quoted; else their JSON text.
+    const nameJson = name === id ? undefined : escaped(name);
     const userJson = user === undefined ? undefined : escaped(user);
     const dedupeText = dedupeMs === undefined ? undefined : jsonNumber(dedupeMs);
     const expiresText = expiresAt === undefined ? undefined : jsonNumber(expiresAt);
     let length =
-      HEAD.length + stringBytes(id, idJson) + NAME.length + stringBytes(name, nameJson) +
-      RESUME.length + stringBytes(resume, resumeJson) + this.#tailBytes.length;
+      HEAD.length + id.length + 2 + NAME.length + stringBytes(name, nameJson) + RESUME.length + resume.length + 2 + this.#tailBytes.length;
     if (dedupeText !== undefined) length += DEDUPE.length + dedupeText.length;
     if (user !== undefined) length += USER.length + stringBytes(user, userJson);
     if (expiresText !== undefined) length += EXPIRES.length + expiresText.length;
     const headerLength = textFrameHeaderLength(length);
     const frame = Buffer.allocUnsafe(headerLength + length);
     writeTextFrameHeader(frame, length);
-    let at = putAscii(frame, headerLength, HEAD);
-    at = putString(frame, at, id, idJson);
+    let at = putPlain(frame, putAscii(frame, headerLength, HEAD), id);
+    if (at < 0) return textFrame(this.frame(fields));
     at = putAscii(frame, at, NAME);
-    at = putString(frame, at, name, nameJson);
-    at = putAscii(frame, at, RESUME);
-    at = putString(frame, at, resume, resumeJson);
+    // The id is plain by now: a name that is the id is too.
+    at = name === id ? putPlain(frame, at, id) : putString(frame, at, name, nameJson);
+    at = putPlain(frame, putAscii(frame, at, RESUME), resume);
+    if (at < 0) return textFrame(this.frame(fields));
     if (dedupeText !== undefined) at = putAscii(frame, putAscii(frame, at, DEDUPE), dedupeText);
     if (user !== undefined) at = putString(frame, putAscii(frame, at, USER), user, userJson);
     if (expiresText !== undefined) at = putAscii(frame, putAscii(frame, at, EXPIRES), expiresText);
@@ -96,6 +95,10 @@ export class WelcomeFrames {
   }
 }
 
+/** By byte (or character below 256): 1 for those JSON holds as they are in a string, [A-Za-z0-9_.-]. */
+const PLAIN = new Uint8Array(256);
+for (const c of '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.-') PLAIN[c.charCodeAt(0)] = 1;
+
 /**
  * Whether JSON holds `text` as it is, quoted: only `[A-Za-z0-9_.-]` (every id and resume token,
  * most names). A loop over the characters: a regex test went through V8's runtime here, about as
@@ -104,10 +107,26 @@ export class WelcomeFrames {
 function isPlain(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    // 0-9 a-z A-Z _ . -
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x2e || c === 0x2d)) return false;
+    if (c > 255 || PLAIN[c] === 0) return false;
   }
   return true;
+}
+
+/**
+ * Writes `text` quoted at `at` when it is plain; returns the offset after it, or -1 when it is not
+ * (the frame is then not finished). Buffer writes the UTF-8 (a token is a concatenation, which a
+ * loop over its characters would read through V8's runtime) and the bytes are checked as written:
+ * a character outside ASCII writes a byte of 0x80 or more, or fewer bytes than characters.
+ */
+function putPlain(frame: Buffer, at: number, text: string): number {
+  frame[at] = 0x22; // "
+  const start = at + 1;
+  const written = text.length === 0 ? 0 : frame.write(text, start, text.length, 'utf8');
+  if (written !== text.length) return -1;
+  const end = start + written;
+  for (let i = start; i < end; i++) if (PLAIN[frame[i]!] !== 1) return -1;
+  frame[end] = 0x22;
+  return end + 1;
 }
 
 /**
