@@ -8,13 +8,15 @@
  * {@link MAX_BATCH_JOINS} members or {@link MAX_BATCH_BYTES} bytes per call, a larger batch making
  * several calls, sent together.
  *
- * Each join keeps its own outcome: the script runs every member's join as `JOIN` does, in the
- * order they were asked for (so their events are published in that order), and reports each one's
- * result or error apart; each caller's Promise settles with its own. The store's other presence
- * commands (a leave, a members read) first send the joins waiting (`flush`), so that every command
- * reaches Redis in the order it was called, as the engine contract requires. What a client can
- * make the router hold here is its joins of one turn: each is bounded by its subscriptions
- * (`maxSubscriptions`) and its member's size, and held less than one turn.
+ * Each join keeps its own outcome: the script runs every member's join as the one-member `JOIN`
+ * script it replaces did, in the order they were asked for (so their events are published in that
+ * order), and reports each one's result or error apart; each caller's Promise settles with its
+ * own. The store's other presence commands (a leave, a members read) first send the joins waiting
+ * (`flush`), so that every command reaches Redis in the order it was called, as the engine
+ * contract requires. What a client can make the router hold here is its joins waiting: one per
+ * subscribe in progress (at most `maxSubscriptions` per connection, each member of bounded size),
+ * each held until the end of its turn or until the call in flight answers (at most the command
+ * timeout, 5 s, after which that call fails ENGINE_UNAVAILABLE and the joins waiting go).
  */
 // node:timers' own, not the global one: a test's fake timers replace the global setImmediate, and
 // a join would then wait for the test to advance its clock.

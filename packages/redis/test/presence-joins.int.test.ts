@@ -2,9 +2,10 @@
  * Presence joins go to Redis in batches (presence-joins.ts), on a real redis-server of the test's
  * own: the joins of one turn of the event loop are one `JOINS` call (EVALSHA), each join settles
  * with its own outcome (one member's failure fails no other), their events come in call order, a
- * leave or a members read asked for after a join reaches Redis after it, a turn of more than
- * `MAX_BATCH_JOINS` members makes several calls, and a batch that cannot reach Redis rejects each
- * of its joins with ENGINE_UNAVAILABLE and keeps none of them for the node's re-registration.
+ * leave or a members read asked for after a join reaches Redis after it, joins asked for while a
+ * call is in flight go together once it answers, a turn of more than `MAX_BATCH_JOINS` members
+ * makes several calls, and a batch that cannot reach Redis rejects each of its joins with
+ * ENGINE_UNAVAILABLE and keeps none of them for the node's re-registration.
  */
 import { ErrorCode, isHeraldError } from '@herald/protocol';
 import { type PresenceEvent, type PresenceMember, silentLogger } from '@herald/server';
@@ -76,6 +77,25 @@ describe('presence joins in batches', { timeout: 30_000 }, () => {
     await engine.join('marker', memberOf('mark')); // its event comes after any the rejoins made
     await events.until(joined.length + 1);
     expect(events.values.slice(joined.length)).toEqual(['join marker mark']);
+  });
+
+  it('joins asked for while a call is in flight go together once it answers, whatever the turns they came in', async () => {
+    const [engine, events] = await node();
+    await redis!.command('CLIENT', 'PAUSE', '60000', 'WRITE'); // holds the scripts until UNPAUSE
+    const before = await scriptCalls();
+    const joins = [engine.join('room', memberOf('x'))];
+    await new Promise<void>((resolve) => setImmediate(resolve)); // x's call goes out, and waits
+    for (const id of ['y', 'z']) {
+      joins.push(engine.join('room', memberOf(id)));
+      await new Promise<void>((resolve) => setImmediate(resolve)); // a turn of its own each
+    }
+    expect(engine.presence.joins.counters).toEqual({ batches: 1, joins: 1 });
+    await redis!.command('CLIENT', 'UNPAUSE');
+    await Promise.all(joins);
+    expect(engine.presence.joins.counters).toEqual({ batches: 2, joins: 3 });
+    expect((await scriptCalls()) - before).toBe(2);
+    await events.until(3);
+    expect(events.values).toEqual(['join room x', 'join room y', 'join room z']);
   });
 
   it('a leave or a members read asked for after a join reaches Redis after it', async () => {
