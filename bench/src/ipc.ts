@@ -144,6 +144,14 @@ export interface MemoryReport {
   cpuMs: number;
   /** The kernel's share of `cpuMs`. */
   cpuSystemMs: number;
+  /**
+   * The server process's voluntary context switches since it started (`process.resourceUsage()`):
+   * about once each time its event loop sleeps and wakes. Fewer events per wake-up (slower clients)
+   * means more wake-ups, and more CPU, per connect. Its own process only (not NATS's broker).
+   */
+  wakeups?: number;
+  /** Its involuntary context switches (preempted by another process on the same cores). */
+  preemptions?: number;
 }
 
 export interface CutResult {

@@ -173,6 +173,15 @@ export const METRICS: Record<ScenarioName, Metric[]> = {
     },
     // The client processes share the cores with the router: connections/s is bound by both.
     { key: 'clientUsPerConn', label: 'client CPU µs per connect ↓', better: 'lower', format: sig },
+    // The router's event loop per connect: how often it slept and woke (fewer connects per wake-up
+    // cost more CPU each), and how often another process preempted it (its caches then go cold).
+    {
+      key: 'wakeupsPerConn',
+      label: 'router wake-ups+preemptions per connect',
+      better: 'info',
+      format: sig,
+      text: (f) => `${sig(f.wakeupsPerConn ?? 0)}+${sig(f.preemptionsPerConn ?? 0)}`,
+    },
   ],
   payload: [
     { key: 'deliveriesPerSec', label: 'deliveries/s ↑', better: 'higher', format: count },

@@ -287,6 +287,7 @@ function cut(command: CutCommand): CutResult {
 async function memory(): Promise<MemoryReport> {
   const usage = await memoryAfterGc(3);
   const cpu = routerCpu();
+  const resources = process.resourceUsage();
   return {
     type: 'memory',
     rss: usage.rss + (externalPid === undefined ? 0 : processRss(externalPid)),
@@ -296,6 +297,8 @@ async function memory(): Promise<MemoryReport> {
     arrayBuffers: usage.arrayBuffers,
     cpuMs: (cpu.user + cpu.system) / 1000,
     cpuSystemMs: cpu.system / 1000,
+    wakeups: resources.voluntaryContextSwitches,
+    preemptions: resources.involuntaryContextSwitches,
   };
 }
 
