@@ -175,7 +175,7 @@ export class Hub implements EngineListener {
     });
     this.contracts = new ContractGate(options.contract);
     this.access = new Access(options.access, logger);
-    this.watchers = new PresenceWatchers(this.frames, this.options.presenceCountIntervalMs, (topic) => engine.members(topic), logger);
+    this.watchers = new PresenceWatchers(this.frames, this.options.presenceCountIntervalMs, (topic) => engine.members(topic), logger, () => engine.available !== false);
     this.#addresses = new AddressLimits(options);
     this.#local = new LocalSubscribers(engine, this.frames, logger, (error) => this.events.error(error));
     this.requests = new Requests(peer, options, logger, () => this.observer, (connection, codec) =>

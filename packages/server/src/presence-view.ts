@@ -19,11 +19,11 @@ export class PresenceView<W> {
   /** The watches that took their snapshot of it: every later user-level event goes to them. */
   readonly receivers = new Set<W>();
   /**
-   * Its repair after a presence gap failed (the engine's members could not be read): it may be out
-   * of date, so it serves the watches that have it until they go (or the next gap repairs it), and
-   * a new watch gets a fresh view.
+   * Its last repair after a presence gap failed (the engine's members could not be read): it may be
+   * out of date until a repair succeeds (retried with backoff, presence-repair.ts, or read at once
+   * for a new watch, which waits for it).
    */
-  retired = false;
+  outdated = false;
   /**
    * A presence gap came while the view waited for its seed: the members it is seeded with may have
    * been read before the gap, so it is repaired once seeded.
@@ -66,15 +66,20 @@ export class PresenceView<W> {
     return this.#repairHeld !== undefined;
   }
 
+  /** Whether the view waits for a repair: one is reading the members, or the last one failed. */
+  get needsRepair(): boolean {
+    return !this.closed && (this.repairing || this.outdated);
+  }
+
   /**
    * Whether the view is the engine's members as of now, as far as this router can know: seeded,
-   * not retired, no repair waiting for its read, and `engineLive` (the engine reports no outage:
+   * not outdated, no repair waiting for its read, and `engineLive` (the engine reports no outage:
    * while it is away events may be lost, and the presence gap it reports when back repairs the
    * view). A new watch of such a view takes its snapshot of it without reading the engine's
    * members (`onWatch`, subscribe-path.ts).
    */
   current(engineLive: boolean): boolean {
-    return engineLive && this.seeded && !this.retired && !this.closed && !this.repairing;
+    return engineLive && this.seeded && !this.outdated && !this.closed && !this.repairing;
   }
 
   /** The users (or connections) in the order they joined; see `UserPresenceView.members`. */
@@ -125,6 +130,7 @@ export class PresenceView<W> {
     if (this.closed || repair !== this.#repair || this.#repairHeld === undefined) return;
     const held = this.#repairHeld;
     this.#repairHeld = undefined;
+    this.outdated = false;
     this.#reconciling = true;
     try {
       this.#users.reconcile(this.topic, members, reason);
@@ -135,12 +141,15 @@ export class PresenceView<W> {
     replayOver(members, held, (event) => this.#users.apply(event));
   }
 
-  /** The members could not be read: the events held are applied, and the view is retired. */
+  /**
+   * The members could not be read: the events held are applied, and the view is `outdated` until
+   * a later repair succeeds (its watches keep what they have meanwhile).
+   */
   repairFailed(repair: number): void {
     if (this.closed || repair !== this.#repair || this.#repairHeld === undefined) return;
     const held = this.#repairHeld;
     this.#repairHeld = undefined;
-    this.retired = true;
+    this.outdated = true;
     for (const event of held) this.#users.apply(event);
   }
 

@@ -5,7 +5,8 @@
  * reads a view shared by the topic's watches that group the same way (presence-view.ts): per user
  * (with its leave grace), or per connection (member watches by connection and count watches): the
  * router holds one per (topic, grouping), whatever the number of watchers. After a presence gap
- * (events lost), each view is repaired from one read of the topic's members (presence-repair.ts).
+ * (events lost), each view is repaired from one read of the topic's members (presence-repair.ts),
+ * retried with backoff while it fails; a watch of a view waiting for its repair waits for it.
  */
 import { type MemberWire, encodeFrame } from '@herald/protocol';
 import type { Connection } from './connection.js';
@@ -13,7 +14,7 @@ import type { PresenceEvent, PresenceMember } from './engine.js';
 import type { Frames } from './frames.js';
 import type { Logger } from './logger.js';
 import { CountWatch } from './presence-count-watch.js';
-import { type ReadMembers, repairViews } from './presence-repair.js';
+import { PresenceRepairs, type ReadMembers } from './presence-repair.js';
 import { PresenceView, type ViewKey } from './presence-view.js';
 
 /** Most bytes (estimated) and members in one page of a presence snapshot. */
@@ -41,8 +42,7 @@ export interface Watch {
 export interface PresenceViewStats {
   /**
    * Views: one per watched topic and grouping (per user, or per connection for watches by
-   * connection and count watches), and the retired ones still watched (a view whose repair after a
-   * presence gap could not read the members).
+   * connection and count watches).
    */
   views: number;
   /** Members listed by the views (a user in its leave grace counts). */
@@ -55,19 +55,20 @@ export interface PresenceViewStats {
 
 export class PresenceWatchers {
   readonly #byTopic = new Map<string, Map<string, Watch>>();
-  /** The shared views, by topic: one per grouping, and the retired ones still watched. */
+  /** The shared views, by topic: one per grouping. */
   readonly #views = new Map<string, Set<PresenceView<Watch>>>();
   readonly #frames: Frames;
   readonly #countIntervalMs: number;
-  readonly #read: ReadMembers;
-  readonly #logger: Logger;
+  readonly #repairs: PresenceRepairs<Watch>;
 
-  /** `read`: the engine's members of a topic, for the repairs after a presence gap. */
-  constructor(frames: Frames, countIntervalMs: number, read: ReadMembers, logger: Logger) {
+  /**
+   * `read`: the engine's members of a topic, for the repairs after a presence gap. `live`: whether
+   * the engine reports itself available (a failed repair is retried only then).
+   */
+  constructor(frames: Frames, countIntervalMs: number, read: ReadMembers, logger: Logger, live: () => boolean = () => true) {
     this.#frames = frames;
     this.#countIntervalMs = countIntervalMs;
-    this.#read = read;
-    this.#logger = logger;
+    this.#repairs = new PresenceRepairs((topic) => this.#views.get(topic) ?? [], read, logger, live);
   }
 
   /**
@@ -112,7 +113,7 @@ export class PresenceWatchers {
       if (view.stale) {
         // A presence gap came while `members` were read: they may miss what was lost.
         view.stale = false;
-        void repairViews(topic, [view], this.#read, this.#logger);
+        void this.#repairs.repair(topic);
       }
     }
     if (watch.counter !== undefined) return;
@@ -224,14 +225,23 @@ export class PresenceWatchers {
    */
   repair(): Promise<void> {
     const repairs: Promise<void>[] = [];
-    for (const [topic, views] of this.#views) repairs.push(repairViews(topic, [...views], this.#read, this.#logger));
+    for (const topic of this.#views.keys()) repairs.push(this.#repairs.repair(topic));
     return Promise.all(repairs).then(() => undefined);
+  }
+
+  /**
+   * Resolves once `view` (seeded, waiting for a repair: `needsRepair`) is repaired, so that a new
+   * watch of it takes a snapshot that is not out of date; rejects with the read's error when the
+   * members cannot be read (see `PresenceRepairs.repaired`).
+   */
+  repaired(view: PresenceView<Watch>): Promise<void> {
+    return this.#repairs.repaired(view);
   }
 
   #viewOf(topic: string, key: ViewKey): PresenceView<Watch> {
     let views = this.#views.get(topic);
     if (views === undefined) this.#views.set(topic, (views = new Set()));
-    for (const view of views) if (view.key === key && !view.retired) return view;
+    for (const view of views) if (view.key === key) return view;
     const view = new PresenceView<Watch>(
       topic,
       key,
@@ -255,6 +265,9 @@ export class PresenceWatchers {
     view.close();
     const views = this.#views.get(view.topic);
     views?.delete(view);
-    if (views?.size === 0) this.#views.delete(view.topic);
+    if (views?.size === 0) {
+      this.#views.delete(view.topic);
+      this.#repairs.forget(view.topic);
+    }
   }
 }

@@ -90,12 +90,16 @@ export async function onWatch(hub: Hub, connection: Connection, id: number, topi
   const byUser = (by ?? hub.options.presenceBy) === 'user' ? { graceMs: hub.options.presenceGraceMs } : undefined;
   const watch = hub.watchers.start(connection, topic, byUser, countOnly);
   // A view already seeded and up to date is the snapshot (presence-view.ts, `current`): no read of
-  // the engine's members, which a seeded view would not use. Otherwise they are read: to seed the
-  // view, or, while the engine is away or a repair waits, so that the watch fails as the read does.
+  // the engine's members, which a seeded view would not use. A view waiting for a repair (a presence
+  // gap's read in flight, or one that failed) is the snapshot once repaired: the watch waits for
+  // the repair (or reads it now), never taking the outdated view. Otherwise the members are read:
+  // to seed the view, or, while the engine is away, so that the watch fails as the read does.
   let members: PresenceMember[] = [];
-  if (!watch.view.current(hub.engine.available !== false)) {
+  const { view } = watch;
+  if (!view.current(hub.engine.available !== false)) {
     try {
-      members = await hub.engine.members(topic);
+      if (view.seeded && view.needsRepair) await hub.watchers.repaired(view);
+      else members = await hub.engine.members(topic);
     } catch (cause) {
       hub.watchers.remove(connection, topic);
       return internalError(hub, connection, 'presence', cause, id);
