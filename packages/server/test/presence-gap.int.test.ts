@@ -4,12 +4,14 @@
  * The router reads the members of every watched topic once and tells each open watch exactly what
  * it missed, as ordinary `presence_join` / `presence_leave` (reason `dropped` for a member found
  * gone) and `presence_count` frames; per user, a user whose connections all vanished leaves after
- * its grace. Events during the read are neither lost nor told twice. Grace timers are faked.
+ * its grace. Events during the read are neither lost nor told twice. Grace timers are faked. A read
+ * that fails is retried: presence-repair-retry.int.test.ts.
  */
 import type { ServerMessage } from '@herald/protocol';
-import { type Deferred, EngineWrapper, Log, RawClient, deferred, startRouter } from '@herald/testkit';
+import { Log, RawClient, deferred, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AuthContext, EngineListener, Identity, PresenceMember } from '../src/index.js';
+import type { AuthContext, Identity } from '../src/index.js';
+import { LosesPresence } from './presence-gap.fixture.js';
 import { frames, watcher } from './presence-watch.fixture.js';
 
 const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
@@ -18,46 +20,6 @@ const GRACE = 3000;
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/**
- * An engine whose presence events can be cut (lost, as over a Pub/Sub connection that is away),
- * and that then says so (`onPresenceGap`), as the Redis engine does when its connection is back.
- * Its `members` reads are logged, and wait for `gate` (after reading, or before: `readFirst`).
- */
-class LosesPresence extends EngineWrapper {
-  #listener: EngineListener | undefined;
-  cut = false;
-  readonly reads = new Log<string>();
-  gate: Deferred<void> | undefined;
-  readFirst = true;
-  /** The next read fails (once). */
-  fail = false;
-
-  override start(listener: EngineListener): Promise<void> {
-    this.#listener = listener;
-    return this.inner.start({
-      onPublication: (publication, subscribers) => listener.onPublication(publication, subscribers),
-      onPresence: (event) => (this.cut ? undefined : listener.onPresence(event)),
-    });
-  }
-
-  override async members(topic: string): Promise<PresenceMember[]> {
-    const first = this.readFirst ? await this.inner.members(topic) : undefined;
-    this.reads.push(topic);
-    await this.gate?.promise;
-    if (this.fail) {
-      this.fail = false;
-      throw new Error('members: unreachable');
-    }
-    return first ?? this.inner.members(topic);
-  }
-
-  back(): void {
-    this.cut = false;
-    this.#listener?.onPresenceGap?.();
-  }
-}
-
 
 const id = (client: RawClient): string => client.welcome!.id;
 
@@ -146,27 +108,6 @@ describe('presence watches after the engine lost presence events', () => {
       await w.close();
     });
   }
-
-  it('a read that fails leaves the watches as they were and retires the view: a new watch gets a fresh one', async () => {
-    const engine = new LosesPresence();
-    await using router = await startRouter({ engine, authenticate, presenceGraceMs: 0 });
-    const [old] = await watcher(router.url, 'room');
-    engine.cut = true;
-    await using alice = await RawClient.subscribed(router.url, 'room', { token: 'alice' });
-    engine.fail = true;
-    const reads = engine.reads.values.length;
-    engine.back();
-    await engine.reads.until(reads + 1);
-    expect(await old.drain()).toStrictEqual([]);
-    const [fresh, listed] = await watcher(router.url, 'room');
-    expect(listed).toMatchObject({ members: [{ id: 'alice', connections: [alice.welcome!.id] }] });
-    expect(router.stats().presenceViews).toMatchObject({ views: 2, members: 1 });
-    // The next gap repairs the old view too.
-    engine.back();
-    expect(await old.next()).toMatchObject({ type: 'presence_join', member: { id: 'alice' } });
-    expect(await fresh.drain()).toStrictEqual([]);
-    for (const w of [old, fresh]) await w.close();
-  });
 
   it('a gap while a view waits for its first members: it is repaired once seeded', async () => {
     const engine = new LosesPresence();
