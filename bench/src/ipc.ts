@@ -145,6 +145,13 @@ export interface MemoryReport {
   /** The kernel's share of `cpuMs`. */
   cpuSystemMs: number;
   /**
+   * `cpuMs` and `cpuSystemMs` as read when the report began, before its forced full GCs: the idle
+   * scenario's CPU per connect runs from the end of one report to the start of the next, so that the
+   * reports' own GCs (their cost grows with the connections held, on every side alike) stay out.
+   */
+  cpuBeforeGcMs: number;
+  cpuSystemBeforeGcMs: number;
+  /**
    * The server process's voluntary context switches since it started (`process.resourceUsage()`):
    * about once each time its event loop sleeps and wakes. Fewer events per wake-up (slower clients)
    * means more wake-ups, and more CPU, per connect. Its own process only (not NATS's broker).

@@ -285,6 +285,7 @@ function cut(command: CutCommand): CutResult {
 }
 
 async function memory(): Promise<MemoryReport> {
+  const beforeGc = routerCpu();
   const usage = await memoryAfterGc(3);
   const cpu = routerCpu();
   const resources = process.resourceUsage();
@@ -297,6 +298,8 @@ async function memory(): Promise<MemoryReport> {
     arrayBuffers: usage.arrayBuffers,
     cpuMs: (cpu.user + cpu.system) / 1000,
     cpuSystemMs: cpu.system / 1000,
+    cpuBeforeGcMs: (beforeGc.user + beforeGc.system) / 1000,
+    cpuSystemBeforeGcMs: beforeGc.system / 1000,
     wakeups: resources.voluntaryContextSwitches,
     preemptions: resources.involuntaryContextSwitches,
   };
