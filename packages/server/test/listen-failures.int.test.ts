@@ -15,19 +15,8 @@ import { HeraldError } from '@herald/protocol';
 import { RawClient, expectError, rejection } from '@herald/testkit';
 import { type MockInstance, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryEngine, type RouterOptions, createRouter } from '../src/index.js';
+import { holder } from './port-holder.fixture.js';
 
-/** A server of the test holding a port on 127.0.0.1. */
-async function holder(): Promise<HttpServer & AsyncDisposable> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return Object.assign(server, {
-    async [Symbol.asyncDispose]() {
-      server.close();
-      await once(server, 'close');
-    },
-  });
-}
 
 const portOf = (server: HttpServer): number => (server.address() as AddressInfo).port;
 

@@ -15,21 +15,10 @@ import { HeraldError } from '@herald/protocol';
 import { RawClient, expectError, rejection, thrown } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Router, type RouterOptions, createRouter } from '../src/index.js';
+import { holder } from './port-holder.fixture.js';
 
 const portOf = (server: HttpServer): number => (server.address() as AddressInfo).port;
 
-/** A server of the test holding a port on 127.0.0.1. */
-async function holder(): Promise<HttpServer & AsyncDisposable> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return Object.assign(server, {
-    async [Symbol.asyncDispose]() {
-      server.close();
-      await once(server, 'close');
-    },
-  });
-}
 
 /** The listeners the router may add to a shared server, by event. */
 const listeners = (server: HttpServer): Record<string, number> =>
