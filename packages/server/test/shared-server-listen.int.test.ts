@@ -51,6 +51,21 @@ async function closeServer(server: HttpServer): Promise<void> {
   await once(server, 'close');
 }
 
+/**
+ * The end of every order: a real client is welcomed through the shared server, then the router
+ * closes and leaves no listener on it (the application's server: the router never closes it).
+ */
+async function servesThenDetaches(router: Router, server: HttpServer): Promise<void> {
+  {
+    await using client = await RawClient.welcomed(router.url);
+    expect(client.welcome?.type).toBe('welcome');
+  }
+  await router.close();
+  expect(listeners(server)).toEqual(NONE);
+  expect(server.listening).toBe(true);
+  await closeServer(server);
+}
+
 describe('createRouter: a shared server that is not listening yet', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -76,14 +91,7 @@ describe('createRouter: a shared server that is not listening yet', () => {
     expect(router.port).toBe(portOf(server));
     expect(await router.health()).toMatchObject({ status: 'ready', listening: true });
     expect(await statusOf(readyzOf(router))).toBe(200);
-    {
-      await using client = await RawClient.welcomed(router.url);
-      expect(client.welcome?.type).toBe('welcome');
-    }
-    await router.close();
-    expect(listeners(server)).toEqual(NONE);
-    expect(server.listening).toBe(true); // the application's server: the router never closes it
-    await closeServer(server);
+    await servesThenDetaches(router, server);
   });
 
   it('listen, then createRouter (already listening): resolves listening', async () => {
@@ -111,13 +119,7 @@ describe('createRouter: a shared server that is not listening yet', () => {
       expect(server.listening).toBe(true);
       expect(router.url).toBe(`ws://127.0.0.1:${portOf(server)}/`);
       expect(log.messages.filter((message) => message === 'router listening')).toHaveLength(1);
-      {
-        await using client = await RawClient.welcomed(router.url);
-        expect(client.welcome?.type).toBe('welcome');
-      }
-      await router.close();
-      expect(listeners(server)).toEqual(NONE);
-      await closeServer(server);
+      await servesThenDetaches(router, server);
     }
   });
 
@@ -171,13 +173,7 @@ describe('createRouter: a shared server that is not listening yet', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     expect(log.messages.filter((message) => message === 'router listening')).toHaveLength(1);
-    {
-      await using client = await RawClient.welcomed(router.url);
-      expect(client.welcome?.type).toBe('welcome');
-    }
-    await router.close();
-    expect(listeners(server)).toEqual(NONE);
-    await closeServer(server);
+    await servesThenDetaches(router, server);
   });
 
   it('a shared server that then listens on a Unix socket: the router logs, without a URL, and nothing throws', async () => {
