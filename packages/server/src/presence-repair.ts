@@ -159,5 +159,6 @@ export class PresenceRepairs<W> {
         this.#retry(topic, state, 'the engine is unavailable');
       }
     }, delayMs);
+    state.timer.unref?.(); // never what keeps a process alive; the topic's last watch drops it anyway
   }
 }
