@@ -133,7 +133,11 @@ export class PresenceRepairs<W> {
         if (owner.read === read) {
           owner.read = undefined;
           owner.failures++;
-          if (this.#topics.get(topic) === owner) this.#retry(topic, owner, error);
+          if (this.#topics.get(topic) === owner) {
+            // One line per failed read (at most one per topic per wait), none for a wait skipped.
+            this.#logger.log('warn', 'presence: reading the members to repair the watches failed; retrying', { topic, failures: owner.failures, error: String(error) });
+            this.#retry(topic, owner);
+          }
         }
         throw error;
       },
@@ -144,21 +148,19 @@ export class PresenceRepairs<W> {
   }
 
   /** Schedules the topic's next read, while one of its views is outdated. */
-  #retry(topic: string, state: TopicRepair, error: unknown): void {
+  #retry(topic: string, state: TopicRepair): void {
     if (![...this.#views(topic)].some((view) => view.outdated && !view.closed)) {
       this.#topics.delete(topic);
       return;
     }
-    const delayMs = repairRetryDelay(state.failures);
-    this.#logger.log('warn', 'presence: reading the members to repair the watches failed; retrying', { topic, failures: state.failures, delayMs, error: String(error) });
     state.timer = setTimeout(() => {
       state.timer = undefined;
       if (this.#live()) void this.#start(topic).catch(ignore);
       else {
         state.failures++;
-        this.#retry(topic, state, 'the engine is unavailable');
+        this.#retry(topic, state);
       }
-    }, delayMs);
+    }, repairRetryDelay(state.failures));
     state.timer.unref?.(); // never what keeps a process alive; the topic's last watch drops it anyway
   }
 }

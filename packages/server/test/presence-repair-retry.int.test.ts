@@ -78,10 +78,12 @@ describe('a presence repair whose read fails', () => {
     for (const w of watches) await w.close();
   });
 
-  it('a watch that starts while the repair reads waits for it; that read failing, it reads once itself: its snapshot is the members, the open watch is told the difference', async () => {
+  it('watches that start while the repair reads wait for it; that read failing, they read once (one read for both): their snapshots are the members, the open watches are told the difference', async () => {
     const engine = new LosesPresence();
     await using router = await startRouter({ engine, authenticate, presenceGraceMs: 0 });
     const [old] = await watcher(router.url, 'room');
+    const [oldCount, counted] = await watcher(router.url, 'room', { count: true });
+    expect(counted).toMatchObject({ count: 0 });
     engine.cut = true;
     await using alice = await RawClient.subscribed(router.url, 'room', { token: 'alice' });
     engine.gate = deferred();
@@ -91,20 +93,25 @@ describe('a presence repair whose read fails', () => {
     await engine.reads.until(reads + 1); // the repair's read, held by the gate
     const late = await RawClient.welcomed(router.url, { token: 'watcher' });
     late.send({ type: 'presence_watch', id: 1, topic: 'room' });
-    await expect.poll(() => router.stats().presenceWatches).toBe(2);
-    expect(engine.reads.values.length).toBe(reads + 1); // it waits for the repair's read
-    engine.gate.resolve(); // which fails: the watch reads itself, at once
+    const lateCount = await RawClient.welcomed(router.url, { token: 'watcher' });
+    lateCount.send({ type: 'presence_watch', id: 1, topic: 'room', count: true });
+    await expect.poll(() => router.stats().presenceWatches).toBe(4);
+    expect(engine.reads.values.length).toBe(reads + 1); // they wait for the repair's read
+    engine.gate.resolve(); // which fails: they read, at once
     const listed = await late.next();
     expect(listed).toMatchObject({ type: 'presence_state', id: 1 });
     expect(ids(listed)).toEqual(['alice']);
+    expect(await lateCount.next()).toStrictEqual({ type: 'presence_state', id: 1, topic: 'room', members: [], count: 1 });
     expect(await old.next()).toMatchObject({ type: 'presence_join', member: { id: 'alice', connections: [id(alice)] } });
+    expect(await oldCount.next()).toStrictEqual({ type: 'presence_count', topic: 'room', count: 1 });
     expect(engine.reads.values.length).toBe(reads + 2);
-    // That read repaired the view: the retry is dropped.
+    // That read repaired the views: the retry is dropped.
     await vi.advanceTimersByTimeAsync(2 * MAX_WAIT);
     expect(engine.reads.values.length).toBe(reads + 2);
-    for (const w of [old, late]) expect(await w.drain()).toStrictEqual([]);
-    expect(router.stats().presenceViews).toMatchObject({ views: 1, members: 1 });
-    for (const w of [old, late]) await w.close();
+    const watches = [old, oldCount, late, lateCount];
+    for (const w of watches) expect(await w.drain()).toStrictEqual([]);
+    expect(router.stats().presenceViews).toMatchObject({ views: 1, members: 1 }); // the count watches count users: they share the view
+    for (const w of watches) await w.close();
   });
 
   it('a watch waiting for a repair that a later gap supersedes takes the later read\'s members; the open watch is told each join once', async () => {
