@@ -7,27 +7,24 @@
  * members then equal the truth. And Redis restarted without persistence: the routers write their
  * members back, and b's watches end up equal to Redis again, each member's change told once.
  */
-import { type Client, type Member, type Presence, connect } from '@herald/client';
-import type { ServerMessage } from '@herald/protocol';
 import { type AuthContext, type Identity, type PresenceMember, type Router, silentLogger } from '@herald/server';
 import { EngineWrapper, Log, RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
 import { availability } from './engine-nodes.js';
+import { PresenceClients, told } from './presence-clients.fixture.js';
 
 const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
 
 let redis: RedisServer | undefined;
 let routers: Router[] = [];
-let raws: RawClient[] = [];
-let sdk: Client | undefined;
+let clients = new PresenceClients();
 
 afterEach(async () => {
-  await sdk?.close();
-  for (const c of raws) await c[Symbol.asyncDispose]();
+  await clients.close();
   await Promise.all(routers.map((r) => r.close()));
   await redis?.[Symbol.asyncDispose]();
-  [sdk, raws, routers, redis] = [undefined, [], [], undefined];
+  [clients, routers, redis] = [new PresenceClients(), [], undefined];
 });
 
 /** A Redis engine whose `members` reads are logged. */
@@ -47,51 +44,21 @@ async function node(name: string, options: RedisEngineOptions = {}, counted?: (e
   return [router, engine];
 }
 
-async function member(router: Router, user: string): Promise<RawClient> {
-  const c = await RawClient.subscribed(router.url, 'room', { token: user });
-  raws.push(c);
-  return c;
-}
 
-async function watcher(router: Router, by: 'user' | 'connection'): Promise<[RawClient, ServerMessage]> {
-  const c = await RawClient.welcomed(router.url, { token: 'watcher' });
-  raws.push(c);
-  c.send({ type: 'presence_watch', id: 1, topic: 'room', by });
-  return [c, await c.nextOf('presence_state')];
-}
 
-/** The client SDK watching `room` on `router` (closed after the test), and what its view is told, as `join id` / `leave id reason`. */
-async function sdkWatcher(router: Router): Promise<{ view: Presence; seen: Log<string> }> {
-  sdk = await connect(router.url, { token: 'watcher', reconnect: false });
-  const view = await sdk.presence('room');
-  const seen = new Log<string>();
-  view.on('join', (m: Member) => seen.push(`join ${m.id}`));
-  view.on('leave', (m: Member, reason: string) => seen.push(`leave ${m.id} ${reason}`));
-  return { view, seen };
-}
 
-/** The next `n` presence frames of `c`, as `join id` / `leave id reason`. */
-async function told(c: RawClient, n: number): Promise<string[]> {
-  const got: string[] = [];
-  while (got.length < n) {
-    const f = await c.next();
-    if (f.type === 'presence_join') got.push(`join ${f.member.id}`);
-    else if (f.type === 'presence_leave') got.push(`leave ${f.member.id} ${f.reason}`);
-  }
-  return got;
-}
 
 describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () => {
   it('joins and leaves b missed are told to each of its watches once, and the client view equals the truth', async () => {
     redis = await startRedisServer({ own: true });
     const [a, engineA] = await node('a');
     const [b, engineB] = await node('b', { minBackoffMs: 2500, maxBackoffMs: 5000 });
-    const a1 = await member(a, 'alice');
-    const b1 = await member(a, 'bob');
-    const [byUser, users] = await watcher(b, 'user');
+    const a1 = await clients.member(a, 'alice');
+    const b1 = await clients.member(a, 'bob');
+    const [byUser, users] = await clients.watcher(b, 'user');
     expect(users).toMatchObject({ members: [{ id: 'alice' }, { id: 'bob' }] });
-    const [byConnection] = await watcher(b, 'connection');
-    const { view, seen } = await sdkWatcher(b);
+    const [byConnection] = await clients.watcher(b, 'connection');
+    const { view, seen } = await clients.sdkWatcher(b);
     expect(view.members().map((m) => m.id)).toEqual(['alice', 'bob']);
     const leftA = new Log<string>();
     a.on('disconnect', (client) => leftA.push(client.id));
@@ -102,8 +69,8 @@ describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () =
     let bBack = false;
     engineB.on('available', (now) => (bBack ||= now));
     await availability(engineA, true); // a's Pub/Sub comes back at once, b's after 2.5 s
-    const c1 = await member(a, 'carol');
-    const b2 = await member(a, 'bob');
+    const c1 = await clients.member(a, 'carol');
+    const b2 = await clients.member(a, 'bob');
     await a1.close();
     await b1.close();
     await leftA.until(2);
@@ -121,7 +88,7 @@ describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () =
     expect(b.stats().presenceViews).toMatchObject({ views: 2, members: 4, connections: 4 });
 
     // Live again: the next join reaches every watch once.
-    const d1 = await member(a, 'dave');
+    const d1 = await clients.member(a, 'dave');
     expect(await told(byUser, 1)).toEqual(['join dave']);
     expect(await told(byConnection, 1)).toEqual([`join ${id(d1)}`]);
     expect(await seen.until(3)).toEqual(['join carol', 'leave alice dropped', 'join dave']);
@@ -132,10 +99,10 @@ describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () =
     redis = await startRedisServer({ own: true });
     const [a, engineA] = await node('a');
     const [b, engineB] = await node('b');
-    const a1 = await member(a, 'alice');
-    await member(a, 'bob');
-    const [byUser] = await watcher(b, 'user');
-    const { view, seen } = await sdkWatcher(b);
+    const a1 = await clients.member(a, 'alice');
+    await clients.member(a, 'bob');
+    const [byUser] = await clients.watcher(b, 'user');
+    const { view, seen } = await clients.sdkWatcher(b);
     expect(view.members().map((m) => m.id)).toEqual(['alice', 'bob']);
     const leftA = new Log<string>();
     a.on('disconnect', (client) => leftA.push(client.id));
@@ -163,8 +130,8 @@ describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () =
     redis = await startRedisServer({ own: true });
     let counted: CountsReads | undefined;
     const [b, engineB] = await node('b', {}, (engine) => (counted = new CountsReads(engine)));
-    const [w] = await watcher(b, 'user');
-    const [w2] = await watcher(b, 'connection');
+    const [w] = await clients.watcher(b, 'user');
+    const [w2] = await clients.watcher(b, 'connection');
     const reads = counted!.reads.values.length;
     const down = availability(engineB, false);
     expect(await redis.command('CLIENT', 'KILL', 'TYPE', 'normal')).toMatch(/^:[1-9]/);

@@ -8,28 +8,25 @@
  * difference, once, and the client's view equals Redis's. The backoff, the one timer per topic and
  * the watches that start meanwhile: packages/server/test/presence-repair-retry.int.test.ts.
  */
-import { type Client, type Member, connect } from '@herald/client';
-import type { ServerMessage } from '@herald/protocol';
 import { type AuthContext, type Identity, type PresenceMember, type Router, silentLogger } from '@herald/server';
-import { EngineWrapper, Log, RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
+import { EngineWrapper, Log, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type RedisEngine, redisEngine } from '../src/index.js';
 import { availability } from './engine-nodes.js';
+import { PresenceClients, told } from './presence-clients.fixture.js';
 
 const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
 
 let redis: RedisServer | undefined;
 let routers: Router[] = [];
-let raws: RawClient[] = [];
-let sdk: Client | undefined;
+let clients = new PresenceClients();
 
 afterEach(async () => {
   vi.useRealTimers();
-  await sdk?.close();
-  for (const c of raws) await c[Symbol.asyncDispose]();
+  await clients.close();
   await Promise.all(routers.map((r) => r.close()));
   await redis?.[Symbol.asyncDispose]();
-  [sdk, raws, routers, redis] = [undefined, [], [], undefined];
+  [clients, routers, redis] = [new PresenceClients(), [], undefined];
 });
 
 /** A Redis engine whose `members` reads are logged as they end: `read`, or `failed`. */
@@ -59,29 +56,8 @@ async function node(name: string, url: string, options: { minBackoffMs?: number;
   return [router, engine, observed];
 }
 
-async function member(router: Router, user: string): Promise<RawClient> {
-  const c = await RawClient.subscribed(router.url, 'room', { token: user });
-  raws.push(c);
-  return c;
-}
 
-async function watcher(router: Router, by: 'user' | 'connection'): Promise<[RawClient, ServerMessage]> {
-  const c = await RawClient.welcomed(router.url, { token: 'watcher' });
-  raws.push(c);
-  c.send({ type: 'presence_watch', id: 1, topic: 'room', by });
-  return [c, await c.nextOf('presence_state')];
-}
 
-/** The next `n` presence frames of `c`, as `join id` / `leave id reason`. */
-async function told(c: RawClient, n: number): Promise<string[]> {
-  const got: string[] = [];
-  while (got.length < n) {
-    const f = await c.next();
-    if (f.type === 'presence_join') got.push(`join ${f.member.id}`);
-    else if (f.type === 'presence_leave') got.push(`leave ${f.member.id} ${f.reason}`);
-  }
-  return got;
-}
 
 describe('presence over Redis: a repair read that fails', { timeout: 60_000 }, () => {
   it('is retried, and every watch of the topic is told the difference once Redis answers', async () => {
@@ -89,15 +65,11 @@ describe('presence over Redis: a repair read that fails', { timeout: 60_000 }, (
     await redis.command('ACL', 'SETUSER', 'b', 'on', '>secret', '~*', '&*', '+@all');
     const [a, engineA] = await node('a', redis.url);
     const [b, engineB, reads] = await node('b', redis.url.replace('redis://', 'redis://b:secret@'), { minBackoffMs: 2500, maxBackoffMs: 5000 });
-    const a1 = await member(a, 'alice');
-    const [byUser, users] = await watcher(b, 'user');
+    const a1 = await clients.member(a, 'alice');
+    const [byUser, users] = await clients.watcher(b, 'user');
     expect(users).toMatchObject({ members: [{ id: 'alice' }] });
-    const [byConnection] = await watcher(b, 'connection');
-    sdk = await connect(b.url, { token: 'watcher', reconnect: false });
-    const view = await sdk.presence('room');
-    const seen = new Log<string>();
-    view.on('join', (m: Member) => seen.push(`join ${m.id}`));
-    view.on('leave', (m: Member, reason: string) => seen.push(`leave ${m.id} ${reason}`));
+    const [byConnection] = await clients.watcher(b, 'connection');
+    const { view, seen } = await clients.sdkWatcher(b);
     expect(view.members().map((m) => m.id)).toEqual(['alice']);
     const leftA = new Log<string>();
     a.on('disconnect', (client) => leftA.push(client.id));
@@ -107,7 +79,7 @@ describe('presence over Redis: a repair read that fails', { timeout: 60_000 }, (
     expect(await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub')).toMatch(/^:[1-9]/);
     await away;
     await availability(engineA, true); // a's Pub/Sub comes back at once, b's after 2.5 s
-    const c1 = await member(a, 'carol');
+    const c1 = await clients.member(a, 'carol');
     await a1.close();
     await leftA.until(1);
 

@@ -15,18 +15,19 @@ import { RawClient, type RedisServer, startRedisServer, startRouter } from '@her
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
 import { availability } from './engine-nodes.js';
+import { PresenceClients } from './presence-clients.fixture.js';
 
 const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
 
 let redis: RedisServer | undefined;
 let routers: Router[] = [];
-let raws: RawClient[] = [];
+let clients = new PresenceClients();
 
 afterEach(async () => {
-  for (const c of raws) await c[Symbol.asyncDispose]();
+  await clients.close();
   await Promise.all(routers.map((r) => r.close()));
   await redis?.[Symbol.asyncDispose]();
-  [raws, routers, redis] = [[], [], undefined];
+  [clients, routers, redis] = [new PresenceClients(), [], undefined];
 });
 
 async function node(name: string, options: RedisEngineOptions = {}): Promise<[Router, RedisEngine]> {
@@ -37,19 +38,7 @@ async function node(name: string, options: RedisEngineOptions = {}): Promise<[Ro
   return [router, engine];
 }
 
-async function member(router: Router, user: string): Promise<RawClient> {
-  const c = await RawClient.subscribed(router.url, 'room', { token: user });
-  raws.push(c);
-  return c;
-}
 
-/** A watch of `room` (per user) on `router`, and its first frame (the snapshot, or an error). */
-async function watcher(router: Router): Promise<[RawClient, ServerMessage]> {
-  const c = await RawClient.welcomed(router.url, { token: 'watcher' });
-  raws.push(c);
-  c.send({ type: 'presence_watch', id: 1, topic: 'room', by: 'user' });
-  return [c, await c.next()];
-}
 
 /** `HVALS` calls (the members reads) Redis served since it started. */
 async function hvals(): Promise<number> {
@@ -62,16 +51,16 @@ describe('presence watches over Redis read the members only when their view is n
   it('ten watches of a topic on one router: one HVALS, for the first; each is told the next join once', async () => {
     const [a] = await node('a');
     const [b] = await node('b');
-    await member(a, 'alice');
+    await clients.member(a, 'alice');
     const before = await hvals();
     const watches: RawClient[] = [];
     for (let i = 0; i < 10; i++) {
-      const [w, state] = await watcher(b);
+      const [w, state] = await clients.watcher(b);
       expect(ids(state)).toEqual(['alice']);
       watches.push(w);
     }
     expect((await hvals()) - before).toBe(1);
-    await member(a, 'bob');
+    await clients.member(a, 'bob');
     for (const w of watches) {
       expect(await w.next()).toMatchObject({ type: 'presence_join', topic: 'room', member: { id: 'bob' } });
       expect(await w.drain()).toStrictEqual([]);
@@ -81,8 +70,8 @@ describe('presence watches over Redis read the members only when their view is n
   it('while its Pub/Sub connection is away a watch reads; the repair tells it what it missed; then new watches read nothing', async () => {
     const [a, engineA] = await node('a');
     const [b, engineB] = await node('b', { minBackoffMs: 2500, maxBackoffMs: 5000 }); // b's Pub/Sub back after 2.5 s
-    await member(a, 'alice');
-    const [w1, s1] = await watcher(b);
+    await clients.member(a, 'alice');
+    const [w1, s1] = await clients.watcher(b);
     expect(ids(s1)).toEqual(['alice']);
     const away = Promise.all([availability(engineA, false), availability(engineB, false)]);
     expect(await redis!.command('CLIENT', 'KILL', 'TYPE', 'pubsub')).toMatch(/^:[1-9]/);
@@ -90,9 +79,9 @@ describe('presence watches over Redis read the members only when their view is n
     let bBack = false;
     engineB.on('available', (now) => (bBack ||= now));
     await availability(engineA, true);
-    await member(a, 'carol'); // its join is lost to b
+    await clients.member(a, 'carol'); // its join is lost to b
     const before = await hvals();
-    const [w2, s2] = await watcher(b); // b's engine is away: the watch reads (the command connection answers)
+    const [w2, s2] = await clients.watcher(b); // b's engine is away: the watch reads (the command connection answers)
     expect(await hvals()).toBe(before + 1);
     expect(bBack).toBe(false);
     // From b's view, which missed carol: the repair below tells it, as it tells w1.
@@ -105,7 +94,7 @@ describe('presence watches over Redis read the members only when their view is n
     }
     const repaired = await hvals(); // the repair's read
     expect(repaired).toBe(before + 2);
-    const [, s3] = await watcher(b); // the view is current: no read
+    const [, s3] = await clients.watcher(b); // the view is current: no read
     expect(ids(s3)).toEqual(['alice', 'carol']);
     expect(await hvals()).toBe(repaired);
     expect((await b.presence('room')).map((m) => m.user)).toEqual(['alice', 'carol']);
@@ -114,12 +103,12 @@ describe('presence watches over Redis read the members only when their view is n
   it('with Redis down, a watch of a seeded view fails ENGINE_UNAVAILABLE instead of getting a snapshot', async () => {
     const [a] = await node('a');
     const [b, engineB] = await node('b');
-    await member(a, 'alice');
-    await watcher(b);
+    await clients.member(a, 'alice');
+    await clients.watcher(b);
     const down = availability(engineB, false);
     await redis!.kill();
     await down;
-    const [, refused] = await watcher(b);
+    const [, refused] = await clients.watcher(b);
     expect(refused).toMatchObject({ type: 'error', id: 1, code: ErrorCode.ENGINE_UNAVAILABLE });
   });
 });

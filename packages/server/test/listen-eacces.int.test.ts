@@ -1,9 +1,9 @@
 /**
  * `LISTEN_FAILED` for EACCES (a port below `net.ipv4.ip_unprivileged_port_start` without the
  * privilege to bind it), provoked for real: the tests run as root, which binds any port, so the
- * router runs in a child process started as `nobody` (uid 65534), without capabilities. The port
- * (1) is refused by the kernel's permission check before any binding: nothing is opened, no port
- * is probed. Skipped where port 1 is not privileged (the sysctl at 0 or 1, as some containers set
+ * router runs in a child process that becomes `nobody` (uid 65534, no capabilities) once its
+ * modules are loaded. The port (1) is refused by the kernel's permission check before any binding:
+ * nothing is opened, no port is probed. Skipped where port 1 is not privileged (the sysctl at 0 or 1, as some containers set
  * it) or the test cannot drop privileges; listen-failure.test.ts covers the mapping either way.
  * Needs `pnpm build` (the child imports the built package).
  */
@@ -26,16 +26,13 @@ function unprivilegedPortStart(): number {
   }
 }
 
-const asRoot = process.getuid?.() === 0;
 const canTest = unprivilegedPortStart() > PORT && process.getuid !== undefined;
 
 describe('createRouter: a port that needs privileges', () => {
   it.skipIf(!canTest)('rejects with LISTEN_FAILED whose cause is EACCES, not retryable', async () => {
     if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`pnpm build\` first`);
-    const child = spawn(process.execPath, [SCRIPT, String(PORT)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      ...(asRoot && { uid: 65534, gid: 65534 }),
-    });
+    // As root, the child drops to nobody itself once its modules are loaded (the fixture's header).
+    const child = spawn(process.execPath, [SCRIPT, String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
