@@ -5,8 +5,11 @@
  */
 import { type Client, type Member, type Presence, connect } from '@herald/client';
 import type { ServerMessage } from '@herald/protocol';
-import type { Router } from '@herald/server';
+import type { AuthContext, Identity, Router } from '@herald/server';
 import { Log, RawClient } from '@herald/testkit';
+
+/** The routers' `authenticate`: the token is the user, who may do everything. */
+export const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
 
 export class PresenceClients {
   readonly #raws: RawClient[] = [];

@@ -7,14 +7,12 @@
  * members then equal the truth. And Redis restarted without persistence: the routers write their
  * members back, and b's watches end up equal to Redis again, each member's change told once.
  */
-import { type AuthContext, type Identity, type PresenceMember, type Router, silentLogger } from '@herald/server';
+import { type PresenceMember, type Router, silentLogger } from '@herald/server';
 import { EngineWrapper, Log, RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
 import { availability } from './engine-nodes.js';
-import { PresenceClients, told } from './presence-clients.fixture.js';
-
-const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
+import { PresenceClients, authenticate, told } from './presence-clients.fixture.js';
 
 let redis: RedisServer | undefined;
 let routers: Router[] = [];

@@ -8,14 +8,12 @@
  * difference, once, and the client's view equals Redis's. The backoff, the one timer per topic and
  * the watches that start meanwhile: packages/server/test/presence-repair-retry.int.test.ts.
  */
-import { type AuthContext, type Identity, type PresenceMember, type Router, silentLogger } from '@herald/server';
+import { type PresenceMember, type Router, silentLogger } from '@herald/server';
 import { EngineWrapper, Log, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type RedisEngine, redisEngine } from '../src/index.js';
 import { availability } from './engine-nodes.js';
-import { PresenceClients, told } from './presence-clients.fixture.js';
-
-const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
+import { PresenceClients, authenticate, told } from './presence-clients.fixture.js';
 
 let redis: RedisServer | undefined;
 let routers: Router[] = [];

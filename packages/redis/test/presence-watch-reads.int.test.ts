@@ -10,14 +10,12 @@
  * this process over one real redis-server (the memory engine: packages/server/test/presence-watch-reads.int.test.ts).
  */
 import { ErrorCode, type ServerMessage } from '@herald/protocol';
-import { type AuthContext, type Identity, type Router, silentLogger } from '@herald/server';
+import { type Router, silentLogger } from '@herald/server';
 import { RawClient, type RedisServer, startRedisServer, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
 import { availability } from './engine-nodes.js';
-import { PresenceClients } from './presence-clients.fixture.js';
-
-const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
+import { PresenceClients, authenticate } from './presence-clients.fixture.js';
 
 let redis: RedisServer | undefined;
 let routers: Router[] = [];
