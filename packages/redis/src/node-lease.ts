@@ -19,6 +19,11 @@ export class NodeLease {
   #registered = false;
   #unanswered = 0;
   #beating = false;
+  /**
+   * The nodes alive at the last reap (this one included): after Redis lost its data, the nodes
+   * whose rejoin presence reads wait for (rejoin-wait.ts).
+   */
+  peers: readonly string[] = [];
 
   constructor(
     readonly engine: RedisEngine,
@@ -83,7 +88,8 @@ export class NodeLease {
 
   async reap(): Promise<void> {
     const { keys } = this.engine;
-    const dead = (await this.engine.run('REAP', [keys.nodes], [keys.prefix, keys.presenceChannel, keys.events])) as string[];
+    const [dead, live] = (await this.engine.run('REAP', [keys.nodes], [keys.prefix, keys.presenceChannel, keys.events])) as [string[], string[]];
+    this.peers = live;
     if (dead.length > 0) this.engine.logger.log('info', 'redis engine: reaped dead nodes', { nodes: dead.join(',') });
   }
 

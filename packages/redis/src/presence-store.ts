@@ -72,6 +72,7 @@ export class PresenceStore {
   }
 
   async members(topic: string): Promise<PresenceMember[]> {
+    await this.engine.rejoins.settled(); // after Redis lost them, the other nodes' members first
     this.joins.flush(); // a read sees the joins asked for before it
     let values: string[];
     try {
@@ -107,9 +108,13 @@ export class PresenceStore {
    */
   async reconnected(runId: string): Promise<void> {
     const changed = this.#runId !== undefined && this.#runId !== runId;
-    this.#runId = runId;
+    // The other nodes may have lost theirs too: reads wait for them to write them back (rejoin-wait.ts).
+    if (changed) this.engine.rejoins.begin(runId, this.engine.lease.peers);
     if (changed || this.#clientsDirty) await this.reregister();
     else await this.#flushLeaves();
+    if (changed) await this.engine.rejoins.announce(runId);
+    // Only once written back: a setup that failed on the way writes them again at the next connect.
+    this.#runId = runId;
   }
 
   /** Joins every local member again (joins of members still there change nothing) and restores our clients. */
@@ -146,6 +151,7 @@ export class PresenceStore {
   }
 
   async clients(): Promise<ClusterClient[]> {
+    await this.engine.rejoins.settled();
     const { cmd, keys } = this.engine;
     try {
       const nodes = await cmd.zrange(keys.nodes, '0', '-1');

@@ -33,6 +33,7 @@ import { PresenceStore } from './presence-store.js';
 import { HistoryReads, type SharedRead } from './history-reads.js';
 import { decodeChannelMessage, decodeRecord, encodeRecord } from './records.js';
 import { Repair } from './repair.js';
+import { RejoinWait } from './rejoin-wait.js';
 import { decodeDisconnectUser, encodeDisconnectUser } from './user-disconnect.js';
 import * as scripts from './scripts.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_MIN_BACKOFF_MS, checkRedisEngineOptions } from './redis-options.js';
@@ -143,6 +144,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
   readonly presence: PresenceStore;
   readonly rpc: Rpc;
   readonly repair: Repair;
+  readonly rejoins: RejoinWait;
 
   constructor(options: RedisEngineOptions = {}) {
     super();
@@ -154,6 +156,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     this.keys = new Keys(options.prefix ?? 'herald:', this.nodeId);
     this.presence = new PresenceStore(this);
     this.lease = new NodeLease(this, options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS, options.leaseMs ?? DEFAULT_LEASE_MS);
+    this.rejoins = new RejoinWait(this, this.lease.leaseMs);
     this.repair = new Repair(this);
     this.rpc = new Rpc(this);
   }
@@ -301,6 +304,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
 
   async #becomeAvailable(): Promise<void> {
     if (!this.available) return;
+    this.rejoins.check(); // the rejoins announced before the events channel was subscribed
     if (this.#presenceGap) {
       // Subscribed again: the events from now on arrive, and the members can be read.
       this.#presenceGap = false;
@@ -451,6 +455,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     if (channel === this.keys.events) {
       const event = message.toString();
       this.#logger.log('debug', 'redis engine: cluster event', { event });
+      if (this.rejoins.onEvent(event)) return;
       const disconnect = decodeDisconnectUser(event);
       if (disconnect === undefined) this.rpc.onEvent(event);
       else if (disconnect.node !== this.nodeId) this.#listener?.onDisconnectUser?.(disconnect.user, disconnect.reason);
@@ -622,6 +627,7 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
     this.historyReads.clear();
     this.lease.stop();
     this.rpc.stop();
+    this.rejoins.stop();
     this.#listener = undefined;
     if (this.#cmdReady) await this.lease.resign().catch(() => {});
     this.#cmd?.disconnect();

@@ -201,7 +201,8 @@ return now
  * KEYS: nodes. ARGV: prefix, presence channel, events channel.
  * Every node whose lease passed: its members leave with reason \`node_lost\` (once: the leave only
  * happens if the member is still there), its keys and its request providers go, and \`node_dead <id>\` is published on the
- * events channel. Returns the ids reaped.
+ * events channel. Returns the ids reaped and the ids of the nodes alive after it (their lease
+ * not passed), as \`{ dead, live }\`.
  */
 export const REAP = `${LEAVE_ONE}${DROP_RPC}
 local t = redis.call('TIME')
@@ -218,7 +219,7 @@ for _, node in ipairs(dead) do
   redis.call('ZREM', KEYS[1], node)
   redis.call('PUBLISH', ARGV[3], 'node_dead\\n' .. node)
 end
-return dead
+return { dead, redis.call('ZRANGE', KEYS[1], 0, -1) }
 `;
 
 /**
