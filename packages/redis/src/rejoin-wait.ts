@@ -17,6 +17,7 @@
 import type { RedisEngine } from './redis-engine.js';
 
 const REJOINED = 'rejoined\n';
+const NODE_DEAD = 'node_dead\n';
 /** How long the rejoin set of a master stays (only the first `boundMs` after a restart matter). */
 const REJOINED_TTL_MS = 10 * 60_000;
 
@@ -100,9 +101,11 @@ export class RejoinWait {
       if (lf !== -1) this.#rejoined(event.slice(REJOINED.length, lf), event.slice(lf + 1));
       return true;
     }
-    if (event.startsWith('node_dead\n')) {
+    if (event.startsWith(NODE_DEAD)) {
+      const node = event.slice(NODE_DEAD.length);
+      this.engine.lease.peers = this.engine.lease.peers.filter((peer) => peer !== node); // a resign: not waited for later
       const waiting = this.#waiting;
-      if (waiting !== undefined) this.#rejoined(event.slice('node_dead\n'.length), waiting.runId);
+      if (waiting !== undefined) this.#rejoined(node, waiting.runId);
     }
     return false;
   }
