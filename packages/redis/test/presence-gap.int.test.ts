@@ -43,10 +43,6 @@ async function node(name: string, options: RedisEngineOptions = {}, counted?: (e
   return [router, engine];
 }
 
-
-
-
-
 describe('presence over Redis after a Pub/Sub outage', { timeout: 60_000 }, () => {
   it('joins and leaves b missed are told to each of its watches once, and the client view equals the truth', async () => {
     redis = await startRedisServer({ own: true });

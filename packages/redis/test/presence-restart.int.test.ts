@@ -7,29 +7,25 @@
  * does not write its members back within the lease is taken as gone: its members leave (`dropped`),
  * and join again once it does.
  */
-import { type Client, type Member, type Presence, connect } from '@herald/client';
+import { type Router, silentLogger } from '@herald/server';
+import { Log, type RawClient, type RedisServer, deferred, startRedisServer, startRouter } from '@herald/testkit';
 import type { ServerMessage } from '@herald/protocol';
-import { type AuthContext, type Identity, type Router, silentLogger } from '@herald/server';
-import { Log, RawClient, type RedisServer, deferred, startRedisServer, startRouter } from '@herald/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
 import { availability } from './engine-nodes.js';
-
-const authenticate = ({ token }: AuthContext): Identity => ({ user: token ?? 'anonymous', permissions: { allow: { '>': ['*'] } } });
+import { PresenceClients, authenticate, told } from './presence-clients.fixture.js';
 
 let redis: RedisServer | undefined;
 let routers: Router[] = [];
-let raws: RawClient[] = [];
-let sdk: Client | undefined;
+let clients = new PresenceClients();
 let release: (() => void) | undefined;
 
 afterEach(async () => {
   release?.();
-  await sdk?.close();
-  for (const c of raws) await c[Symbol.asyncDispose]();
+  await clients.close();
   await Promise.all(routers.map((r) => r.close()));
   await redis?.[Symbol.asyncDispose]();
-  [sdk, raws, routers, redis, release] = [undefined, [], [], undefined, undefined];
+  [clients, routers, redis, release] = [new PresenceClients(), [], undefined, undefined];
 });
 
 async function node(name: string, options: RedisEngineOptions = {}): Promise<[Router, RedisEngine]> {
@@ -37,39 +33,6 @@ async function node(name: string, options: RedisEngineOptions = {}): Promise<[Ro
   const router = await startRouter({ name, engine, authenticate, presenceGraceMs: 0 });
   routers.push(router);
   return [router, engine];
-}
-
-async function member(router: Router, user: string): Promise<RawClient> {
-  const c = await RawClient.subscribed(router.url, 'room', { token: user });
-  raws.push(c);
-  return c;
-}
-
-async function watcher(router: Router, by: 'user' | 'connection'): Promise<[RawClient, ServerMessage]> {
-  const c = await RawClient.welcomed(router.url, { token: 'watcher' });
-  raws.push(c);
-  c.send({ type: 'presence_watch', id: 1, topic: 'room', by });
-  return [c, await c.nextOf('presence_state')];
-}
-
-async function sdkWatcher(router: Router): Promise<{ view: Presence; seen: Log<string> }> {
-  sdk = await connect(router.url, { token: 'watcher', reconnect: false });
-  const view = await sdk.presence('room');
-  const seen = new Log<string>();
-  view.on('join', (m: Member) => seen.push(`join ${m.id}`));
-  view.on('leave', (m: Member, reason: string) => seen.push(`leave ${m.id} ${reason}`));
-  return { view, seen };
-}
-
-/** The next `n` presence frames of `c`, as `join id` / `leave id reason`. */
-async function told(c: RawClient, n: number): Promise<string[]> {
-  const got: string[] = [];
-  while (got.length < n) {
-    const f = await c.next();
-    if (f.type === 'presence_join') got.push(`join ${f.member.id}`);
-    else if (f.type === 'presence_leave') got.push(`leave ${f.member.id} ${f.reason}`);
-  }
-  return got;
 }
 
 /** The presence frames `c` was sent and not read yet. */
@@ -105,13 +68,13 @@ describe('presence over Redis across a restart that lost the members', { timeout
     const [a, engineA] = await node('a', options);
     const [b, engineB] = await node('b', options);
     const [c, engineC] = await node('c', options);
-    const a1 = await member(a, 'alice');
-    await member(a, 'bob');
-    await member(c, 'carol');
-    const [byUser, state] = await watcher(b, 'user');
+    const a1 = await clients.member(a, 'alice');
+    await clients.member(a, 'bob');
+    await clients.member(c, 'carol');
+    const [byUser, state] = await clients.watcher(b, 'user');
     expect(state).toMatchObject({ members: [{ id: 'alice' }, { id: 'bob' }, { id: 'carol' }] });
-    const [byConnection] = await watcher(b, 'connection');
-    const { view, seen } = await sdkWatcher(b);
+    const [byConnection] = await clients.watcher(b, 'connection');
+    const { view, seen } = await clients.sdkWatcher(b);
     expect(view.members().map((m) => m.id)).toEqual(['alice', 'bob', 'carol']);
     await peersKnown([engineA, engineB, engineC]);
     const leftA = new Log<string>();
@@ -129,7 +92,7 @@ describe('presence over Redis across a restart that lost the members', { timeout
     expect(engineC.available).toBe(false);
     expect(engineB.rejoins.waiting).toBe(true);
     expect((await redis.command('HLEN', 'restart:pm:room')).trim()).toBe(':1'); // bob only: carol is not in Redis
-    const d1 = await member(a, 'dave'); // joins while b waits for c
+    const d1 = await clients.member(a, 'dave'); // joins while b waits for c
     // b's watches were told nothing yet: carol, missing from Redis, is not shown leaving.
     for (const w of [byUser, byConnection]) expect(await presenceFrames(w)).toStrictEqual([]);
     expect(seen.values).toStrictEqual([]);
@@ -154,8 +117,8 @@ describe('presence over Redis across a restart that lost the members', { timeout
     const [, engineA] = await node('a');
     const [b, engineB] = await node('b');
     const [c, engineC] = await node('c');
-    await member(c, 'carol');
-    const [byUser] = await watcher(b, 'user');
+    await clients.member(c, 'carol');
+    const [byUser] = await clients.watcher(b, 'user');
     await peersKnown([engineA, engineB, engineC]);
     const heldC = holdRejoin(engineC);
 
@@ -173,6 +136,37 @@ describe('presence over Redis across a restart that lost the members', { timeout
     heldC.release();
     await availability(engineC, true);
     expect(await told(byUser, 1)).toEqual(['join carol']);
+    expect((await b.presence('room')).map((m) => m.user)).toEqual(['carol']);
+    expect(await presenceFrames(byUser)).toStrictEqual([]);
+  });
+
+  it('the rejoins announced before b was back count: b reads the master\'s rejoin set and waits for nobody', async () => {
+    redis = await startRedisServer({ own: true });
+    // The bound is longer than the test's timeout: only the rejoin set can end b's wait.
+    const options = { leaseMs: 120_000 };
+    const [a, engineA] = await node('a', options);
+    const [b, engineB] = await node('b', options);
+    const [c, engineC] = await node('c', options);
+    const a1 = await clients.member(a, 'alice');
+    await clients.member(c, 'carol');
+    const [byUser] = await clients.watcher(b, 'user');
+    await peersKnown([engineA, engineB, engineC]);
+    const leftA = new Log<string>();
+    a.on('disconnect', (client) => leftA.push(client.id));
+    const heldB = holdRejoin(engineB);
+
+    const down = Promise.all([engineA, engineB, engineC].map((e) => availability(e, false)));
+    await redis.kill();
+    await down;
+    await a1.close();
+    await leftA.until(1);
+    await redis.restart();
+    await Promise.all([availability(engineA, true), availability(engineC, true), heldB.held.until(1)]);
+    expect(await redis.command('SMEMBERS', 'restart:rejoined:' + /run_id:(\w+)/.exec(await redis.command('INFO', 'server'))![1])).toContain(engineC.nodeId);
+    heldB.release();
+    await availability(engineB, true);
+    expect(await told(byUser, 1)).toEqual(['leave alice dropped']);
+    expect(engineB.rejoins.waiting).toBe(false);
     expect((await b.presence('room')).map((m) => m.user)).toEqual(['carol']);
     expect(await presenceFrames(byUser)).toStrictEqual([]);
   });
