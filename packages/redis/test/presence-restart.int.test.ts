@@ -8,7 +8,7 @@
  * and join again once it does.
  */
 import { type Router, silentLogger } from '@herald/server';
-import { Log, type RawClient, type RedisServer, deferred, startRedisServer, startRouter } from '@herald/testkit';
+import { Log, RawClient, type RedisServer, deferred, startRedisServer, startRouter } from '@herald/testkit';
 import type { ServerMessage } from '@herald/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisEngine, type RedisEngineOptions, redisEngine } from '../src/index.js';
@@ -76,6 +76,9 @@ describe('presence over Redis across a restart that lost the members', { timeout
     const [byConnection] = await clients.watcher(b, 'connection');
     const { view, seen } = await clients.sdkWatcher(b);
     expect(view.members().map((m) => m.id)).toEqual(['alice', 'bob', 'carol']);
+    await using counter = await RawClient.welcomed(b.url, { token: 'counter' });
+    counter.send({ type: 'presence_watch', id: 1, topic: 'room', count: true });
+    expect(await counter.next()).toStrictEqual({ type: 'presence_state', id: 1, topic: 'room', members: [], count: 3 });
     await peersKnown([engineA, engineB, engineC]);
     const leftA = new Log<string>();
     a.on('disconnect', (client) => leftA.push(client.id));
@@ -94,7 +97,7 @@ describe('presence over Redis across a restart that lost the members', { timeout
     expect((await redis.command('HLEN', 'restart:pm:room')).trim()).toBe(':1'); // bob only: carol is not in Redis
     const d1 = await clients.member(a, 'dave'); // joins while b waits for c
     // b's watches were told nothing yet: carol, missing from Redis, is not shown leaving.
-    for (const w of [byUser, byConnection]) expect(await presenceFrames(w)).toStrictEqual([]);
+    for (const w of [byUser, byConnection, counter]) expect(await presenceFrames(w)).toStrictEqual([]);
     expect(seen.values).toStrictEqual([]);
 
     heldC.release();
@@ -106,8 +109,9 @@ describe('presence over Redis across a restart that lost the members', { timeout
     const truth = (await b.presence('room')).map((m) => m.user).sort();
     expect(truth).toEqual(['bob', 'carol', 'dave']);
     expect(view.members().map((m) => m.id).sort()).toEqual(truth);
-    // Nothing else, nothing twice: no leave or join of bob or carol on any of b's watches.
-    for (const w of [byUser, byConnection]) expect(await presenceFrames(w)).toStrictEqual([]);
+    // Nothing else, nothing twice: no leave or join of bob or carol on any of b's watches, and the
+    // count watch, 3 connections before and after (alice's gone, dave's new), is told no count.
+    for (const w of [byUser, byConnection, counter]) expect(await presenceFrames(w)).toStrictEqual([]);
     expect(seen.values).toHaveLength(2);
     expect(engineB.rejoins.waiting).toBe(false);
   });
