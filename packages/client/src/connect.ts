@@ -19,6 +19,7 @@ import type { ConnectOptions } from './connect-options.js';
  * client whose router died reaches another. `client.url` and `client.router` tell which it is on.
  *
  * @example
+ * import { connect } from '@herald/client';
  * const client = await connect('ws://127.0.0.1:8080/', { name: 'Kirk', info: { role: 'dashboard' } });
  * await client.subscribe('sensors.>', (reading, meta) => console.log(meta.topic, reading));
  * await client.publish('sensors.kitchen.temp', { at: new Date(), celsius: 21.5 });

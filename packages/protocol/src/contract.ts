@@ -111,7 +111,9 @@ export type SchemaOf<C> = C extends Contract<infer S> ? S : never;
  * name are not checked at run time (and are compile errors where the Schema types them).
  *
  * @example
- * const contract = defineContract({ topics: { 'chat.>': v.string() } }); // valibot
+ * import * as v from 'valibot';
+ * import { createRouter, defineContract } from '@herald/server';
+ * const contract = defineContract({ topics: { 'chat.>': v.string() } });
  * const router = await createRouter({ contract }); // publishes to chat.* must be strings
  */
 export function defineContract<const D extends ContractDefinition>(definition: D): Contract<SchemaOfDefinition<D>> {

@@ -71,9 +71,12 @@ function hasOnlyHeraldRegistrations(instance: SuperJSON): boolean {
  * library by a differential test.
  *
  * @example
+ * // doctest: declare class Decimal { constructor(value: string) }
+ * import { SuperJSON } from 'superjson';
+ * import { connect, createSuperjsonCodec } from '@herald/client';
  * const superjson = new SuperJSON();
  * superjson.registerCustom<Decimal, string>({ isApplicable: (v) => v instanceof Decimal, serialize: String, deserialize: (s) => new Decimal(s) }, 'Decimal');
- * const client = await connect(url, { codec: createSuperjsonCodec({ superjson }) });
+ * const client = await connect('ws://127.0.0.1:8080/', { codec: createSuperjsonCodec({ superjson }) });
  */
 export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec {
   const limits: SuperjsonGuardLimits = {

@@ -81,6 +81,7 @@ export const BINARY_TYPE_TESTS: ReadonlyMap<string, (v: unknown) => boolean> = n
  *
  * @example
  * import { SuperJSON } from 'superjson';
+ * import { registerBinaryTypes } from '@herald/protocol';
  * const superjson = new SuperJSON();
  * registerBinaryTypes(superjson);
  */

@@ -35,9 +35,13 @@ interface Owned {
  * Nothing connects during server rendering: the hooks return their idle state there.
  *
  * @example
+ * ```tsx
+ * // doctest: declare function Dashboard(): null;
+ * import { HeraldProvider } from '@herald/react';
  * <HeraldProvider url="ws://127.0.0.1:8080/" options={{ name: 'dashboard' }}>
  *   <Dashboard />
- * </HeraldProvider>
+ * </HeraldProvider>;
+ * ```
  */
 export function HeraldProvider<S extends HeraldSchema = DefaultSchema>(props: HeraldProviderProps<S>): ReactNode {
   const given = props.client as Client | undefined;

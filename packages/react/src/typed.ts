@@ -75,6 +75,7 @@ const HOOKS = {
  * module of its own.
  *
  * @example
+ * import { createHeraldHooks } from '@herald/react';
  * type Schema = { topics: { 'sensors.*.temp': { at: Date; celsius: number } } };
  * export const { useSubscription, usePublish } = createHeraldHooks<Schema>();
  * // in a component: const { data } = useSubscription('sensors.*.temp'); data?.celsius is a number

@@ -96,6 +96,8 @@ const SHARED_READ_BYTES = 8 * 1024 * 1024;
  * outside its range (README) throws a `HeraldError` with code `OPTION_INVALID`.
  *
  * @example
+ * import { createRouter } from '@herald/server';
+ * import { redisEngine } from '@herald/redis';
  * const router = await createRouter({ port: 8080, engine: redisEngine({ url: 'redis://127.0.0.1:6379' }) });
  */
 export function redisEngine(options: RedisEngineOptions = {}): RedisEngine {

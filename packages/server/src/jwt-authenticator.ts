@@ -70,6 +70,7 @@ export interface JwtAuthenticatorOptions {
  * audience, a `clockToleranceMs` outside 0 to 2^31 - 1 (jwt-options.ts).
  *
  * @example
+ * import { createRouter, jwtAuthenticator } from '@herald/server';
  * const router = await createRouter({
  *   authenticate: jwtAuthenticator({
  *     jwksUrl: 'https://auth.example.com/.well-known/jwks.json',

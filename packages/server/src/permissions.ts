@@ -26,6 +26,7 @@ export type PermissionRules = Readonly<Record<string, readonly (Operation | '*')
  * What an identity may do. Deny rules win over allow rules.
  *
  * @example
+ * import type { Permissions } from '@herald/server';
  * const permissions: Permissions = {
  *   allow: { 'sensors.>': ['subscribe', 'history'], 'user.{user}.>': ['*'] },
  *   deny: { 'sensors.secret.>': ['*'] },

@@ -123,6 +123,7 @@ export interface RouterSubscription {
  * port, its metrics port or a shared server's listen of the same turn cannot listen, after closing whatever it had started. (These were TypeErrors, or no error at all.)
  *
  * @example
+ * import { createRouter } from '@herald/server';
  * const router = await createRouter({ port: 8080 });
  * router.on('connect', (client) => console.log(`${client.name} joined`));
  * await router.publish('sensors.kitchen.temp', { at: new Date(), celsius: 21.5 });

@@ -309,6 +309,9 @@ function normalize(url: string): string {
  * An in-memory transport, with `router` reachable at `memory://router` when given.
  *
  * @example
+ * import { vi } from 'vitest';
+ * import { connect } from '@herald/client';
+ * import { memoryTransport, startRouter } from '@herald/testkit';
  * vi.useFakeTimers();
  * const router = await startRouter();
  * const net = memoryTransport(router);

@@ -11,6 +11,8 @@ export function startRouter<S extends HeraldSchema = DefaultSchema>(options: Rou
  * socket opened), no logs. Reach it with `memoryTransport`: `memoryTransport(router)`.
  *
  * @example
+ * import { connect } from '@herald/client';
+ * import { memoryTransport, startMemoryRouter } from '@herald/testkit';
  * await using router = await startMemoryRouter();
  * const net = memoryTransport(router);
  * const client = await connect('memory://router', { WebSocket: net.WebSocket });
