@@ -174,4 +174,35 @@ describe('presence over Redis across a restart that lost the members', { timeout
     expect((await b.presence('room')).map((m) => m.user)).toEqual(['carol']);
     expect(await presenceFrames(byUser)).toStrictEqual([]);
   });
+
+  it('a router whose setup fails after a restart writes its members back and announces it at its next connect (the new master is remembered only once it did)', async () => {
+    redis = await startRedisServer({ own: true });
+    const options = { leaseMs: 120_000 }; // only c's rejoin ends b's wait
+    const [, engineA] = await node('a', options);
+    const [b, engineB] = await node('b', options);
+    const [c, engineC] = await node('c', options);
+    await clients.member(c, 'carol');
+    const [byUser] = await clients.watcher(b, 'user');
+    await peersKnown([engineA, engineB, engineC]);
+    const attempts = new Log<string>();
+    const reregister = engineC.presence.reregister.bind(engineC.presence);
+    engineC.presence.reregister = async () => {
+      attempts.push('reregister');
+      // c writes its members back twice after the restart: when its first heartbeat finds it
+      // unregistered, then because the master is new. The second fails as a command would with
+      // Redis away again: c's setup starts over, and the master must still count as new.
+      if (attempts.values.length === 2) throw new Error('the connection went away');
+      return reregister();
+    };
+
+    const down = Promise.all([engineA, engineB, engineC].map((e) => availability(e, false)));
+    await redis.kill();
+    await down;
+    await redis.restart();
+    await Promise.all([engineA, engineB, engineC].map((e) => availability(e, true)));
+    expect(attempts.values).toEqual(['reregister', 'reregister', 'reregister']);
+    expect((await b.presence('room')).map((m) => m.user)).toEqual(['carol']);
+    expect(engineB.rejoins.waiting).toBe(false);
+    expect(await presenceFrames(byUser)).toStrictEqual([]); // carol never left
+  });
 });
