@@ -63,8 +63,11 @@ export class NodeLease {
     }
   }
 
-  /** Renews the lease; when the node was reaped meanwhile, registers again and rejoins its members. */
-  async beat(): Promise<void> {
+  /**
+   * Renews the lease; when the node was reaped meanwhile (or Redis lost the lease: a restart without
+   * persistence), registers again and rejoins its members. Resolves true when it rejoined them.
+   */
+  async beat(): Promise<boolean> {
     const { keys } = this.engine;
     const now = Number(
       await this.engine.run('HEARTBEAT', [keys.nodes], [keys.node, this.leaseMs, this.#registered ? 1 : 0, keys.inbox]),
@@ -76,9 +79,10 @@ export class NodeLease {
       await this.beat();
       await this.engine.presence.reregister();
       await this.engine.rpc.reannounce(); // the reaper dropped our providers too
-      return;
+      return true;
     }
     this.#registered = true;
+    return false;
   }
 
   /** Our own tick came back over `sub`. */

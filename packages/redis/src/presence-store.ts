@@ -104,13 +104,16 @@ export class PresenceStore {
 
   /**
    * Called with the master's run_id on every (re)connect: another master (a restart, a failover)
-   * may have lost our members and clients, so they are written again.
+   * may have lost our members and clients, so they are written again (unless the heartbeat just
+   * did, `rejoined`: it found the node's lease gone, as after a restart without persistence).
    */
-  async reconnected(runId: string): Promise<void> {
+  async reconnected(runId: string, rejoined = false): Promise<void> {
     const changed = this.#runId !== undefined && this.#runId !== runId;
     // The other nodes may have lost theirs too: reads wait for them to write them back (rejoin-wait.ts).
     if (changed) this.engine.rejoins.begin(runId, this.engine.lease.peers);
-    if (changed || this.#clientsDirty) await this.reregister();
+    if (rejoined) {
+      // Written back already (with the leaves that waited for Redis).
+    } else if (changed || this.#clientsDirty) await this.reregister();
     else await this.#flushLeaves();
     if (changed) await this.engine.rejoins.announce(runId);
     // Only once written back: a setup that failed on the way writes them again at the next connect.

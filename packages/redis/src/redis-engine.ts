@@ -260,8 +260,8 @@ export class RedisEngine extends Emitter<RedisEngineEvents> implements Engine {
       const info = (await this.#cmd.info('server')) as string;
       const runId = /run_id:(\w+)/.exec(info)?.[1] ?? 'unknown';
       await this.run('GENERATION', [this.keys.runId, this.keys.gen], [runId]);
-      await this.lease.beat();
-      await this.presence.reconnected(runId);
+      const rejoined = await this.lease.beat();
+      await this.presence.reconnected(runId, rejoined);
       await this.rpc.reannounce();
       this.#forgotUntil = Number((await this.#cmd.get(this.keys.forgot)) ?? Number.NEGATIVE_INFINITY);
     } catch (error) {
