@@ -76,7 +76,7 @@ export async function runIdle(ctx: RunContext, system: SystemName, label: string
         // From the end of the first memory report to the start of the second: the burst, with its
         // scavenges, and not the reports' three forced full GCs (~120 ms of CPU with 7,000
         // connections held, about 24 µs per connect on every side alike: counting them flattered
-        // every ratio towards 1; until 2026-12-07 14:00 UTC they were counted).
+        // every ratio towards 1; until 2026-12-07 13:35 UTC they were counted).
         cpuUsPerConn: ((after.cpuBeforeGcMs - before.cpuMs) * 1000) / connections,
         userUsPerConn: ((after.cpuBeforeGcMs - after.cpuSystemBeforeGcMs - (before.cpuMs - before.cpuSystemMs)) * 1000) / connections,
         kernelUsPerConn: ((after.cpuSystemBeforeGcMs - before.cpuSystemMs) * 1000) / connections,
