@@ -173,11 +173,3 @@ export function textFramePayload(frame: Buffer): Buffer {
   const length = frame[1]! & 127;
   return frame.subarray(length < 126 ? 2 : length === 126 ? 4 : 10);
 }
-
-/**
- * Writes `text` as one text frame ({@link textFrame}) to the socket's net.Socket, under the same
- * conditions as {@link writeShared}; false (nothing written) when it must go through `socket.send()`.
- */
-export function writeText(socket: WebSocket, text: string): boolean {
-  return frameTarget(socket) !== undefined && writeFrame(socket, textFrame(text));
-}

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, * as ws from 'ws';
 import { WebSocketServer } from 'ws';
 import fc from 'fast-check';
-import { JOIN_FRAME_BYTES, frameOnceAvailable, frameTarget, shareFrame, textFrame, writeShared, writeText } from '../src/frame-once.js';
+import { JOIN_FRAME_BYTES, frameOnceAvailable, frameTarget, shareFrame, textFrame, writeFrame, writeShared } from '../src/frame-once.js';
 
 type Router = Awaited<ReturnType<typeof startRouter<DefaultSchema>>>;
 
@@ -106,14 +106,14 @@ describe('frame once: the ws internals it relies on', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => textFrame(text).equals(frameOf(text))));
   });
 
-  it('writeText delivers one text frame to a ws socket, and writes nothing where writeShared would not', async () => {
+  it('writeFrame delivers one text frame (textFrame) to a ws socket, and writes nothing where writeShared would not', async () => {
     await using pair = await plainPair(false);
     const received = once(pair.client, 'message') as Promise<[Buffer, boolean]>;
-    expect(writeText(pair.server, '{"type":"welcome","name":"é€"}')).toBe(true);
+    expect(writeFrame(pair.server, textFrame('{"type":"welcome","name":"é€"}'))).toBe(true);
     const [data, isBinary] = await received;
     expect(isBinary).toBe(false);
     expect(String(data)).toBe('{"type":"welcome","name":"é€"}');
-    expect(writeText({} as WebSocket, '{}')).toBe(false);
+    expect(writeFrame({} as WebSocket, textFrame('{}'))).toBe(false);
   });
 
   it('never writes a shared frame to a socket with permessage-deflate, or to something that is not ws', async () => {
@@ -121,7 +121,7 @@ describe('frame once: the ws internals it relies on', () => {
     expect(pair.server.extensions).toBe('permessage-deflate');
     expect(frameTarget(pair.server)).toBeUndefined();
     expect(writeShared(pair.server, shareFrame(Buffer.from('{}')))).toBe(false);
-    expect(writeText(pair.server, '{}')).toBe(false);
+    expect(writeFrame(pair.server, textFrame('{}'))).toBe(false);
     expect(frameTarget({} as WebSocket)).toBeUndefined();
     expect(writeShared({} as WebSocket, shareFrame(Buffer.from('{}')))).toBe(false);
   });
