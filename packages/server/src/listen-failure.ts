@@ -19,19 +19,14 @@ export interface ListenTarget {
   readonly host?: string;
 }
 
-/** Listens `server` on `port` and `host`; rejects with `LISTEN_FAILED` when it cannot. */
+/** Listens `server` on `port` and `host`; rejects with `LISTEN_FAILED` when it emits `error` first. */
 export async function listenOn(server: Server, port: number, host: string, options: string): Promise<void> {
-  const listened = listening(server, { options, port, host }); // first: an error may come during listen()
+  const listened = once(server, 'listening'); // first: an error may come during listen()
   server.listen(port, host);
-  await listened;
-}
-
-/** Resolves when `server` listens; rejects with `LISTEN_FAILED` when it emits `error` first. */
-export async function listening(server: Server, target: ListenTarget): Promise<void> {
   try {
-    await once(server, 'listening');
+    await listened;
   } catch (error) {
-    throw listenFailed(error, target);
+    throw listenFailed(error, { options, port, host });
   }
 }
 

@@ -204,35 +204,35 @@ export class Router<S extends HeraldSchema = DefaultSchema> extends Emitter<Rout
     if (this.#options.listen === false) {
       this.#hub.startHeartbeat();
       this.#logger.log('info', 'router started without listening (listen: false)', { engine: this.#hub.engine.constructor.name });
-      if (this.#options.authenticate === undefined && this.#options.defaultPermissions === undefined) {
-        this.#logger.log('warn', 'no authenticate: every client may do everything (set authenticate, or defaultPermissions)', {});
-      }
+      this.#warnIfOpen({});
       return;
     }
     const server = this.#options.server ?? createServer((request, response) => this.#ops.serve(request, response) || refuseHttp(request, response));
     this.#upgrades.ownsServer = this.#options.server === undefined;
     this.#server = server;
     server.on('upgrade', this.#upgrades.onUpgrade);
-    if (this.#upgrades.ownsServer) {
-      await listenOn(server as HttpServer, this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', 'port and host');
-    } else if (!(await sharedServerListens(server, this.#sharedStart))) {
-      this.#hub.startHeartbeat();
-      server.on('listening', this.#announce);
-      this.#logger.log('info', 'router attached to a shared server that is not listening yet: it takes upgrades once the server listens', {});
-      return;
-    }
+    let listensNow = true;
+    if (this.#upgrades.ownsServer) await listenOn(server as HttpServer, this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', 'port and host');
+    else listensNow = await sharedServerListens(server, this.#sharedStart);
     this.#hub.startHeartbeat();
-    this.#announce();
+    if (listensNow) return this.#announce();
+    server.on('listening', this.#announce);
+    this.#logger.log('info', 'router attached to a shared server that is not listening yet: it takes upgrades once the server listens', {});
   }
 
   /** Logs that the router listens; also a shared server's `listening` listener, where it must not throw (no URL on a pipe). */
   readonly #announce = (): void => {
     const url = typeof this.#server?.address() === 'string' ? undefined : this.url;
     this.#logger.log('info', 'router listening', { url, engine: this.#hub.engine.constructor.name });
-    if (this.#options.authenticate === undefined && this.#options.defaultPermissions === undefined) {
-      this.#logger.log('warn', 'no authenticate: every client may do everything (set authenticate, or defaultPermissions)', { url });
-    }
+    this.#warnIfOpen({ url });
   };
+
+  /** The warning of a router that lets every client do everything (no `authenticate`, no `defaultPermissions`). */
+  #warnIfOpen(context: { url?: string | undefined }): void {
+    if (this.#options.authenticate === undefined && this.#options.defaultPermissions === undefined) {
+      this.#logger.log('warn', 'no authenticate: every client may do everything (set authenticate, or defaultPermissions)', context);
+    }
+  }
 
   /** The URL to give clients: `ws://host:port/path` (`wss://` on an https or HTTP/2 secure server). */
   get url(): string {
