@@ -6,6 +6,9 @@
  * now goes out at its end (`setImmediate`) as one `HSET` of every client set (its latest value only)
  * and one `HDEL` of every client gone: the list lags the router by less than one turn.
  */
+// node:timers' own, not the global one (as presence-joins.ts): a test's fake timers replace the
+// global setImmediate, and the list would then wait for the test to advance its clock.
+import { setImmediate } from 'node:timers';
 import type { ClusterClient } from '@herald/server';
 import type { RedisEngine } from './redis-engine.js';
 
